@@ -1,0 +1,134 @@
+//! Configuration: every setting is a flag and a `LEDGERLITE_*` environment variable.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::store::{StoreConfig, SyncMode};
+
+/// Open tenants kept in the LRU when not configured.
+pub const TENANT_CACHE_DEFAULT: usize = 256;
+/// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
+pub const TOKEN_TTL_DEFAULT_SECONDS: u64 = 3600;
+
+#[derive(Debug, Parser)]
+#[command(name = "ledgerlite", version, about = "Embedded multi-tenant double-entry ledger (Midaz v3.8 API on SQLite)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Mint a development token signed with the configured HS256 secret.
+    Token {
+        /// Tenant id to put in the tenant claim.
+        #[arg(long)]
+        tenant: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = TOKEN_TTL_DEFAULT_SECONDS)]
+        ttl: u64,
+        /// Space-separated `resource:action` scopes; none gives full access in the tenant.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Manage tenants in the data folder.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create a tenant's file.
+    Create { id: String },
+    /// List tenants, one per line, with `suspended` after suspended ones.
+    List,
+    /// Refuse every request of a tenant with 403 until it is resumed.
+    Suspend { id: String },
+    /// Serve a suspended tenant again.
+    Resume { id: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Listen address.
+    #[arg(long, env = "LEDGERLITE_ADDR", default_value = "127.0.0.1:3002", global = true)]
+    pub addr: String,
+    /// Data folder; tenant files live in `tenants/` below it.
+    #[arg(long, env = "LEDGERLITE_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Take the tenant from the JWT claim; a verified token is required.
+    #[arg(long, env = "LEDGERLITE_MULTI_TENANT", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value_t = false, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub multi_tenant: bool,
+    /// Require a verified JWT also in single-tenant mode.
+    #[arg(long, env = "LEDGERLITE_AUTH", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value_t = false, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub auth: bool,
+    /// HS256 secret.
+    #[arg(long, env = "LEDGERLITE_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Path to a PEM public key (RS256, ES256 or EdDSA).
+    #[arg(long, env = "LEDGERLITE_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<PathBuf>,
+    /// The one signature algorithm accepted: HS256, RS256, ES256 or EdDSA.
+    #[arg(long, env = "LEDGERLITE_JWT_ALGORITHM", default_value = "HS256", global = true)]
+    pub jwt_algorithm: String,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "LEDGERLITE_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "LEDGERLITE_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    /// Claim that names the tenant.
+    #[arg(long, env = "LEDGERLITE_TENANT_CLAIM", default_value = "tenantId", global = true)]
+    pub tenant_claim: String,
+    /// Create a tenant's file on its first request instead of answering 404.
+    #[arg(long, env = "LEDGERLITE_AUTO_PROVISION", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value_t = false, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub auto_provision: bool,
+    /// Open tenants kept in the LRU.
+    #[arg(long, env = "LEDGERLITE_TENANT_CACHE", default_value_t = NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN), global = true)]
+    pub tenant_cache: NonZeroUsize,
+    /// SQLite `synchronous`: `full` survives power loss, `normal` only a process crash.
+    #[arg(long, env = "LEDGERLITE_SYNC", value_enum, default_value = "full", global = true, ignore_case = true)]
+    pub sync: SyncMode,
+}
+
+impl Config {
+    /// The default configuration (single tenant, `./data`), as if no flag were given.
+    pub fn from_env_and_args() -> Cli {
+        Cli::parse()
+    }
+
+    /// Defaults for tests and embedding: everything as documented, data in `data_dir`.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut config = Cli::parse_from(["ledgerlite"]).config;
+        config.data_dir = data_dir.into();
+        config
+    }
+
+    pub fn store(&self) -> StoreConfig {
+        StoreConfig {
+            data_dir: self.data_dir.clone(),
+            sync: self.sync,
+            tenant_cache: self.tenant_cache,
+            auto_provision: self.auto_provision,
+        }
+    }
+
+    /// Whether requests must carry a verified JWT.
+    pub fn token_required(&self) -> bool {
+        self.multi_tenant || self.auth
+    }
+}

@@ -1,0 +1,220 @@
+//! The onboarding entities as the API returns them (camelCase JSON, ids as UUIDv7 strings).
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::Metadata;
+use super::time::Timestamp;
+
+/// Longest status code, in characters.
+pub const STATUS_CODE_LENGTH_MAX: usize = 100;
+/// Longest status description, in characters.
+pub const STATUS_DESCRIPTION_LENGTH_MAX: usize = 256;
+/// Status code given to entities created without one.
+pub const STATUS_ACTIVE: &str = "ACTIVE";
+/// Status code of the accounts created for an asset's `@external/<CODE>`.
+pub const STATUS_EXTERNAL: &str = "external";
+/// Account type of `@external/<CODE>` accounts.
+pub const ACCOUNT_TYPE_EXTERNAL: &str = "external";
+/// Alias prefix of external accounts.
+pub const EXTERNAL_ALIAS_PREFIX: &str = "@external/";
+/// Key of the balance every account gets on creation.
+pub const DEFAULT_BALANCE_KEY: &str = "default";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Status {
+    pub fn active() -> Self {
+        Self { code: STATUS_ACTIVE.to_owned(), description: None }
+    }
+
+    /// The given status, or ACTIVE when it is missing or its code is empty.
+    pub fn or_active(status: Option<Status>) -> Self {
+        status.filter(|s| !s.code.is_empty()).unwrap_or_else(Self::active)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub zip_code: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Fields every stored entity carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stamps {
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl Stamps {
+    pub fn new(now: Timestamp) -> Self {
+        Self { created_at: now.clone(), updated_at: now, deleted_at: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    pub parent_organization_id: Option<String>,
+    pub legal_name: String,
+    pub legal_document: String,
+    pub doing_business_as: Option<String>,
+    pub address: Address,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ledger {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub settings: LedgerSettings,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountingSettings {
+    pub validate_account_type: bool,
+    pub validate_routes: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerSettings {
+    pub accounting: AccountingSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Asset {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub code: String,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Portfolio {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub name: String,
+    pub entity_id: Option<String>,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Segment {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub name: String,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountType {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub key_value: String,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub name: String,
+    pub alias: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub asset_code: String,
+    pub parent_account_id: Option<String>,
+    pub portfolio_id: Option<String>,
+    pub segment_id: Option<String>,
+    pub entity_id: Option<String>,
+    pub blocked: bool,
+    pub status: Status,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}
+
+impl Account {
+    pub fn is_external(&self) -> bool {
+        self.kind == ACCOUNT_TYPE_EXTERNAL
+    }
+}
+
+/// The alias of the external account of an asset code.
+pub fn external_alias(asset_code: &str) -> String {
+    format!("{EXTERNAL_ALIAS_PREFIX}{asset_code}")
+}
+
+/// One balance of an account: `available` and `onHold` amounts of its asset under `key`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub account_id: String,
+    pub alias: String,
+    pub key: String,
+    pub asset_code: String,
+    #[serde(serialize_with = "super::money::serialize")]
+    pub available: rust_decimal::Decimal,
+    #[serde(serialize_with = "super::money::serialize")]
+    pub on_hold: rust_decimal::Decimal,
+    pub version: i64,
+    pub account_type: String,
+    pub allow_sending: bool,
+    pub allow_receiving: bool,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}

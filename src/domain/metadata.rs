@@ -1,0 +1,104 @@
+//! Metadata: a flat JSON object of scalars attached to every entity.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Kind, Result};
+
+/// Longest metadata key, in characters.
+pub const METADATA_KEY_LENGTH_MAX: usize = 100;
+/// Longest metadata value, in characters of its JSON text form.
+pub const METADATA_VALUE_LENGTH_MAX: usize = 2000;
+
+pub type Metadata = Map<String, Value>;
+
+/// Checks a metadata object given on create: keys ≤ 100 characters, values strings, numbers
+/// or booleans ≤ 2000 characters. `field` prefixes the offending key in the error's `fields`.
+pub fn validate(metadata: &Metadata, allow_null_values: bool) -> Result<()> {
+    for (key, value) in metadata {
+        if key.chars().count() > METADATA_KEY_LENGTH_MAX {
+            return Err(field_error(Kind::MetadataKeyLengthExceeded, key));
+        }
+        match value {
+            Value::Object(_) => return Err(field_error(Kind::InvalidMetadataNesting, key)),
+            Value::Array(_) => return Err(field_error(Kind::MetadataValueLengthExceeded, key)),
+            Value::Null if !allow_null_values => {
+                return Err(field_error(Kind::MetadataValueLengthExceeded, key));
+            }
+            Value::String(text) if text.chars().count() > METADATA_VALUE_LENGTH_MAX => {
+                return Err(field_error(Kind::MetadataValueLengthExceeded, key));
+            }
+            other if other.to_string().chars().count() > METADATA_VALUE_LENGTH_MAX => {
+                return Err(field_error(Kind::MetadataValueLengthExceeded, key));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn field_error(kind: Kind, key: &str) -> Error {
+    let fields = BTreeMap::from([(format!("metadata.{key}"), kind.spec().message.to_owned())]);
+    Error::new(kind).with_fields(fields)
+}
+
+/// A PATCH of metadata: absent keeps everything, `null` clears everything, an object merges
+/// key by key where a `null` value removes that key.
+#[derive(Debug, Clone, Default)]
+pub enum Patch {
+    #[default]
+    Keep,
+    Clear,
+    Merge(Metadata),
+}
+
+impl Patch {
+    pub fn apply(self, current: Metadata) -> Metadata {
+        match self {
+            Patch::Keep => current,
+            Patch::Clear => Metadata::new(),
+            Patch::Merge(changes) => {
+                let mut merged = current;
+                for (key, value) in changes {
+                    if value.is_null() {
+                        merged.remove(&key);
+                    } else {
+                        merged.insert(key, value);
+                    }
+                }
+                merged
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Metadata {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn rejects_long_keys_nested_values_and_long_values() {
+        let long_key = "k".repeat(101);
+        assert_eq!(validate(&map(json!({ long_key: 1 })), false).map_err(|e| e.kind), Err(Kind::MetadataKeyLengthExceeded));
+        assert_eq!(validate(&map(json!({"a": {"b": 1}})), false).map_err(|e| e.kind), Err(Kind::InvalidMetadataNesting));
+        assert_eq!(validate(&map(json!({"a": "x".repeat(2001)})), false).map_err(|e| e.kind), Err(Kind::MetadataValueLengthExceeded));
+        assert_eq!(validate(&map(json!({"a": null})), false).map_err(|e| e.kind), Err(Kind::MetadataValueLengthExceeded));
+        assert!(validate(&map(json!({"a": null})), true).is_ok());
+        assert!(validate(&map(json!({"a": "x".repeat(2000), "b": 1.5, "c": true})), false).is_ok());
+    }
+
+    #[test]
+    fn patch_merges_removes_and_clears() {
+        let current = map(json!({"a": 1, "b": 2}));
+        assert_eq!(Patch::Keep.apply(current.clone()), current);
+        assert_eq!(Patch::Clear.apply(current.clone()), Metadata::new());
+        let merged = Patch::Merge(map(json!({"a": null, "c": 3}))).apply(current);
+        assert_eq!(Value::Object(merged), json!({"b": 2, "c": 3}));
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure rules: no actix, no rusqlite, no I/O.
+
+pub mod codes;
+pub mod entities;
+pub mod metadata;
+pub mod money;
+pub mod query;
+pub mod tenant;
+pub mod time;

@@ -1,0 +1,19 @@
+//! Amounts: exact decimals, never floats; written without trailing zeros.
+
+use rust_decimal::Decimal;
+use serde::Serializer;
+
+/// The canonical text of an amount: `100.00` → `100`, `0.50` → `0.5`.
+pub fn canonical(amount: Decimal) -> String {
+    amount.normalize().to_string()
+}
+
+/// Serializes an amount as its canonical JSON string.
+pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&canonical(*amount))
+}
+
+/// Parses a stored amount; stored amounts are always canonical decimal text.
+pub fn parse_stored(text: &str) -> Option<Decimal> {
+    text.parse().ok()
+}

@@ -1,0 +1,219 @@
+//! List queries: page, limit, sort order, date window, one metadata filter and the entity's
+//! own filters, parsed from query-string pairs with the Midaz error codes.
+
+use super::time::{DayEnd, Timestamp, format, parse_query_date};
+use crate::error::{Error, Kind, Result};
+
+/// Items per page when `limit` is absent.
+pub const PAGE_LIMIT_DEFAULT: u32 = 10;
+/// Largest `limit` accepted.
+pub const PAGE_LIMIT_MAX: u32 = 100;
+/// Largest `page` accepted (keeps `OFFSET` inside `i64`).
+pub const PAGE_NUMBER_MAX: u32 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn sql(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        }
+    }
+}
+
+/// How a filter compares its stored field with the query value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Exact text equality.
+    Exact,
+    /// Case-insensitive prefix.
+    Prefix,
+    /// `true` or `false`.
+    Flag,
+    /// One of the listed codes, case-insensitive, compared upper-case.
+    OneOf(&'static [&'static str]),
+}
+
+/// A filter an entity's list accepts: the query parameter and the stored field it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterSpec {
+    pub param: &'static str,
+    pub field: &'static str,
+    pub matching: Match,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    Text(String),
+    Flag(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub field: &'static str,
+    pub matching: Match,
+    pub value: FilterValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub limit: u32,
+    pub page: u32,
+    pub sort: SortOrder,
+    /// Inclusive `created_at` window.
+    pub window: Option<(Timestamp, Timestamp)>,
+    /// `metadata.<key>=<value>`: only one is honoured, the last one given.
+    pub metadata: Option<(String, String)>,
+    pub filters: Vec<Filter>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            limit: PAGE_LIMIT_DEFAULT,
+            page: 1,
+            sort: SortOrder::Asc,
+            window: None,
+            metadata: None,
+            filters: Vec::new(),
+        }
+    }
+}
+
+fn invalid(param: &str) -> Error {
+    Error::new(Kind::InvalidQueryParameter)
+        .with_message(format!("The query parameter '{param}' has an invalid value."))
+}
+
+impl ListQuery {
+    /// Parses query pairs; unknown parameters are ignored, as Midaz does.
+    pub fn parse(pairs: &[(String, String)], specs: &[FilterSpec]) -> Result<Self> {
+        let mut query = Self::default();
+        let (mut start, mut end) = (None, None);
+        for (key, value) in pairs {
+            match key.as_str() {
+                "limit" => query.limit = parse_limit(value)?,
+                "page" => query.page = parse_page(value)?,
+                "sort_order" => query.sort = parse_sort(value)?,
+                "start_date" => start = Some(value.as_str()),
+                "end_date" => end = Some(value.as_str()),
+                _ => {
+                    if let Some(meta_key) = key.strip_prefix("metadata.") {
+                        query.metadata = Some((meta_key.to_owned(), value.clone()));
+                    } else if let Some(spec) = specs.iter().find(|s| s.param == key) {
+                        query.filters.push(parse_filter(spec, value)?);
+                    }
+                }
+            }
+        }
+        query.window = parse_window(start, end)?;
+        Ok(query)
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.limit)
+    }
+}
+
+fn parse_limit(value: &str) -> Result<u32> {
+    let limit: u32 = value.parse().map_err(|_| invalid("limit"))?;
+    if limit == 0 {
+        return Err(invalid("limit"));
+    }
+    if limit > PAGE_LIMIT_MAX {
+        return Err(Error::new(Kind::PaginationLimitExceeded)
+            .with_message(format!("The limit must not exceed {PAGE_LIMIT_MAX}.")));
+    }
+    Ok(limit)
+}
+
+fn parse_page(value: &str) -> Result<u32> {
+    match value.parse::<u32>() {
+        Ok(page) if (1..=PAGE_NUMBER_MAX).contains(&page) => Ok(page),
+        _ => Err(invalid("page")),
+    }
+}
+
+fn parse_sort(value: &str) -> Result<SortOrder> {
+    match value.to_ascii_lowercase().as_str() {
+        "asc" => Ok(SortOrder::Asc),
+        "desc" => Ok(SortOrder::Desc),
+        _ => Err(Error::new(Kind::InvalidSortOrder)),
+    }
+}
+
+fn parse_window(start: Option<&str>, end: Option<&str>) -> Result<Option<(Timestamp, Timestamp)>> {
+    let (start, end) = match (start, end) {
+        (None, None) => return Ok(None),
+        (Some(start), Some(end)) => (start, end),
+        _ => return Err(Error::new(Kind::InvalidDateRange)),
+    };
+    let start = parse_query_date(start, DayEnd::Start).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    let end = parse_query_date(end, DayEnd::End).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    if start > end {
+        return Err(Error::new(Kind::InvalidFinalDate));
+    }
+    Ok(Some((format(start), format(end))))
+}
+
+fn parse_filter(spec: &FilterSpec, raw: &str) -> Result<Filter> {
+    let value = match spec.matching {
+        Match::Exact | Match::Prefix => FilterValue::Text(raw.to_owned()),
+        Match::Flag => match raw {
+            "true" => FilterValue::Flag(true),
+            "false" => FilterValue::Flag(false),
+            _ => return Err(invalid(spec.param)),
+        },
+        Match::OneOf(allowed) => {
+            let upper = raw.to_ascii_uppercase();
+            if !allowed.contains(&upper.as_str()) {
+                return Err(invalid(spec.param));
+            }
+            FilterValue::Text(upper)
+        }
+    };
+    Ok(Filter { field: spec.field, matching: spec.matching, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+        raw.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn kind(raw: &[(&str, &str)]) -> Option<Kind> {
+        ListQuery::parse(&pairs(raw), &[]).err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn defaults_and_limits() {
+        let query = ListQuery::parse(&[], &[]).ok();
+        assert_eq!(query, Some(ListQuery::default()));
+        assert_eq!(kind(&[("limit", "101")]), Some(Kind::PaginationLimitExceeded));
+        assert_eq!(kind(&[("limit", "0")]), Some(Kind::InvalidQueryParameter));
+        assert_eq!(kind(&[("limit", "x")]), Some(Kind::InvalidQueryParameter));
+        assert_eq!(kind(&[("page", "0")]), Some(Kind::InvalidQueryParameter));
+        assert_eq!(kind(&[("sort_order", "up")]), Some(Kind::InvalidSortOrder));
+        assert_eq!(kind(&[("start_date", "2026-01-01")]), Some(Kind::InvalidDateRange));
+        assert_eq!(kind(&[("start_date", "2026-01-02"), ("end_date", "2026-01-01")]), Some(Kind::InvalidFinalDate));
+        assert_eq!(kind(&[("start_date", "yesterday"), ("end_date", "2026-01-01")]), Some(Kind::InvalidDatetimeFormat));
+    }
+
+    #[test]
+    fn metadata_and_entity_filters() -> Result<()> {
+        let specs = [FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["ACTIVE", "INACTIVE"]) }];
+        let query = ListQuery::parse(&pairs(&[("metadata.a", "1"), ("metadata.b", "2"), ("status", "active"), ("other", "x")]), &specs)?;
+        assert_eq!(query.metadata, Some(("b".to_owned(), "2".to_owned())));
+        assert_eq!(query.filters, vec![Filter { field: "status_code", matching: specs[0].matching, value: FilterValue::Text("ACTIVE".into()) }]);
+        let bad = ListQuery::parse(&pairs(&[("status", "gone")]), &specs).err().map(|e| e.kind);
+        assert_eq!(bad, Some(Kind::InvalidQueryParameter));
+        Ok(())
+    }
+}

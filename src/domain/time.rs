@@ -1,0 +1,71 @@
+//! Timestamps as the API writes them: RFC 3339 UTC with microseconds and a `Z`, fixed width so
+//! that text order is time order in storage.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// A timestamp in storage and wire form, e.g. `2026-11-28T03:04:05.123456Z`.
+pub type Timestamp = String;
+
+pub fn format(at: OffsetDateTime) -> Timestamp {
+    let at = at.to_offset(UtcOffset::UTC);
+    let fixed = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    at.format(&fixed).unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+pub fn now() -> Timestamp {
+    format(OffsetDateTime::now_utc())
+}
+
+/// Which end of a day a date-only value stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEnd {
+    Start,
+    End,
+}
+
+/// Parses a query date: RFC 3339, `YYYY-MM-DDThh:mm:ss`, `YYYY-MM-DD hh:mm:ss` or
+/// `YYYY-MM-DD` (the start or end of that day, UTC).
+pub fn parse_query_date(raw: &str, day_end: DayEnd) -> Option<OffsetDateTime> {
+    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(at);
+    }
+    let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let with_space = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    for layout in [with_t, with_space] {
+        if let Ok(at) = PrimitiveDateTime::parse(raw, &layout) {
+            return Some(at.assume_utc());
+        }
+    }
+    let date = Date::parse(raw, &format_description!("[year]-[month]-[day]")).ok()?;
+    let time = match day_end {
+        DayEnd::Start => Time::MIDNIGHT,
+        DayEnd::End => Time::from_hms_micro(23, 59, 59, 999_999).ok()?,
+    };
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_fixed_width_utc() {
+        let at = OffsetDateTime::from_unix_timestamp(0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(format(at), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn parses_every_query_layout() {
+        let day = |raw, end| parse_query_date(raw, end).map(format);
+        assert_eq!(day("2026-01-02", DayEnd::Start).as_deref(), Some("2026-01-02T00:00:00.000000Z"));
+        assert_eq!(day("2026-01-02", DayEnd::End).as_deref(), Some("2026-01-02T23:59:59.999999Z"));
+        assert_eq!(day("2026-01-02 10:11:12", DayEnd::Start).as_deref(), Some("2026-01-02T10:11:12.000000Z"));
+        assert_eq!(day("2026-01-02T10:11:12", DayEnd::Start).as_deref(), Some("2026-01-02T10:11:12.000000Z"));
+        assert_eq!(day("2026-01-02T10:11:12+01:00", DayEnd::Start).as_deref(), Some("2026-01-02T09:11:12.000000Z"));
+        assert_eq!(day("02/01/2026", DayEnd::Start), None);
+    }
+}

@@ -1,0 +1,174 @@
+//! The one error table. Every failure the service can report is a [`Kind`]; the table in
+//! [`Kind::spec`] maps it to its HTTP status, Midaz code, title and default message, so
+//! handlers never build an error body by hand.
+
+use std::collections::BTreeMap;
+
+/// A failure, as the client will see it (kind, message, offending fields) plus, for internal
+/// failures, the cause that is logged but never sent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code} {message}", code = self.kind.spec().code)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub fields: Option<BTreeMap<String, String>>,
+    pub entity_type: Option<&'static str>,
+    /// Internal detail for logs; never serialized.
+    pub cause: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Status, code, title and default message of one [`Kind`].
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub status: u16,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+macro_rules! kinds {
+    ($($name:ident => $status:literal, $code:literal, $title:literal, $message:literal;)*) => {
+        /// Every failure the API reports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Kind { $($name,)* }
+
+        impl Kind {
+            pub const fn spec(self) -> Spec {
+                match self {
+                    $(Kind::$name => Spec { status: $status, code: $code, title: $title, message: $message },)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    // Tenancy and authentication (DESIGN.md).
+    MissingToken => 401, "MISSING_TOKEN", "Missing Token", "An Authorization header with a Bearer token is required.";
+    InvalidToken => 401, "INVALID_TOKEN", "Invalid Token", "The token is malformed, expired or its signature cannot be verified.";
+    MissingTenant => 401, "MISSING_TENANT", "Missing Tenant", "The token carries no tenant claim.";
+    InvalidTenant => 401, "INVALID_TENANT", "Invalid Tenant", "The tenant id in the token is not a valid tenant id.";
+    TenantNotFound => 404, "TENANT_NOT_FOUND", "Tenant Not Found", "The tenant is not provisioned.";
+    TenantSuspended => 403, "TENANT_SUSPENDED", "Tenant Suspended", "The tenant is suspended.";
+    InsufficientPrivileges => 403, "0043", "Insufficient Privileges", "You do not have the necessary permissions to perform this action.";
+    // Onboarding business rules (Midaz v3.8 codes).
+    LedgerNameConflict => 409, "0002", "Ledger Name Conflict", "A ledger with this name already exists in the organization.";
+    AssetNameOrCodeDuplicate => 409, "0003", "Asset Name or Code Duplicate", "An asset with this name or code already exists in the ledger.";
+    CodeUppercaseRequirement => 400, "0004", "Code Uppercase Requirement", "The code must be in uppercase.";
+    CurrencyCodeStandardCompliance => 400, "0005", "Currency Code Standard Compliance", "Currency-type assets must use an ISO 4217 code.";
+    EntityNotFound => 404, "0007", "Entity Not Found", "No entity was found for the given id.";
+    MissingFieldsInRequest => 400, "0009", "Missing Fields in Request", "Your request is missing one or more required fields.";
+    AccountBalanceDeletion => 400, "0012", "Account Balance Deletion Error", "The account cannot be deleted while one of its balances is not zero.";
+    DuplicateSegmentName => 409, "0015", "Duplicate Segment Name Error", "A segment with this name already exists in the ledger.";
+    AliasUnavailability => 409, "0020", "Alias Unavailability Error", "The alias is already in use in this ledger.";
+    InvalidParentAccountId => 400, "0029", "Invalid Parent Account ID", "The parent account id does not exist in this ledger.";
+    MismatchedAssetCode => 400, "0030", "Mismatched Asset Code", "The parent account has a different asset code.";
+    InvalidCountryCode => 400, "0032", "Invalid Country Code", "The country must be an ISO 3166-1 alpha-2 code.";
+    InvalidCodeFormat => 400, "0033", "Invalid Code Format", "The code must contain letters only.";
+    AssetCodeNotFound => 404, "0034", "Asset Code Not Found", "The asset code does not exist in this ledger.";
+    PortfolioIdNotFound => 404, "0035", "Portfolio ID Not Found", "The portfolio id does not exist in this ledger.";
+    SegmentIdNotFound => 404, "0036", "Segment ID Not Found", "The segment id does not exist in this ledger.";
+    LedgerIdNotFound => 404, "0037", "Ledger ID Not Found", "The ledger id does not exist in this organization.";
+    OrganizationIdNotFound => 404, "0038", "Organization ID Not Found", "The organization id does not exist.";
+    ParentOrganizationIdNotFound => 404, "0039", "Parent Organization ID Not Found", "The parent organization id does not exist.";
+    InvalidType => 400, "0040", "Invalid Type", "The type must be one of crypto, currency, commodity or others.";
+    InternalServer => 500, "0046", "Internal Server Error", "The server encountered an unexpected error. Please try again later.";
+    BadRequest => 400, "0047", "Bad Request", "The request has invalid fields.";
+    MetadataKeyLengthExceeded => 400, "0050", "Metadata Key Length Exceeded", "A metadata key is longer than 100 characters.";
+    MetadataValueLengthExceeded => 400, "0051", "Metadata Value Length Exceeded", "A metadata value is longer than 2000 characters or is not a scalar.";
+    AccountIdNotFound => 404, "0052", "Account ID Not Found", "The account id does not exist in this ledger.";
+    UnexpectedFieldsInTheRequest => 400, "0053", "Unexpected Fields in the Request", "The request contains fields that are not allowed.";
+    AssetIdNotFound => 404, "0055", "Asset ID Not Found", "The asset id does not exist in this ledger.";
+    InvalidPathParameter => 400, "0065", "Invalid Path Parameter", "A path parameter is not a valid UUID.";
+    InvalidAccountType => 400, "0066", "Invalid Account Type", "The account type is not one of the ledger's account types.";
+    InvalidMetadataNesting => 400, "0067", "Invalid Metadata Nesting", "Metadata values must be flat: nested objects are not allowed.";
+    ForbiddenExternalAccountManipulation => 400, "0074", "External Account Modification Prohibited", "External accounts cannot be modified or deleted.";
+    InvalidFinalDate => 400, "0078", "Invalid Final Date", "The end_date must not be before the start_date.";
+    PaginationLimitExceeded => 400, "0080", "Pagination Limit Exceeded", "The limit must not exceed 100.";
+    InvalidSortOrder => 400, "0081", "Invalid Sort Order", "The sort_order must be asc or desc.";
+    InvalidQueryParameter => 400, "0082", "Invalid Query Parameter", "A query parameter is invalid.";
+    InvalidDateRange => 400, "0083", "Invalid Date Range", "Both start_date and end_date must be given together.";
+    AccountAliasNotFound => 404, "0085", "Account Alias Not Found", "No account with this alias exists in this ledger.";
+    ParentIdSameId => 400, "0091", "ID cannot be used as the parent ID", "An organization cannot be its own parent.";
+    NoBalancesFound => 404, "0092", "Balance Not Found", "The balance does not exist in this ledger.";
+    InvalidRequestBody => 400, "0094", "Unmarshalling error", "The request body is not valid JSON for this endpoint.";
+    AccountAliasInvalid => 400, "0096", "Invalid Account Alias", "The alias may only contain letters, digits and @ : _ -.";
+    AccountTypeNotFound => 404, "0109", "Account Type Not Found", "The account type id does not exist in this ledger.";
+    DuplicateAccountTypeKeyValue => 409, "0108", "Duplicate Account Type Key Value", "An account type with this keyValue already exists in this ledger.";
+    InvalidAccountTypeKeyValue => 400, "0120", "Invalid Account Type Key Value", "The keyValue may only contain letters, digits, _ and -.";
+    InvalidDatetimeFormat => 400, "0131", "Invalid Datetime Format", "A date must be RFC 3339, YYYY-MM-DD hh:mm:ss or YYYY-MM-DD.";
+    PayloadTooLarge => 413, "0143", "Payload Too Large", "The request body is too large.";
+    JsonNestingDepthExceeded => 400, "0144", "JSON Nesting Depth Exceeded", "The request body is nested too deeply.";
+    JsonKeyCountExceeded => 400, "0145", "JSON Key Count Exceeded", "The request body has too many keys.";
+    UnknownSettingsField => 400, "0147", "Unknown Settings Field", "The settings contain an unknown field.";
+    InvalidSettingsFieldType => 400, "0148", "Invalid Settings Field Type", "A settings field has the wrong type.";
+    SettingsRootLevelField => 400, "0149", "Settings Root Level Field", "Settings fields must be nested under their section.";
+    RouteNotFound => 404, "0007", "Entity Not Found", "No route matches this method and path.";
+    ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
+}
+
+impl Error {
+    pub fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            message: kind.spec().message.to_owned(),
+            fields: None,
+            entity_type: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    pub fn with_entity(mut self, entity_type: &'static str) -> Self {
+        self.entity_type = Some(entity_type);
+        self
+    }
+
+    /// An unexpected failure: the client sees the generic 500, the log sees `cause`.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut error = Self::new(Kind::InternalServer);
+        error.cause = Some(cause.to_string());
+        error
+    }
+
+    pub fn spec(&self) -> Spec {
+        self.kind.spec()
+    }
+}
+
+impl From<Kind> for Error {
+    fn from(kind: Kind) -> Self {
+        Self::new(kind)
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode as Sqlite;
+        match error.sqlite_error_code() {
+            Some(Sqlite::DiskFull | Sqlite::ReadOnly | Sqlite::CannotOpen | Sqlite::SystemIoFailure) => {
+                let mut unavailable = Self::new(Kind::ServiceUnavailable);
+                unavailable.cause = Some(error.to_string());
+                unavailable
+            }
+            _ => Self::internal(error),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(error: serde_json::Error) -> Self {
+        Self::internal(error)
+    }
+}

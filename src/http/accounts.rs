@@ -1,0 +1,138 @@
+//! `…/ledgers/{ledger_id}/accounts`, by id, alias and external code.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::extract::{Body, Ids, TenantCtx};
+use super::ledger_items::{LEDGER, crud};
+use super::reply;
+use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias};
+use crate::domain::metadata::Metadata;
+use crate::error::{Error, Kind, Result};
+use crate::ledger::accounts;
+
+/// Longest account name, type and entity id, in characters.
+pub const ACCOUNT_TEXT_LENGTH_MAX: usize = 256;
+/// Longest alias and asset code, in characters.
+pub const ALIAS_LENGTH_MAX: usize = 100;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{delete, get, patch, post};
+    cfg.service(web::resource(format!("{LEDGER}/accounts/alias/{{alias}}")).route(get().to(get_by_alias)))
+        .service(web::resource(format!("{LEDGER}/accounts/external/{{code}}")).route(get().to(get_external)));
+    crud::<Account>(cfg, "accounts", post().to(create), patch().to(update), delete().to(remove));
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAccount {
+    name: Option<String>,
+    alias: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    asset_code: Option<String>,
+    parent_account_id: Option<String>,
+    portfolio_id: Option<String>,
+    segment_id: Option<String>,
+    entity_id: Option<String>,
+    blocked: Option<bool>,
+    status: Option<StatusInput>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateAccount {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    portfolio_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    segment_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    entity_id: Option<Option<String>>,
+    blocked: Option<bool>,
+    status: Option<StatusInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+/// `^[a-zA-Z0-9@:_-]+$`
+fn is_alias(alias: &str) -> bool {
+    !alias.is_empty() && alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | ':' | '_' | '-'))
+}
+
+async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateAccount = body.parse()?;
+    let mut check = Check::new();
+    let asset_code = check.required("assetCode", input.asset_code.as_deref()).to_owned();
+    let kind = check.required("type", input.kind.as_deref()).to_owned();
+    if kind == ACCOUNT_TYPE_EXTERNAL {
+        check.required("alias", input.alias.as_deref());
+    }
+    check.max_len("assetCode", Some(&asset_code), ALIAS_LENGTH_MAX);
+    check.max_len("type", Some(&kind), ACCOUNT_TEXT_LENGTH_MAX);
+    check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+    check.max_len("alias", input.alias.as_deref(), ALIAS_LENGTH_MAX);
+    check.max_len("entityId", input.entity_id.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+    check.uuid("parentAccountId", input.parent_account_id.as_deref());
+    check.uuid("portfolioId", input.portfolio_id.as_deref());
+    check.uuid("segmentId", input.segment_id.as_deref());
+    if input.alias.as_deref().is_some_and(|a| a.contains(EXTERNAL_ALIAS_PREFIX)) {
+        check.invalid("alias", format!("alias must not contain {EXTERNAL_ALIAS_PREFIX}"));
+    }
+    check.status(input.status.as_ref());
+    check.finish()?;
+    if input.alias.as_deref().is_some_and(|a| !is_alias(a)) {
+        return Err(Error::new(Kind::AccountAliasInvalid));
+    }
+    let new = accounts::NewAccount {
+        name: input.name.filter(|n| !n.trim().is_empty()),
+        alias: input.alias,
+        kind,
+        asset_code,
+        parent_account_id: input.parent_account_id,
+        portfolio_id: input.portfolio_id,
+        segment_id: input.segment_id,
+        entity_id: input.entity_id,
+        blocked: input.blocked.unwrap_or(false),
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&accounts::create_account(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateAccount = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+    check.max_len("entityId", input.entity_id.clone().flatten().as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+    check.uuid("portfolioId", input.portfolio_id.clone().flatten().as_deref());
+    check.uuid("segmentId", input.segment_id.clone().flatten().as_deref());
+    check.status(input.status.as_ref());
+    check.finish()?;
+    let patch = accounts::AccountPatch {
+        name: input.name.filter(|n| !n.trim().is_empty()),
+        portfolio_id: input.portfolio_id,
+        segment_id: input.segment_id,
+        entity_id: input.entity_id,
+        blocked: input.blocked,
+        status: input.status.map(StatusInput::into_status),
+        metadata: patch_metadata(input.metadata)?,
+    };
+    reply::ok(&accounts::update_account(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+}
+
+async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    accounts::delete_account(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    reply::no_content()
+}
+
+async fn get_by_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
+}
+
+async fn get_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let alias = external_alias(&ids.get("code"));
+    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), alias).await?)
+}

@@ -1,0 +1,201 @@
+//! Extractors: the caller's tenant (auth, scope, tenant file), path ids, query pairs, body.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
+
+use super::AppState;
+use crate::auth::{Claims, permits};
+use crate::domain::query::{FilterSpec, ListQuery};
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind, Result};
+use crate::store::{Missing, Parent, Tenant};
+
+/// Largest request body accepted, in bytes.
+pub const REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
+
+/// Path parameters that must be UUIDs (0065 otherwise).
+const UUID_PARAMS: &[&str] = &[
+    "organization_id", "ledger_id", "id", "account_id", "transaction_id", "operation_id",
+    "balance_id", "external_id",
+];
+
+/// Resource names of the authorization scopes, as they appear in paths.
+const RESOURCES: &[&str] = &[
+    "organizations", "ledgers", "assets", "portfolios", "segments", "accounts", "account-types",
+    "transactions", "operations", "balances", "asset-rates", "operation-routes",
+    "transaction-routes",
+];
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| Error::internal("no app state"))
+}
+
+/// The tenant a request acts on, after its token (if required) was verified, its scope
+/// allows the route, and the tenant is provisioned and not suspended.
+pub struct TenantCtx {
+    pub tenant: Arc<Tenant>,
+}
+
+impl FromRequest for TenantCtx {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let resolved = state(req).and_then(|state| {
+            let id = authorize(&state, req)?;
+            Ok((state, id))
+        });
+        Box::pin(async move {
+            let (state, id) = resolved?;
+            let registry = Arc::clone(&state.registry);
+            if registry.is_suspended(&id) {
+                return Err(Error::new(Kind::TenantSuspended));
+            }
+            let missing = if registry.config().auto_provision { Missing::Create } else { Missing::Fail };
+            let tenant = actix_web::rt::task::spawn_blocking(move || registry.open(&id, missing))
+                .await
+                .map_err(|_| Error::internal("opening a tenant panicked"))??;
+            Ok(TenantCtx { tenant })
+        })
+    }
+}
+
+/// The tenant id of the request; in single-tenant mode `default` (after verifying the token
+/// if authentication is on).
+fn authorize(state: &AppState, req: &HttpRequest) -> Result<TenantId> {
+    let Some(verifier) = &state.verifier else {
+        return Ok(TenantId::default_tenant());
+    };
+    let token = bearer(req).ok_or_else(|| Error::new(Kind::MissingToken))?;
+    let claims = verifier.verify(token)?;
+    check_scope(&claims, req)?;
+    if !state.config.multi_tenant {
+        return Ok(TenantId::default_tenant());
+    }
+    tenant_of(&claims, &state.config.tenant_claim)
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn tenant_of(claims: &Claims, claim: &str) -> Result<TenantId> {
+    let raw = claims.get(claim).ok_or_else(|| Error::new(Kind::MissingTenant))?;
+    let raw = raw.as_str().ok_or_else(|| Error::new(Kind::InvalidTenant))?;
+    if raw.is_empty() {
+        return Err(Error::new(Kind::MissingTenant));
+    }
+    TenantId::parse(raw).ok_or_else(|| Error::new(Kind::InvalidTenant))
+}
+
+fn check_scope(claims: &Claims, req: &HttpRequest) -> Result<()> {
+    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let resource = pattern
+        .split('/')
+        .filter(|segment| RESOURCES.contains(segment))
+        .next_back()
+        .unwrap_or("settings");
+    let action = req.method().as_str().to_ascii_lowercase();
+    if permits(claims, resource, &action) {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::InsufficientPrivileges)
+            .with_message(format!("The token does not allow {resource}:{action}.")))
+    }
+}
+
+/// Path parameters, UUID ones validated and lower-cased.
+pub struct Ids(HashMap<String, String>);
+
+impl Ids {
+    /// The parameter `name`; routes only ask for parameters they declare.
+    pub fn get(&self, name: &str) -> String {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
+
+    pub fn organization(&self) -> Parent {
+        Parent::Organization(self.get("organization_id"))
+    }
+
+    pub fn ledger(&self) -> Parent {
+        Parent::Ledger { organization_id: self.get("organization_id"), ledger_id: self.get("ledger_id") }
+    }
+}
+
+impl FromRequest for Ids {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut ids = HashMap::new();
+        for (name, value) in req.match_info().iter() {
+            if UUID_PARAMS.contains(&name) {
+                match uuid::Uuid::parse_str(value) {
+                    Ok(id) => ids.insert(name.to_owned(), id.hyphenated().to_string()),
+                    Err(_) => {
+                        return std::future::ready(Err(Error::new(Kind::InvalidPathParameter)
+                            .with_message(format!("The path parameter '{name}' is not a valid UUID."))));
+                    }
+                };
+            } else {
+                ids.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        std::future::ready(Ok(Ids(ids)))
+    }
+}
+
+/// The raw query pairs, in order.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn list(&self, specs: &[FilterSpec]) -> Result<ListQuery> {
+        ListQuery::parse(&self.0, specs)
+    }
+}
+
+impl FromRequest for QueryPairs {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(|q| QueryPairs(q.into_inner()))
+            .map_err(|_| Error::new(Kind::InvalidQueryParameter));
+        std::future::ready(parsed)
+    }
+}
+
+/// A request body of at most [`REQUEST_BODY_BYTES_MAX`] bytes.
+pub struct Body(pub Bytes);
+
+impl Body {
+    pub fn parse<T: serde::de::DeserializeOwned + serde::Serialize>(&self) -> Result<T> {
+        super::body::parse(&self.0)
+    }
+}
+
+impl FromRequest for Body {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(Body).map_err(|error| match error.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => Error::new(Kind::PayloadTooLarge),
+                _ => Error::new(Kind::InvalidRequestBody).with_message(error.to_string()),
+            })
+        })
+    }
+}

@@ -1,0 +1,298 @@
+//! Ledger-scoped catalogue entities: assets, portfolios, segments and account types.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::reply;
+use crate::domain::codes::CURRENCY_CODES;
+use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
+use crate::domain::metadata::Metadata;
+use crate::error::{Error, Kind, Result};
+use crate::ledger::{self, accounts, onboarding};
+use crate::store::Entity;
+
+/// Longest name of an asset, portfolio or segment, and longest portfolio entity id, in characters.
+pub const NAME_LENGTH_MAX: usize = 256;
+/// Longest asset code, in characters.
+pub const ASSET_CODE_LENGTH_MAX: usize = 100;
+/// Longest account type name, in characters.
+pub const ACCOUNT_TYPE_NAME_LENGTH_MAX: usize = 100;
+/// Longest account type description, in characters.
+pub const ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX: usize = 500;
+/// Longest account type key value, in characters.
+pub const ACCOUNT_TYPE_KEY_LENGTH_MAX: usize = 50;
+/// Asset types Midaz accepts.
+pub const ASSET_TYPES: &[&str] = &["crypto", "currency", "commodity", "others"];
+
+
+pub(super) const LEDGER: &str = "/v1/organizations/{organization_id}/ledgers/{ledger_id}";
+
+/// The routes of one entity: create, list, count, get, update and delete.
+pub(super) fn crud<E: Entity + Serialize>(
+    cfg: &mut web::ServiceConfig,
+    path: &str,
+    create: actix_web::Route,
+    update: actix_web::Route,
+    delete: actix_web::Route,
+) {
+    cfg.service(web::resource(format!("{LEDGER}/{path}/metrics/count")).route(web::head().to(count::<E>)))
+        .service(web::resource(format!("{LEDGER}/{path}")).route(create).route(web::get().to(list::<E>)))
+        .service(
+            web::resource(format!("{LEDGER}/{path}/{{id}}"))
+                .route(web::get().to(get::<E>))
+                .route(update)
+                .route(delete),
+        );
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{delete, patch, post};
+    crud::<Asset>(cfg, "assets", post().to(create_asset), patch().to(update_asset), delete().to(delete_asset));
+    crud::<Portfolio>(cfg, "portfolios", post().to(create_portfolio), patch().to(update_portfolio), delete().to(delete_entity::<Portfolio>));
+    crud::<Segment>(cfg, "segments", post().to(create_segment), patch().to(update_segment), delete().to(delete_entity::<Segment>));
+    crud::<AccountType>(cfg, "account-types", post().to(create_account_type), patch().to(update_account_type), delete().to(delete_entity::<AccountType>));
+}
+
+pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?)
+}
+
+pub(super) async fn list<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(E::FILTERS)?;
+    let items = ledger::list::<E>(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    reply::page(&items, &query)
+}
+
+pub(super) async fn count<E: Entity>(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger(), query.list(E::FILTERS)?).await?)
+}
+
+async fn delete_entity<E: Entity>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    ledger::delete::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    reply::no_content()
+}
+
+/// Name, status and metadata: the PATCH body of assets and segments.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateNamed {
+    name: Option<String>,
+    status: Option<StatusInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+impl UpdateNamed {
+    fn into_patch(self) -> Result<onboarding::NamedPatch> {
+        let mut check = Check::new();
+        check.max_len("name", self.name.as_deref(), NAME_LENGTH_MAX);
+        check.status(self.status.as_ref());
+        check.finish()?;
+        Ok(onboarding::NamedPatch {
+            name: self.name.filter(|n| !n.trim().is_empty()),
+            status: self.status.map(StatusInput::into_status),
+            metadata: patch_metadata(self.metadata)?,
+        })
+    }
+}
+
+// ---- assets --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAsset {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    code: Option<String>,
+    status: Option<StatusInput>,
+    metadata: Option<Metadata>,
+}
+
+/// Asset rules in Midaz's order: type (0040), code letters only (0033), upper case (0004),
+/// ISO 4217 for currencies (0005).
+fn check_asset(kind: &str, code: &str) -> Result<()> {
+    if !ASSET_TYPES.contains(&kind) {
+        return Err(Error::new(Kind::InvalidType));
+    }
+    if !code.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Error::new(Kind::InvalidCodeFormat));
+    }
+    if code.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err(Error::new(Kind::CodeUppercaseRequirement));
+    }
+    if kind == "currency" && CURRENCY_CODES.binary_search(&code).is_err() {
+        return Err(Error::new(Kind::CurrencyCodeStandardCompliance));
+    }
+    Ok(())
+}
+
+async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateAsset = body.parse()?;
+    let mut check = Check::new();
+    let name = check.required("name", input.name.as_deref()).to_owned();
+    let kind = check.required("type", input.kind.as_deref()).to_owned();
+    let code = check.required("code", input.code.as_deref()).to_owned();
+    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
+    check.max_len("code", Some(&code), ASSET_CODE_LENGTH_MAX);
+    check.status(input.status.as_ref());
+    check.finish()?;
+    check_asset(&kind, &code)?;
+    let new = onboarding::NewAsset {
+        name,
+        kind,
+        code,
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_asset(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn update_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
+    reply::ok(&onboarding::update_asset(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+}
+
+async fn delete_asset(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    accounts::delete_asset(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    reply::no_content()
+}
+
+// ---- portfolios ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatePortfolio {
+    name: Option<String>,
+    entity_id: Option<String>,
+    status: Option<StatusInput>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdatePortfolio {
+    name: Option<String>,
+    entity_id: Option<String>,
+    status: Option<StatusInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreatePortfolio = body.parse()?;
+    let mut check = Check::new();
+    let name = check.required("name", input.name.as_deref()).to_owned();
+    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
+    check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
+    check.status(input.status.as_ref());
+    check.finish()?;
+    let new = onboarding::NewPortfolio {
+        name,
+        entity_id: input.entity_id,
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_portfolio(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdatePortfolio = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
+    check.finish()?;
+    let named = UpdateNamed { name: input.name, status: input.status, metadata: input.metadata }.into_patch()?;
+    let patch = onboarding::PortfolioPatch { named, entity_id: input.entity_id };
+    reply::ok(&onboarding::update_portfolio(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+}
+
+// ---- segments ------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateSegment {
+    name: Option<String>,
+    status: Option<StatusInput>,
+    metadata: Option<Metadata>,
+}
+
+async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateSegment = body.parse()?;
+    let mut check = Check::new();
+    let name = check.required("name", input.name.as_deref()).to_owned();
+    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
+    check.status(input.status.as_ref());
+    check.finish()?;
+    let new = onboarding::NewSegment {
+        name,
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_segment(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn update_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
+    reply::ok(&onboarding::update_segment(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+}
+
+// ---- account types -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAccountType {
+    name: Option<String>,
+    description: Option<String>,
+    key_value: Option<String>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateAccountType {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+fn is_key_value(key: &str) -> bool {
+    key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateAccountType = body.parse()?;
+    let mut check = Check::new();
+    let name = check.required("name", input.name.as_deref()).to_owned();
+    let key_value = check.required("keyValue", input.key_value.as_deref()).to_owned();
+    check.max_len("name", Some(&name), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+    check.max_len("description", input.description.as_deref(), ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX);
+    check.max_len("keyValue", Some(&key_value), ACCOUNT_TYPE_KEY_LENGTH_MAX);
+    check.finish()?;
+    if !is_key_value(&key_value) {
+        return Err(Error::new(Kind::InvalidAccountTypeKeyValue));
+    }
+    let new = onboarding::NewAccountType {
+        name,
+        description: input.description,
+        key_value,
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateAccountType = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+    check.max_len("description", input.description.as_deref(), ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX);
+    check.finish()?;
+    let patch = onboarding::AccountTypePatch {
+        name: input.name.filter(|n| !n.trim().is_empty()),
+        description: input.description,
+        metadata: patch_metadata(input.metadata)?,
+    };
+    reply::ok(&onboarding::update_account_type(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+}

@@ -1,0 +1,189 @@
+//! `/v1/organizations/{organization_id}/ledgers` and `/settings`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::reply;
+use crate::domain::entities::{Ledger, LedgerSettings};
+use crate::domain::metadata::Metadata;
+use crate::store::Entity;
+use crate::error::{Error, Kind, Result};
+use crate::ledger::{self, onboarding};
+
+/// Longest ledger name, in characters.
+pub const LEDGER_NAME_LENGTH_MAX: usize = 256;
+/// Largest settings PATCH body, in bytes.
+pub const SETTINGS_BODY_BYTES_MAX: usize = 64 * 1024;
+
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let base = "/v1/organizations/{organization_id}/ledgers";
+    cfg.service(web::resource(format!("{base}/metrics/count")).route(web::head().to(count)))
+        .service(web::resource(base).route(web::post().to(create)).route(web::get().to(list)))
+        .service(
+            web::resource(format!("{base}/{{id}}/settings"))
+                .route(web::get().to(get_settings))
+                .route(web::patch().to(update_settings)),
+        )
+        .service(
+            web::resource(format!("{base}/{{id}}"))
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete)),
+        );
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateLedger {
+    name: Option<String>,
+    status: Option<StatusInput>,
+    settings: Option<LedgerSettingsInput>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LedgerSettingsInput {
+    accounting: Option<AccountingInput>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountingInput {
+    validate_account_type: Option<bool>,
+    validate_routes: Option<bool>,
+}
+
+impl LedgerSettingsInput {
+    fn apply(self, mut settings: LedgerSettings) -> LedgerSettings {
+        if let Some(accounting) = self.accounting {
+            if let Some(flag) = accounting.validate_account_type {
+                settings.accounting.validate_account_type = flag;
+            }
+            if let Some(flag) = accounting.validate_routes {
+                settings.accounting.validate_routes = flag;
+            }
+        }
+        settings
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateLedger {
+    name: Option<String>,
+    status: Option<StatusInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateLedger = body.parse()?;
+    let mut check = Check::new();
+    let name = check.required("name", input.name.as_deref()).to_owned();
+    check.max_len("name", Some(&name), LEDGER_NAME_LENGTH_MAX);
+    check.status(input.status.as_ref());
+    check.finish()?;
+    let new = onboarding::NewLedger {
+        name,
+        settings: input.settings.unwrap_or_default().apply(LedgerSettings::default()),
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_ledger(&ctx.tenant, ids.get("organization_id"), new).await?)
+}
+
+async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateLedger = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("name", input.name.as_deref(), LEDGER_NAME_LENGTH_MAX);
+    check.status(input.status.as_ref());
+    check.finish()?;
+    let patch = onboarding::NamedPatch {
+        name: input.name.filter(|n| !n.trim().is_empty()),
+        status: input.status.map(StatusInput::into_status),
+        metadata: patch_metadata(input.metadata)?,
+    };
+    let ledger = onboarding::update_ledger(&ctx.tenant, ids.get("organization_id"), ids.get("id"), patch).await?;
+    reply::ok(&ledger)
+}
+
+async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?)
+}
+
+async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(Ledger::FILTERS)?;
+    let items = ledger::list::<Ledger>(&ctx.tenant, ids.organization(), query.clone()).await?;
+    reply::page(&items, &query)
+}
+
+async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    reply::total_count(ledger::count::<Ledger>(&ctx.tenant, ids.organization(), query.list(Ledger::FILTERS)?).await?)
+}
+
+async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    ledger::delete::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
+    reply::no_content()
+}
+
+async fn get_settings(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let ledger = ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
+    reply::ok(&ledger.settings)
+}
+
+/// Merges a partial settings object: unknown section or field 0147, wrong type 0148, a
+/// section's field given at the root 0149.
+async fn update_settings(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    if body.0.len() > SETTINGS_BODY_BYTES_MAX {
+        return Err(Error::new(Kind::PayloadTooLarge));
+    }
+    let value: Value = serde_json::from_slice(&body.0)
+        .map_err(|e| Error::new(Kind::InvalidRequestBody).with_message(format!("Invalid request body: {e}.")))?;
+    let Value::Object(root) = value else {
+        return Err(Error::new(Kind::InvalidRequestBody).with_message("The settings must be a JSON object."));
+    };
+    let input = settings_input(root)?;
+    let ledger = onboarding::update_ledger_settings(&ctx.tenant, ids.get("organization_id"), ids.get("id"), move |current| {
+        Ok(input.apply(current))
+    })
+    .await?;
+    reply::ok(&ledger.settings)
+}
+
+fn settings_input(root: Map<String, Value>) -> Result<LedgerSettingsInput> {
+    const ACCOUNTING_FIELDS: &[&str] = &["validateAccountType", "validateRoutes"];
+    let mut input = LedgerSettingsInput::default();
+    for (key, value) in root {
+        if ACCOUNTING_FIELDS.contains(&key.as_str()) {
+            return Err(Error::new(Kind::SettingsRootLevelField)
+                .with_message(format!("'{key}' belongs under 'accounting'.")));
+        }
+        if key != "accounting" {
+            return Err(Error::new(Kind::UnknownSettingsField).with_message(format!("Unknown settings field '{key}'.")));
+        }
+        let Value::Object(section) = value else {
+            return Err(Error::new(Kind::InvalidSettingsFieldType).with_message("'accounting' must be an object."));
+        };
+        let mut accounting = AccountingInput::default();
+        for (field, flag) in section {
+            let flag = flag.as_bool().ok_or_else(|| {
+                Error::new(Kind::InvalidSettingsFieldType).with_message(format!("'accounting.{field}' must be a boolean."))
+            });
+            match field.as_str() {
+                "validateAccountType" => accounting.validate_account_type = Some(flag?),
+                "validateRoutes" => accounting.validate_routes = Some(flag?),
+                _ => {
+                    return Err(Error::new(Kind::UnknownSettingsField)
+                        .with_message(format!("Unknown settings field 'accounting.{field}'.")));
+                }
+            }
+        }
+        input.accounting = Some(accounting);
+    }
+    Ok(input)
+}

@@ -1,0 +1,47 @@
+//! HTTP adapter: routes, extractors, DTOs and the error envelope. Handlers parse and validate
+//! the request, call one `ledger::` use case and map its result.
+
+mod accounts;
+mod body;
+mod error;
+mod extract;
+mod ledgers;
+mod ledger_items;
+mod organizations;
+mod reply;
+mod system;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::Verifier;
+use crate::config::Config;
+use crate::store::Registry;
+
+pub use extract::REQUEST_BODY_BYTES_MAX;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub config: Config,
+    pub registry: Arc<Registry>,
+    /// Present when requests must carry a verified token.
+    pub verifier: Option<Verifier>,
+}
+
+/// Registers every route. Literal paths are registered before parameterised ones.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    system::routes(cfg);
+    organizations::routes(cfg);
+    ledgers::routes(cfg);
+    ledger_items::routes(cfg);
+    accounts::routes(cfg);
+}
+
+/// The JSON 404 for paths no route matches.
+pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    crate::error::Error::new(crate::error::Kind::RouteNotFound)
+        .with_message(format!("Cannot {} {}", req.method(), req.path()))
+        .error_response()
+}

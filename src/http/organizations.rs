@@ -1,0 +1,162 @@
+//! `/v1/organizations`
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::reply;
+use crate::domain::entities::{Address, Organization};
+use crate::domain::metadata::Metadata;
+use crate::store::Entity;
+use crate::error::{Error, Kind, Result};
+use crate::ledger::{self, onboarding};
+use crate::store::Parent;
+
+/// Longest organization text field, in characters.
+pub const ORGANIZATION_TEXT_LENGTH_MAX: usize = 256;
+
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/organizations/metrics/count").route(web::head().to(count)))
+        .service(web::resource("/v1/organizations").route(web::post().to(create)).route(web::get().to(list)))
+        .service(
+            web::resource("/v1/organizations/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete)),
+        );
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateOrganization {
+    legal_name: Option<String>,
+    legal_document: Option<String>,
+    doing_business_as: Option<String>,
+    parent_organization_id: Option<String>,
+    address: Option<AddressInput>,
+    status: Option<StatusInput>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateOrganization {
+    legal_name: Option<String>,
+    doing_business_as: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    parent_organization_id: Option<Option<String>>,
+    address: Option<AddressInput>,
+    status: Option<StatusInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressInput {
+    line1: Option<String>,
+    line2: Option<String>,
+    zip_code: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    country: Option<String>,
+    description: Option<String>,
+}
+
+impl AddressInput {
+    /// A non-empty address needs an ISO 3166-1 alpha-2 country (0032).
+    fn into_address(self, check: &mut Check) -> Result<Address> {
+        let address = Address {
+            line1: self.line1,
+            line2: self.line2,
+            zip_code: self.zip_code,
+            city: self.city,
+            state: self.state,
+            country: self.country,
+            description: self.description,
+        };
+        for (field, value) in [
+            ("address.line1", &address.line1),
+            ("address.line2", &address.line2),
+            ("address.zipCode", &address.zip_code),
+            ("address.city", &address.city),
+            ("address.state", &address.state),
+            ("address.description", &address.description),
+        ] {
+            check.max_len(field, value.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
+        }
+        if address != Address::default() && !address.country.as_deref().is_some_and(is_country_code) {
+            return Err(Error::new(Kind::InvalidCountryCode));
+        }
+        Ok(address)
+    }
+}
+
+fn is_country_code(code: &str) -> bool {
+    crate::domain::codes::COUNTRY_CODES.binary_search(&code).is_ok()
+}
+
+async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
+    let input: CreateOrganization = body.parse()?;
+    let mut check = Check::new();
+    let legal_name = check.required("legalName", input.legal_name.as_deref()).to_owned();
+    let legal_document = check.required("legalDocument", input.legal_document.as_deref()).to_owned();
+    check.max_len("legalName", Some(&legal_name), ORGANIZATION_TEXT_LENGTH_MAX);
+    check.max_len("legalDocument", Some(&legal_document), ORGANIZATION_TEXT_LENGTH_MAX);
+    check.max_len("doingBusinessAs", input.doing_business_as.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
+    check.uuid("parentOrganizationId", input.parent_organization_id.as_deref());
+    check.status(input.status.as_ref());
+    let address = input.address.unwrap_or_default().into_address(&mut check)?;
+    check.finish()?;
+    let new = onboarding::NewOrganization {
+        legal_name,
+        legal_document,
+        doing_business_as: input.doing_business_as,
+        parent_organization_id: input.parent_organization_id,
+        address,
+        status: status_or_active(input.status),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&onboarding::create_organization(&ctx.tenant, new).await?)
+}
+
+async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateOrganization = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("legalName", input.legal_name.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
+    check.max_len("doingBusinessAs", input.doing_business_as.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
+    check.uuid("parentOrganizationId", input.parent_organization_id.clone().flatten().as_deref());
+    check.status(input.status.as_ref());
+    let address = input.address.map(|a| a.into_address(&mut check)).transpose()?;
+    check.finish()?;
+    let patch = onboarding::OrganizationPatch {
+        legal_name: input.legal_name.filter(|n| !n.trim().is_empty()),
+        doing_business_as: input.doing_business_as,
+        parent_organization_id: input.parent_organization_id,
+        address,
+        status: input.status.map(StatusInput::into_status),
+        metadata: patch_metadata(input.metadata)?,
+    };
+    reply::ok(&onboarding::update_organization(&ctx.tenant, ids.get("id"), patch).await?)
+}
+
+async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&ledger::get::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?)
+}
+
+async fn list(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(Organization::FILTERS)?;
+    let items = ledger::list::<Organization>(&ctx.tenant, Parent::Root, query.clone()).await?;
+    reply::page(&items, &query)
+}
+
+async fn count(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
+    reply::total_count(ledger::count::<Organization>(&ctx.tenant, Parent::Root, query.list(Organization::FILTERS)?).await?)
+}
+
+async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    ledger::delete::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?;
+    reply::no_content()
+}

@@ -1,0 +1,33 @@
+//! Success responses.
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::domain::query::ListQuery;
+use crate::error::Result;
+
+pub fn created<T: Serialize>(body: &T) -> Result<HttpResponse> {
+    Ok(HttpResponse::Created().json(body))
+}
+
+pub fn ok<T: Serialize>(body: &T) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub fn no_content() -> Result<HttpResponse> {
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A page list: `{items, page, limit}`.
+pub fn page<T: Serialize>(items: &[T], query: &ListQuery) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(json!({"items": items, "page": query.page, "limit": query.limit})))
+}
+
+/// `HEAD …/metrics/count`: 204 with `X-Total-Count`.
+pub fn total_count(count: i64) -> Result<HttpResponse> {
+    Ok(HttpResponse::NoContent()
+        .insert_header(("X-Total-Count", count.to_string()))
+        .insert_header(("Content-Length", "0"))
+        .finish())
+}

@@ -1,0 +1,254 @@
+//! Accounts and the balances created with them; assets' external accounts.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use rusqlite::Connection;
+
+use super::{ensure_free, ensure_parent, new_id};
+use crate::domain::entities::{
+    ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
+    Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
+};
+use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::time::now;
+use crate::error::{Error, Kind, Result};
+use crate::store::{self, Parent, Tenant, balances, onboarding as sql};
+
+pub struct NewAccount {
+    pub name: Option<String>,
+    pub alias: Option<String>,
+    pub kind: String,
+    pub asset_code: String,
+    pub parent_account_id: Option<String>,
+    pub portfolio_id: Option<String>,
+    pub segment_id: Option<String>,
+    pub entity_id: Option<String>,
+    pub blocked: bool,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+#[derive(Default)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    /// `Some(None)` clears the field.
+    pub portfolio_id: Option<Option<String>>,
+    pub segment_id: Option<Option<String>>,
+    pub entity_id: Option<Option<String>>,
+    pub blocked: Option<bool>,
+    pub status: Option<Status>,
+    pub metadata: MetadataPatch,
+}
+
+/// A new `default` balance for `account`, both flags on.
+fn default_balance(account: &Account) -> Balance {
+    Balance {
+        id: new_id(),
+        organization_id: account.organization_id.clone(),
+        ledger_id: account.ledger_id.clone(),
+        account_id: account.id.clone(),
+        alias: account.alias.clone(),
+        key: DEFAULT_BALANCE_KEY.to_owned(),
+        asset_code: account.asset_code.clone(),
+        available: Decimal::ZERO,
+        on_hold: Decimal::ZERO,
+        version: 1,
+        account_type: account.kind.clone(),
+        allow_sending: true,
+        allow_receiving: true,
+        stamps: account.stamps.clone(),
+        metadata: Metadata::new(),
+    }
+}
+
+fn save_with_default_balance(conn: &Connection, account: &Account) -> Result<()> {
+    sql::save_account(conn, account)?;
+    balances::save_balance(conn, &default_balance(account))
+}
+
+/// Creates `@external/<CODE>` and its default balance for a new asset, unless it exists.
+pub fn ensure_external_account(conn: &Connection, asset: &Asset) -> Result<()> {
+    let alias = external_alias(&asset.code);
+    if sql::account_by_alias(conn, &asset.ledger_id, &alias)?.is_some() {
+        return Ok(());
+    }
+    let account = Account {
+        id: new_id(),
+        organization_id: asset.organization_id.clone(),
+        ledger_id: asset.ledger_id.clone(),
+        name: format!("External {}", asset.code),
+        alias,
+        kind: ACCOUNT_TYPE_EXTERNAL.to_owned(),
+        asset_code: asset.code.clone(),
+        parent_account_id: None,
+        portfolio_id: None,
+        segment_id: None,
+        entity_id: None,
+        blocked: false,
+        status: Status { code: STATUS_EXTERNAL.to_owned(), description: None },
+        stamps: asset.stamps.clone(),
+        metadata: Metadata::new(),
+    };
+    save_with_default_balance(conn, &account)
+}
+
+fn ensure_member<E: store::Entity>(conn: &Connection, parent: &Parent, id: &Option<String>) -> Result<()> {
+    match id {
+        Some(id) => store::get::<E>(conn, parent, id).map(drop),
+        None => Ok(()),
+    }
+}
+
+pub async fn create_account(tenant: &Arc<Tenant>, parent: Parent, new: NewAccount) -> Result<Account> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = parent.clone() else {
+                return Err(Error::internal("account outside a ledger"));
+            };
+            if !sql::taken(conn, "asset", "code", &ledger_id, &new.asset_code)? {
+                return Err(Error::new(Kind::AssetCodeNotFound));
+            }
+            check_account_type(conn, &parent, &new.kind)?;
+            if let Some(parent_id) = &new.parent_account_id {
+                let parent_account = store::get::<Account>(conn, &parent, parent_id)
+                    .map_err(|_| Error::new(Kind::InvalidParentAccountId))?;
+                if parent_account.asset_code != new.asset_code {
+                    return Err(Error::new(Kind::MismatchedAssetCode));
+                }
+            }
+            let mut entity_id = new.entity_id;
+            if let Some(portfolio_id) = &new.portfolio_id {
+                let portfolio = store::get::<Portfolio>(conn, &parent, portfolio_id)?;
+                entity_id = entity_id.or(portfolio.entity_id);
+            }
+            ensure_member::<Segment>(conn, &parent, &new.segment_id)?;
+            let id = new_id();
+            let alias = new.alias.unwrap_or_else(|| id.clone());
+            ensure_free(sql::taken(conn, "account", "alias", &ledger_id, &alias)?, Kind::AliasUnavailability)?;
+            let account = Account {
+                name: new.name.unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
+                id,
+                organization_id,
+                ledger_id,
+                alias,
+                kind: new.kind,
+                asset_code: new.asset_code,
+                parent_account_id: new.parent_account_id,
+                portfolio_id: new.portfolio_id,
+                segment_id: new.segment_id,
+                entity_id,
+                blocked: new.blocked,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            save_with_default_balance(conn, &account)?;
+            Ok(account)
+        })
+        .await
+}
+
+/// With the ledger's `validateAccountType` on, the type must be one of its account types.
+fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<()> {
+    let Parent::Ledger { organization_id, ledger_id } = parent else {
+        return Ok(());
+    };
+    let ledger = store::get::<Ledger>(conn, &Parent::Organization(organization_id.clone()), ledger_id)?;
+    if !ledger.settings.accounting.validate_account_type || kind == ACCOUNT_TYPE_EXTERNAL {
+        return Ok(());
+    }
+    if sql::taken(conn, <AccountType as store::Entity>::TABLE, "key_value", ledger_id, kind)? {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::InvalidAccountType))
+    }
+}
+
+
+pub async fn update_account(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: AccountPatch) -> Result<Account> {
+    let scope = parent.clone();
+    super::update(tenant, parent, id, move |conn, a: &mut Account| {
+        if a.is_external() {
+            return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
+        }
+        if let Some(portfolio_id) = patch.portfolio_id {
+            ensure_member::<Portfolio>(conn, &scope, &portfolio_id)?;
+            a.portfolio_id = portfolio_id;
+        }
+        if let Some(segment_id) = patch.segment_id {
+            ensure_member::<Segment>(conn, &scope, &segment_id)?;
+            a.segment_id = segment_id;
+        }
+        if let Some(entity_id) = patch.entity_id {
+            a.entity_id = entity_id;
+        }
+        if let Some(name) = patch.name {
+            a.name = name;
+        }
+        if let Some(blocked) = patch.blocked {
+            a.blocked = blocked;
+        }
+        if let Some(status) = patch.status {
+            a.status = Status::or_active(Some(status));
+        }
+        a.metadata = patch.metadata.apply(std::mem::take(&mut a.metadata));
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes an account and its balances; refused for external accounts and while any of its
+/// balances holds funds.
+pub async fn delete_account(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let account = store::get::<Account>(conn, &parent, &id)?;
+            if account.is_external() {
+                return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
+            }
+            let held = balances::of_account(conn, &id)?;
+            if held.iter().any(|b| !b.available.is_zero() || !b.on_hold.is_zero()) {
+                return Err(Error::new(Kind::AccountBalanceDeletion));
+            }
+            let at = now();
+            balances::delete_of_account(conn, &id, &at)?;
+            store::delete::<Account>(conn, &parent, &id, &at)
+        })
+        .await
+}
+
+/// Deletes an asset and its `@external/<CODE>` account (with that account's balances).
+pub async fn delete_asset(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let asset = store::get::<Asset>(conn, &parent, &id)?;
+            let at = now();
+            if let Some(external) = sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))? {
+                balances::delete_of_account(conn, &external.id, &at)?;
+                store::delete::<Account>(conn, &parent, &external.id, &at)?;
+            }
+            store::delete::<Asset>(conn, &parent, &id, &at)
+        })
+        .await
+}
+
+/// The live account with `alias` in the ledger, or 0085.
+pub async fn get_by_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Result<Account> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { ledger_id, .. } = &parent else {
+                return Err(Error::internal("alias lookup outside a ledger"));
+            };
+            sql::account_by_alias(conn, ledger_id, &alias)?
+                .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))
+        })
+        .await
+}

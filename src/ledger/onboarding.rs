@@ -1,0 +1,377 @@
+//! Creating and changing organizations, ledgers, assets, portfolios, segments and account types.
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::{ensure_free, ensure_parent, new_id};
+use crate::domain::entities::{
+    AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment, Stamps,
+    Status,
+};
+use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::time::now;
+use crate::error::{Error, Kind, Result};
+use crate::store::{self, Parent, Tenant, onboarding as sql};
+
+pub struct NewOrganization {
+    pub legal_name: String,
+    pub legal_document: String,
+    pub doing_business_as: Option<String>,
+    pub parent_organization_id: Option<String>,
+    pub address: Address,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+#[derive(Default)]
+pub struct OrganizationPatch {
+    pub legal_name: Option<String>,
+    pub doing_business_as: Option<String>,
+    /// `Some(None)` clears the parent.
+    pub parent_organization_id: Option<Option<String>>,
+    pub address: Option<Address>,
+    pub status: Option<Status>,
+    pub metadata: MetadataPatch,
+}
+
+fn ensure_parent_organization(conn: &Connection, parent: &Option<String>) -> Result<()> {
+    match parent {
+        Some(id) => store::get::<Organization>(conn, &Parent::Root, id)
+            .map(drop)
+            .map_err(|_| Error::new(Kind::ParentOrganizationIdNotFound)),
+        None => Ok(()),
+    }
+}
+
+pub async fn create_organization(tenant: &Arc<Tenant>, new: NewOrganization) -> Result<Organization> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent_organization(conn, &new.parent_organization_id)?;
+            let organization = Organization {
+                id: new_id(),
+                parent_organization_id: new.parent_organization_id,
+                legal_name: new.legal_name,
+                legal_document: new.legal_document,
+                doing_business_as: new.doing_business_as,
+                address: new.address,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_organization(conn, &organization)?;
+            Ok(organization)
+        })
+        .await
+}
+
+pub async fn update_organization(
+    tenant: &Arc<Tenant>,
+    id: String,
+    patch: OrganizationPatch,
+) -> Result<Organization> {
+    super::update(tenant, Parent::Root, id, move |conn, o: &mut Organization| {
+        if let Some(parent) = patch.parent_organization_id {
+            if parent.as_deref() == Some(o.id.as_str()) {
+                return Err(Error::new(Kind::ParentIdSameId));
+            }
+            ensure_parent_organization(conn, &parent)?;
+            o.parent_organization_id = parent;
+        }
+        if let Some(name) = patch.legal_name {
+            o.legal_name = name;
+        }
+        if let Some(dba) = patch.doing_business_as {
+            o.doing_business_as = Some(dba);
+        }
+        if let Some(address) = patch.address {
+            o.address = address;
+        }
+        if let Some(status) = patch.status {
+            o.status = Status::or_active(Some(status));
+        }
+        o.metadata = patch.metadata.apply(std::mem::take(&mut o.metadata));
+        Ok(())
+    })
+    .await
+}
+
+/// Name, status and metadata: the common shape of ledger, asset, portfolio and segment patches.
+#[derive(Default)]
+pub struct NamedPatch {
+    pub name: Option<String>,
+    pub status: Option<Status>,
+    pub metadata: MetadataPatch,
+}
+
+pub struct NewLedger {
+    pub name: String,
+    pub settings: LedgerSettings,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+fn ledger_name_taken(conn: &Connection, organization_id: &str, name: &str, except: &str) -> Result<bool> {
+    let sql = "SELECT EXISTS(SELECT 1 FROM ledger WHERE organization_id = ? AND name = ? \
+               AND id <> ? AND deleted_at IS NULL)";
+    Ok(conn.prepare_cached(sql)?.query_row((organization_id, name, except), |row| row.get(0))?)
+}
+
+pub async fn create_ledger(tenant: &Arc<Tenant>, organization_id: String, new: NewLedger) -> Result<Ledger> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &Parent::Organization(organization_id.clone()))?;
+            ensure_free(ledger_name_taken(conn, &organization_id, &new.name, "")?, Kind::LedgerNameConflict)?;
+            let ledger = Ledger {
+                id: new_id(),
+                organization_id,
+                name: new.name,
+                settings: new.settings,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_ledger(conn, &ledger)?;
+            Ok(ledger)
+        })
+        .await
+}
+
+pub async fn update_ledger(tenant: &Arc<Tenant>, organization_id: String, id: String, patch: NamedPatch) -> Result<Ledger> {
+    super::update(tenant, Parent::Organization(organization_id), id, move |conn, l: &mut Ledger| {
+        if let Some(name) = patch.name {
+            ensure_free(ledger_name_taken(conn, &l.organization_id, &name, &l.id)?, Kind::LedgerNameConflict)?;
+            l.name = name;
+        }
+        apply_common(&mut l.status, &mut l.metadata, patch.status, patch.metadata);
+        Ok(())
+    })
+    .await
+}
+
+/// Replaces the ledger's settings with `settings` (already merged and checked by the caller).
+pub async fn update_ledger_settings(
+    tenant: &Arc<Tenant>,
+    organization_id: String,
+    id: String,
+    change: impl FnOnce(LedgerSettings) -> Result<LedgerSettings> + Send + 'static,
+) -> Result<Ledger> {
+    super::update(tenant, Parent::Organization(organization_id), id, move |_, l: &mut Ledger| {
+        l.settings = change(l.settings)?;
+        Ok(())
+    })
+    .await
+}
+
+fn apply_common(status: &mut Status, metadata: &mut Metadata, new_status: Option<Status>, patch: MetadataPatch) {
+    if let Some(new_status) = new_status {
+        *status = Status::or_active(Some(new_status));
+    }
+    *metadata = patch.apply(std::mem::take(metadata));
+}
+
+pub struct NewAsset {
+    pub name: String,
+    pub kind: String,
+    pub code: String,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+pub async fn create_asset(tenant: &Arc<Tenant>, parent: Parent, new: NewAsset) -> Result<Asset> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = parent else {
+                return Err(Error::internal("asset outside a ledger"));
+            };
+            let taken = sql::asset_name_or_code_taken(conn, &ledger_id, &new.name, &new.code)?;
+            ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
+            let asset = Asset {
+                id: new_id(),
+                organization_id,
+                ledger_id,
+                name: new.name,
+                kind: new.kind,
+                code: new.code,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_asset(conn, &asset)?;
+            super::accounts::ensure_external_account(conn, &asset)?;
+            Ok(asset)
+        })
+        .await
+}
+
+pub async fn update_asset(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: NamedPatch) -> Result<Asset> {
+    super::update(tenant, parent, id, move |conn, a: &mut Asset| {
+        if let Some(name) = patch.name {
+            let sql = "SELECT EXISTS(SELECT 1 FROM asset WHERE ledger_id = ? AND name = ? AND id <> ? \
+                       AND deleted_at IS NULL)";
+            let taken = conn.prepare_cached(sql)?.query_row((&a.ledger_id, &name, &a.id), |r| r.get(0))?;
+            ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
+            a.name = name;
+        }
+        apply_common(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
+        Ok(())
+    })
+    .await
+}
+
+pub struct NewPortfolio {
+    pub name: String,
+    pub entity_id: Option<String>,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+#[derive(Default)]
+pub struct PortfolioPatch {
+    pub named: NamedPatch,
+    pub entity_id: Option<String>,
+}
+
+pub async fn create_portfolio(tenant: &Arc<Tenant>, parent: Parent, new: NewPortfolio) -> Result<Portfolio> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = parent else {
+                return Err(Error::internal("portfolio outside a ledger"));
+            };
+            let portfolio = Portfolio {
+                id: new_id(),
+                organization_id,
+                ledger_id,
+                name: new.name,
+                entity_id: new.entity_id,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_portfolio(conn, &portfolio)?;
+            Ok(portfolio)
+        })
+        .await
+}
+
+pub async fn update_portfolio(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: PortfolioPatch) -> Result<Portfolio> {
+    super::update(tenant, parent, id, move |_, p: &mut Portfolio| {
+        if let Some(name) = patch.named.name {
+            p.name = name;
+        }
+        if let Some(entity_id) = patch.entity_id {
+            p.entity_id = Some(entity_id);
+        }
+        apply_common(&mut p.status, &mut p.metadata, patch.named.status, patch.named.metadata);
+        Ok(())
+    })
+    .await
+}
+
+pub struct NewSegment {
+    pub name: String,
+    pub status: Status,
+    pub metadata: Metadata,
+}
+
+fn segment_name_taken(conn: &Connection, ledger_id: &str, name: &str, except: &str) -> Result<bool> {
+    let sql = "SELECT EXISTS(SELECT 1 FROM segment WHERE ledger_id = ? AND name = ? AND id <> ? \
+               AND deleted_at IS NULL)";
+    Ok(conn.prepare_cached(sql)?.query_row((ledger_id, name, except), |row| row.get(0))?)
+}
+
+pub async fn create_segment(tenant: &Arc<Tenant>, parent: Parent, new: NewSegment) -> Result<Segment> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = parent else {
+                return Err(Error::internal("segment outside a ledger"));
+            };
+            ensure_free(segment_name_taken(conn, &ledger_id, &new.name, "")?, Kind::DuplicateSegmentName)?;
+            let segment = Segment {
+                id: new_id(),
+                organization_id,
+                ledger_id,
+                name: new.name,
+                status: new.status,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_segment(conn, &segment)?;
+            Ok(segment)
+        })
+        .await
+}
+
+pub async fn update_segment(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: NamedPatch) -> Result<Segment> {
+    super::update(tenant, parent, id, move |conn, s: &mut Segment| {
+        if let Some(name) = patch.name {
+            ensure_free(segment_name_taken(conn, &s.ledger_id, &name, &s.id)?, Kind::DuplicateSegmentName)?;
+            s.name = name;
+        }
+        apply_common(&mut s.status, &mut s.metadata, patch.status, patch.metadata);
+        Ok(())
+    })
+    .await
+}
+
+pub struct NewAccountType {
+    pub name: String,
+    pub description: Option<String>,
+    pub key_value: String,
+    pub metadata: Metadata,
+}
+
+#[derive(Default)]
+pub struct AccountTypePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub metadata: MetadataPatch,
+}
+
+pub async fn create_account_type(tenant: &Arc<Tenant>, parent: Parent, new: NewAccountType) -> Result<AccountType> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = parent else {
+                return Err(Error::internal("account type outside a ledger"));
+            };
+            let taken = sql::taken(conn, "account_type", "key_value", &ledger_id, &new.key_value)?;
+            ensure_free(taken, Kind::DuplicateAccountTypeKeyValue)?;
+            let account_type = AccountType {
+                id: new_id(),
+                organization_id,
+                ledger_id,
+                name: new.name,
+                description: new.description,
+                key_value: new.key_value,
+                stamps: Stamps::new(now()),
+                metadata: new.metadata,
+            };
+            sql::save_account_type(conn, &account_type)?;
+            Ok(account_type)
+        })
+        .await
+}
+
+pub async fn update_account_type(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: AccountTypePatch) -> Result<AccountType> {
+    super::update(tenant, parent, id, move |_, t: &mut AccountType| {
+        if let Some(name) = patch.name {
+            t.name = name;
+        }
+        if let Some(description) = patch.description {
+            t.description = Some(description);
+        }
+        t.metadata = patch.metadata.apply(std::mem::take(&mut t.metadata));
+        Ok(())
+    })
+    .await
+}

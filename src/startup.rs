@@ -1,0 +1,78 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::Verifier;
+use crate::config::Config;
+use crate::domain::tenant::TenantId;
+use crate::http::{self, AppState, REQUEST_BODY_BYTES_MAX};
+use crate::store::Registry;
+
+/// How long shutdown waits for in-flight requests, in seconds.
+pub const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    registry: Arc<Registry>,
+}
+
+impl Application {
+    /// Opens the data folder, binds `config.addr` (port 0 picks a free port) and builds the
+    /// server. In single-tenant mode the `default` tenant is created here.
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let registry = Arc::new(Registry::new(config.store())?);
+        if !config.multi_tenant {
+            registry.create(&TenantId::default_tenant())?;
+        }
+        let verifier = if config.token_required() { Some(Verifier::from_config(&config)?) } else { None };
+        let listener = TcpListener::bind(&config.addr)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { config, registry: Arc::clone(&registry), verifier });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(REQUEST_BODY_BYTES_MAX))
+                .wrap_fn(|req, srv| {
+                    let id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .cloned()
+                        .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).unwrap_or(HeaderValue::from_static("-")));
+                    let response = srv.call(req);
+                    async move {
+                        let mut response = response.await?;
+                        response.headers_mut().insert(REQUEST_ID, id);
+                        Ok(response)
+                    }
+                })
+                .configure(http::configure)
+                .default_service(web::to(http::not_found))
+        })
+        .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, registry })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.registry)
+    }
+
+    /// Runs until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,85 @@
+//! SQLite only: the tenant registry and its LRU of open tenants, the per-tenant writer with
+//! group commit, the reader pools, migrations and all SQL.
+
+pub mod balances;
+pub mod onboarding;
+pub mod query;
+pub mod registry;
+pub mod schema;
+pub mod tenant;
+pub mod writer;
+
+use rusqlite::{Connection, Row};
+
+pub use registry::{Missing, Registry, StoreConfig, SyncMode};
+pub use tenant::Tenant;
+
+use crate::domain::query::{FilterSpec, ListQuery};
+use crate::error::{Error, Kind, Result};
+use query::Scope;
+
+/// A stored entity: its table, how a row reads, how it is saved (created or updated).
+pub trait Entity: Sized + Send + 'static {
+    const TABLE: &'static str;
+    const COLUMNS: &'static str;
+    /// The error for an id that does not exist under its parent.
+    const NOT_FOUND: Kind;
+    /// The entity name used in error bodies (`entityType`).
+    const NAME: &'static str;
+    /// The list filters of the entity: query parameter → column.
+    const FILTERS: &'static [FilterSpec] = &[];
+
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
+    fn save(&self, conn: &Connection) -> Result<()>;
+}
+
+/// Where an entity lives: at the root, in an organization, or in a ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parent {
+    Root,
+    Organization(String),
+    Ledger { organization_id: String, ledger_id: String },
+}
+
+impl Parent {
+    fn keys(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Parent::Root => vec![],
+            Parent::Organization(org) => vec![("organization_id", org.as_str())],
+            Parent::Ledger { organization_id, ledger_id } => {
+                vec![("organization_id", organization_id.as_str()), ("ledger_id", ledger_id.as_str())]
+            }
+        }
+    }
+}
+
+fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+    Scope { table: E::TABLE, columns: E::COLUMNS, keys }
+}
+
+/// The live entity `id` under `parent`, or `E::NOT_FOUND`.
+pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E> {
+    let keys = parent.keys();
+    query::get(conn, &scope::<E>(&keys), id, E::from_row)?
+        .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
+}
+
+pub fn list<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<Vec<E>> {
+    let keys = parent.keys();
+    query::list(conn, &scope::<E>(&keys), list, E::from_row)
+}
+
+pub fn count<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<i64> {
+    let keys = parent.keys();
+    query::count(conn, &scope::<E>(&keys), list)
+}
+
+/// Soft-deletes the live entity `id` under `parent`, or fails with `E::NOT_FOUND`.
+pub fn delete<E: Entity>(conn: &Connection, parent: &Parent, id: &str, now: &str) -> Result<()> {
+    let keys = parent.keys();
+    if query::soft_delete(conn, &scope::<E>(&keys), id, now)? {
+        Ok(())
+    } else {
+        Err(Error::new(E::NOT_FOUND).with_entity(E::NAME))
+    }
+}

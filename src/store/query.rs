@@ -1,0 +1,143 @@
+//! SQL shared by every entity table: scoped `WHERE` clauses built from a [`ListQuery`], page
+//! lists, counts and soft deletes. Only column names from `'static` strings reach the SQL text;
+//! every value is a bound parameter.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, Row, params_from_iter};
+
+use crate::domain::metadata::Metadata;
+use crate::domain::query::{FilterValue, ListQuery, Match};
+use crate::error::Result;
+
+/// A table and the equality conditions that scope it to one organization or ledger.
+pub struct Scope<'a> {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub keys: &'a [(&'static str, &'a str)],
+}
+
+struct Clause {
+    sql: String,
+    params: Vec<Sql>,
+}
+
+fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
+    let mut sql = String::from("deleted_at IS NULL");
+    let mut params = Vec::new();
+    for (column, value) in scope.keys {
+        sql.push_str(&format!(" AND {column} = ?"));
+        params.push(Sql::Text((*value).to_owned()));
+    }
+    for filter in &query.filters {
+        let column = filter.field;
+        match (&filter.value, filter.matching) {
+            (FilterValue::Text(text), Match::Prefix) => {
+                sql.push_str(&format!(" AND lower({column}) LIKE ? ESCAPE '\\'"));
+                params.push(Sql::Text(format!("{}%", escape_like(&text.to_lowercase()))));
+            }
+            (FilterValue::Text(text), Match::OneOf(_)) => {
+                sql.push_str(&format!(" AND upper({column}) = ?"));
+                params.push(Sql::Text(text.clone()));
+            }
+            (FilterValue::Text(text), _) => {
+                sql.push_str(&format!(" AND {column} = ?"));
+                params.push(Sql::Text(text.clone()));
+            }
+            (FilterValue::Flag(flag), _) => {
+                sql.push_str(&format!(" AND {column} = ?"));
+                params.push(Sql::Integer(i64::from(*flag)));
+            }
+        }
+    }
+    if let Some((start, end)) = &query.window {
+        sql.push_str(" AND created_at BETWEEN ? AND ?");
+        params.push(Sql::Text(start.clone()));
+        params.push(Sql::Text(end.clone()));
+    }
+    if let Some((key, value)) = &query.metadata {
+        sql.push_str(" AND json_extract(metadata, ?) = ?");
+        params.push(Sql::Text(json_path(key)));
+        params.push(Sql::Text(value.clone()));
+    }
+    Clause { sql, params }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// The JSON path of a top-level metadata key, quoted so any key text is literal.
+fn json_path(key: &str) -> String {
+    format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One page of live rows in creation order.
+pub fn list<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    query: &ListQuery,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let clause = where_clause(scope, query);
+    let order = query.sort.sql();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} ORDER BY created_at {order}, id {order} LIMIT ? OFFSET ?",
+        scope.columns, scope.table, clause.sql
+    );
+    let mut params = clause.params;
+    params.push(Sql::Integer(i64::from(query.limit)));
+    params.push(Sql::Integer(query.offset()));
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params_from_iter(params), map)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+/// Live rows matching the query's filters (page and limit ignored).
+pub fn count(conn: &Connection, scope: &Scope<'_>, query: &ListQuery) -> Result<i64> {
+    let clause = where_clause(scope, query);
+    let sql = format!("SELECT count(*) FROM {} WHERE {}", scope.table, clause.sql);
+    let mut statement = conn.prepare_cached(&sql)?;
+    Ok(statement.query_row(params_from_iter(clause.params), |row| row.get(0))?)
+}
+
+/// The live row `id` within the scope.
+pub fn get<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    id: &str,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    let mut clause = where_clause(scope, &ListQuery::default());
+    clause.sql.push_str(" AND id = ?");
+    clause.params.push(Sql::Text(id.to_owned()));
+    let sql = format!("SELECT {} FROM {} WHERE {}", scope.columns, scope.table, clause.sql);
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut rows = statement.query(params_from_iter(clause.params))?;
+    match rows.next()? {
+        Some(row) => Ok(Some(map(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Marks the live row `id` deleted; returns whether there was one.
+pub fn soft_delete(conn: &Connection, scope: &Scope<'_>, id: &str, now: &str) -> Result<bool> {
+    let mut clause = where_clause(scope, &ListQuery::default());
+    clause.sql.push_str(" AND id = ?");
+    clause.params.insert(0, Sql::Text(now.to_owned()));
+    clause.params.insert(0, Sql::Text(now.to_owned()));
+    clause.params.push(Sql::Text(id.to_owned()));
+    let sql = format!(
+        "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE {}",
+        scope.table, clause.sql
+    );
+    Ok(conn.prepare_cached(&sql)?.execute(params_from_iter(clause.params))? == 1)
+}
+
+/// Metadata column text → object (an unreadable column reads as empty, never fails a read).
+pub fn metadata_from(text: Option<String>) -> Metadata {
+    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+pub fn metadata_to(metadata: &Metadata) -> String {
+    serde_json::Value::Object(metadata.clone()).to_string()
+}

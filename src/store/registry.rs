@@ -1,0 +1,218 @@
+//! The tenant registry: which tenants exist on disk, and an LRU of the open ones.
+//!
+//! A tenant moves through these states:
+//!
+//! | state      | in `lru` | in `live` | file open | how it gets there |
+//! |------------|----------|-----------|-----------|-------------------|
+//! | closed     | no       | no / dead | no        | never opened, or last user gone after eviction |
+//! | opening    | no       | no        | being     | first request; `opening` holds its lock |
+//! | open       | yes      | yes       | yes       | opened, or promoted back from `live` |
+//! | evicted    | no       | yes       | yes       | pushed out of the LRU while requests still hold it |
+//!
+//! An evicted tenant keeps serving the requests that hold it and is promoted back if asked for
+//! again, so there is never more than one open instance (one writer) per file. Files are
+//! opened and closed outside the registry lock.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use lru::LruCache;
+use parking_lot::Mutex;
+use scheduled_thread_pool::ScheduledThreadPool;
+
+use super::tenant::Tenant;
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind, Result};
+
+/// Threads shared by every reader pool for connection upkeep.
+pub const POOL_UPKEEP_THREADS: usize = 2;
+
+/// SQLite `synchronous` setting of every tenant file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SyncMode {
+    /// fsync on every commit: survives power loss.
+    Full,
+    /// fsync at checkpoints only: survives a process crash, not power loss.
+    Normal,
+}
+
+impl SyncMode {
+    pub fn pragma(self) -> &'static str {
+        match self {
+            SyncMode::Full => "FULL",
+            SyncMode::Normal => "NORMAL",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+    pub sync: SyncMode,
+    pub tenant_cache: NonZeroUsize,
+    pub auto_provision: bool,
+}
+
+struct State {
+    lru: LruCache<TenantId, Arc<Tenant>>,
+    live: HashMap<TenantId, Weak<Tenant>>,
+    opening: HashMap<TenantId, Arc<Mutex<()>>>,
+}
+
+pub struct Registry {
+    config: StoreConfig,
+    state: Mutex<State>,
+    thread_pool: Arc<ScheduledThreadPool>,
+}
+
+/// What [`Registry::open`] may do when the tenant's file does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Fail,
+    Create,
+}
+
+impl Registry {
+    pub fn new(config: StoreConfig) -> std::io::Result<Self> {
+        std::fs::create_dir_all(config.data_dir.join("tenants"))?;
+        let state = State {
+            lru: LruCache::new(config.tenant_cache),
+            live: HashMap::new(),
+            opening: HashMap::new(),
+        };
+        Ok(Self {
+            config,
+            state: Mutex::new(state),
+            thread_pool: Arc::new(ScheduledThreadPool::builder().num_threads(POOL_UPKEEP_THREADS).thread_name_pattern("pool-upkeep-{}").build()),
+        })
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    pub fn tenants_dir(&self) -> PathBuf {
+        self.config.data_dir.join("tenants")
+    }
+
+    pub fn file_of(&self, id: &TenantId) -> PathBuf {
+        self.tenants_dir().join(format!("{id}.sqlite"))
+    }
+
+    fn suspension_marker(&self, id: &TenantId) -> PathBuf {
+        self.tenants_dir().join(format!("{id}.suspended"))
+    }
+
+    pub fn exists(&self, id: &TenantId) -> bool {
+        self.file_of(id).is_file()
+    }
+
+    pub fn is_suspended(&self, id: &TenantId) -> bool {
+        self.suspension_marker(id).exists()
+    }
+
+    /// Marks a tenant suspended (`true`) or active; its requests get 403 while suspended.
+    pub fn set_suspended(&self, id: &TenantId, suspended: bool) -> Result<()> {
+        if !self.exists(id) {
+            return Err(Error::new(Kind::TenantNotFound));
+        }
+        let marker = self.suspension_marker(id);
+        let changed = if suspended {
+            std::fs::write(&marker, b"")
+        } else {
+            std::fs::remove_file(&marker).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+        };
+        changed.map_err(Error::internal)
+    }
+
+    /// Ids of every tenant with a file, sorted.
+    pub fn list(&self) -> Result<Vec<TenantId>> {
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(self.tenants_dir()).map_err(Error::internal)? {
+            let name = entry.map_err(Error::internal)?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name.strip_suffix(".sqlite").and_then(TenantId::parse) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Creates the tenant's file if it does not exist; returns whether it was created.
+    pub fn create(&self, id: &TenantId) -> Result<bool> {
+        let existed = self.exists(id);
+        self.open(id, Missing::Create)?;
+        Ok(!existed)
+    }
+
+    /// The open tenant `id`, opening its file if needed. Blocking (file I/O).
+    pub fn open(&self, id: &TenantId, missing: Missing) -> Result<Arc<Tenant>> {
+        if let Some(tenant) = self.find(id) {
+            return Ok(tenant);
+        }
+        let key_lock = Arc::clone(self.state.lock().opening.entry(id.clone()).or_default());
+        let _opening = key_lock.lock();
+        if let Some(tenant) = self.find(id) {
+            self.state.lock().opening.remove(id);
+            return Ok(tenant);
+        }
+        let path = self.file_of(id);
+        if missing == Missing::Fail && !path.is_file() {
+            self.state.lock().opening.remove(id);
+            return Err(Error::new(Kind::TenantNotFound));
+        }
+        let opened = Tenant::open(id.clone(), path, self.config.sync, true, Arc::clone(&self.thread_pool));
+        let mut state = self.state.lock();
+        state.opening.remove(id);
+        let tenant = Arc::new(opened?);
+        let evicted = state.insert(Arc::clone(&tenant));
+        drop(state);
+        drop(evicted);
+        Ok(tenant)
+    }
+
+    /// The tenant if it is open or still in use after eviction; an instance pushed out of the
+    /// LRU by the promotion is closed here, after the lock is released.
+    fn find(&self, id: &TenantId) -> Option<Arc<Tenant>> {
+        let mut state = self.state.lock();
+        let (found, evicted) = state.find(id);
+        drop(state);
+        drop(evicted);
+        found
+    }
+
+    /// Number of tenants in the LRU.
+    pub fn open_count(&self) -> usize {
+        self.state.lock().lru.len()
+    }
+}
+
+impl State {
+    /// An open or evicted-but-still-used tenant, promoted to most recently used, and the
+    /// tenant that promotion pushed out of the LRU.
+    fn find(&mut self, id: &TenantId) -> (Option<Arc<Tenant>>, Option<Arc<Tenant>>) {
+        if let Some(tenant) = self.lru.get(id) {
+            return (Some(Arc::clone(tenant)), None);
+        }
+        let Some(tenant) = self.live.get(id).and_then(Weak::upgrade) else {
+            return (None, None);
+        };
+        let evicted = self.lru.push(id.clone(), Arc::clone(&tenant)).map(|(_, t)| t);
+        (Some(tenant), evicted)
+    }
+
+    /// Adds a freshly opened tenant; returns the one pushed out of the LRU, to be dropped
+    /// by the caller after the lock is released.
+    fn insert(&mut self, tenant: Arc<Tenant>) -> Option<Arc<Tenant>> {
+        let id = tenant.id().clone();
+        self.live.retain(|_, weak| weak.strong_count() > 0);
+        self.live.insert(id.clone(), Arc::downgrade(&tenant));
+        self.lru.push(id, tenant).map(|(_, evicted)| evicted)
+    }
+}

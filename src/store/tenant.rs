@@ -1,0 +1,124 @@
+//! One open tenant: its write connection (behind the [`Writer`]) and its pool of read-only
+//! connections. Dropping the last `Arc<Tenant>` closes both.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use scheduled_thread_pool::ScheduledThreadPool;
+
+use super::registry::SyncMode;
+use super::schema;
+use super::writer::Writer;
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Result};
+
+/// How long a connection waits on a lock held by another connection of the same file.
+pub const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// Read connections kept per open tenant.
+pub const READ_CONNECTIONS_PER_TENANT_MAX: u32 = 4;
+/// How long a reader waits for a free read connection before the request fails with 503.
+pub const READ_CHECKOUT_TIMEOUT_MS: u64 = 5_000;
+/// Idle read connections are closed after this long.
+pub const READ_CONNECTION_IDLE_MS: u64 = 60_000;
+
+pub type ReadConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+
+pub struct Tenant {
+    id: TenantId,
+    path: PathBuf,
+    writer: Writer,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Tenant {
+    /// Opens (and if `create`, creates) the tenant file, brings its schema up to date and
+    /// starts its writer. Blocking: call it off the async executor.
+    pub fn open(
+        id: TenantId,
+        path: PathBuf,
+        sync: SyncMode,
+        create: bool,
+        thread_pool: Arc<ScheduledThreadPool>,
+    ) -> Result<Self> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let mut conn = Connection::open_with_flags(&path, flags)?;
+        configure_writer(&conn, sync)?;
+        schema::migrate(&mut conn)?;
+        let writer = Writer::start(id.as_str(), conn).map_err(Error::internal)?;
+        let readers = reader_pool(&path, thread_pool)?;
+        Ok(Self { id, path, writer, readers })
+    }
+
+    pub fn id(&self) -> &TenantId {
+        &self.id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Runs `query` on a read connection on a blocking thread.
+    pub async fn read<T, F>(self: &Arc<Self>, query: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let tenant = Arc::clone(self);
+        actix_web::rt::task::spawn_blocking(move || tenant.read_blocking(query))
+            .await
+            .map_err(|_| Error::internal("a read panicked"))?
+    }
+
+    /// Runs `query` on a read connection of this thread.
+    pub fn read_blocking<T, F>(&self, query: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        let conn: ReadConnection = self.readers.get().map_err(|error| {
+            Error::new(crate::error::Kind::ServiceUnavailable).with_message(error.to_string())
+        })?;
+        query(&conn)
+    }
+}
+
+fn configure_writer(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", sync.pragma())?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn reader_pool(
+    path: &Path,
+    thread_pool: Arc<ScheduledThreadPool>,
+) -> Result<r2d2::Pool<SqliteConnectionManager>> {
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|conn| {
+            conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            conn.set_prepared_statement_cache_capacity(64);
+            Ok(())
+        });
+    r2d2::Pool::builder()
+        .max_size(READ_CONNECTIONS_PER_TENANT_MAX)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_millis(READ_CHECKOUT_TIMEOUT_MS))
+        .idle_timeout(Some(Duration::from_millis(READ_CONNECTION_IDLE_MS)))
+        .test_on_check_out(false)
+        .thread_pool(thread_pool)
+        .build(manager)
+        .map_err(Error::internal)
+}
