@@ -1,0 +1,189 @@
+//! Test harness: the real server on a free port with a temporary data folder, and a client.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use ledgerlite::config::Config;
+use ledgerlite::startup::Application;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// HS256 secret used by multi-tenant test servers.
+pub const SECRET: &str = "test-secret-0123456789abcdef0123456789";
+
+pub struct TestApp {
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub config: Config,
+    pub client: reqwest::Client,
+    /// Bearer token sent with every request made through [`TestApp::call`], if any.
+    pub token: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// A single-tenant server with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A multi-tenant server (HS256 with [`SECRET`]); tune further with `tune`.
+pub async fn spawn_multi_tenant(tune: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with(|config| {
+        config.multi_tenant = true;
+        config.jwt_secret = Some(SECRET.to_owned());
+        tune(config);
+    })
+    .await
+}
+
+/// A server whose configuration `tune` may change before it starts.
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::with_data_dir(dir.path().join("data"));
+    config.addr = "127.0.0.1:0".to_owned();
+    tune(&mut config);
+    let (port_tx, port_rx) = mpsc::channel();
+    let server_config = config.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(server_config) {
+                Ok(app) => {
+                    let _ = port_tx.send(Ok(app.port()));
+                    let _ = app.run_until_stopped().await;
+                }
+                Err(error) => {
+                    let _ = port_tx.send(Err(error.to_string()));
+                }
+            }
+        });
+    });
+    let port = port_rx.recv().expect("server thread").expect("server starts");
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        data_dir: config.data_dir.clone(),
+        config,
+        client: reqwest::Client::new(),
+        token: None,
+        _dir: dir,
+    }
+}
+
+/// A token for `tenant` signed with [`SECRET`], valid for an hour, with extra `claims`.
+pub fn token_for(tenant: &str, claims: Value) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let mut body = json!({"tenantId": tenant, "exp": now + 3600, "iat": now});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), claims.as_object()) {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &body,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign")
+}
+
+/// A response read whole: status, headers and JSON body (`Value::Null` when empty or not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn from(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self { status, headers, body }
+    }
+
+    /// The Midaz error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
+impl TestApp {
+    /// This app with `token` sent as Bearer on every call.
+    pub fn with_token(&self, token: String) -> Self {
+        Self {
+            base: self.base.clone(),
+            data_dir: self.data_dir.clone(),
+            config: self.config.clone(),
+            client: self.client.clone(),
+            token: Some(token),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::from(request.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    pub async fn head(&self, path: &str) -> Reply {
+        self.call(Method::HEAD, path, None).await
+    }
+
+    /// Creates an organization and returns its id.
+    pub async fn organization(&self) -> String {
+        let reply = self
+            .post("/v1/organizations", json!({"legalName": "Acme Ltd", "legalDocument": "123", "address": {"country": "US"}}))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates an organization and a ledger; returns `/v1/organizations/{org}/ledgers/{ledger}`.
+    pub async fn ledger(&self) -> String {
+        let org = self.organization().await;
+        let reply = self.post(&format!("/v1/organizations/{org}/ledgers"), json!({"name": "Main"})).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        format!("/v1/organizations/{org}/ledgers/{}", reply.body["id"].as_str().expect("id"))
+    }
+
+    /// Creates a currency asset `code` in the ledger at `ledger` (a path from [`TestApp::ledger`]).
+    pub async fn asset(&self, ledger: &str, code: &str) -> Value {
+        let reply = self.post(&format!("{ledger}/assets"), json!({"name": code, "type": "currency", "code": code})).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    }
+
+    /// Creates a deposit account with `alias` in `asset`.
+    pub async fn account(&self, ledger: &str, alias: &str, asset: &str) -> Value {
+        let reply = self.post(&format!("{ledger}/accounts"), json!({"alias": alias, "assetCode": asset, "type": "deposit"})).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    }
+}
