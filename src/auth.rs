@@ -47,11 +47,17 @@ impl Verifier {
         let alg = algorithm(&config.jwt_algorithm)?;
         let key = match alg {
             Algorithm::HS256 => {
-                let secret = config.jwt_secret.as_deref().ok_or(ConfigError::MissingSecret("HS256"))?;
+                let secret = config
+                    .jwt_secret
+                    .as_deref()
+                    .ok_or(ConfigError::MissingSecret("HS256"))?;
                 DecodingKey::from_secret(secret.as_bytes())
             }
             _ => {
-                let path = config.jwt_public_key.as_ref().ok_or(ConfigError::MissingPublicKey("asymmetric algorithms"))?;
+                let path = config
+                    .jwt_public_key
+                    .as_ref()
+                    .ok_or(ConfigError::MissingPublicKey("asymmetric algorithms"))?;
                 let pem = std::fs::read(path).map_err(|e| ConfigError::Key(e.to_string()))?;
                 let parsed = match alg {
                     Algorithm::RS256 => DecodingKey::from_rsa_pem(&pem),
@@ -65,15 +71,21 @@ impl Verifier {
         validation.leeway = CLOCK_SKEW_LEEWAY_SECONDS;
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp"]);
+        // A configured `iss` or `aud` must also be present: the library only compares them
+        // when the token carries them.
+        let mut required = vec!["exp"];
         match &config.jwt_audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
         if let Some(issuer) = &config.jwt_issuer {
             validation.set_issuer(&[issuer]);
-            validation.set_required_spec_claims(&["exp", "iss"]);
+            required.push("iss");
         }
+        validation.set_required_spec_claims(&required);
         Ok(Self { key, validation })
     }
 
@@ -81,17 +93,34 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Claims> {
         decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|error| Error::new(Kind::InvalidToken).with_message(format!("The token was rejected: {error}.")))
+            .map_err(|error| {
+                Error::new(Kind::InvalidToken)
+                    .with_message(format!("The token was rejected: {error}."))
+            })
     }
 }
 
 /// Signs a development token for `tenant` with the configured HS256 secret.
-pub fn mint(config: &Config, tenant: &str, ttl_seconds: u64, scope: Option<&str>) -> Result<String, ConfigError> {
-    let secret = config.jwt_secret.as_deref().ok_or(ConfigError::MissingSecret("ledgerlite token"))?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+pub fn mint(
+    config: &Config,
+    tenant: &str,
+    ttl_seconds: u64,
+    scope: Option<&str>,
+) -> Result<String, ConfigError> {
+    let secret = config
+        .jwt_secret
+        .as_deref()
+        .ok_or(ConfigError::MissingSecret("ledgerlite token"))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut claims = Claims::new();
     claims.insert(config.tenant_claim.clone(), Value::from(tenant));
-    claims.insert("sub".into(), Value::from(format!("ledgerlite-token:{tenant}")));
+    claims.insert(
+        "sub".into(),
+        Value::from(format!("ledgerlite-token:{tenant}")),
+    );
     claims.insert("iat".into(), Value::from(now));
     claims.insert("exp".into(), Value::from(now + ttl_seconds));
     if let Some(issuer) = &config.jwt_issuer {
@@ -103,20 +132,25 @@ pub fn mint(config: &Config, tenant: &str, ttl_seconds: u64, scope: Option<&str>
     if let Some(scope) = scope {
         claims.insert("scope".into(), Value::from(scope));
     }
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .map_err(|e| ConfigError::Key(e.to_string()))
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| ConfigError::Key(e.to_string()))
 }
 
 /// Whether `claims` allow `action` on `resource`. Without a `scope` or `permissions` claim
 /// everything in the tenant is allowed; with one, some `resource:action` entry must match,
-/// `*` matching anything on either side.
+/// `*` matching anything on either side. A claim of the wrong type (a `scope` that is not a
+/// string, `permissions` that are not an array of strings) grants nothing: it fails closed.
 pub fn permits(claims: &Claims, resource: &str, action: &str) -> bool {
+    if !claims.contains_key("scope") && !claims.contains_key("permissions") {
+        return true;
+    }
     let mut entries: Vec<&str> = Vec::new();
     let scope = claims.get("scope").and_then(Value::as_str);
     let permissions = claims.get("permissions").and_then(Value::as_array);
-    if scope.is_none() && permissions.is_none() {
-        return true;
-    }
     entries.extend(scope.into_iter().flat_map(str::split_whitespace));
     entries.extend(permissions.into_iter().flatten().filter_map(Value::as_str));
     entries.iter().any(|entry| match entry.split_once(':') {
@@ -145,5 +179,15 @@ mod tests {
         assert!(permits(&c, "balances", "get"));
         assert!(!permits(&c, "balances", "patch"));
         assert!(!permits(&claims(json!({"scope": ""})), "balances", "get"));
+        assert!(!permits(
+            &claims(json!({"scope": ["*:*"]})),
+            "balances",
+            "get"
+        ));
+        assert!(!permits(
+            &claims(json!({"permissions": "*:*"})),
+            "balances",
+            "get"
+        ));
     }
 }

@@ -11,8 +11,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(cli.config),
         Some(Command::Token { tenant, ttl, scope }) => {
-            let id = TenantId::parse(&tenant).ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;
-            println!("{}", auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())?);
+            let id = TenantId::parse(&tenant)
+                .ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;
+            println!(
+                "{}",
+                auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())?
+            );
             Ok(())
         }
         Some(Command::Tenant { action }) => tenant(&cli.config, action),
@@ -22,7 +26,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init();
     let addr = config.addr.clone();
-    let mode = if config.multi_tenant { "multi-tenant" } else { "single-tenant" };
+    let mode = if config.multi_tenant {
+        "multi-tenant"
+    } else {
+        "single-tenant"
+    };
     let data_dir = config.data_dir.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)?;
@@ -34,26 +42,38 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
-    let registry = Registry::new(config.store())?;
-    let parse = |id: &str| TenantId::parse(id).ok_or_else(|| anyhow::anyhow!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$"));
+    let parse = |id: &str| {
+        TenantId::parse(id).ok_or_else(|| {
+            anyhow::anyhow!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$")
+        })
+    };
+    // Ids are checked before the registry creates the data folder: a refused command leaves
+    // the disk untouched.
     match action {
         TenantAction::Create { id } => {
             let id = parse(&id)?;
-            let created = registry.create(&id)?;
+            let created = Registry::new(config.store())?.create(&id)?;
             println!("{} {id}", if created { "created" } else { "exists" });
         }
         TenantAction::List => {
+            let registry = Registry::new(config.store())?;
             for id in registry.list()? {
-                let suspended = if registry.is_suspended(&id) { " suspended" } else { "" };
+                let suspended = if registry.is_suspended(&id) {
+                    " suspended"
+                } else {
+                    ""
+                };
                 println!("{id}{suspended}");
             }
         }
         TenantAction::Suspend { id } => {
-            registry.set_suspended(&parse(&id)?, true)?;
+            let id = parse(&id)?;
+            Registry::new(config.store())?.set_suspended(&id, true)?;
             println!("suspended {id}");
         }
         TenantAction::Resume { id } => {
-            registry.set_suspended(&parse(&id)?, false)?;
+            let id = parse(&id)?;
+            Registry::new(config.store())?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
     }

@@ -22,19 +22,37 @@ pub const REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
 
 /// Path parameters that must be UUIDs (0065 otherwise).
 const UUID_PARAMS: &[&str] = &[
-    "organization_id", "ledger_id", "id", "account_id", "transaction_id", "operation_id",
-    "balance_id", "external_id",
+    "organization_id",
+    "ledger_id",
+    "id",
+    "account_id",
+    "transaction_id",
+    "operation_id",
+    "balance_id",
+    "external_id",
 ];
 
 /// Resource names of the authorization scopes, as they appear in paths.
 const RESOURCES: &[&str] = &[
-    "organizations", "ledgers", "assets", "portfolios", "segments", "accounts", "account-types",
-    "transactions", "operations", "balances", "asset-rates", "operation-routes",
+    "organizations",
+    "ledgers",
+    "assets",
+    "portfolios",
+    "segments",
+    "accounts",
+    "account-types",
+    "transactions",
+    "operations",
+    "balances",
+    "asset-rates",
+    "operation-routes",
     "transaction-routes",
 ];
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>> {
-    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| Error::internal("no app state"))
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| Error::internal("no app state"))
 }
 
 /// The tenant a request acts on, after its token (if required) was verified, its scope
@@ -58,7 +76,11 @@ impl FromRequest for TenantCtx {
             if registry.is_suspended(&id) {
                 return Err(Error::new(Kind::TenantSuspended));
             }
-            let missing = if registry.config().auto_provision { Missing::Create } else { Missing::Fail };
+            let missing = if registry.config().auto_provision {
+                Missing::Create
+            } else {
+                Missing::Fail
+            };
             let tenant = actix_web::rt::task::spawn_blocking(move || registry.open(&id, missing))
                 .await
                 .map_err(|_| Error::internal("opening a tenant panicked"))??;
@@ -83,15 +105,23 @@ fn authorize(state: &AppState, req: &HttpRequest) -> Result<TenantId> {
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn tenant_of(claims: &Claims, claim: &str) -> Result<TenantId> {
-    let raw = claims.get(claim).ok_or_else(|| Error::new(Kind::MissingTenant))?;
-    let raw = raw.as_str().ok_or_else(|| Error::new(Kind::InvalidTenant))?;
+    let raw = claims
+        .get(claim)
+        .ok_or_else(|| Error::new(Kind::MissingTenant))?;
+    let raw = raw
+        .as_str()
+        .ok_or_else(|| Error::new(Kind::InvalidTenant))?;
     if raw.is_empty() {
         return Err(Error::new(Kind::MissingTenant));
     }
@@ -102,8 +132,7 @@ fn check_scope(claims: &Claims, req: &HttpRequest) -> Result<()> {
     let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     let resource = pattern
         .split('/')
-        .filter(|segment| RESOURCES.contains(segment))
-        .next_back()
+        .rfind(|segment| RESOURCES.contains(segment))
         .unwrap_or("settings");
     let action = req.method().as_str().to_ascii_lowercase();
     if permits(claims, resource, &action) {
@@ -128,7 +157,10 @@ impl Ids {
     }
 
     pub fn ledger(&self) -> Parent {
-        Parent::Ledger { organization_id: self.get("organization_id"), ledger_id: self.get("ledger_id") }
+        Parent::Ledger {
+            organization_id: self.get("organization_id"),
+            ledger_id: self.get("ledger_id"),
+        }
     }
 }
 
@@ -144,7 +176,9 @@ impl FromRequest for Ids {
                     Ok(id) => ids.insert(name.to_owned(), id.hyphenated().to_string()),
                     Err(_) => {
                         return std::future::ready(Err(Error::new(Kind::InvalidPathParameter)
-                            .with_message(format!("The path parameter '{name}' is not a valid UUID."))));
+                            .with_message(format!(
+                                "The path parameter '{name}' is not a valid UUID."
+                            ))));
                     }
                 };
             } else {
@@ -192,10 +226,13 @@ impl FromRequest for Body {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = Bytes::from_request(req, payload);
         Box::pin(async move {
-            bytes.await.map(Body).map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => Error::new(Kind::PayloadTooLarge),
-                _ => Error::new(Kind::InvalidRequestBody).with_message(error.to_string()),
-            })
+            bytes
+                .await
+                .map(Body)
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => Error::new(Kind::PayloadTooLarge),
+                    _ => Error::new(Kind::InvalidRequestBody).with_message(error.to_string()),
+                })
         })
     }
 }

@@ -85,7 +85,12 @@ impl Registry {
         Ok(Self {
             config,
             state: Mutex::new(state),
-            thread_pool: Arc::new(ScheduledThreadPool::builder().num_threads(POOL_UPKEEP_THREADS).thread_name_pattern("pool-upkeep-{}").build()),
+            thread_pool: Arc::new(
+                ScheduledThreadPool::builder()
+                    .num_threads(POOL_UPKEEP_THREADS)
+                    .thread_name_pattern("pool-upkeep-{}")
+                    .build(),
+            ),
         })
     }
 
@@ -159,17 +164,23 @@ impl Registry {
         let key_lock = Arc::clone(self.state.lock().opening.entry(id.clone()).or_default());
         let _opening = key_lock.lock();
         if let Some(tenant) = self.find(id) {
-            self.state.lock().opening.remove(id);
+            self.state.lock().release_opening(id, &key_lock);
             return Ok(tenant);
         }
         let path = self.file_of(id);
         if missing == Missing::Fail && !path.is_file() {
-            self.state.lock().opening.remove(id);
+            self.state.lock().release_opening(id, &key_lock);
             return Err(Error::new(Kind::TenantNotFound));
         }
-        let opened = Tenant::open(id.clone(), path, self.config.sync, true, Arc::clone(&self.thread_pool));
+        let opened = Tenant::open(
+            id.clone(),
+            path,
+            self.config.sync,
+            true,
+            Arc::clone(&self.thread_pool),
+        );
         let mut state = self.state.lock();
-        state.opening.remove(id);
+        state.release_opening(id, &key_lock);
         let tenant = Arc::new(opened?);
         let evicted = state.insert(Arc::clone(&tenant));
         drop(state);
@@ -194,6 +205,21 @@ impl Registry {
 }
 
 impl State {
+    /// Drops the `opening` entry of `id` unless another caller still waits on `key_lock`:
+    /// every caller that may open the file must queue on the same lock, or a waiter that
+    /// finds the tenant closed again would open it alongside a newcomer with a fresh lock.
+    /// Clones of the lock are only taken under the registry lock, so the count is exact here.
+    fn release_opening(&mut self, id: &TenantId, key_lock: &Arc<Mutex<()>>) {
+        let ours = self
+            .opening
+            .get(id)
+            .is_some_and(|entry| Arc::ptr_eq(entry, key_lock));
+        // One reference in the map, one held by the caller.
+        if ours && Arc::strong_count(key_lock) <= 2 {
+            self.opening.remove(id);
+        }
+    }
+
     /// An open or evicted-but-still-used tenant, promoted to most recently used, and the
     /// tenant that promotion pushed out of the LRU.
     fn find(&mut self, id: &TenantId) -> (Option<Arc<Tenant>>, Option<Arc<Tenant>>) {
@@ -203,7 +229,10 @@ impl State {
         let Some(tenant) = self.live.get(id).and_then(Weak::upgrade) else {
             return (None, None);
         };
-        let evicted = self.lru.push(id.clone(), Arc::clone(&tenant)).map(|(_, t)| t);
+        let evicted = self
+            .lru
+            .push(id.clone(), Arc::clone(&tenant))
+            .map(|(_, t)| t);
         (Some(tenant), evicted)
     }
 
