@@ -105,6 +105,31 @@ kinds! {
     UnknownSettingsField => 400, "0147", "Unknown Settings Field", "The settings contain an unknown field.";
     InvalidSettingsFieldType => 400, "0148", "Invalid Settings Field Type", "A settings field has the wrong type.";
     SettingsRootLevelField => 400, "0149", "Settings Root Level Field", "Settings fields must be nested under their section.";
+    // Transactions, operations and balances.
+    InsufficientFunds => 422, "0018", "Insufficient Funds Error", "The transaction could not be completed due to insufficient funds in the account. Please add sufficient funds to your account and try again.";
+    AccountIneligibility => 422, "0019", "Account Ineligibility Error", "One or more accounts listed in the transaction are not eligible to participate. Please review the account statuses and try again.";
+    AccountStatusTransactionRestriction => 400, "0024", "Account Status Transaction Restriction", "The current statuses of the source and/or destination accounts do not permit transactions.";
+    OperationIdNotFound => 404, "0068", "Operation ID Not Found", "The operation id does not exist in this ledger.";
+    TransactionIdNotFound => 404, "0070", "Transaction ID Not Found", "The transaction id does not exist in this ledger.";
+    InvalidTransactionType => 400, "0072", "Invalid Transaction Type", "Each leg must have exactly one of amount, share or remaining.";
+    TransactionValueMismatch => 400, "0073", "Transaction Value Mismatch", "The values of the source and destination legs must each add up to the transaction value.";
+    IdempotencyKey => 409, "0084", "Duplicate Idempotency Key", "A request with this idempotency key is still being processed.";
+    TransactionHasParent => 400, "0087", "Transaction Revert already exist", "This transaction has already been reverted.";
+    TransactionIsRevert => 400, "0088", "Transaction is already a reversal", "A reversal cannot be reverted.";
+    TransactionCantRevert => 400, "0089", "Transaction can't be reverted", "This transaction has no balance movement to revert.";
+    TransactionAmbiguous => 400, "0090", "Transaction ambiguous account", "The same account and balance cannot be both a source and a destination.";
+    BalancesCantBeDeleted => 400, "0093", "Balance cannot be deleted", "A balance with funds available or on hold cannot be deleted.";
+    AmountOverflow => 422, "0097", "Amount Overflow", "The amount or the resulting balance is too large to be represented exactly.";
+    OnHoldExternalAccount => 422, "0098", "Invalid Pending Transaction", "An external account cannot be the source of a pending transaction.";
+    CommitTransactionNotPending => 422, "0099", "Invalid Transaction Status", "The transaction is not in a status that allows this action.";
+    InvalidFutureTransactionDate => 400, "0121", "Invalid Future Date", "The transactionDate cannot be in the future.";
+    InvalidPendingFutureTransactionDate => 400, "0122", "Invalid Field for Pending Transaction", "A pending transaction cannot have a transactionDate.";
+    DuplicatedAliasKeyValue => 409, "0123", "Duplicated Alias Key Value", "The account already has a balance with this key.";
+    AdditionalBalanceNotAllowed => 400, "0124", "Additional Balance Creation Not Allowed", "External accounts cannot have additional balances.";
+    InvalidTransactionNonPositiveValue => 422, "0125", "Invalid Transaction Value", "The transaction value must be greater than zero.";
+    NoBalanceDataAtTimestamp => 404, "0141", "No Balance Data At Timestamp", "The balance did not exist at the given date.";
+    MissingRequiredQueryParameter => 400, "0142", "Missing Required Query Parameter", "A required query parameter is missing.";
+    ReservedBalanceKey => 400, "0170", "Reserved Balance Key", "This balance key is reserved.";
     RouteNotFound => 404, "0007", "Entity Not Found", "No route matches this method and path.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
 }

@@ -2,8 +2,10 @@
 
 pub mod codes;
 pub mod entities;
+pub mod journal;
 pub mod metadata;
 pub mod money;
 pub mod query;
 pub mod tenant;
 pub mod time;
+pub mod transaction;

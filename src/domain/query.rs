@@ -70,6 +70,42 @@ pub struct ListQuery {
     /// `metadata.<key>=<value>`: only one is honoured, the last one given.
     pub metadata: Option<(String, String)>,
     pub filters: Vec<Filter>,
+    /// Where a cursor list resumes; page lists ignore it.
+    pub cursor: Option<Cursor>,
+}
+
+/// A position in a cursor list: the id of the item at the edge of the page seen, and whether
+/// the next page after it or the previous page before it is wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub id: String,
+    pub next: bool,
+}
+
+impl Cursor {
+    /// base64 of `{"id": "...", "direction": "next|prev"}`, as Midaz v3.6+ writes it.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let direction = if self.next { "next" } else { "prev" };
+        let json = serde_json::json!({"id": self.id, "direction": direction}).to_string();
+        base64::engine::general_purpose::STANDARD.encode(json)
+    }
+
+    /// Reads a cursor; also accepts v3.4's `{"id", "points_next": bool}` and URL-safe base64.
+    pub fn decode(raw: &str) -> Option<Self> {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD, STANDARD_NO_PAD};
+        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(raw).ok())?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let id = uuid::Uuid::parse_str(value.get("id")?.as_str()?).ok()?.hyphenated().to_string();
+        let next = match (value.get("direction").and_then(|d| d.as_str()), value.get("points_next")) {
+            (Some("next"), _) => true,
+            (Some("prev"), _) => false,
+            (None, Some(points_next)) => points_next.as_bool()?,
+            _ => return None,
+        };
+        Some(Self { id, next })
+    }
 }
 
 impl Default for ListQuery {
@@ -81,6 +117,7 @@ impl Default for ListQuery {
             window: None,
             metadata: None,
             filters: Vec::new(),
+            cursor: None,
         }
     }
 }
@@ -102,6 +139,9 @@ impl ListQuery {
                 "sort_order" => query.sort = parse_sort(value)?,
                 "start_date" => start = Some(value.as_str()),
                 "end_date" => end = Some(value.as_str()),
+                "cursor" if !value.is_empty() => {
+                    query.cursor = Some(Cursor::decode(value).ok_or_else(|| invalid("cursor"))?);
+                }
                 _ => {
                     if let Some(meta_key) = key.strip_prefix("metadata.") {
                         query.metadata = Some((meta_key.to_owned(), value.clone()));
@@ -204,6 +244,15 @@ mod tests {
         assert_eq!(kind(&[("start_date", "2026-01-01")]), Some(Kind::InvalidDateRange));
         assert_eq!(kind(&[("start_date", "2026-01-02"), ("end_date", "2026-01-01")]), Some(Kind::InvalidFinalDate));
         assert_eq!(kind(&[("start_date", "yesterday"), ("end_date", "2026-01-01")]), Some(Kind::InvalidDatetimeFormat));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_rejected() -> Result<()> {
+        let cursor = Cursor { id: "01940000-0000-7000-8000-000000000001".into(), next: false };
+        let query = ListQuery::parse(&pairs(&[("cursor", &cursor.encode())]), &[])?;
+        assert_eq!(query.cursor, Some(cursor));
+        assert_eq!(kind(&[("cursor", "not-base64!")]), Some(Kind::InvalidQueryParameter));
+        Ok(())
     }
 
     #[test]

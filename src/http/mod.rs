@@ -2,6 +2,7 @@
 //! the request, call one `ledger::` use case and map its result.
 
 mod accounts;
+mod balances;
 mod body;
 mod error;
 mod extract;
@@ -10,6 +11,7 @@ mod ledger_items;
 mod organizations;
 mod reply;
 mod system;
+mod transactions;
 
 use std::sync::Arc;
 
@@ -35,7 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     organizations::routes(cfg);
     ledgers::routes(cfg);
     ledger_items::routes(cfg);
+    balances::routes(cfg);
     accounts::routes(cfg);
+    transactions::routes(cfg);
 }
 
 /// The JSON 404 for paths no route matches.

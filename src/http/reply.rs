@@ -31,3 +31,15 @@ pub fn total_count(count: i64) -> Result<HttpResponse> {
         .insert_header(("Content-Length", "0"))
         .finish())
 }
+
+/// A cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
+pub fn cursor_page<T: Serialize>(page: &crate::store::query::CursorPage<T>, query: &ListQuery) -> Result<HttpResponse> {
+    let mut body = json!({"items": page.items, "limit": query.limit});
+    if let Some(next) = &page.next_cursor {
+        body["next_cursor"] = json!(next);
+    }
+    if let Some(prev) = &page.prev_cursor {
+        body["prev_cursor"] = json!(prev);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -2,7 +2,9 @@
 //! (one savepoint of a group commit); reads run on a read connection.
 
 pub mod accounts;
+pub mod balances;
 pub mod onboarding;
+pub mod transactions;
 
 use std::sync::Arc;
 

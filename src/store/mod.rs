@@ -6,6 +6,7 @@ pub mod onboarding;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod transactions;
 pub mod tenant;
 pub mod writer;
 
@@ -82,4 +83,19 @@ pub fn delete<E: Entity>(conn: &Connection, parent: &Parent, id: &str, now: &str
     } else {
         Err(Error::new(E::NOT_FOUND).with_entity(E::NAME))
     }
+}
+
+/// A cursor page of live entities under `parent`.
+pub fn list_by_cursor<E: Entity + Identified>(
+    conn: &Connection,
+    parent: &Parent,
+    list: &ListQuery,
+) -> Result<query::CursorPage<E>> {
+    let keys = parent.keys();
+    query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)
+}
+
+/// Entities listed by cursor expose their id.
+pub trait Identified {
+    fn id(&self) -> &str;
 }

@@ -141,3 +141,56 @@ pub fn metadata_from(text: Option<String>) -> Metadata {
 pub fn metadata_to(metadata: &Metadata) -> String {
     serde_json::Value::Object(metadata.clone()).to_string()
 }
+
+/// One page of a cursor list, with the cursors to the pages around it.
+#[derive(Debug, Clone)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// A cursor page of live rows in id (UUIDv7, so creation) order.
+pub fn list_by_cursor<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    query: &ListQuery,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    id_of: impl Fn(&T) -> &str,
+) -> Result<CursorPage<T>> {
+    use crate::domain::query::{Cursor, SortOrder};
+    let mut clause = where_clause(scope, query);
+    let ascending = query.sort == SortOrder::Asc;
+    // Reading backwards (a `prev` cursor) walks the opposite order and reverses the page.
+    let backwards = query.cursor.as_ref().is_some_and(|c| !c.next);
+    let walk_ascending = ascending != backwards;
+    if let Some(cursor) = &query.cursor {
+        clause.sql.push_str(if walk_ascending { " AND id > ?" } else { " AND id < ?" });
+        clause.params.push(Sql::Text(cursor.id.clone()));
+    }
+    let order = if walk_ascending { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} ORDER BY id {order} LIMIT ?",
+        scope.columns, scope.table, clause.sql
+    );
+    clause.params.push(Sql::Integer(i64::from(query.limit) + 1));
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params_from_iter(clause.params), map)?;
+    let mut items = rows.collect::<rusqlite::Result<Vec<T>>>()?;
+    let more = items.len() > query.limit as usize;
+    items.truncate(query.limit as usize);
+    if backwards {
+        items.reverse();
+    }
+    let edge = |item: Option<&T>, next: bool| item.map(|i| Cursor { id: id_of(i).to_owned(), next }.encode());
+    let (has_next, has_prev) = match &query.cursor {
+        None => (more, false),
+        Some(c) if c.next => (more, true),
+        Some(_) => (true, more),
+    };
+    Ok(CursorPage {
+        next_cursor: if has_next { edge(items.last(), true) } else { None },
+        prev_cursor: if has_prev { edge(items.first(), false) } else { None },
+        items,
+    })
+}

@@ -4,7 +4,10 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order; the position + 1 is the schema version it produces.
-const MIGRATIONS: &[&str] = &[include_str!("../../schema/0001_onboarding.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../schema/0001_onboarding.sql"),
+    include_str!("../../schema/0002_transactions.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

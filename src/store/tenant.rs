@@ -1,10 +1,12 @@
 //! One open tenant: its write connection (behind the [`Writer`]) and its pool of read-only
 //! connections. Dropping the last `Arc<Tenant>` closes both.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
@@ -31,6 +33,21 @@ pub struct Tenant {
     path: PathBuf,
     writer: Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Keys of requests in flight (idempotency keys), so a duplicate arriving meanwhile can be
+    /// refused instead of waiting.
+    claims: Arc<Mutex<HashSet<String>>>,
+}
+
+/// A claimed key; released when dropped.
+pub struct Claim {
+    key: String,
+    claims: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.claims.lock().remove(&self.key);
+    }
 }
 
 impl Tenant {
@@ -52,7 +69,7 @@ impl Tenant {
         schema::migrate(&mut conn)?;
         let writer = Writer::start(id.as_str(), conn).map_err(Error::internal)?;
         let readers = reader_pool(&path, thread_pool)?;
-        Ok(Self { id, path, writer, readers })
+        Ok(Self { id, path, writer, readers, claims: Arc::default() })
     }
 
     pub fn id(&self) -> &TenantId {
@@ -65,6 +82,12 @@ impl Tenant {
 
     pub fn writer(&self) -> &Writer {
         &self.writer
+    }
+
+    /// Claims `key` until the returned guard is dropped; `None` if it is already claimed.
+    pub fn claim(&self, key: String) -> Option<Claim> {
+        let fresh = self.claims.lock().insert(key.clone());
+        fresh.then(|| Claim { key, claims: Arc::clone(&self.claims) })
     }
 
     /// Runs `query` on a read connection on a blocking thread.

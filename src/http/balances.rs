@@ -1,0 +1,156 @@
+//! Balances (by id, account, alias, external code; history) and account operations.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::body::Check;
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::ledger_items::LEDGER;
+use super::reply;
+use crate::domain::entities::Balance;
+use crate::domain::time::{DayEnd, format, parse_query_date};
+use crate::error::{Error, Kind, Result};
+use crate::ledger::{self, balances, transactions};
+use crate::store::transactions::OPERATION_FILTERS;
+
+/// Longest balance key, in characters.
+pub const BALANCE_KEY_LENGTH_MAX: usize = 100;
+/// Balances returned by the alias and external-code lookups (not paginated).
+pub const ALIAS_BALANCES_LIMIT: usize = 10;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{delete, get, patch, post};
+    let accounts = format!("{LEDGER}/accounts");
+    cfg.service(web::resource(format!("{accounts}/alias/{{alias}}/balances")).route(get().to(of_alias)))
+        .service(web::resource(format!("{accounts}/external/{{code}}/balances")).route(get().to(of_external)))
+        .service(web::resource(format!("{accounts}/{{account_id}}/balances/history")).route(get().to(account_history)))
+        .service(
+            web::resource(format!("{accounts}/{{account_id}}/balances"))
+                .route(get().to(of_account))
+                .route(post().to(create)),
+        )
+        .service(web::resource(format!("{accounts}/{{account_id}}/operations")).route(get().to(operations)))
+        .service(
+            web::resource(format!("{accounts}/{{account_id}}/operations/{{operation_id}}")).route(get().to(operation)),
+        )
+        .service(web::resource(format!("{LEDGER}/balances")).route(get().to(list)))
+        .service(web::resource(format!("{LEDGER}/balances/{{balance_id}}/history")).route(get().to(history)))
+        .service(
+            web::resource(format!("{LEDGER}/balances/{{balance_id}}"))
+                .route(get().to(get_one))
+                .route(patch().to(update))
+                .route(delete().to(remove)),
+        );
+}
+
+async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(&[])?;
+    let page = balances::list(&ctx.tenant, ids.ledger(), None, query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(&[])?;
+    let page = balances::list(&ctx.tenant, ids.ledger(), Some(ids.get("account_id")), query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+fn alias_list(items: Vec<Balance>) -> Result<HttpResponse> {
+    let items: Vec<Balance> = items.into_iter().take(ALIAS_BALANCES_LIMIT).collect();
+    reply::ok(&json!({"items": items, "limit": ALIAS_BALANCES_LIMIT}))
+}
+
+async fn of_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
+}
+
+async fn of_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let alias = balances::external(&ids.get("code"));
+    alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), alias).await?)
+}
+
+async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&ledger::get::<Balance>(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?)
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateBalance {
+    allow_sending: Option<bool>,
+    allow_receiving: Option<bool>,
+}
+
+async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateBalance = body.parse()?;
+    let flags = balances::Flags { allow_sending: input.allow_sending, allow_receiving: input.allow_receiving };
+    reply::ok(&balances::update(&ctx.tenant, ids.ledger(), ids.get("balance_id"), flags).await?)
+}
+
+async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    balances::delete(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?;
+    reply::no_content()
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBalance {
+    key: Option<String>,
+    allow_sending: Option<bool>,
+    allow_receiving: Option<bool>,
+}
+
+async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateBalance = body.parse()?;
+    let mut check = Check::new();
+    let key = check.required("key", input.key.as_deref()).to_owned();
+    check.max_len("key", Some(&key), BALANCE_KEY_LENGTH_MAX);
+    if key.chars().any(char::is_whitespace) {
+        check.invalid("key", "key must not contain whitespace".to_owned());
+    }
+    check.finish()?;
+    let new = balances::NewBalance {
+        key: key.to_lowercase(),
+        allow_sending: input.allow_sending.unwrap_or(true),
+        allow_receiving: input.allow_receiving.unwrap_or(true),
+    };
+    reply::created(&balances::create(&ctx.tenant, ids.ledger(), ids.get("account_id"), new).await?)
+}
+
+/// The `date` query parameter: required (0142), `YYYY-MM-DD hh:mm:ss` or RFC 3339 (0131).
+fn history_date(query: &QueryPairs) -> Result<String> {
+    let raw = query
+        .0
+        .iter()
+        .find(|(k, _)| k == "date")
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::new(Kind::MissingRequiredQueryParameter).with_message("The query parameter 'date' is required."))?;
+    if !raw.contains([' ', 'T']) {
+        return Err(Error::new(Kind::InvalidDatetimeFormat));
+    }
+    parse_query_date(raw, DayEnd::End).map(format).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))
+}
+
+async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let at = history_date(&query)?;
+    reply::ok(&balances::history(&ctx.tenant, ids.ledger(), ids.get("balance_id"), at).await?)
+}
+
+async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let at = history_date(&query)?;
+    let items = balances::account_history(&ctx.tenant, ids.ledger(), ids.get("account_id"), at).await?;
+    reply::ok(&json!({"items": items}))
+}
+
+async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(OPERATION_FILTERS)?;
+    let page = transactions::operations_of_account(&ctx.tenant, ids.ledger(), ids.get("account_id"), query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let found =
+        transactions::operation_of_account(&ctx.tenant, ids.ledger(), ids.get("account_id"), ids.get("operation_id")).await?;
+    reply::ok(&found)
+}

@@ -1,0 +1,413 @@
+//! `…/transactions`: create (json, inflow, outflow, annotation), commit, cancel, revert,
+//! get, list, count, update; operation updates.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::body::{Check, create_metadata, double_option, patch_metadata};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::ledger_items::LEDGER;
+use super::reply;
+use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
+use crate::domain::metadata::Metadata;
+use crate::domain::query::ListQuery;
+use crate::domain::time::{DayEnd, format, parse_query_date};
+use crate::domain::transaction::{LEGS_PER_SIDE_MAX, Leg, LegValue};
+use crate::error::{Error, Kind, Result};
+use crate::ledger::transactions::{
+    self as use_case, Annotations, IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS, Idempotency, Mode,
+    NewTransaction,
+};
+use crate::store::transactions::TRANSACTION_FILTERS;
+
+/// Longest description, chart-of-accounts group name and route, in characters.
+pub const TRANSACTION_TEXT_LENGTH_MAX: usize = 256;
+/// Longest transaction `code`, leg alias, balance key and chart of accounts, in characters.
+pub const TRANSACTION_CODE_LENGTH_MAX: usize = 100;
+/// Longest `X-Idempotency` key, in characters.
+pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 256;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{get, head, patch, post};
+    let base = format!("{LEDGER}/transactions");
+    cfg.service(web::resource(format!("{base}/metrics/count")).route(head().to(count)))
+        .service(web::resource(format!("{base}/json")).route(post().to(create_json)))
+        .service(web::resource(format!("{base}/inflow")).route(post().to(create_inflow)))
+        .service(web::resource(format!("{base}/outflow")).route(post().to(create_outflow)))
+        .service(web::resource(format!("{base}/annotation")).route(post().to(create_annotation)))
+        .service(web::resource(base.clone()).route(get().to(list)))
+        .service(web::resource(format!("{base}/{{transaction_id}}/commit")).route(post().to(commit)))
+        .service(web::resource(format!("{base}/{{transaction_id}}/cancel")).route(post().to(cancel)))
+        .service(web::resource(format!("{base}/{{transaction_id}}/revert")).route(post().to(revert)))
+        .service(
+            web::resource(format!("{base}/{{transaction_id}}/operations/{{operation_id}}"))
+                .route(patch().to(update_operation)),
+        )
+        .service(
+            web::resource(format!("{base}/{{transaction_id}}"))
+                .route(get().to(get_one))
+                .route(patch().to(update)),
+        );
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionInput {
+    chart_of_accounts_group_name: Option<String>,
+    description: Option<String>,
+    code: Option<String>,
+    pending: Option<bool>,
+    transaction_date: Option<String>,
+    route_id: Option<String>,
+    route: Option<String>,
+    metadata: Option<Metadata>,
+    send: Option<SendInput>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct SendInput {
+    asset: Option<String>,
+    value: Option<Value>,
+    source: Option<SourceInput>,
+    distribute: Option<DistributeInput>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct SourceInput {
+    from: Option<Vec<LegInput>>,
+    remaining: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct DistributeInput {
+    to: Option<Vec<LegInput>>,
+    remaining: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegInput {
+    account_alias: Option<String>,
+    balance_key: Option<String>,
+    amount: Option<AmountInput>,
+    share: Option<ShareInput>,
+    remaining: Option<String>,
+    description: Option<String>,
+    chart_of_accounts: Option<String>,
+    metadata: Option<Metadata>,
+    route_id: Option<String>,
+    route: Option<String>,
+    rate: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct AmountInput {
+    asset: Option<String>,
+    value: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShareInput {
+    percentage: Option<Value>,
+    percentage_of_percentage: Option<Value>,
+}
+
+/// An amount given as a JSON string or number, read exactly (never through a float).
+fn decimal(field: &str, value: &Value) -> Result<Decimal> {
+    let text = match value {
+        Value::String(text) => text.trim().to_owned(),
+        Value::Number(number) => number.to_string(),
+        _ => return Err(unrepresentable(field)),
+    };
+    let parsed = if text.contains(['e', 'E']) { Decimal::from_scientific(&text) } else { Decimal::from_str_exact(&text) };
+    parsed.map(|d| d.normalize()).map_err(|_| unrepresentable(field))
+}
+
+fn unrepresentable(field: &str) -> Error {
+    Error::new(Kind::InvalidRequestBody)
+        .with_message(format!("invalid value for field '{field}': expected a decimal number of at most 28 digits"))
+}
+
+/// Which legs the endpoint fills in itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Json,
+    Inflow,
+    Outflow,
+    Annotation,
+}
+
+struct Parsed {
+    new: NewTransaction,
+    pending: bool,
+}
+
+fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Result<Vec<Leg>> {
+    let legs = legs.unwrap_or_default();
+    if legs.is_empty() {
+        check.required(side, None);
+    }
+    if legs.len() > LEGS_PER_SIDE_MAX {
+        check.invalid(side, format!("{side} must have at most {LEGS_PER_SIDE_MAX} legs"));
+    }
+    let mut parsed = Vec::with_capacity(legs.len());
+    for (index, leg) in legs.into_iter().enumerate() {
+        let at = format!("{side}[{index}]");
+        let alias = check.required(&format!("{at}.accountAlias"), leg.account_alias.as_deref()).to_owned();
+        check.max_len(&format!("{at}.accountAlias"), Some(&alias), TRANSACTION_CODE_LENGTH_MAX);
+        check.max_len(&format!("{at}.balanceKey"), leg.balance_key.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
+        check.max_len(&format!("{at}.description"), leg.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+        check.max_len(&format!("{at}.chartOfAccounts"), leg.chart_of_accounts.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
+        let given = [leg.amount.is_some(), leg.share.is_some(), leg.remaining.as_deref().is_some_and(|r| !r.is_empty())];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(Error::new(Kind::InvalidTransactionType)
+                .with_message(format!("{at} must have exactly one of amount, share or remaining.")));
+        }
+        let value = if let Some(amount) = leg.amount {
+            match amount.value {
+                Some(v) => LegValue::Amount(decimal(&format!("{at}.amount.value"), &v)?),
+                None => {
+                    check.required(&format!("{at}.amount.value"), None);
+                    LegValue::Amount(Decimal::ZERO)
+                }
+            }
+        } else if let Some(share) = leg.share {
+            let percentage = share.percentage.map(|p| decimal(&format!("{at}.share.percentage"), &p)).transpose()?;
+            let of = share
+                .percentage_of_percentage
+                .map(|p| decimal(&format!("{at}.share.percentageOfPercentage"), &p))
+                .transpose()?
+                .filter(|p| !p.is_zero())
+                .unwrap_or(Decimal::ONE_HUNDRED);
+            match percentage {
+                Some(percentage) => LegValue::Share { percentage, of },
+                None => {
+                    check.required(&format!("{at}.share.percentage"), None);
+                    LegValue::Remaining
+                }
+            }
+        } else {
+            LegValue::Remaining
+        };
+        let metadata = create_metadata(leg.metadata)?;
+        parsed.push(Leg {
+            alias,
+            balance_key: leg.balance_key.filter(|k| !k.is_empty()).unwrap_or_else(|| DEFAULT_BALANCE_KEY.to_owned()).to_lowercase(),
+            value,
+            description: leg.description,
+            chart_of_accounts: leg.chart_of_accounts,
+            metadata,
+            route: leg.route_id.or(leg.route),
+        });
+    }
+    Ok(parsed)
+}
+
+fn forbid(field: &str) -> Error {
+    let fields = [(field.to_owned(), format!("{field} is not allowed on this endpoint"))].into_iter().collect();
+    Error::new(Kind::UnexpectedFieldsInTheRequest).with_fields(fields)
+}
+
+/// Parses and validates a create body in Midaz's order.
+fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
+    let input: TransactionInput = body.parse()?;
+    let send = input.send;
+    if shape == Shape::Inflow {
+        if send.as_ref().is_some_and(|s| s.source.is_some()) {
+            return Err(forbid("send.source"));
+        }
+        if input.pending.is_some() {
+            return Err(forbid("pending"));
+        }
+    }
+    if shape == Shape::Outflow && send.as_ref().is_some_and(|s| s.distribute.is_some()) {
+        return Err(forbid("send.distribute"));
+    }
+    let mut check = Check::new();
+    check.max_len("description", input.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+    check.max_len("chartOfAccountsGroupName", input.chart_of_accounts_group_name.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+    check.max_len("code", input.code.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
+    check.max_len("route", input.route.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+    let Some(send) = send else {
+        check.required("send", None);
+        check.finish()?;
+        return Err(Error::new(Kind::MissingFieldsInRequest));
+    };
+    let asset = check.required("send.asset", send.asset.as_deref()).to_owned();
+    let value = match &send.value {
+        Some(v) => Some(decimal("send.value", v)?),
+        None => {
+            check.required("send.value", None);
+            None
+        }
+    };
+    let value = value.unwrap_or_default();
+    let external = || Leg {
+        alias: external_alias(&asset),
+        balance_key: DEFAULT_BALANCE_KEY.to_owned(),
+        value: LegValue::Amount(value),
+        description: None,
+        chart_of_accounts: None,
+        metadata: Metadata::new(),
+        route: None,
+    };
+    let from = match shape {
+        Shape::Inflow => vec![external()],
+        _ => parse_legs(&mut check, "send.source.from", send.source.and_then(|s| s.from))?,
+    };
+    let to = match shape {
+        Shape::Outflow => vec![external()],
+        _ => parse_legs(&mut check, "send.distribute.to", send.distribute.and_then(|s| s.to))?,
+    };
+    check.finish()?;
+    let metadata = create_metadata(input.metadata)?;
+    let pending = input.pending.unwrap_or(false);
+    check_transaction_date(input.transaction_date.as_deref(), pending)?;
+    if value <= Decimal::ZERO {
+        return Err(Error::new(Kind::InvalidTransactionNonPositiveValue));
+    }
+    let mode = match (shape, pending) {
+        (Shape::Annotation, _) => Mode::Annotation,
+        (_, true) => Mode::Pending,
+        _ => Mode::Immediate,
+    };
+    let new = NewTransaction {
+        mode,
+        description: input.description,
+        chart_of_accounts_group_name: input.chart_of_accounts_group_name,
+        route: input.route_id.or(input.route),
+        metadata,
+        asset,
+        value,
+        from,
+        to,
+    };
+    Ok(Parsed { new, pending })
+}
+
+/// `transactionDate`: not with `pending` (0122), not in the future (0121).
+fn check_transaction_date(date: Option<&str>, pending: bool) -> Result<()> {
+    let Some(date) = date.filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    if pending {
+        return Err(Error::new(Kind::InvalidPendingFutureTransactionDate));
+    }
+    let at = parse_query_date(date, DayEnd::Start).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    if at > time::OffsetDateTime::now_utc() {
+        return Err(Error::new(Kind::InvalidFutureTransactionDate));
+    }
+    Ok(())
+}
+
+/// `X-Idempotency` (or the SHA-256 of the body) and `X-TTL` in seconds.
+fn idempotency(req: &HttpRequest, body: &Body) -> Result<Idempotency> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let key = match header("X-Idempotency") {
+        Some(key) if key.chars().count() > IDEMPOTENCY_KEY_LENGTH_MAX => {
+            let fields = [("X-Idempotency".to_owned(), format!("must be at most {IDEMPOTENCY_KEY_LENGTH_MAX} characters"))];
+            return Err(Error::new(Kind::BadRequest).with_fields(fields.into_iter().collect()));
+        }
+        Some(key) => key.to_owned(),
+        None => format!("sha256:{:x}", Sha256::digest(&body.0)),
+    };
+    let ttl_seconds = header("X-TTL")
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .unwrap_or(IDEMPOTENCY_TTL_DEFAULT_SECONDS)
+        .min(IDEMPOTENCY_TTL_MAX_SECONDS);
+    Ok(Idempotency { key, ttl_seconds })
+}
+
+async fn create_with(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body, shape: Shape) -> Result<HttpResponse> {
+    let parsed = parse(&body, shape)?;
+    debug_assert!(!parsed.pending || parsed.new.mode == Mode::Pending);
+    let idempotency = idempotency(&req, &body)?;
+    let created = use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?;
+    Ok(HttpResponse::Created()
+        .content_type("application/json")
+        .insert_header(("X-Idempotency-Replayed", if created.replayed { "true" } else { "false" }))
+        .body(created.body))
+}
+
+async fn create_json(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    create_with(ctx, ids, req, body, Shape::Json).await
+}
+
+async fn create_inflow(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    create_with(ctx, ids, req, body, Shape::Inflow).await
+}
+
+async fn create_outflow(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    create_with(ctx, ids, req, body, Shape::Outflow).await
+}
+
+async fn create_annotation(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+    create_with(ctx, ids, req, body, Shape::Annotation).await
+}
+
+async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::created(&use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), true).await?)
+}
+
+async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::created(&use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), false).await?)
+}
+
+async fn revert(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::created(&use_case::revert(&ctx.tenant, ids.ledger(), ids.get("transaction_id")).await?)
+}
+
+async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&use_case::get(&ctx.tenant, ids.ledger(), ids.get("transaction_id")).await?)
+}
+
+async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(TRANSACTION_FILTERS)?;
+    let page = use_case::list(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+/// Counts transactions of a day window: the given one, or today (UTC).
+async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let mut query: ListQuery = query.list(TRANSACTION_FILTERS)?;
+    if query.window.is_none() {
+        let today = time::OffsetDateTime::now_utc().date();
+        let start = today.midnight().assume_utc();
+        query.window = Some((format(start), format(start + time::Duration::days(1) - time::Duration::microseconds(1))));
+    }
+    reply::total_count(use_case::count(&ctx.tenant, ids.ledger(), query).await?)
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct AnnotationsInput {
+    description: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    metadata: Option<Option<Metadata>>,
+}
+
+impl AnnotationsInput {
+    fn into_change(self) -> Result<Annotations> {
+        let mut check = Check::new();
+        check.max_len("description", self.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+        check.finish()?;
+        Ok(Annotations { description: self.description, metadata: patch_metadata(self.metadata)? })
+    }
+}
+
+async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let change = body.parse::<AnnotationsInput>()?.into_change()?;
+    reply::ok(&use_case::update(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), change).await?)
+}
+
+async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let change = body.parse::<AnnotationsInput>()?.into_change()?;
+    let operation =
+        use_case::update_operation(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), ids.get("operation_id"), change)
+            .await?;
+    reply::ok(&operation)
+}

@@ -1,0 +1,180 @@
+//! Balances: reads, flag changes, additional keys, deletion and point-in-time history.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::{ensure_parent, new_id};
+use crate::domain::entities::{Account, Balance, external_alias};
+use crate::domain::journal::BalanceSnapshot;
+use crate::domain::metadata::Metadata;
+use crate::domain::query::ListQuery;
+use crate::domain::time::now;
+use crate::error::{Error, Kind, Result};
+use crate::store::query::CursorPage;
+use crate::store::{self, Parent, Tenant, balances, onboarding, transactions as sql};
+
+/// Balance keys nobody may create: reserved for system-managed balances.
+pub const RESERVED_BALANCE_KEYS: &[&str] = &["overdraft"];
+
+fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
+    match parent {
+        Parent::Ledger { organization_id, ledger_id } => {
+            vec![("organization_id", organization_id.clone()), ("ledger_id", ledger_id.clone())]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A cursor page of the ledger's balances, or of one account's when `account_id` is given.
+pub async fn list(tenant: &Arc<Tenant>, parent: Parent, account_id: Option<String>, query: ListQuery) -> Result<CursorPage<Balance>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let mut keys = ledger_keys(&parent);
+            if let Some(account_id) = account_id {
+                store::get::<Account>(conn, &parent, &account_id)?;
+                keys.push(("account_id", account_id));
+            }
+            let keys: Vec<(&'static str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            sql::list_balances(conn, &keys, &query)
+        })
+        .await
+}
+
+/// Balances of the account with `alias` (`@external/<code>` when `external` is set).
+pub async fn of_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Result<Vec<Balance>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { ledger_id, .. } = &parent else {
+                return Err(Error::internal("balances outside a ledger"));
+            };
+            let account = onboarding::account_by_alias(conn, ledger_id, &alias)?
+                .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))?;
+            balances::of_account(conn, &account.id)
+        })
+        .await
+}
+
+pub fn external(code: &str) -> String {
+    external_alias(code)
+}
+
+pub struct Flags {
+    pub allow_sending: Option<bool>,
+    pub allow_receiving: Option<bool>,
+}
+
+pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, flags: Flags) -> Result<Balance> {
+    super::update(tenant, parent, id, move |_, b: &mut Balance| {
+        if let Some(allow) = flags.allow_sending {
+            b.allow_sending = allow;
+        }
+        if let Some(allow) = flags.allow_receiving {
+            b.allow_receiving = allow;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes a balance holding nothing (0093 otherwise).
+pub async fn delete(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let balance = store::get::<Balance>(conn, &parent, &id)?;
+            if !balance.available.is_zero() || !balance.on_hold.is_zero() {
+                return Err(Error::new(Kind::BalancesCantBeDeleted));
+            }
+            store::delete::<Balance>(conn, &parent, &id, &now())
+        })
+        .await
+}
+
+pub struct NewBalance {
+    pub key: String,
+    pub allow_sending: bool,
+    pub allow_receiving: bool,
+}
+
+/// Adds a balance under a new key to an account (not external: 0124; key taken: 0123).
+pub async fn create(tenant: &Arc<Tenant>, parent: Parent, account_id: String, new: NewBalance) -> Result<Balance> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let account = store::get::<Account>(conn, &parent, &account_id)?;
+            if account.is_external() {
+                return Err(Error::new(Kind::AdditionalBalanceNotAllowed));
+            }
+            if RESERVED_BALANCE_KEYS.contains(&new.key.as_str()) {
+                return Err(Error::new(Kind::ReservedBalanceKey));
+            }
+            if sql::balance_by_alias(conn, &account.ledger_id, &account.alias, &new.key)?.is_some() {
+                return Err(Error::new(Kind::DuplicatedAliasKeyValue));
+            }
+            let at = now();
+            let balance = Balance {
+                id: new_id(),
+                organization_id: account.organization_id.clone(),
+                ledger_id: account.ledger_id.clone(),
+                account_id: account.id.clone(),
+                alias: account.alias.clone(),
+                key: new.key,
+                asset_code: account.asset_code.clone(),
+                available: Decimal::ZERO,
+                on_hold: Decimal::ZERO,
+                version: 1,
+                account_type: account.kind.clone(),
+                allow_sending: new.allow_sending,
+                allow_receiving: new.allow_receiving,
+                stamps: crate::domain::entities::Stamps::new(at),
+                metadata: Metadata::new(),
+            };
+            balances::save_balance(conn, &balance)?;
+            Ok(balance)
+        })
+        .await
+}
+
+/// A balance as it stood at `at`: after its last operation until then, zero if none yet;
+/// 0141 when the balance did not exist yet.
+fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Result<Balance> {
+    if balance.stamps.created_at.as_str() > at {
+        return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
+    }
+    let snapshot = sql::snapshot_at(conn, &balance.id, at)?
+        .unwrap_or(BalanceSnapshot { available: Decimal::ZERO, on_hold: Decimal::ZERO, version: 1 });
+    balance.available = snapshot.available;
+    balance.on_hold = snapshot.on_hold;
+    balance.version = snapshot.version;
+    Ok(balance)
+}
+
+pub async fn history(tenant: &Arc<Tenant>, parent: Parent, id: String, at: String) -> Result<Balance> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let balance = store::get::<Balance>(conn, &parent, &id)?;
+            at_time(conn, balance, &at)
+        })
+        .await
+}
+
+pub async fn account_history(tenant: &Arc<Tenant>, parent: Parent, account_id: String, at: String) -> Result<Vec<Balance>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            store::get::<Account>(conn, &parent, &account_id)?;
+            let all = balances::of_account(conn, &account_id)?;
+            let existing: Vec<Balance> = all.into_iter().filter(|b| b.stamps.created_at.as_str() <= at.as_str()).collect();
+            if existing.is_empty() {
+                return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
+            }
+            existing.into_iter().map(|b| at_time(conn, b, &at)).collect()
+        })
+        .await
+}

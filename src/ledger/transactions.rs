@@ -1,0 +1,459 @@
+//! Posting transactions: create (immediate, pending, annotation), commit, cancel, revert.
+//!
+//! Every use case runs as one command of the tenant's writer: the balances it reads are the
+//! ones it writes, all legs, operations and balance updates land in one savepoint, and a
+//! rejected transaction leaves nothing behind, not even a `version` bump.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use rust_decimal::Decimal;
+
+use super::{ensure_parent, new_id};
+use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Balance, Stamps, Status};
+use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction, status};
+use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::time::now;
+use crate::domain::transaction::{Amounts, Effect, Leg, Posting, Postings, resolve};
+use crate::error::{Error, Kind, Result};
+use crate::store::{Parent, Tenant, transactions as sql};
+
+/// Idempotency TTL when the request gives none, in seconds.
+pub const IDEMPOTENCY_TTL_DEFAULT_SECONDS: u64 = 300;
+/// Longest idempotency TTL accepted, in seconds (30 days).
+pub const IDEMPOTENCY_TTL_MAX_SECONDS: u64 = 30 * 24 * 3600;
+
+/// How a new transaction affects balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Sources debited and destinations credited now.
+    Immediate,
+    /// Sources' amounts put on hold until commit or cancel.
+    Pending,
+    /// Recorded with status NOTED, no balance touched.
+    Annotation,
+}
+
+pub struct NewTransaction {
+    pub mode: Mode,
+    pub description: Option<String>,
+    pub chart_of_accounts_group_name: Option<String>,
+    pub route: Option<String>,
+    pub metadata: Metadata,
+    pub asset: String,
+    pub value: Decimal,
+    pub from: Vec<Leg>,
+    pub to: Vec<Leg>,
+}
+
+/// The idempotency key of a create and how long its response is replayed.
+pub struct Idempotency {
+    pub key: String,
+    pub ttl_seconds: u64,
+}
+
+/// The 201 body of a create and whether it is a replay of an earlier response.
+pub struct Created {
+    pub body: String,
+    pub replayed: bool,
+}
+
+fn ledger_of(parent: &Parent) -> Result<(String, String)> {
+    match parent {
+        Parent::Ledger { organization_id, ledger_id } => Ok((organization_id.clone(), ledger_id.clone())),
+        _ => Err(Error::internal("transaction outside a ledger")),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Creates a transaction, or replays the response stored under its idempotency key.
+pub async fn create(tenant: &Arc<Tenant>, parent: Parent, new: NewTransaction, idempotency: Idempotency) -> Result<Created> {
+    let (_, ledger_id) = ledger_of(&parent)?;
+    let _claim = tenant
+        .claim(format!("{ledger_id}/{}", idempotency.key))
+        .ok_or_else(|| Error::new(Kind::IdempotencyKey))?;
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            if let Some(body) = sql::idempotent_response(conn, &ledger_id, &idempotency.key, now_ms())? {
+                return Ok(Created { body, replayed: true });
+            }
+            let transaction = post_new(conn, &parent, new, None)?;
+            let body = serde_json::to_string(&transaction)?;
+            let ttl_ms = i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+            sql::save_idempotent_response(conn, &ledger_id, &idempotency.key, &body, now_ms().saturating_add(ttl_ms))?;
+            Ok(Created { body, replayed: false })
+        })
+        .await
+}
+
+/// Resolves, checks and applies a new transaction; returns it as the create call answers.
+fn post_new(conn: &Connection, parent: &Parent, new: NewTransaction, parent_transaction_id: Option<String>) -> Result<Transaction> {
+    let (organization_id, ledger_id) = ledger_of(parent)?;
+    let postings = resolve(new.value, new.from, new.to)?;
+    let at = now();
+    let id = new_id();
+    let (stored_status, answered_status, source_effect, destination_effect) = match new.mode {
+        Mode::Immediate => (status::APPROVED, status::CREATED, Some(Effect::Debit), Some(Effect::Credit)),
+        Mode::Pending => (status::PENDING, status::PENDING, Some(Effect::Hold), None),
+        Mode::Annotation => (status::NOTED, status::NOTED, None, None),
+    };
+    let sources = load_balances(conn, &ledger_id, &postings.sources)?;
+    let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
+    check_rules(&new.asset, &sources, &destinations, new.mode)?;
+    let mut transaction = Transaction {
+        id: id.clone(),
+        parent_transaction_id,
+        description: new.description,
+        status: Status { code: stored_status.to_owned(), description: Some(stored_status.to_owned()) },
+        amount: postings.value,
+        asset_code: new.asset,
+        chart_of_accounts_group_name: new.chart_of_accounts_group_name,
+        source: postings.sources.iter().map(|p| p.alias.clone()).collect(),
+        destination: postings.destinations.iter().map(|p| p.alias.clone()).collect(),
+        ledger_id,
+        organization_id,
+        route: new.route,
+        stamps: Stamps::new(at.clone()),
+        metadata: new.metadata,
+        operations: Vec::new(),
+    };
+    sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
+    let operation_status = stored_status;
+    let mut operations = Vec::new();
+    for (posting, balance) in postings.sources.iter().zip(sources) {
+        operations.push(record(conn, &transaction, posting, balance, source_effect, Effect::Debit, operation_status, &at)?);
+    }
+    let annotated_destination = if new.mode == Mode::Annotation { Some(Effect::Credit) } else { None };
+    for (posting, balance) in postings.destinations.iter().zip(destinations) {
+        match (destination_effect, annotated_destination) {
+            (Some(effect), _) => operations.push(record(conn, &transaction, posting, balance, Some(effect), effect, operation_status, &at)?),
+            (None, Some(kind)) => operations.push(record(conn, &transaction, posting, balance, None, kind, operation_status, &at)?),
+            (None, None) => {}
+        }
+    }
+    transaction.operations = operations;
+    transaction.status = Status { code: answered_status.to_owned(), description: Some(answered_status.to_owned()) };
+    Ok(transaction)
+}
+
+/// The balance of every posting, in order; any missing one is 0019.
+fn load_balances(conn: &Connection, ledger_id: &str, postings: &[Posting]) -> Result<Vec<Balance>> {
+    postings
+        .iter()
+        .map(|p| {
+            sql::balance_by_alias(conn, ledger_id, &p.alias, &p.balance_key)?.ok_or_else(|| {
+                Error::new(Kind::AccountIneligibility)
+                    .with_message(format!("No balance '{}#{}' exists in this ledger.", p.alias, p.balance_key))
+            })
+        })
+        .collect()
+}
+
+/// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
+/// source of a pending transaction (0098).
+fn check_rules(asset: &str, sources: &[Balance], destinations: &[Balance], mode: Mode) -> Result<()> {
+    for balance in sources.iter().chain(destinations) {
+        if balance.asset_code != asset {
+            return Err(Error::new(Kind::AssetCodeNotFound)
+                .with_message(format!("The balance of '{}' holds {}, not {asset}.", balance.alias, balance.asset_code)));
+        }
+    }
+    if mode == Mode::Annotation {
+        return Ok(());
+    }
+    if let Some(b) = sources.iter().find(|b| !b.allow_sending) {
+        return Err(Error::new(Kind::AccountStatusTransactionRestriction).with_message(format!("'{}' may not send.", b.alias)));
+    }
+    if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
+        return Err(Error::new(Kind::AccountStatusTransactionRestriction).with_message(format!("'{}' may not receive.", b.alias)));
+    }
+    if mode == Mode::Pending && sources.iter().any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL) {
+        return Err(Error::new(Kind::OnHoldExternalAccount));
+    }
+    Ok(())
+}
+
+/// Applies `effect` (if any) of `posting` to `balance`, saves both the balance and the
+/// operation, and returns the operation. `recorded` is the type written when nothing moves.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &Connection,
+    transaction: &Transaction,
+    posting: &Posting,
+    mut balance: Balance,
+    effect: Option<Effect>,
+    recorded: Effect,
+    operation_status: &str,
+    at: &str,
+) -> Result<Operation> {
+    let before = BalanceSnapshot { available: balance.available, on_hold: balance.on_hold, version: balance.version };
+    let after = match effect {
+        Some(effect) => {
+            let amounts = Amounts { available: balance.available, on_hold: balance.on_hold }.apply(effect, posting.amount)?;
+            if amounts.available.is_sign_negative() && balance.account_type != ACCOUNT_TYPE_EXTERNAL {
+                return Err(Error::new(Kind::InsufficientFunds)
+                    .with_message(format!("Insufficient funds in '{}#{}'.", balance.alias, balance.key)));
+            }
+            balance.available = amounts.available;
+            balance.on_hold = amounts.on_hold;
+            balance.version += 1;
+            balance.stamps.updated_at = at.to_owned();
+            sql::update_balance_amounts(conn, &balance)?;
+            BalanceSnapshot { available: balance.available, on_hold: balance.on_hold, version: balance.version }
+        }
+        None => before.clone(),
+    };
+    let kind = effect.unwrap_or(recorded);
+    let operation = Operation {
+        id: new_id(),
+        transaction_id: transaction.id.clone(),
+        description: posting.description.clone().or_else(|| transaction.description.clone()),
+        kind: kind.operation_type().to_owned(),
+        asset_code: balance.asset_code.clone(),
+        chart_of_accounts: posting.chart_of_accounts.clone(),
+        amount: OperationAmount { value: posting.amount },
+        balance: if effect.is_some() { before } else { zero_snapshot(&balance) },
+        balance_after: if effect.is_some() { after } else { zero_snapshot(&balance) },
+        status: Status { code: operation_status.to_owned(), description: Some(operation_status.to_owned()) },
+        account_id: balance.account_id.clone(),
+        account_alias: balance.alias.clone(),
+        balance_key: balance.key.clone(),
+        balance_id: balance.id.clone(),
+        organization_id: transaction.organization_id.clone(),
+        ledger_id: transaction.ledger_id.clone(),
+        route: posting.route.clone(),
+        balance_affected: effect.is_some(),
+        direction: kind.direction().to_owned(),
+        stamps: Stamps::new(at.to_owned()),
+        metadata: posting.metadata.clone(),
+    };
+    sql::save_operation(conn, &operation)?;
+    Ok(operation)
+}
+
+fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
+    BalanceSnapshot { available: Decimal::ZERO, on_hold: Decimal::ZERO, version: balance.version }
+}
+
+/// Settles a pending transaction: commit (sources' holds debited, destinations credited) or
+/// cancel (holds released). Only from PENDING (0099); the writer runs one at a time, so of
+/// two racing calls exactly one wins.
+pub async fn settle(tenant: &Arc<Tenant>, parent: Parent, id: String, commit: bool) -> Result<Transaction> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            let row = sql::get_transaction(conn, &ledger_id, &id)?;
+            let mut transaction = row.transaction;
+            if transaction.status.code != status::PENDING {
+                return Err(Error::new(Kind::CommitTransactionNotPending)
+                    .with_message(format!("The transaction is {}, not PENDING.", transaction.status.code)));
+            }
+            let postings: Postings = serde_json::from_str(&row.postings)?;
+            let new_status = if commit { status::APPROVED } else { status::CANCELED };
+            let at = now();
+            let sources = load_balances(conn, &ledger_id, &postings.sources)?;
+            let source_effect = if commit { Effect::SettleHold } else { Effect::Release };
+            for (posting, balance) in postings.sources.iter().zip(sources) {
+                let op = record(conn, &transaction, posting, balance, Some(source_effect), source_effect, new_status, &at)?;
+                transaction.operations.push(op);
+            }
+            if commit {
+                let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
+                if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
+                    return Err(Error::new(Kind::AccountStatusTransactionRestriction)
+                        .with_message(format!("'{}' may not receive.", b.alias)));
+                }
+                for (posting, balance) in postings.destinations.iter().zip(destinations) {
+                    let op = record(conn, &transaction, posting, balance, Some(Effect::Credit), Effect::Credit, new_status, &at)?;
+                    transaction.operations.push(op);
+                }
+            }
+            transaction.status = Status { code: new_status.to_owned(), description: Some(new_status.to_owned()) };
+            transaction.stamps.updated_at = at;
+            sql::save_transaction(conn, &transaction, &row.postings)?;
+            Ok(transaction)
+        })
+        .await
+}
+
+/// Reverts an APPROVED transaction with a new one moving the same amounts back.
+pub async fn revert(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Transaction> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            let original = sql::get_transaction(conn, &ledger_id, &id)?.transaction;
+            if original.parent_transaction_id.is_some() {
+                return Err(Error::new(Kind::TransactionIsRevert));
+            }
+            if sql::has_reversal(conn, &id)? {
+                return Err(Error::new(Kind::TransactionHasParent));
+            }
+            if original.status.code != status::APPROVED {
+                return Err(Error::new(Kind::CommitTransactionNotPending)
+                    .with_message(format!("Only APPROVED transactions can be reverted; this one is {}.", original.status.code)));
+            }
+            let new = reversal_of(&original)?;
+            post_new(conn, &parent, new, Some(original.id.clone()))
+        })
+        .await
+}
+
+/// The transaction that undoes `original`: its credits become sources and its debits
+/// destinations, amount for amount (holds settled by a commit count as debits).
+fn reversal_of(original: &Transaction) -> Result<NewTransaction> {
+    let mut from: Vec<Leg> = Vec::new();
+    let mut to: Vec<Leg> = Vec::new();
+    let mut moved: HashMap<(String, String, &str), Decimal> = HashMap::new();
+    for op in original.operations.iter().filter(|op| op.balance_affected) {
+        let side = match op.kind.as_str() {
+            "CREDIT" => "from",
+            "DEBIT" => "to",
+            _ => continue,
+        };
+        let entry = moved.entry((op.account_alias.clone(), op.balance_key.clone(), side)).or_default();
+        *entry = entry.checked_add(op.amount.value).ok_or_else(|| Error::new(Kind::AmountOverflow))?;
+    }
+    if moved.is_empty() {
+        return Err(Error::new(Kind::TransactionCantRevert));
+    }
+    let mut ordered: Vec<_> = moved.into_iter().collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((alias, balance_key, side), amount) in ordered {
+        let leg = Leg {
+            alias,
+            balance_key,
+            value: crate::domain::transaction::LegValue::Amount(amount),
+            description: None,
+            chart_of_accounts: None,
+            metadata: Metadata::new(),
+            route: None,
+        };
+        if side == "from" { from.push(leg) } else { to.push(leg) }
+    }
+    Ok(NewTransaction {
+        mode: Mode::Immediate,
+        description: Some(format!("Revert of transaction {}", original.id)),
+        chart_of_accounts_group_name: original.chart_of_accounts_group_name.clone(),
+        route: original.route.clone(),
+        metadata: Metadata::new(),
+        asset: original.asset_code.clone(),
+        value: original.amount,
+        from,
+        to,
+    })
+}
+
+/// Description and metadata changes of a transaction or operation.
+pub struct Annotations {
+    pub description: Option<String>,
+    pub metadata: MetadataPatch,
+}
+
+pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, change: Annotations) -> Result<Transaction> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            let row = sql::get_transaction(conn, &ledger_id, &id)?;
+            let mut transaction = row.transaction;
+            if let Some(description) = change.description {
+                transaction.description = Some(description);
+            }
+            transaction.metadata = change.metadata.apply(std::mem::take(&mut transaction.metadata));
+            transaction.stamps.updated_at = now();
+            sql::save_transaction(conn, &transaction, &row.postings)?;
+            Ok(transaction)
+        })
+        .await
+}
+
+pub async fn update_operation(tenant: &Arc<Tenant>, parent: Parent, transaction_id: String, id: String, change: Annotations) -> Result<Operation> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::get_transaction(conn, &ledger_id, &transaction_id)?;
+            let keys = [("ledger_id", ledger_id.as_str()), ("transaction_id", transaction_id.as_str())];
+            let mut operation = sql::get_operation(conn, &keys, &id)?;
+            if let Some(description) = change.description {
+                operation.description = Some(description);
+            }
+            operation.metadata = change.metadata.apply(std::mem::take(&mut operation.metadata));
+            operation.stamps.updated_at = now();
+            sql::save_operation(conn, &operation)?;
+            Ok(operation)
+        })
+        .await
+}
+
+pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Transaction> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            Ok(sql::get_transaction(conn, &ledger_id, &id)?.transaction)
+        })
+        .await
+}
+
+pub async fn list(tenant: &Arc<Tenant>, parent: Parent, query: crate::domain::query::ListQuery) -> Result<crate::store::query::CursorPage<Transaction>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::list_transactions(conn, &ledger_id, &query)
+        })
+        .await
+}
+
+pub async fn count(tenant: &Arc<Tenant>, parent: Parent, query: crate::domain::query::ListQuery) -> Result<i64> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::count_transactions(conn, &ledger_id, &query)
+        })
+        .await
+}
+
+pub async fn operations_of_account(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    account_id: String,
+    query: crate::domain::query::ListQuery,
+) -> Result<crate::store::query::CursorPage<Operation>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            crate::store::get::<crate::domain::entities::Account>(conn, &parent, &account_id)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
+        })
+        .await
+}
+
+pub async fn operation_of_account(tenant: &Arc<Tenant>, parent: Parent, account_id: String, id: String) -> Result<Operation> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            let keys = [("ledger_id", ledger_id.as_str()), ("account_id", account_id.as_str())];
+            sql::get_operation(conn, &keys, &id)
+        })
+        .await
+}

@@ -1,0 +1,299 @@
+//! SQL of the journal (transactions, operations), balance postings, idempotency and asset rates.
+
+use rusqlite::{Connection, OptionalExtension, Row, named_params};
+
+use super::balances::{BALANCE_COLUMNS, balance_from};
+use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
+use super::{Entity, Identified};
+use crate::domain::entities::{Balance, Stamps, Status};
+use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction};
+use crate::domain::money::{canonical, parse_stored};
+use crate::domain::query::{FilterSpec, ListQuery, Match};
+use crate::error::{Error, Kind, Result};
+
+fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
+    let text: String = row.get(column)?;
+    parse_stored(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("bad amount {text:?}").into())
+    })
+}
+
+fn aliases(text: String) -> Vec<String> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
+    Ok(Stamps { created_at: row.get("created_at")?, updated_at: row.get("updated_at")?, deleted_at: row.get("deleted_at")? })
+}
+
+// ---- transactions --------------------------------------------------------------------------
+
+pub const TRANSACTION_COLUMNS: &str = "id, organization_id, ledger_id, parent_transaction_id, \
+    description, status_code, status_description, amount, asset_code, chart_of_accounts_group_name, \
+    source, destination, route, postings, metadata, created_at, updated_at, deleted_at";
+
+/// A transaction row: the transaction (without operations) and its stored postings (JSON).
+pub struct TransactionRow {
+    pub transaction: Transaction,
+    pub postings: String,
+}
+
+pub fn transaction_from(row: &Row<'_>) -> rusqlite::Result<TransactionRow> {
+    Ok(TransactionRow {
+        transaction: Transaction {
+            id: row.get("id")?,
+            parent_transaction_id: row.get("parent_transaction_id")?,
+            description: row.get("description")?,
+            status: Status { code: row.get("status_code")?, description: row.get("status_description")? },
+            amount: amount(row, "amount")?,
+            asset_code: row.get("asset_code")?,
+            chart_of_accounts_group_name: row.get("chart_of_accounts_group_name")?,
+            source: aliases(row.get("source")?),
+            destination: aliases(row.get("destination")?),
+            ledger_id: row.get("ledger_id")?,
+            organization_id: row.get("organization_id")?,
+            route: row.get("route")?,
+            stamps: stamps(row)?,
+            metadata: metadata_from(row.get("metadata")?),
+            operations: Vec::new(),
+        },
+        postings: row.get("postings")?,
+    })
+}
+
+/// Creates or rewrites a transaction row (status, description, metadata change over time).
+pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO ledger_transaction ({TRANSACTION_COLUMNS}) VALUES (:id, :organization_id, \
+         :ledger_id, :parent, :description, :status_code, :status_description, :amount, \
+         :asset_code, :group_name, :source, :destination, :route, :postings, :metadata, \
+         :created_at, :updated_at, :deleted_at) ON CONFLICT(id) DO UPDATE SET \
+         description = excluded.description, status_code = excluded.status_code, \
+         status_description = excluded.status_description, metadata = excluded.metadata, \
+         updated_at = excluded.updated_at"
+    );
+    conn.prepare_cached(&sql)?.execute(named_params! {
+        ":id": t.id, ":organization_id": t.organization_id, ":ledger_id": t.ledger_id,
+        ":parent": t.parent_transaction_id, ":description": t.description,
+        ":status_code": t.status.code, ":status_description": t.status.description,
+        ":amount": canonical(t.amount), ":asset_code": t.asset_code,
+        ":group_name": t.chart_of_accounts_group_name,
+        ":source": serde_json::to_string(&t.source)?, ":destination": serde_json::to_string(&t.destination)?,
+        ":route": t.route, ":postings": postings, ":metadata": metadata_to(&t.metadata),
+        ":created_at": t.stamps.created_at, ":updated_at": t.stamps.updated_at,
+        ":deleted_at": t.stamps.deleted_at,
+    })?;
+    Ok(())
+}
+
+fn transactions_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+    Scope { table: "ledger_transaction", columns: TRANSACTION_COLUMNS, keys }
+}
+
+/// The transaction `id` of the ledger with its operations.
+pub fn get_transaction(conn: &Connection, ledger_id: &str, id: &str) -> Result<TransactionRow> {
+    let keys = [("ledger_id", ledger_id)];
+    let mut row = super::query::get(conn, &transactions_scope(&keys), id, transaction_from)?
+        .ok_or_else(|| Error::new(Kind::TransactionIdNotFound).with_entity("Transaction"))?;
+    row.transaction.operations = operations_of(conn, id)?;
+    Ok(row)
+}
+
+/// Whether a reversal of `id` exists.
+pub fn has_reversal(conn: &Connection, id: &str) -> Result<bool> {
+    let sql = "SELECT EXISTS(SELECT 1 FROM ledger_transaction WHERE parent_transaction_id = ?)";
+    Ok(conn.prepare_cached(sql)?.query_row([id], |row| row.get(0))?)
+}
+
+pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
+    FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["CREATED", "APPROVED", "PENDING", "CANCELED", "NOTED"]) },
+    FilterSpec { param: "route", field: "route", matching: Match::Exact },
+];
+
+/// A cursor page of the ledger's transactions, each with its operations.
+pub fn list_transactions(conn: &Connection, ledger_id: &str, query: &ListQuery) -> Result<CursorPage<Transaction>> {
+    let keys = [("ledger_id", ledger_id)];
+    let page = list_by_cursor(conn, &transactions_scope(&keys), query, transaction_from, |r| r.transaction.id.as_str())?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        let mut transaction = row.transaction;
+        transaction.operations = operations_of(conn, &transaction.id)?;
+        items.push(transaction);
+    }
+    Ok(CursorPage { items, next_cursor: page.next_cursor, prev_cursor: page.prev_cursor })
+}
+
+pub fn count_transactions(conn: &Connection, ledger_id: &str, query: &ListQuery) -> Result<i64> {
+    let keys = [("ledger_id", ledger_id)];
+    super::query::count(conn, &transactions_scope(&keys), query)
+}
+
+// ---- operations ----------------------------------------------------------------------------
+
+pub const OPERATION_COLUMNS: &str = "id, transaction_id, organization_id, ledger_id, description, \
+    type, direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, \
+    version_before, available_after, on_hold_after, version_after, status_code, status_description, \
+    account_id, account_alias, balance_key, balance_id, balance_affected, route, metadata, \
+    created_at, updated_at, deleted_at";
+
+pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
+    Ok(Operation {
+        id: row.get("id")?,
+        transaction_id: row.get("transaction_id")?,
+        description: row.get("description")?,
+        kind: row.get("type")?,
+        asset_code: row.get("asset_code")?,
+        chart_of_accounts: row.get("chart_of_accounts")?,
+        amount: OperationAmount { value: amount(row, "amount")? },
+        balance: BalanceSnapshot {
+            available: amount(row, "available_before")?,
+            on_hold: amount(row, "on_hold_before")?,
+            version: row.get("version_before")?,
+        },
+        balance_after: BalanceSnapshot {
+            available: amount(row, "available_after")?,
+            on_hold: amount(row, "on_hold_after")?,
+            version: row.get("version_after")?,
+        },
+        status: Status { code: row.get("status_code")?, description: row.get("status_description")? },
+        account_id: row.get("account_id")?,
+        account_alias: row.get("account_alias")?,
+        balance_key: row.get("balance_key")?,
+        balance_id: row.get("balance_id")?,
+        organization_id: row.get("organization_id")?,
+        ledger_id: row.get("ledger_id")?,
+        route: row.get("route")?,
+        balance_affected: row.get("balance_affected")?,
+        direction: row.get("direction")?,
+        stamps: stamps(row)?,
+        metadata: metadata_from(row.get("metadata")?),
+    })
+}
+
+/// Creates or rewrites an operation (only description, metadata change after creation).
+pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO operation ({OPERATION_COLUMNS}) VALUES (:id, :transaction_id, :organization_id, \
+         :ledger_id, :description, :type, :direction, :asset_code, :chart_of_accounts, :amount, \
+         :available_before, :on_hold_before, :version_before, :available_after, :on_hold_after, \
+         :version_after, :status_code, :status_description, :account_id, :account_alias, \
+         :balance_key, :balance_id, :balance_affected, :route, :metadata, :created_at, \
+         :updated_at, :deleted_at) ON CONFLICT(id) DO UPDATE SET \
+         description = excluded.description, metadata = excluded.metadata, \
+         updated_at = excluded.updated_at"
+    );
+    conn.prepare_cached(&sql)?.execute(named_params! {
+        ":id": o.id, ":transaction_id": o.transaction_id, ":organization_id": o.organization_id,
+        ":ledger_id": o.ledger_id, ":description": o.description, ":type": o.kind,
+        ":direction": o.direction, ":asset_code": o.asset_code,
+        ":chart_of_accounts": o.chart_of_accounts, ":amount": canonical(o.amount.value),
+        ":available_before": canonical(o.balance.available), ":on_hold_before": canonical(o.balance.on_hold),
+        ":version_before": o.balance.version, ":available_after": canonical(o.balance_after.available),
+        ":on_hold_after": canonical(o.balance_after.on_hold), ":version_after": o.balance_after.version,
+        ":status_code": o.status.code, ":status_description": o.status.description,
+        ":account_id": o.account_id, ":account_alias": o.account_alias,
+        ":balance_key": o.balance_key, ":balance_id": o.balance_id,
+        ":balance_affected": o.balance_affected, ":route": o.route,
+        ":metadata": metadata_to(&o.metadata), ":created_at": o.stamps.created_at,
+        ":updated_at": o.stamps.updated_at, ":deleted_at": o.stamps.deleted_at,
+    })?;
+    Ok(())
+}
+
+/// Operations of a transaction in creation order.
+pub fn operations_of(conn: &Connection, transaction_id: &str) -> Result<Vec<Operation>> {
+    let sql = format!("SELECT {OPERATION_COLUMNS} FROM operation WHERE transaction_id = ? ORDER BY id");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map([transaction_id], operation_from)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub const OPERATION_FILTERS: &[FilterSpec] = &[
+    FilterSpec { param: "type", field: "type", matching: Match::OneOf(&["DEBIT", "CREDIT", "ON_HOLD", "RELEASE"]) },
+    FilterSpec { param: "direction", field: "direction", matching: Match::Exact },
+    FilterSpec { param: "route_id", field: "route", matching: Match::Exact },
+];
+
+fn operations_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+    Scope { table: "operation", columns: OPERATION_COLUMNS, keys }
+}
+
+pub fn list_operations_of_account(
+    conn: &Connection,
+    ledger_id: &str,
+    account_id: &str,
+    query: &ListQuery,
+) -> Result<CursorPage<Operation>> {
+    let keys = [("ledger_id", ledger_id), ("account_id", account_id)];
+    list_by_cursor(conn, &operations_scope(&keys), query, operation_from, |o| o.id.as_str())
+}
+
+/// The operation `id` of the ledger, optionally required to belong to an account or transaction.
+pub fn get_operation(conn: &Connection, keys: &[(&'static str, &str)], id: &str) -> Result<Operation> {
+    super::query::get(conn, &operations_scope(keys), id, operation_from)?
+        .ok_or_else(|| Error::new(Kind::OperationIdNotFound).with_entity("Operation"))
+}
+
+/// The state of a balance after the last operation at or before `at`, if any.
+pub fn snapshot_at(conn: &Connection, balance_id: &str, at: &str) -> Result<Option<BalanceSnapshot>> {
+    let sql = "SELECT available_after, on_hold_after, version_after FROM operation \
+               WHERE balance_id = ? AND created_at <= ? AND balance_affected = 1 \
+               ORDER BY created_at DESC, id DESC LIMIT 1";
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((balance_id, at), |row| {
+            Ok(BalanceSnapshot {
+                available: amount(row, "available_after")?,
+                on_hold: amount(row, "on_hold_after")?,
+                version: row.get("version_after")?,
+            })
+        })
+        .optional()?)
+}
+
+// ---- balances as postings see them ----------------------------------------------------------
+
+/// The live balance `alias#key` of the ledger.
+pub fn balance_by_alias(conn: &Connection, ledger_id: &str, alias: &str, key: &str) -> Result<Option<Balance>> {
+    let sql = format!(
+        "SELECT {BALANCE_COLUMNS} FROM balance WHERE ledger_id = ? AND alias = ? AND key = ? AND deleted_at IS NULL"
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row((ledger_id, alias, key), balance_from).optional()?)
+}
+
+/// Writes new amounts and version of a balance.
+pub fn update_balance_amounts(conn: &Connection, b: &Balance) -> Result<()> {
+    let changed = conn
+        .prepare_cached("UPDATE balance SET available = ?, on_hold = ?, version = ?, updated_at = ? WHERE id = ?")?
+        .execute((canonical(b.available), canonical(b.on_hold), b.version, &b.stamps.updated_at, &b.id))?;
+    if changed == 1 { Ok(()) } else { Err(Error::internal(format!("balance {} vanished", b.id))) }
+}
+
+// ---- idempotency ---------------------------------------------------------------------------
+
+/// The stored response for `key` in the ledger, unless it expired.
+pub fn idempotent_response(conn: &Connection, ledger_id: &str, key: &str, now_ms: i64) -> Result<Option<String>> {
+    let sql = "SELECT response FROM idempotency WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
+    Ok(conn.prepare_cached(sql)?.query_row((ledger_id, key, now_ms), |row| row.get(0)).optional()?)
+}
+
+pub fn save_idempotent_response(conn: &Connection, ledger_id: &str, key: &str, response: &str, expires_at_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO idempotency (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
+         ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, expires_at_ms = excluded.expires_at_ms",
+    )?
+    .execute((ledger_id, key, response, expires_at_ms))?;
+    Ok(())
+}
+
+impl Identified for Balance {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Ensures `Balance` lists by cursor through the generic entity functions.
+pub fn list_balances(conn: &Connection, keys: &[(&'static str, &str)], query: &ListQuery) -> Result<CursorPage<Balance>> {
+    let scope = Scope { table: Balance::TABLE, columns: Balance::COLUMNS, keys };
+    list_by_cursor(conn, &scope, query, balance_from, |b| b.id.as_str())
+}
