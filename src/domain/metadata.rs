@@ -26,9 +26,11 @@ pub fn validate(metadata: &Metadata, allow_null_values: bool) -> Result<()> {
             Value::Null if !allow_null_values => {
                 return Err(field_error(Kind::MetadataValueLengthExceeded, key));
             }
+            // A string counts without its JSON quotes, as Midaz's `valuemax` measures it.
             Value::String(text) if text.chars().count() > METADATA_VALUE_LENGTH_MAX => {
                 return Err(field_error(Kind::MetadataValueLengthExceeded, key));
             }
+            Value::String(_) => {}
             other if other.to_string().chars().count() > METADATA_VALUE_LENGTH_MAX => {
                 return Err(field_error(Kind::MetadataValueLengthExceeded, key));
             }

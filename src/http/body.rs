@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(kind(r#"{"name": "a", "extra": 1}"#), Some(Kind::UnexpectedFieldsInTheRequest));
         assert_eq!(kind(r#"{"status": {"code": "A", "colour": "red"}}"#), Some(Kind::UnexpectedFieldsInTheRequest));
         assert_eq!(kind(r#"{"name": null, "status": null, "metadata": {"k": {"a": 1}}}"#), None);
-        let deep = format!("{{\"metadata\": {}{}}}", "{\"a\":".repeat(11), "1}".repeat(11));
+        let deep = format!("{{\"metadata\": {}1{}}}", "{\"a\":".repeat(11), "}".repeat(11));
         assert_eq!(kind(&deep), Some(Kind::JsonNestingDepthExceeded));
     }
 

@@ -8,6 +8,7 @@ use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
 use crate::domain::entities::{Address, Organization};
 use crate::domain::metadata::Metadata;
+use crate::domain::query::ListQuery;
 use crate::store::Entity;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::{self, onboarding};
@@ -146,14 +147,26 @@ async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?)
 }
 
-async fn list(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
+/// The list query of organizations: a metadata filter cannot be combined with a name filter
+/// (0082), as in Midaz.
+fn list_query(query: &QueryPairs) -> Result<ListQuery> {
     let query = query.list(Organization::FILTERS)?;
+    let by_name = query.filters.iter().any(|f| matches!(f.field, "legal_name" | "doing_business_as"));
+    if query.metadata.is_some() && by_name {
+        return Err(Error::new(Kind::InvalidQueryParameter)
+            .with_message("A metadata filter cannot be combined with legal_name or doing_business_as."));
+    }
+    Ok(query)
+}
+
+async fn list(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
+    let query = list_query(&query)?;
     let items = ledger::list::<Organization>(&ctx.tenant, Parent::Root, query.clone()).await?;
     reply::page(&items, &query)
 }
 
 async fn count(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<Organization>(&ctx.tenant, Parent::Root, query.list(Organization::FILTERS)?).await?)
+    reply::total_count(ledger::count::<Organization>(&ctx.tenant, Parent::Root, list_query(&query)?).await?)
 }
 
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
