@@ -1,0 +1,345 @@
+//! Property tests of the ledger's invariants, run in process against real tenant files.
+//!
+//! Random sequences of transfers, deposits, withdrawals, pending transactions, commits,
+//! cancels, reverts and deliberately invalid requests are applied through the use cases. After
+//! every step: Σ(available + onHold) of every asset is zero (money is neither created nor
+//! lost, external accounts counting with their sign), no internal balance is below zero, every
+//! balance equals the replay of its operations, and a rejected step changed nothing at all.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use ledgerlite::domain::entities::Status;
+use ledgerlite::domain::metadata::Metadata;
+use ledgerlite::domain::tenant::TenantId;
+use ledgerlite::domain::transaction::{Leg, LegValue};
+use ledgerlite::ledger::transactions::{self, Idempotency, Mode, NewTransaction};
+use ledgerlite::ledger::{accounts, onboarding};
+use ledgerlite::store::{Missing, Parent, Registry, StoreConfig, SyncMode, Tenant};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+const ACCOUNTS: usize = 4;
+const ALIASES: [&str; ACCOUNTS] = ["@a", "@b", "@c", "@d"];
+
+#[derive(Debug, Clone)]
+enum Step {
+    Deposit { to: usize, cents: i64 },
+    Withdraw { from: usize, cents: i64 },
+    Transfer { from: usize, to: usize, cents: i64 },
+    Split { from: usize, to: (usize, usize), cents: i64, percent: i64 },
+    Hold { from: usize, to: usize, cents: i64 },
+    Commit(usize),
+    Cancel(usize),
+    Revert(usize),
+    Unbalanced { from: usize, to: usize, cents: i64 },
+    UnknownAlias { cents: i64 },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let account = 0..ACCOUNTS;
+    let cents = 1i64..50_000;
+    prop_oneof![
+        3 => (account.clone(), cents.clone()).prop_map(|(to, cents)| Step::Deposit { to, cents }),
+        1 => (account.clone(), cents.clone()).prop_map(|(from, cents)| Step::Withdraw { from, cents }),
+        4 => (account.clone(), account.clone(), cents.clone()).prop_map(|(from, to, cents)| Step::Transfer { from, to, cents }),
+        1 => (account.clone(), account.clone(), account.clone(), cents.clone(), 1i64..100)
+            .prop_map(|(from, a, b, cents, percent)| Step::Split { from, to: (a, b), cents, percent }),
+        2 => (account.clone(), account.clone(), cents.clone()).prop_map(|(from, to, cents)| Step::Hold { from, to, cents }),
+        2 => (0usize..8).prop_map(Step::Commit),
+        1 => (0usize..8).prop_map(Step::Cancel),
+        1 => (0usize..8).prop_map(Step::Revert),
+        1 => (account.clone(), account.clone(), cents.clone()).prop_map(|(from, to, cents)| Step::Unbalanced { from, to, cents }),
+        1 => cents.prop_map(|cents| Step::UnknownAlias { cents }),
+    ]
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    tenant: Arc<Tenant>,
+    parent: Parent,
+    file: std::path::PathBuf,
+    pending: Vec<String>,
+    approved: Vec<String>,
+    key: u64,
+}
+
+fn amount(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+fn leg(alias: &str, value: LegValue) -> Leg {
+    Leg {
+        alias: alias.to_owned(),
+        balance_key: "default".to_owned(),
+        value,
+        description: None,
+        chart_of_accounts: None,
+        metadata: Metadata::new(),
+        route: None,
+    }
+}
+
+fn transfer(mode: Mode, value: Decimal, from: Vec<Leg>, to: Vec<Leg>) -> NewTransaction {
+    NewTransaction {
+        mode,
+        description: None,
+        chart_of_accounts_group_name: None,
+        route: None,
+        metadata: Metadata::new(),
+        asset: "USD".to_owned(),
+        value,
+        from,
+        to,
+    }
+}
+
+impl World {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::new(StoreConfig {
+            data_dir: dir.path().to_owned(),
+            sync: SyncMode::Normal,
+            tenant_cache: NonZeroUsize::new(2).unwrap(),
+            auto_provision: false,
+        })
+        .unwrap();
+        let id = TenantId::parse("prop").unwrap();
+        let tenant = registry.open(&id, Missing::Create).unwrap();
+        let file = registry.file_of(&id);
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let parent = runtime.block_on(async {
+            let org = onboarding::create_organization(
+                &tenant,
+                onboarding::NewOrganization {
+                    legal_name: "Prop".into(),
+                    legal_document: "1".into(),
+                    doing_business_as: None,
+                    parent_organization_id: None,
+                    address: Default::default(),
+                    status: Status::active(),
+                    metadata: Metadata::new(),
+                },
+            )
+            .await
+            .unwrap();
+            let ledger = onboarding::create_ledger(
+                &tenant,
+                org.id.clone(),
+                onboarding::NewLedger { name: "L".into(), settings: Default::default(), status: Status::active(), metadata: Metadata::new() },
+            )
+            .await
+            .unwrap();
+            let parent = Parent::Ledger { organization_id: org.id, ledger_id: ledger.id };
+            let asset = onboarding::NewAsset {
+                name: "Dollar".into(),
+                kind: "currency".into(),
+                code: "USD".into(),
+                status: Status::active(),
+                metadata: Metadata::new(),
+            };
+            onboarding::create_asset(&tenant, parent.clone(), asset).await.unwrap();
+            for alias in ALIASES {
+                let new = accounts::NewAccount {
+                    name: None,
+                    alias: Some(alias.to_owned()),
+                    kind: "deposit".into(),
+                    asset_code: "USD".into(),
+                    parent_account_id: None,
+                    portfolio_id: None,
+                    segment_id: None,
+                    entity_id: None,
+                    blocked: false,
+                    status: Status::active(),
+                    metadata: Metadata::new(),
+                };
+                accounts::create_account(&tenant, parent.clone(), new).await.unwrap();
+            }
+            parent
+        });
+        Self { _dir: dir, runtime, tenant, parent, file, pending: Vec::new(), approved: Vec::new(), key: 0 }
+    }
+
+    fn create(&mut self, new: NewTransaction) -> Result<serde_json::Value, ledgerlite::error::Error> {
+        self.key += 1;
+        let idempotency = Idempotency { key: format!("k{}", self.key), ttl_seconds: 300 };
+        let created = self.runtime.block_on(transactions::create(&self.tenant, self.parent.clone(), new, idempotency))?;
+        Ok(serde_json::from_str(&created.body).unwrap())
+    }
+
+    /// Applies a step; returns whether it was accepted.
+    fn apply(&mut self, step: &Step) -> Result<(), ledgerlite::error::Error> {
+        let external = "@external/USD";
+        match step.clone() {
+            Step::Deposit { to, cents } => {
+                let v = amount(cents);
+                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(external, LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+            }
+            Step::Withdraw { from, cents } => {
+                let v = amount(cents);
+                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(external, LegValue::Amount(v))]))?;
+                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+            }
+            Step::Transfer { from, to, cents } => {
+                let v = amount(cents);
+                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Remaining)]))?;
+                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+            }
+            Step::Split { from, to: (a, b), cents, percent } => {
+                let v = amount(cents);
+                let share = LegValue::Share { percentage: Decimal::from(percent), of: Decimal::ONE_HUNDRED };
+                let tx = self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(ALIASES[from], LegValue::Amount(v))],
+                    vec![leg(ALIASES[a], share), leg(ALIASES[b], LegValue::Remaining)],
+                ))?;
+                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+            }
+            Step::Hold { from, to, cents } => {
+                let v = amount(cents);
+                let tx = self.create(transfer(Mode::Pending, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+                self.pending.push(tx["id"].as_str().unwrap().to_owned());
+            }
+            Step::Commit(k) | Step::Cancel(k) => {
+                let commit = matches!(step, Step::Commit(_));
+                let Some(id) = self.pending.get(k % self.pending.len().max(1)).cloned() else {
+                    return Ok(());
+                };
+                self.runtime.block_on(transactions::settle(&self.tenant, self.parent.clone(), id.clone(), commit))?;
+                if commit {
+                    self.approved.push(id);
+                }
+            }
+            Step::Revert(k) => {
+                let Some(id) = self.approved.get(k % self.approved.len().max(1)).cloned() else {
+                    return Ok(());
+                };
+                let tx = self.runtime.block_on(transactions::revert(&self.tenant, self.parent.clone(), id))?;
+                self.approved.push(tx.id);
+            }
+            Step::Unbalanced { from, to, cents } => {
+                let v = amount(cents);
+                let short = amount(cents - 1).max(Decimal::new(1, 3));
+                self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(short))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+            }
+            Step::UnknownAlias { cents } => {
+                let v = amount(cents);
+                self.create(transfer(Mode::Immediate, v, vec![leg(external, LegValue::Amount(v))], vec![leg("@nobody", LegValue::Amount(v))]))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every row of balances, transactions, operations and idempotency keys, as text.
+    fn state(&self) -> BTreeMap<String, String> {
+        let conn = rusqlite::Connection::open_with_flags(&self.file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut state = BTreeMap::new();
+        for (table, columns) in [
+            ("balance", "available, on_hold, version, deleted_at"),
+            ("ledger_transaction", "status_code, amount"),
+            ("operation", "type, amount, available_after, on_hold_after, version_after"),
+            ("idempotency", "response"),
+        ] {
+            let key = if table == "idempotency" { "key" } else { "id" };
+            let sql = format!("SELECT {key}, json_array({columns}) FROM {table}");
+            let mut statement = conn.prepare(&sql).unwrap();
+            let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+            for row in rows {
+                let (id, values) = row.unwrap();
+                state.insert(format!("{table}/{id}"), values);
+            }
+        }
+        state
+    }
+
+    fn check_invariants(&self) {
+        let conn = rusqlite::Connection::open_with_flags(&self.file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut balances = conn
+            .prepare("SELECT id, asset_code, available, on_hold, version, account_type FROM balance WHERE deleted_at IS NULL")
+            .unwrap();
+        let rows: Vec<(String, String, String, String, i64, String)> = balances
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut per_asset: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (id, asset, available, on_hold, version, account_type) in rows {
+            let available: Decimal = available.parse().unwrap();
+            let on_hold: Decimal = on_hold.parse().unwrap();
+            *per_asset.entry(asset).or_default() += available + on_hold;
+            assert!(on_hold >= Decimal::ZERO, "balance {id} has negative onHold {on_hold}");
+            if account_type != "external" {
+                assert!(available >= Decimal::ZERO, "internal balance {id} is below zero: {available}");
+            }
+            let (replayed, replayed_version) = replay(&conn, &id);
+            assert_eq!(replayed, (available, on_hold), "balance {id} differs from the replay of its operations");
+            assert_eq!(replayed_version, version, "balance {id} version differs from its operation count");
+        }
+        for (asset, total) in per_asset {
+            assert_eq!(total, Decimal::ZERO, "asset {asset} is not conserved");
+        }
+    }
+}
+
+/// Replays a balance's operations from zero, checking each one's before-snapshot and that its
+/// after-snapshot is exactly its type applied to its amount.
+fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal), i64) {
+    let mut statement = conn
+        .prepare(
+            "SELECT type, amount, available_before, on_hold_before, version_before, available_after, \
+             on_hold_after, version_after FROM operation WHERE balance_id = ? AND balance_affected = 1 ORDER BY rowid",
+        )
+        .unwrap();
+    let ops: Vec<(String, String, String, String, i64, String, String, i64)> = statement
+        .query_map([balance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let (mut available, mut on_hold, mut version) = (Decimal::ZERO, Decimal::ZERO, 1i64);
+    for (kind, amount, a0, h0, v0, a1, h1, v1) in ops {
+        assert_eq!((d(&a0), d(&h0), v0), (available, on_hold, version), "operation before-snapshot of {balance_id}");
+        let v = d(&amount);
+        let (da, dh) = (d(&a1) - d(&a0), d(&h1) - d(&h0));
+        let consistent = match kind.as_str() {
+            "CREDIT" => (da, dh) == (v, Decimal::ZERO),
+            "DEBIT" => (da, dh) == (-v, Decimal::ZERO) || (da, dh) == (Decimal::ZERO, -v),
+            "ON_HOLD" => (da, dh) == (-v, v),
+            "RELEASE" => (da, dh) == (v, -v),
+            _ => false,
+        };
+        assert!(consistent, "{kind} of {v} moved available by {da} and onHold by {dh}");
+        assert_eq!(v1, v0 + 1, "version must grow by one per operation");
+        (available, on_hold, version) = (d(&a1), d(&h1), v1);
+    }
+    ((available, on_hold), version)
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn money_is_conserved_and_rejections_change_nothing(steps in prop::collection::vec(step(), 1..40)) {
+        let mut world = World::new();
+        for step in &steps {
+            let before = world.state();
+            match world.apply(step) {
+                Ok(()) => {}
+                Err(error) => {
+                    prop_assert!(error.spec().status < 500, "{step:?} failed with {error:?}");
+                    prop_assert_eq!(&world.state(), &before, "rejected {:?} ({}) changed the tenant", step, error.spec().code);
+                }
+            }
+            world.check_invariants();
+        }
+    }
+}
