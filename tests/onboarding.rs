@@ -1646,31 +1646,102 @@ async fn account_type_lifecycle_and_key_value() {
     assert_unchanged(&app, &path, &savings.body).await;
 }
 
-/// Midaz lists account types with cursor pagination (`{items, limit, next_cursor, prev_cursor}`,
-/// reference §5); ledgerlite serves them as a page list.
+/// Account types are a cursor list (`{items, limit, next_cursor?, prev_cursor?}`, reference §5),
+/// not a page list.
 #[tokio::test]
-#[ignore = "account types are served as a page list; Midaz uses cursor pagination for them"]
 async fn account_types_use_cursor_pagination() {
     let app = spawn_app().await;
     let ledger = app.ledger().await;
     let types = format!("{ledger}/account-types");
+    let mut created = Vec::new();
     for key in ["a", "b", "c"] {
-        assert_created(
-            &app.post(&types, json!({"name": key, "keyValue": key}))
-                .await,
-        );
+        created.push(id_of(
+            &app.post(
+                &types,
+                json!({"name": format!("Type {key}"), "keyValue": key}),
+            )
+            .await,
+        ));
     }
+    let cursor_of =
+        |reply: &Reply, name: &str| reply.body[name].as_str().expect("cursor").to_owned();
+    let keys = |reply: &Reply| {
+        let mut keys: Vec<String> = reply
+            .body
+            .as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+
+    let all = app.get(&types).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(keys(&all), ["items", "limit"]);
+    assert_eq!(all.body["limit"], 10);
+    assert_eq!(ids(all.body["items"].as_array().expect("items")), created);
+
     let first = app.get(&format!("{types}?limit=2")).await;
-    assert_eq!(first.status, 200);
-    assert!(first.body.get("page").is_none(), "{}", first.body);
-    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
-    let cursor = first.body["next_cursor"]
-        .as_str()
-        .expect("next_cursor")
-        .to_owned();
-    let second = app.get(&format!("{types}?limit=2&cursor={cursor}")).await;
-    assert_eq!(second.body["items"].as_array().map(Vec::len), Some(1));
-    assert!(second.body["prev_cursor"].is_string());
+    assert_eq!(keys(&first), ["items", "limit", "next_cursor"]);
+    assert_eq!(
+        ids(first.body["items"].as_array().expect("items")),
+        created[..2]
+    );
+    let second = app
+        .get(&format!(
+            "{types}?limit=2&cursor={}",
+            cursor_of(&first, "next_cursor")
+        ))
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(keys(&second), ["items", "limit", "prev_cursor"]);
+    assert_eq!(
+        ids(second.body["items"].as_array().expect("items")),
+        created[2..]
+    );
+    let back = app
+        .get(&format!(
+            "{types}?limit=2&cursor={}",
+            cursor_of(&second, "prev_cursor")
+        ))
+        .await;
+    assert_eq!(
+        ids(back.body["items"].as_array().expect("items")),
+        created[..2]
+    );
+    assert!(back.body["next_cursor"].is_string(), "{}", back.body);
+
+    let mut reversed = created.clone();
+    reversed.reverse();
+    assert_eq!(
+        ids(&items(&app, &format!("{types}?sort_order=desc")).await),
+        reversed
+    );
+    assert_eq!(
+        ids(&items(&app, &format!("{types}?name=type%20b")).await),
+        [created[1].as_str()]
+    );
+    assert_error(
+        &app.get(&format!("{types}?cursor=not-a-cursor")).await,
+        400,
+        "0082",
+    );
+    assert_error(&app.get(&format!("{types}?limit=101")).await, 400, "0080");
+    assert_error(
+        &app.get(&format!("{types}?sort_order=up")).await,
+        400,
+        "0081",
+    );
+    assert_error(
+        &app.get(&format!(
+            "{ORGS}/{MISSING_ID}/ledgers/{MISSING_ID}/account-types"
+        ))
+        .await,
+        404,
+        "0038",
+    );
 }
 
 // ---- accounts ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
 use super::extract::{Body, Ids, TenantCtx};
-use super::ledger_items::{LEDGER, crud};
+use super::ledger_items::{LEDGER, crud, list};
 use super::reply;
 use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias};
 use crate::domain::metadata::Metadata;
@@ -21,7 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
     cfg.service(web::resource(format!("{LEDGER}/accounts/alias/{{alias}}")).route(get().to(get_by_alias)))
         .service(web::resource(format!("{LEDGER}/accounts/external/{{code}}")).route(get().to(get_external)));
-    crud::<Account>(cfg, "accounts", post().to(create), patch().to(update), delete().to(remove));
+    crud::<Account>(cfg, "accounts", post().to(create), get().to(list::<Account>), patch().to(update), delete().to(remove));
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -34,11 +34,12 @@ pub(super) fn crud<E: Entity + Serialize>(
     cfg: &mut web::ServiceConfig,
     path: &str,
     create: actix_web::Route,
+    list: actix_web::Route,
     update: actix_web::Route,
     delete: actix_web::Route,
 ) {
     cfg.service(web::resource(format!("{LEDGER}/{path}/metrics/count")).route(web::head().to(count::<E>)))
-        .service(web::resource(format!("{LEDGER}/{path}")).route(create).route(web::get().to(list::<E>)))
+        .service(web::resource(format!("{LEDGER}/{path}")).route(create).route(list))
         .service(
             web::resource(format!("{LEDGER}/{path}/{{id}}"))
                 .route(web::get().to(get::<E>))
@@ -48,11 +49,11 @@ pub(super) fn crud<E: Entity + Serialize>(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, patch, post};
-    crud::<Asset>(cfg, "assets", post().to(create_asset), patch().to(update_asset), delete().to(delete_asset));
-    crud::<Portfolio>(cfg, "portfolios", post().to(create_portfolio), patch().to(update_portfolio), delete().to(delete_entity::<Portfolio>));
-    crud::<Segment>(cfg, "segments", post().to(create_segment), patch().to(update_segment), delete().to(delete_entity::<Segment>));
-    crud::<AccountType>(cfg, "account-types", post().to(create_account_type), patch().to(update_account_type), delete().to(delete_entity::<AccountType>));
+    use web::{delete, get, patch, post};
+    crud::<Asset>(cfg, "assets", post().to(create_asset), get().to(list::<Asset>), patch().to(update_asset), delete().to(delete_asset));
+    crud::<Portfolio>(cfg, "portfolios", post().to(create_portfolio), get().to(list::<Portfolio>), patch().to(update_portfolio), delete().to(delete_entity::<Portfolio>));
+    crud::<Segment>(cfg, "segments", post().to(create_segment), get().to(list::<Segment>), patch().to(update_segment), delete().to(delete_entity::<Segment>));
+    crud::<AccountType>(cfg, "account-types", post().to(create_account_type), get().to(list_account_types), patch().to(update_account_type), delete().to(delete_entity::<AccountType>));
 }
 
 pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
@@ -281,6 +282,13 @@ async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
         metadata: create_metadata(input.metadata)?,
     };
     reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+/// Account types are a cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
+async fn list_account_types(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let query = query.list(AccountType::FILTERS)?;
+    let page = onboarding::list_account_types(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    reply::cursor_page(&page, &query)
 }
 
 async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {

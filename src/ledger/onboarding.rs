@@ -10,8 +10,10 @@ use crate::domain::entities::{
     Status,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::query::ListQuery;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
+use crate::store::query::CursorPage;
 use crate::store::{self, Parent, Tenant, onboarding as sql};
 
 pub struct NewOrganization {
@@ -358,6 +360,18 @@ pub async fn create_account_type(tenant: &Arc<Tenant>, parent: Parent, new: NewA
             };
             sql::save_account_type(conn, &account_type)?;
             Ok(account_type)
+        })
+        .await
+}
+
+pub async fn list_account_types(tenant: &Arc<Tenant>, parent: Parent, query: ListQuery) -> Result<CursorPage<AccountType>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let Parent::Ledger { organization_id, ledger_id } = &parent else {
+                return Err(Error::internal("account types outside a ledger"));
+            };
+            sql::list_account_types(conn, organization_id, ledger_id, &query)
         })
         .await
 }

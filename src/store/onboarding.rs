@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, Row, named_params};
 
-use super::query::{metadata_from, metadata_to};
+use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
 use super::Entity;
-use crate::domain::query::{FilterSpec, Match};
+use crate::domain::query::{FilterSpec, ListQuery, Match};
 
 const NAME_FILTER: &[FilterSpec] = &[FilterSpec { param: "name", field: "name", matching: Match::Prefix }];
 use crate::domain::entities::{
@@ -258,6 +258,18 @@ pub fn save_account_type(conn: &Connection, t: &AccountType) -> Result<()> {
         ":updated_at": t.stamps.updated_at, ":deleted_at": t.stamps.deleted_at,
     })?;
     Ok(())
+}
+
+/// A cursor page of the ledger's account types: Midaz lists them by cursor, not by page.
+pub fn list_account_types(
+    conn: &Connection,
+    organization_id: &str,
+    ledger_id: &str,
+    query: &ListQuery,
+) -> Result<CursorPage<AccountType>> {
+    let keys = [("organization_id", organization_id), ("ledger_id", ledger_id)];
+    let scope = Scope { table: AccountType::TABLE, columns: AccountType::COLUMNS, keys: &keys };
+    list_by_cursor(conn, &scope, query, account_type_from, |t| t.id.as_str())
 }
 
 // ---- accounts ------------------------------------------------------------------------------
