@@ -35,7 +35,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)?;
         tracing::info!(%addr, port = app.port(), mode, data_dir = %data_dir.display(), "ledgerlite listening");
+        let registry = app.registry();
         app.run_until_stopped().await?;
+        registry.close_all();
         tracing::info!("ledgerlite stopped");
         Ok(())
     })

@@ -198,6 +198,21 @@ impl Registry {
         found
     }
 
+    /// Closes every open tenant that no request holds any more: each writer finishes its queue,
+    /// checkpoints the WAL and closes its file. Used on shutdown.
+    pub fn close_all(&self) {
+        let open: Vec<Arc<Tenant>> = {
+            let mut state = self.state.lock();
+            state.live.clear();
+            let mut open = Vec::new();
+            while let Some((_, tenant)) = state.lru.pop_lru() {
+                open.push(tenant);
+            }
+            open
+        };
+        drop(open);
+    }
+
     /// Number of tenants in the LRU.
     pub fn open_count(&self) -> usize {
         self.state.lock().lru.len()

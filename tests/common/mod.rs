@@ -58,7 +58,10 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
             }
         });
     });
-    let port = port_rx.recv().expect("server thread").expect("server starts");
+    let port = port_rx
+        .recv()
+        .expect("server thread")
+        .expect("server starts");
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         data_dir: config.data_dir.clone(),
@@ -71,7 +74,10 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A token for `tenant` signed with [`SECRET`], valid for an hour, with extra `claims`.
 pub fn token_for(tenant: &str, claims: Value) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
     let mut body = json!({"tenantId": tenant, "exp": now + 3600, "iat": now});
     if let (Some(body), Some(extra)) = (body.as_object_mut(), claims.as_object()) {
         for (k, v) in extra {
@@ -99,7 +105,11 @@ impl Reply {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The Midaz error code of an error body.
@@ -108,7 +118,10 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 }
 
@@ -168,21 +181,39 @@ impl TestApp {
     /// Creates an organization and a ledger; returns `/v1/organizations/{org}/ledgers/{ledger}`.
     pub async fn ledger(&self) -> String {
         let org = self.organization().await;
-        let reply = self.post(&format!("/v1/organizations/{org}/ledgers"), json!({"name": "Main"})).await;
+        let reply = self
+            .post(
+                &format!("/v1/organizations/{org}/ledgers"),
+                json!({"name": "Main"}),
+            )
+            .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
-        format!("/v1/organizations/{org}/ledgers/{}", reply.body["id"].as_str().expect("id"))
+        format!(
+            "/v1/organizations/{org}/ledgers/{}",
+            reply.body["id"].as_str().expect("id")
+        )
     }
 
     /// Creates a currency asset `code` in the ledger at `ledger` (a path from [`TestApp::ledger`]).
     pub async fn asset(&self, ledger: &str, code: &str) -> Value {
-        let reply = self.post(&format!("{ledger}/assets"), json!({"name": code, "type": "currency", "code": code})).await;
+        let reply = self
+            .post(
+                &format!("{ledger}/assets"),
+                json!({"name": code, "type": "currency", "code": code}),
+            )
+            .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body
     }
 
     /// Creates a deposit account with `alias` in `asset`.
     pub async fn account(&self, ledger: &str, alias: &str, asset: &str) -> Value {
-        let reply = self.post(&format!("{ledger}/accounts"), json!({"alias": alias, "assetCode": asset, "type": "deposit"})).await;
+        let reply = self
+            .post(
+                &format!("{ledger}/accounts"),
+                json!({"alias": alias, "assetCode": asset, "type": "deposit"}),
+            )
+            .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body
     }
