@@ -130,7 +130,6 @@ kinds! {
     NoBalanceDataAtTimestamp => 404, "0141", "No Balance Data At Timestamp", "The balance did not exist at the given date.";
     MissingRequiredQueryParameter => 400, "0142", "Missing Required Query Parameter", "A required query parameter is missing.";
     ReservedBalanceKey => 400, "0170", "Reserved Balance Key", "This balance key is reserved.";
-    RouteNotFound => 404, "0007", "Entity Not Found", "No route matches this method and path.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
 }
 

@@ -604,7 +604,6 @@ async fn unknown_route_is_a_json_404() {
 /// `request_failed` (reference §1.3). The 404 is rendered by `http::not_found` with
 /// `Kind::RouteNotFound` (code "0007"), which this test may not change.
 #[tokio::test]
-#[ignore = "RouteNotFound renders code \"0007\"/\"Entity Not Found\"; the fix is in src/http/mod.rs or src/error.rs"]
 async fn unknown_route_uses_the_fiber_envelope() {
     let app = spawn_app().await;
     let reply = app.get("/v1/nothing/here").await;

@@ -85,3 +85,23 @@ pub struct Operation {
     pub stamps: Stamps,
     pub metadata: Metadata,
 }
+
+/// A conversion rate between two asset codes (stored for clients; transactions never convert).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRate {
+    pub id: String,
+    pub organization_id: String,
+    pub ledger_id: String,
+    pub external_id: String,
+    pub from: String,
+    pub to: String,
+    #[serde(serialize_with = "money::serialize_number")]
+    pub rate: Decimal,
+    pub scale: i64,
+    pub source: Option<String>,
+    pub ttl: i64,
+    #[serde(flatten)]
+    pub stamps: Stamps,
+    pub metadata: Metadata,
+}

@@ -17,3 +17,12 @@ pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok
 pub fn parse_stored(text: &str) -> Option<Decimal> {
     text.parse().ok()
 }
+
+/// Serializes a decimal as an exact JSON number (for fields Midaz types as numbers).
+pub fn serialize_number<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match canonical(*amount).parse::<serde_json::Number>() {
+        Ok(number) => number.serialize(serializer),
+        Err(_) => serializer.serialize_str(&canonical(*amount)),
+    }
+}

@@ -2,6 +2,7 @@
 //! the request, call one `ledger::` use case and map its result.
 
 mod accounts;
+mod asset_rates;
 mod balances;
 mod body;
 mod error;
@@ -40,12 +41,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     balances::routes(cfg);
     accounts::routes(cfg);
     transactions::routes(cfg);
+    asset_rates::routes(cfg);
 }
 
-/// The JSON 404 for paths no route matches.
+/// The 404 for paths no route matches, in the envelope Midaz's HTTP framework uses for it
+/// (a numeric `code`), which differs from the business-error envelope.
 pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
-    crate::error::Error::new(crate::error::Kind::RouteNotFound)
-        .with_message(format!("Cannot {} {}", req.method(), req.path()))
-        .error_response()
+    actix_web::HttpResponse::NotFound().json(serde_json::json!({
+        "code": 404,
+        "title": "request_failed",
+        "message": format!("Cannot {} {}", req.method(), req.path()),
+    }))
 }

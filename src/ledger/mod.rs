@@ -2,6 +2,7 @@
 //! (one savepoint of a group commit); reads run on a read connection.
 
 pub mod accounts;
+pub mod asset_rates;
 pub mod balances;
 pub mod onboarding;
 pub mod transactions;

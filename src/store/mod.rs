@@ -1,6 +1,7 @@
 //! SQLite only: the tenant registry and its LRU of open tenants, the per-tenant writer with
 //! group commit, the reader pools, migrations and all SQL.
 
+pub mod asset_rates;
 pub mod balances;
 pub mod onboarding;
 pub mod query;

@@ -1,0 +1,100 @@
+//! `…/asset-rates`: PUT (upsert by pair), GET by external id, list from an asset code.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::body::{Check, create_metadata};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::ledger_items::LEDGER;
+use super::reply;
+use crate::domain::metadata::Metadata;
+use crate::error::{Error, Kind, Result};
+use crate::ledger::asset_rates::{self, NewAssetRate};
+
+/// Longest asset code and rate source, in characters.
+pub const ASSET_RATE_TEXT_LENGTH_MAX: usize = 100;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{get, put};
+    cfg.service(web::resource(format!("{LEDGER}/asset-rates")).route(put().to(upsert)))
+        .service(web::resource(format!("{LEDGER}/asset-rates/from/{{asset_code}}")).route(get().to(list_from)))
+        .service(web::resource(format!("{LEDGER}/asset-rates/{{external_id}}")).route(get().to(get_one)));
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AssetRateInput {
+    from: Option<String>,
+    to: Option<String>,
+    rate: Option<Value>,
+    scale: Option<i64>,
+    source: Option<String>,
+    ttl: Option<i64>,
+    external_id: Option<String>,
+    metadata: Option<Metadata>,
+}
+
+fn is_code(code: &str) -> bool {
+    !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase())
+}
+
+async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: AssetRateInput = body.parse()?;
+    let mut check = Check::new();
+    let from = check.required("from", input.from.as_deref()).to_owned();
+    let to = check.required("to", input.to.as_deref()).to_owned();
+    if input.rate.is_none() {
+        check.required("rate", None);
+    }
+    check.max_len("from", Some(&from), ASSET_RATE_TEXT_LENGTH_MAX);
+    check.max_len("to", Some(&to), ASSET_RATE_TEXT_LENGTH_MAX);
+    check.max_len("source", input.source.as_deref(), ASSET_RATE_TEXT_LENGTH_MAX);
+    check.uuid("externalId", input.external_id.as_deref());
+    if input.scale.is_some_and(|s| s < 0) {
+        check.invalid("scale", "scale must be zero or more".to_owned());
+    }
+    if input.ttl.is_some_and(|t| t < 0) {
+        check.invalid("ttl", "ttl must be zero or more".to_owned());
+    }
+    check.finish()?;
+    for code in [&from, &to] {
+        if !code.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(Error::new(Kind::InvalidCodeFormat));
+        }
+        if !is_code(code) {
+            return Err(Error::new(Kind::CodeUppercaseRequirement));
+        }
+    }
+    let rate = match input.rate {
+        Some(Value::Number(n)) => n.to_string().parse().map_err(|_| Error::new(Kind::InvalidRequestBody))?,
+        _ => return Err(Error::new(Kind::InvalidRequestBody).with_message("invalid value for field 'rate': expected a number")),
+    };
+    let new = NewAssetRate {
+        from,
+        to,
+        rate,
+        scale: input.scale.unwrap_or(0),
+        source: input.source,
+        ttl: input.ttl.unwrap_or(0),
+        external_id: input.external_id.map(|id| id.to_lowercase()),
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&asset_rates::put(&ctx.tenant, ids.ledger(), new).await?)
+}
+
+async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    reply::ok(&asset_rates::get(&ctx.tenant, ids.ledger(), ids.get("external_id")).await?)
+}
+
+async fn list_from(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+    let to: Vec<String> = query
+        .0
+        .iter()
+        .filter(|(k, _)| k == "to")
+        .flat_map(|(_, v)| v.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()))
+        .collect();
+    let list = query.list(&[])?;
+    let page = asset_rates::list_from(&ctx.tenant, ids.ledger(), ids.get("asset_code"), to, list.clone()).await?;
+    reply::cursor_page(&page, &list)
+}

@@ -1,0 +1,92 @@
+//! Asset rates: upsert by currency pair, get by external id, list from a code.
+
+use std::sync::Arc;
+
+use super::{ensure_parent, new_id};
+use crate::domain::entities::Stamps;
+use crate::domain::journal::AssetRate;
+use crate::domain::metadata::Metadata;
+use crate::domain::query::ListQuery;
+use crate::domain::time::now;
+use crate::error::{Error, Kind, Result};
+use crate::store::query::CursorPage;
+use crate::store::{Parent, Tenant, asset_rates as sql};
+
+pub struct NewAssetRate {
+    pub from: String,
+    pub to: String,
+    pub rate: rust_decimal::Decimal,
+    pub scale: i64,
+    pub source: Option<String>,
+    pub ttl: i64,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+}
+
+fn ledger_of(parent: &Parent) -> Result<(String, String)> {
+    match parent {
+        Parent::Ledger { organization_id, ledger_id } => Ok((organization_id.clone(), ledger_id.clone())),
+        _ => Err(Error::internal("asset rate outside a ledger")),
+    }
+}
+
+/// Creates the rate of `from → to`, or replaces the existing one (keeping its id).
+pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Result<AssetRate> {
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (organization_id, ledger_id) = ledger_of(&parent)?;
+            let at = now();
+            let rate = match sql::by_pair(conn, &ledger_id, &new.from, &new.to)? {
+                Some(existing) => AssetRate {
+                    external_id: new.external_id.unwrap_or(existing.external_id),
+                    rate: new.rate,
+                    scale: new.scale,
+                    source: new.source,
+                    ttl: new.ttl,
+                    metadata: new.metadata,
+                    stamps: Stamps { updated_at: at, ..existing.stamps },
+                    ..existing
+                },
+                None => AssetRate {
+                    id: new_id(),
+                    organization_id,
+                    ledger_id,
+                    external_id: new.external_id.unwrap_or_else(new_id),
+                    from: new.from,
+                    to: new.to,
+                    rate: new.rate,
+                    scale: new.scale,
+                    source: new.source,
+                    ttl: new.ttl,
+                    stamps: Stamps::new(at),
+                    metadata: new.metadata,
+                },
+            };
+            sql::save(conn, &rate)?;
+            Ok(rate)
+        })
+        .await
+}
+
+pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> Result<AssetRate> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::by_external_id(conn, &ledger_id, &external_id)?
+                .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
+        })
+        .await
+}
+
+pub async fn list_from(tenant: &Arc<Tenant>, parent: Parent, from: String, to: Vec<String>, query: ListQuery) -> Result<CursorPage<AssetRate>> {
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = ledger_of(&parent)?;
+            sql::list_from(conn, &ledger_id, &from, &to, &query)
+        })
+        .await
+}
