@@ -17,14 +17,18 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use lru::LruCache;
 use parking_lot::Mutex;
 use scheduled_thread_pool::ScheduledThreadPool;
 
-use super::tenant::Tenant;
+use super::tenant::{CloseGate, Tenant};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
+
+/// How long opening a tenant waits for its previous instance to finish closing.
+pub const CLOSE_WAIT_MS: u64 = 30_000;
 
 /// Threads shared by every reader pool for connection upkeep.
 pub const POOL_UPKEEP_THREADS: usize = 2;
@@ -59,6 +63,8 @@ struct State {
     lru: LruCache<TenantId, Arc<Tenant>>,
     live: HashMap<TenantId, Weak<Tenant>>,
     opening: HashMap<TenantId, Arc<Mutex<()>>>,
+    /// The close gate of every instance that may not be closed yet.
+    gates: HashMap<TenantId, Weak<CloseGate>>,
 }
 
 pub struct Registry {
@@ -81,6 +87,7 @@ impl Registry {
             lru: LruCache::new(config.tenant_cache),
             live: HashMap::new(),
             opening: HashMap::new(),
+            gates: HashMap::new(),
         };
         Ok(Self {
             config,
@@ -172,12 +179,24 @@ impl Registry {
             self.state.lock().release_opening(id, &key_lock);
             return Err(Error::new(Kind::TenantNotFound));
         }
+        // An earlier instance may still be closing (its last user just let go): wait for it,
+        // so that two writers never share the file.
+        let previous = self.state.lock().gates.get(id).and_then(Weak::upgrade);
+        if let Some(previous) = previous
+            && !previous.wait_closed(Duration::from_millis(CLOSE_WAIT_MS))
+        {
+            self.state.lock().release_opening(id, &key_lock);
+            return Err(Error::new(Kind::ServiceUnavailable).with_message("The tenant is still closing; retry."));
+        }
+        let gate = Arc::new(CloseGate::default());
+        self.state.lock().gates.insert(id.clone(), Arc::downgrade(&gate));
         let opened = Tenant::open(
             id.clone(),
             path,
             self.config.sync,
             true,
             Arc::clone(&self.thread_pool),
+            gate,
         );
         let mut state = self.state.lock();
         state.release_opening(id, &key_lock);
@@ -256,6 +275,7 @@ impl State {
     fn insert(&mut self, tenant: Arc<Tenant>) -> Option<Arc<Tenant>> {
         let id = tenant.id().clone();
         self.live.retain(|_, weak| weak.strong_count() > 0);
+        self.gates.retain(|_, weak| weak.strong_count() > 0);
         self.live.insert(id.clone(), Arc::downgrade(&tenant));
         self.lru.push(id, tenant).map(|(_, evicted)| evicted)
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
@@ -36,6 +36,36 @@ pub struct Tenant {
     /// Keys of requests in flight (idempotency keys), so a duplicate arriving meanwhile can be
     /// refused instead of waiting.
     claims: Arc<Mutex<HashSet<String>>>,
+    /// Declared last so it drops last: signals that the writer and readers above are closed.
+    _closed: Closed,
+}
+
+/// Whether an instance's files are closed; the registry waits on it before opening the same
+/// file again, so there is never more than one writer per file.
+#[derive(Default)]
+pub struct CloseGate {
+    closed: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl CloseGate {
+    /// Waits until the instance is closed, at most `timeout`; returns whether it is.
+    pub fn wait_closed(&self, timeout: Duration) -> bool {
+        let mut closed = self.closed.lock();
+        if !*closed {
+            self.changed.wait_for(&mut closed, timeout);
+        }
+        *closed
+    }
+}
+
+struct Closed(Arc<CloseGate>);
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        *self.0.closed.lock() = true;
+        self.0.changed.notify_all();
+    }
 }
 
 /// A claimed key; released when dropped.
@@ -59,6 +89,7 @@ impl Tenant {
         sync: SyncMode,
         create: bool,
         thread_pool: Arc<ScheduledThreadPool>,
+        gate: Arc<CloseGate>,
     ) -> Result<Self> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
@@ -69,7 +100,7 @@ impl Tenant {
         schema::migrate(&mut conn)?;
         let writer = Writer::start(id.as_str(), conn).map_err(Error::internal)?;
         let readers = reader_pool(&path, thread_pool)?;
-        Ok(Self { id, path, writer, readers, claims: Arc::default() })
+        Ok(Self { id, path, writer, readers, claims: Arc::default(), _closed: Closed(gate) })
     }
 
     pub fn id(&self) -> &TenantId {
