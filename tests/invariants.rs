@@ -286,6 +286,9 @@ impl World {
     }
 }
 
+/// type, amount, available/onHold/version before, available/onHold/version after.
+type OperationRow = (String, String, String, String, i64, String, String, i64);
+
 /// Replays a balance's operations from zero, checking each one's before-snapshot and that its
 /// after-snapshot is exactly its type applied to its amount.
 fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal), i64) {
@@ -295,7 +298,7 @@ fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal),
              on_hold_after, version_after FROM operation WHERE balance_id = ? AND balance_affected = 1 ORDER BY rowid",
         )
         .unwrap();
-    let ops: Vec<(String, String, String, String, i64, String, String, i64)> = statement
+    let ops: Vec<OperationRow> = statement
         .query_map([balance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
         .unwrap()
         .map(Result::unwrap)

@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 
 async fn start(data_dir: &Path) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
         .env("LEDGERLITE_DATA_DIR", data_dir)
         .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEDGERLITE_SYNC", "full")
@@ -35,6 +35,8 @@ async fn start(data_dir: &Path) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not start");
 }
 

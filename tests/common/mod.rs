@@ -1,5 +1,5 @@
 //! Test harness: the real server on a free port with a temporary data folder, and a client.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::sync::mpsc;
