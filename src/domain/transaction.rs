@@ -16,7 +16,10 @@ pub const LEGS_PER_SIDE_MAX: usize = 256;
 pub enum LegValue {
     Amount(Decimal),
     /// `value × percentage/100 × of/100`.
-    Share { percentage: Decimal, of: Decimal },
+    Share {
+        percentage: Decimal,
+        of: Decimal,
+    },
     /// Whatever the legs before it on the same side left of the value.
     Remaining,
 }
@@ -75,8 +78,8 @@ fn overflow() -> Error {
     Error::new(Kind::AmountOverflow)
 }
 
-/// Resolves one side's legs in order.
-fn resolve_side(value: Decimal, legs: Vec<Leg>, side: &str) -> Result<Vec<Posting>> {
+/// Resolves one side's legs in order; returns the postings and what they add up to.
+fn resolve_side(value: Decimal, legs: Vec<Leg>) -> Result<(Vec<Posting>, Decimal)> {
     let mut used = Decimal::ZERO;
     let mut postings = Vec::with_capacity(legs.len());
     for leg in legs {
@@ -89,37 +92,57 @@ fn resolve_side(value: Decimal, legs: Vec<Leg>, side: &str) -> Result<Vec<Postin
                 .ok_or_else(overflow)?,
             LegValue::Remaining => value.checked_sub(used).ok_or_else(overflow)?,
         };
-        if amount <= Decimal::ZERO {
-            return Err(mismatch(format!("Every {side} leg must move a positive amount; '{}' would move {amount}.", leg.alias)));
-        }
         used = used.checked_add(amount).ok_or_else(overflow)?;
         postings.push(Posting::from_leg(leg, amount));
     }
-    if used != value {
-        return Err(mismatch(format!("The {side} legs add up to {used}, not to the transaction value {value}.")));
-    }
-    Ok(postings)
+    Ok((postings, used))
 }
 
-/// Resolves both sides: each must add up to `value` (0073); the same `alias#key` may not be
-/// on both sides (0090) nor twice on one side (0019).
+/// Every leg of a side moves a positive amount and the side adds up to the value (0073).
+fn check_side(value: Decimal, postings: &[Posting], used: Decimal, side: &str) -> Result<()> {
+    if let Some(p) = postings.iter().find(|p| p.amount <= Decimal::ZERO) {
+        return Err(mismatch(format!(
+            "Every {side} leg must move a positive amount; '{}' would move {}.",
+            p.alias, p.amount
+        )));
+    }
+    if used != value {
+        return Err(mismatch(format!(
+            "The {side} legs add up to {used}, not to the transaction value {value}."
+        )));
+    }
+    Ok(())
+}
+
+/// Resolves both sides, in Midaz's order: the same `alias#key` at the same index of both
+/// sides is ambiguous (0090); then each side must add up to `value` (0073); any other
+/// repeated `alias#key`, on one side or across both, is 0019.
 pub fn resolve(value: Decimal, from: Vec<Leg>, to: Vec<Leg>) -> Result<Postings> {
     if value <= Decimal::ZERO {
         return Err(Error::new(Kind::InvalidTransactionNonPositiveValue));
     }
-    let sources = resolve_side(value, from, "source")?;
-    let destinations = resolve_side(value, to, "destination")?;
+    let (sources, from_total) = resolve_side(value, from)?;
+    let (destinations, to_total) = resolve_side(value, to)?;
     let key = |p: &Posting| (p.alias.clone(), p.balance_key.clone());
-    let source_keys: HashSet<_> = sources.iter().map(key).collect();
-    if destinations.iter().any(|p| source_keys.contains(&key(p))) {
+    if sources
+        .iter()
+        .zip(&destinations)
+        .any(|(s, d)| key(s) == key(d))
+    {
         return Err(Error::new(Kind::TransactionAmbiguous));
     }
-    let destination_keys: HashSet<_> = destinations.iter().map(key).collect();
-    if source_keys.len() != sources.len() || destination_keys.len() != destinations.len() {
+    check_side(value, &sources, from_total, "source")?;
+    check_side(value, &destinations, to_total, "destination")?;
+    let keys: HashSet<_> = sources.iter().chain(&destinations).map(key).collect();
+    if keys.len() != sources.len() + destinations.len() {
         return Err(Error::new(Kind::AccountIneligibility)
             .with_message("The same account balance appears more than once in the transaction."));
     }
-    Ok(Postings { value, sources, destinations })
+    Ok(Postings {
+        value,
+        sources,
+        destinations,
+    })
 }
 
 /// What an operation does to a balance.
@@ -170,11 +193,26 @@ impl Amounts {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
         let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         Ok(match effect {
-            Effect::Debit => Amounts { available: sub(self.available, value)?, ..self },
-            Effect::Credit => Amounts { available: add(self.available, value)?, ..self },
-            Effect::Hold => Amounts { available: sub(self.available, value)?, on_hold: add(self.on_hold, value)? },
-            Effect::SettleHold => Amounts { on_hold: sub(self.on_hold, value)?, ..self },
-            Effect::Release => Amounts { available: add(self.available, value)?, on_hold: sub(self.on_hold, value)? },
+            Effect::Debit => Amounts {
+                available: sub(self.available, value)?,
+                ..self
+            },
+            Effect::Credit => Amounts {
+                available: add(self.available, value)?,
+                ..self
+            },
+            Effect::Hold => Amounts {
+                available: sub(self.available, value)?,
+                on_hold: add(self.on_hold, value)?,
+            },
+            Effect::SettleHold => Amounts {
+                on_hold: sub(self.on_hold, value)?,
+                ..self
+            },
+            Effect::Release => Amounts {
+                available: add(self.available, value)?,
+                on_hold: sub(self.on_hold, value)?,
+            },
         })
     }
 
@@ -214,8 +252,20 @@ mod tests {
             dec("100"),
             vec![leg("@a", LegValue::Amount(dec("100")))],
             vec![
-                leg("@b", LegValue::Share { percentage: dec("60"), of: dec("100") }),
-                leg("@c", LegValue::Share { percentage: dec("50"), of: dec("10") }),
+                leg(
+                    "@b",
+                    LegValue::Share {
+                        percentage: dec("60"),
+                        of: dec("100"),
+                    },
+                ),
+                leg(
+                    "@c",
+                    LegValue::Share {
+                        percentage: dec("50"),
+                        of: dec("10"),
+                    },
+                ),
                 leg("@d", LegValue::Remaining),
             ],
         )?;
@@ -228,23 +278,77 @@ mod tests {
     fn rejects_unbalanced_ambiguous_and_duplicate_legs() {
         let a = |v: &str| leg("@a", LegValue::Amount(v.parse().unwrap_or_default()));
         let b = |v: &str| leg("@b", LegValue::Amount(v.parse().unwrap_or_default()));
-        assert_eq!(kind(resolve(dec("10"), vec![a("9")], vec![b("10")])), Some(Kind::TransactionValueMismatch));
-        assert_eq!(kind(resolve(dec("10"), vec![a("10")], vec![leg("@a", LegValue::Remaining)])), Some(Kind::TransactionAmbiguous));
-        assert_eq!(kind(resolve(dec("10"), vec![a("5"), a("5")], vec![b("10")])), Some(Kind::AccountIneligibility));
-        assert_eq!(kind(resolve(dec("0"), vec![a("0")], vec![b("0")])), Some(Kind::InvalidTransactionNonPositiveValue));
-        let over = resolve(dec("10"), vec![a("15"), leg("@c", LegValue::Remaining)], vec![b("10")]);
+        assert_eq!(
+            kind(resolve(dec("10"), vec![a("9")], vec![b("10")])),
+            Some(Kind::TransactionValueMismatch)
+        );
+        assert_eq!(
+            kind(resolve(
+                dec("10"),
+                vec![a("10")],
+                vec![leg("@a", LegValue::Remaining)]
+            )),
+            Some(Kind::TransactionAmbiguous)
+        );
+        assert_eq!(
+            kind(resolve(dec("10"), vec![a("5"), a("5")], vec![b("10")])),
+            Some(Kind::AccountIneligibility)
+        );
+        assert_eq!(
+            kind(resolve(dec("0"), vec![a("0")], vec![b("0")])),
+            Some(Kind::InvalidTransactionNonPositiveValue)
+        );
+        let over = resolve(
+            dec("10"),
+            vec![a("15"), leg("@c", LegValue::Remaining)],
+            vec![b("10")],
+        );
         assert_eq!(kind(over), Some(Kind::TransactionValueMismatch));
+        // Ambiguity is found before the totals; a repeat at another index is 0019.
+        assert_eq!(
+            kind(resolve(dec("10"), vec![a("10")], vec![a("9")])),
+            Some(Kind::TransactionAmbiguous)
+        );
+        let crossed = resolve(
+            dec("10"),
+            vec![a("5"), b("5")],
+            vec![leg("@c", LegValue::Amount(dec("5"))), a("5")],
+        );
+        assert_eq!(kind(crossed), Some(Kind::AccountIneligibility));
     }
 
     #[test]
     fn effects_move_amounts_exactly() -> Result<()> {
-        let start = Amounts { available: dec("10.5"), on_hold: dec("0") };
+        let start = Amounts {
+            available: dec("10.5"),
+            on_hold: dec("0"),
+        };
         let held = start.apply(Effect::Hold, dec("0.25"))?;
-        assert_eq!(held, Amounts { available: dec("10.25"), on_hold: dec("0.25") });
+        assert_eq!(
+            held,
+            Amounts {
+                available: dec("10.25"),
+                on_hold: dec("0.25")
+            }
+        );
         assert_eq!(held.apply(Effect::Release, dec("0.25"))?, start);
-        assert_eq!(held.apply(Effect::SettleHold, dec("0.25"))?, Amounts { available: dec("10.25"), on_hold: dec("0") });
-        assert_eq!(start.apply(Effect::Debit, dec("11"))?.available, dec("-0.5"));
-        assert_eq!(start.apply(Effect::Credit, Decimal::MAX).map_err(|e| e.kind), Err(Kind::AmountOverflow));
+        assert_eq!(
+            held.apply(Effect::SettleHold, dec("0.25"))?,
+            Amounts {
+                available: dec("10.25"),
+                on_hold: dec("0")
+            }
+        );
+        assert_eq!(
+            start.apply(Effect::Debit, dec("11"))?.available,
+            dec("-0.5")
+        );
+        assert_eq!(
+            start
+                .apply(Effect::Credit, Decimal::MAX)
+                .map_err(|e| e.kind),
+            Err(Kind::AmountOverflow)
+        );
         Ok(())
     }
 }

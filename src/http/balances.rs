@@ -22,26 +22,41 @@ pub const ALIAS_BALANCES_LIMIT: usize = 10;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
     let accounts = format!("{LEDGER}/accounts");
-    cfg.service(web::resource(format!("{accounts}/alias/{{alias}}/balances")).route(get().to(of_alias)))
-        .service(web::resource(format!("{accounts}/external/{{code}}/balances")).route(get().to(of_external)))
-        .service(web::resource(format!("{accounts}/{{account_id}}/balances/history")).route(get().to(account_history)))
-        .service(
-            web::resource(format!("{accounts}/{{account_id}}/balances"))
-                .route(get().to(of_account))
-                .route(post().to(create)),
-        )
-        .service(web::resource(format!("{accounts}/{{account_id}}/operations")).route(get().to(operations)))
-        .service(
-            web::resource(format!("{accounts}/{{account_id}}/operations/{{operation_id}}")).route(get().to(operation)),
-        )
-        .service(web::resource(format!("{LEDGER}/balances")).route(get().to(list)))
-        .service(web::resource(format!("{LEDGER}/balances/{{balance_id}}/history")).route(get().to(history)))
-        .service(
-            web::resource(format!("{LEDGER}/balances/{{balance_id}}"))
-                .route(get().to(get_one))
-                .route(patch().to(update))
-                .route(delete().to(remove)),
-        );
+    cfg.service(
+        web::resource(format!("{accounts}/alias/{{alias}}/balances")).route(get().to(of_alias)),
+    )
+    .service(
+        web::resource(format!("{accounts}/external/{{code}}/balances"))
+            .route(get().to(of_external)),
+    )
+    .service(
+        web::resource(format!("{accounts}/{{account_id}}/balances/history"))
+            .route(get().to(account_history)),
+    )
+    .service(
+        web::resource(format!("{accounts}/{{account_id}}/balances"))
+            .route(get().to(of_account))
+            .route(post().to(create)),
+    )
+    .service(
+        web::resource(format!("{accounts}/{{account_id}}/operations")).route(get().to(operations)),
+    )
+    .service(
+        web::resource(format!(
+            "{accounts}/{{account_id}}/operations/{{operation_id}}"
+        ))
+        .route(get().to(operation)),
+    )
+    .service(web::resource(format!("{LEDGER}/balances")).route(get().to(list)))
+    .service(
+        web::resource(format!("{LEDGER}/balances/{{balance_id}}/history")).route(get().to(history)),
+    )
+    .service(
+        web::resource(format!("{LEDGER}/balances/{{balance_id}}"))
+            .route(get().to(get_one))
+            .route(patch().to(update))
+            .route(delete().to(remove)),
+    );
 }
 
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
@@ -52,7 +67,13 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
 
 async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(&[])?;
-    let page = balances::list(&ctx.tenant, ids.ledger(), Some(ids.get("account_id")), query.clone()).await?;
+    let page = balances::list(
+        &ctx.tenant,
+        ids.ledger(),
+        Some(ids.get("account_id")),
+        query.clone(),
+    )
+    .await?;
     reply::cursor_page(&page, &query)
 }
 
@@ -83,7 +104,10 @@ struct UpdateBalance {
 
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateBalance = body.parse()?;
-    let flags = balances::Flags { allow_sending: input.allow_sending, allow_receiving: input.allow_receiving };
+    let flags = balances::Flags {
+        allow_sending: input.allow_sending,
+        allow_receiving: input.allow_receiving,
+    };
     reply::ok(&balances::update(&ctx.tenant, ids.ledger(), ids.get("balance_id"), flags).await?)
 }
 
@@ -125,32 +149,66 @@ fn history_date(query: &QueryPairs) -> Result<String> {
         .find(|(k, _)| k == "date")
         .map(|(_, v)| v.as_str())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| Error::new(Kind::MissingRequiredQueryParameter).with_message("The query parameter 'date' is required."))?;
+        .ok_or_else(|| {
+            Error::new(Kind::MissingRequiredQueryParameter)
+                .with_message("The query parameter 'date' is required.")
+        })?;
     if !raw.contains([' ', 'T']) {
         return Err(Error::new(Kind::InvalidDatetimeFormat));
     }
-    parse_query_date(raw, DayEnd::End).map(format).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))
+    parse_query_date(raw, DayEnd::End)
+        .map(format)
+        .ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))
+}
+
+/// A balance as the history endpoints show it: without `allowSending`/`allowReceiving`, which
+/// are current flags, not part of the balance's past.
+fn history_view(balance: Balance) -> Result<serde_json::Value> {
+    let mut view = serde_json::to_value(balance)?;
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("allowSending");
+        fields.remove("allowReceiving");
+    }
+    Ok(view)
 }
 
 async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
-    reply::ok(&balances::history(&ctx.tenant, ids.ledger(), ids.get("balance_id"), at).await?)
+    reply::ok(&history_view(
+        balances::history(&ctx.tenant, ids.ledger(), ids.get("balance_id"), at).await?,
+    )?)
 }
 
 async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
-    let items = balances::account_history(&ctx.tenant, ids.ledger(), ids.get("account_id"), at).await?;
+    let balances =
+        balances::account_history(&ctx.tenant, ids.ledger(), ids.get("account_id"), at).await?;
+    let items = balances
+        .into_iter()
+        .map(history_view)
+        .collect::<Result<Vec<_>>>()?;
     reply::ok(&json!({"items": items}))
 }
 
 async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(OPERATION_FILTERS)?;
-    let page = transactions::operations_of_account(&ctx.tenant, ids.ledger(), ids.get("account_id"), query.clone()).await?;
+    let page = transactions::operations_of_account(
+        &ctx.tenant,
+        ids.ledger(),
+        ids.get("account_id"),
+        query.clone(),
+    )
+    .await?;
     reply::cursor_page(&page, &query)
 }
 
 async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let found =
-        transactions::operation_of_account(&ctx.tenant, ids.ledger(), ids.get("account_id"), ids.get("operation_id")).await?;
+    let found = transactions::operation_of_account(
+        &ctx.tenant,
+        ids.ledger(),
+        ids.get("account_id"),
+        ids.get("operation_id"),
+    )
+    .await?;
     reply::ok(&found)
 }

@@ -18,8 +18,8 @@ use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::domain::transaction::{LEGS_PER_SIDE_MAX, Leg, LegValue};
 use crate::error::{Error, Kind, Result};
 use crate::ledger::transactions::{
-    self as use_case, Annotations, IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS, Idempotency, Mode,
-    NewTransaction,
+    self as use_case, Annotations, IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS,
+    Idempotency, Mode, NewTransaction,
 };
 use crate::store::transactions::TRANSACTION_FILTERS;
 
@@ -39,12 +39,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(format!("{base}/outflow")).route(post().to(create_outflow)))
         .service(web::resource(format!("{base}/annotation")).route(post().to(create_annotation)))
         .service(web::resource(base.clone()).route(get().to(list)))
-        .service(web::resource(format!("{base}/{{transaction_id}}/commit")).route(post().to(commit)))
-        .service(web::resource(format!("{base}/{{transaction_id}}/cancel")).route(post().to(cancel)))
-        .service(web::resource(format!("{base}/{{transaction_id}}/revert")).route(post().to(revert)))
         .service(
-            web::resource(format!("{base}/{{transaction_id}}/operations/{{operation_id}}"))
-                .route(patch().to(update_operation)),
+            web::resource(format!("{base}/{{transaction_id}}/commit")).route(post().to(commit)),
+        )
+        .service(
+            web::resource(format!("{base}/{{transaction_id}}/cancel")).route(post().to(cancel)),
+        )
+        .service(
+            web::resource(format!("{base}/{{transaction_id}}/revert")).route(post().to(revert)),
+        )
+        .service(
+            web::resource(format!(
+                "{base}/{{transaction_id}}/operations/{{operation_id}}"
+            ))
+            .route(patch().to(update_operation)),
         )
         .service(
             web::resource(format!("{base}/{{transaction_id}}"))
@@ -123,13 +131,37 @@ fn decimal(field: &str, value: &Value) -> Result<Decimal> {
         Value::Number(number) => number.to_string(),
         _ => return Err(unrepresentable(field)),
     };
-    let parsed = if text.contains(['e', 'E']) { Decimal::from_scientific(&text) } else { Decimal::from_str_exact(&text) };
-    parsed.map(|d| d.normalize()).map_err(|_| unrepresentable(field))
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(&text)
+    } else {
+        Decimal::from_str_exact(&text)
+    };
+    parsed
+        .map(|d| d.normalize())
+        .map_err(|_| unrepresentable(field))
+}
+
+/// A share percentage: a JSON integer, as Midaz reads it (an `int64`, so `33.5` or `"60"` is 0094).
+fn whole(field: &str, value: &Value) -> Result<Decimal> {
+    match value {
+        Value::Number(number) => number
+            .as_i64()
+            .map(Decimal::from)
+            .ok_or_else(|| not_an_integer(field)),
+        _ => Err(not_an_integer(field)),
+    }
+}
+
+fn not_an_integer(field: &str) -> Error {
+    Error::new(Kind::InvalidRequestBody).with_message(format!(
+        "invalid value for field '{field}': expected an integer"
+    ))
 }
 
 fn unrepresentable(field: &str) -> Error {
-    Error::new(Kind::InvalidRequestBody)
-        .with_message(format!("invalid value for field '{field}': expected a decimal number of at most 28 digits"))
+    Error::new(Kind::InvalidRequestBody).with_message(format!(
+        "invalid value for field '{field}': expected a decimal number of at most 28 digits"
+    ))
 }
 
 /// Which legs the endpoint fills in itself.
@@ -144,6 +176,9 @@ enum Shape {
 struct Parsed {
     new: NewTransaction,
     pending: bool,
+    /// SHA-256 of the input as parsed: the idempotency key when the request names none, so
+    /// that the same input is the same key whatever its spacing or key order.
+    fingerprint: String,
 }
 
 fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Result<Vec<Leg>> {
@@ -152,20 +187,48 @@ fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Res
         check.required(side, None);
     }
     if legs.len() > LEGS_PER_SIDE_MAX {
-        check.invalid(side, format!("{side} must have at most {LEGS_PER_SIDE_MAX} legs"));
+        check.invalid(
+            side,
+            format!("{side} must have at most {LEGS_PER_SIDE_MAX} legs"),
+        );
     }
     let mut parsed = Vec::with_capacity(legs.len());
     for (index, leg) in legs.into_iter().enumerate() {
         let at = format!("{side}[{index}]");
-        let alias = check.required(&format!("{at}.accountAlias"), leg.account_alias.as_deref()).to_owned();
-        check.max_len(&format!("{at}.accountAlias"), Some(&alias), TRANSACTION_CODE_LENGTH_MAX);
-        check.max_len(&format!("{at}.balanceKey"), leg.balance_key.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
-        check.max_len(&format!("{at}.description"), leg.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
-        check.max_len(&format!("{at}.chartOfAccounts"), leg.chart_of_accounts.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
-        let given = [leg.amount.is_some(), leg.share.is_some(), leg.remaining.as_deref().is_some_and(|r| !r.is_empty())];
+        let alias = check
+            .required(&format!("{at}.accountAlias"), leg.account_alias.as_deref())
+            .to_owned();
+        check.max_len(
+            &format!("{at}.accountAlias"),
+            Some(&alias),
+            TRANSACTION_CODE_LENGTH_MAX,
+        );
+        check.max_len(
+            &format!("{at}.balanceKey"),
+            leg.balance_key.as_deref(),
+            TRANSACTION_CODE_LENGTH_MAX,
+        );
+        check.max_len(
+            &format!("{at}.description"),
+            leg.description.as_deref(),
+            TRANSACTION_TEXT_LENGTH_MAX,
+        );
+        check.max_len(
+            &format!("{at}.chartOfAccounts"),
+            leg.chart_of_accounts.as_deref(),
+            TRANSACTION_CODE_LENGTH_MAX,
+        );
+        let given = [
+            leg.amount.is_some(),
+            leg.share.is_some(),
+            leg.remaining.as_deref().is_some_and(|r| !r.is_empty()),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
-            return Err(Error::new(Kind::InvalidTransactionType)
-                .with_message(format!("{at} must have exactly one of amount, share or remaining.")));
+            return Err(
+                Error::new(Kind::InvalidTransactionType).with_message(format!(
+                    "{at} must have exactly one of amount, share or remaining."
+                )),
+            );
         }
         let value = if let Some(amount) = leg.amount {
             match amount.value {
@@ -176,10 +239,13 @@ fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Res
                 }
             }
         } else if let Some(share) = leg.share {
-            let percentage = share.percentage.map(|p| decimal(&format!("{at}.share.percentage"), &p)).transpose()?;
+            let percentage = share
+                .percentage
+                .map(|p| whole(&format!("{at}.share.percentage"), &p))
+                .transpose()?;
             let of = share
                 .percentage_of_percentage
-                .map(|p| decimal(&format!("{at}.share.percentageOfPercentage"), &p))
+                .map(|p| whole(&format!("{at}.share.percentageOfPercentage"), &p))
                 .transpose()?
                 .filter(|p| !p.is_zero())
                 .unwrap_or(Decimal::ONE_HUNDRED);
@@ -196,7 +262,11 @@ fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Res
         let metadata = create_metadata(leg.metadata)?;
         parsed.push(Leg {
             alias,
-            balance_key: leg.balance_key.filter(|k| !k.is_empty()).unwrap_or_else(|| DEFAULT_BALANCE_KEY.to_owned()).to_lowercase(),
+            balance_key: leg
+                .balance_key
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(|| DEFAULT_BALANCE_KEY.to_owned())
+                .to_lowercase(),
             value,
             description: leg.description,
             chart_of_accounts: leg.chart_of_accounts,
@@ -208,13 +278,19 @@ fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Res
 }
 
 fn forbid(field: &str) -> Error {
-    let fields = [(field.to_owned(), format!("{field} is not allowed on this endpoint"))].into_iter().collect();
+    let fields = [(
+        field.to_owned(),
+        format!("{field} is not allowed on this endpoint"),
+    )]
+    .into_iter()
+    .collect();
     Error::new(Kind::UnexpectedFieldsInTheRequest).with_fields(fields)
 }
 
 /// Parses and validates a create body in Midaz's order.
 fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
     let input: TransactionInput = body.parse()?;
+    let fingerprint = format!("sha256:{:x}", Sha256::digest(serde_json::to_vec(&input)?));
     let send = input.send;
     if shape == Shape::Inflow {
         if send.as_ref().is_some_and(|s| s.source.is_some()) {
@@ -228,8 +304,16 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
         return Err(forbid("send.distribute"));
     }
     let mut check = Check::new();
-    check.max_len("description", input.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
-    check.max_len("chartOfAccountsGroupName", input.chart_of_accounts_group_name.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+    check.max_len(
+        "description",
+        input.description.as_deref(),
+        TRANSACTION_TEXT_LENGTH_MAX,
+    );
+    check.max_len(
+        "chartOfAccountsGroupName",
+        input.chart_of_accounts_group_name.as_deref(),
+        TRANSACTION_TEXT_LENGTH_MAX,
+    );
     check.max_len("code", input.code.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
     check.max_len("route", input.route.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
     let Some(send) = send else {
@@ -237,7 +321,9 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
         check.finish()?;
         return Err(Error::new(Kind::MissingFieldsInRequest));
     };
-    let asset = check.required("send.asset", send.asset.as_deref()).to_owned();
+    let asset = check
+        .required("send.asset", send.asset.as_deref())
+        .to_owned();
     let value = match &send.value {
         Some(v) => Some(decimal("send.value", v)?),
         None => {
@@ -257,11 +343,19 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
     };
     let from = match shape {
         Shape::Inflow => vec![external()],
-        _ => parse_legs(&mut check, "send.source.from", send.source.and_then(|s| s.from))?,
+        _ => parse_legs(
+            &mut check,
+            "send.source.from",
+            send.source.and_then(|s| s.from),
+        )?,
     };
     let to = match shape {
         Shape::Outflow => vec![external()],
-        _ => parse_legs(&mut check, "send.distribute.to", send.distribute.and_then(|s| s.to))?,
+        _ => parse_legs(
+            &mut check,
+            "send.distribute.to",
+            send.distribute.and_then(|s| s.to),
+        )?,
     };
     check.finish()?;
     let metadata = create_metadata(input.metadata)?;
@@ -286,7 +380,11 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
         from,
         to,
     };
-    Ok(Parsed { new, pending })
+    Ok(Parsed {
+        new,
+        pending,
+        fingerprint,
+    })
 }
 
 /// `transactionDate`: not with `pending` (0122), not in the future (0121).
@@ -297,69 +395,142 @@ fn check_transaction_date(date: Option<&str>, pending: bool) -> Result<()> {
     if pending {
         return Err(Error::new(Kind::InvalidPendingFutureTransactionDate));
     }
-    let at = parse_query_date(date, DayEnd::Start).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    let at = parse_query_date(date, DayEnd::Start)
+        .ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
     if at > time::OffsetDateTime::now_utc() {
         return Err(Error::new(Kind::InvalidFutureTransactionDate));
     }
     Ok(())
 }
 
-/// `X-Idempotency` (or the SHA-256 of the body) and `X-TTL` in seconds.
-fn idempotency(req: &HttpRequest, body: &Body) -> Result<Idempotency> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    let key = match header("X-Idempotency") {
-        Some(key) if key.chars().count() > IDEMPOTENCY_KEY_LENGTH_MAX => {
-            let fields = [("X-Idempotency".to_owned(), format!("must be at most {IDEMPOTENCY_KEY_LENGTH_MAX} characters"))];
-            return Err(Error::new(Kind::BadRequest).with_fields(fields.into_iter().collect()));
-        }
-        Some(key) => key.to_owned(),
-        None => format!("sha256:{:x}", Sha256::digest(&body.0)),
+/// `X-Idempotency` (or `fingerprint`, the SHA-256 of the parsed input) and `X-TTL` in seconds.
+fn idempotency(req: &HttpRequest, fingerprint: String) -> Result<Idempotency> {
+    let given = given_idempotency(req)?;
+    Ok(given.unwrap_or_else(|| Idempotency {
+        key: fingerprint,
+        ttl_seconds: ttl(req),
+    }))
+}
+
+/// `X-Idempotency` and `X-TTL` in seconds, when the request names a key.
+fn given_idempotency(req: &HttpRequest) -> Result<Option<Idempotency>> {
+    let Some(key) = header(req, "X-Idempotency") else {
+        return Ok(None);
     };
-    let ttl_seconds = header("X-TTL")
+    if key.chars().count() > IDEMPOTENCY_KEY_LENGTH_MAX {
+        let fields = [(
+            "X-Idempotency".to_owned(),
+            format!("must be at most {IDEMPOTENCY_KEY_LENGTH_MAX} characters"),
+        )];
+        return Err(Error::new(Kind::BadRequest).with_fields(fields.into_iter().collect()));
+    }
+    Ok(Some(Idempotency {
+        key: key.to_owned(),
+        ttl_seconds: ttl(req),
+    }))
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn ttl(req: &HttpRequest) -> u64 {
+    header(req, "X-TTL")
         .and_then(|t| t.parse::<u64>().ok())
         .filter(|t| *t > 0)
         .unwrap_or(IDEMPOTENCY_TTL_DEFAULT_SECONDS)
-        .min(IDEMPOTENCY_TTL_MAX_SECONDS);
-    Ok(Idempotency { key, ttl_seconds })
+        .min(IDEMPOTENCY_TTL_MAX_SECONDS)
 }
 
-async fn create_with(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body, shape: Shape) -> Result<HttpResponse> {
-    let parsed = parse(&body, shape)?;
-    debug_assert!(!parsed.pending || parsed.new.mode == Mode::Pending);
-    let idempotency = idempotency(&req, &body)?;
-    let created = use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?;
+/// 201 with a create's body and whether it is a replay.
+fn created(created: use_case::Created) -> Result<HttpResponse> {
     Ok(HttpResponse::Created()
         .content_type("application/json")
-        .insert_header(("X-Idempotency-Replayed", if created.replayed { "true" } else { "false" }))
+        .insert_header((
+            "X-Idempotency-Replayed",
+            if created.replayed { "true" } else { "false" },
+        ))
         .body(created.body))
 }
 
-async fn create_json(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+async fn create_with(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+    shape: Shape,
+) -> Result<HttpResponse> {
+    let parsed = parse(&body, shape)?;
+    debug_assert!(!parsed.pending || parsed.new.mode == Mode::Pending);
+    let idempotency = idempotency(&req, parsed.fingerprint)?;
+    created(use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?)
+}
+
+async fn create_json(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
     create_with(ctx, ids, req, body, Shape::Json).await
 }
 
-async fn create_inflow(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+async fn create_inflow(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
     create_with(ctx, ids, req, body, Shape::Inflow).await
 }
 
-async fn create_outflow(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+async fn create_outflow(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
     create_with(ctx, ids, req, body, Shape::Outflow).await
 }
 
-async fn create_annotation(ctx: TenantCtx, ids: Ids, req: HttpRequest, body: Body) -> Result<HttpResponse> {
+async fn create_annotation(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
     create_with(ctx, ids, req, body, Shape::Annotation).await
 }
 
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::created(&use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), true).await?)
+    reply::created(
+        &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), true).await?,
+    )
 }
 
 async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::created(&use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), false).await?)
+    reply::created(
+        &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), false).await?,
+    )
 }
 
-async fn revert(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::created(&use_case::revert(&ctx.tenant, ids.ledger(), ids.get("transaction_id")).await?)
+/// A revert is deduplicated only by an explicit `X-Idempotency`: without one, a second revert
+/// of the same transaction is 0087.
+async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpResponse> {
+    let idempotency = given_idempotency(&req)?;
+    created(
+        use_case::revert_once(
+            &ctx.tenant,
+            ids.ledger(),
+            ids.get("transaction_id"),
+            idempotency,
+        )
+        .await?,
+    )
 }
 
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
@@ -378,7 +549,10 @@ async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespon
     if query.window.is_none() {
         let today = time::OffsetDateTime::now_utc().date();
         let start = today.midnight().assume_utc();
-        query.window = Some((format(start), format(start + time::Duration::days(1) - time::Duration::microseconds(1))));
+        query.window = Some((
+            format(start),
+            format(start + time::Duration::days(1) - time::Duration::microseconds(1)),
+        ));
     }
     reply::total_count(use_case::count(&ctx.tenant, ids.ledger(), query).await?)
 }
@@ -393,21 +567,35 @@ struct AnnotationsInput {
 impl AnnotationsInput {
     fn into_change(self) -> Result<Annotations> {
         let mut check = Check::new();
-        check.max_len("description", self.description.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+        check.max_len(
+            "description",
+            self.description.as_deref(),
+            TRANSACTION_TEXT_LENGTH_MAX,
+        );
         check.finish()?;
-        Ok(Annotations { description: self.description, metadata: patch_metadata(self.metadata)? })
+        Ok(Annotations {
+            description: self.description,
+            metadata: patch_metadata(self.metadata)?,
+        })
     }
 }
 
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
-    reply::ok(&use_case::update(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), change).await?)
+    reply::ok(
+        &use_case::update(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), change).await?,
+    )
 }
 
 async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
-    let operation =
-        use_case::update_operation(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), ids.get("operation_id"), change)
-            .await?;
+    let operation = use_case::update_operation(
+        &ctx.tenant,
+        ids.ledger(),
+        ids.get("transaction_id"),
+        ids.get("operation_id"),
+        change,
+    )
+    .await?;
     reply::ok(&operation)
 }

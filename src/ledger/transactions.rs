@@ -61,7 +61,10 @@ pub struct Created {
 
 fn ledger_of(parent: &Parent) -> Result<(String, String)> {
     match parent {
-        Parent::Ledger { organization_id, ledger_id } => Ok((organization_id.clone(), ledger_id.clone())),
+        Parent::Ledger {
+            organization_id,
+            ledger_id,
+        } => Ok((organization_id.clone(), ledger_id.clone())),
         _ => Err(Error::internal("transaction outside a ledger")),
     }
 }
@@ -74,35 +77,91 @@ fn now_ms() -> i64 {
 }
 
 /// Creates a transaction, or replays the response stored under its idempotency key.
-pub async fn create(tenant: &Arc<Tenant>, parent: Parent, new: NewTransaction, idempotency: Idempotency) -> Result<Created> {
+pub async fn create(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    new: NewTransaction,
+    idempotency: Idempotency,
+) -> Result<Created> {
+    once(tenant, parent, Some(idempotency), move |conn, parent| {
+        post_new(conn, parent, new, None)
+    })
+    .await
+}
+
+/// Runs `post` as one write and answers its transaction, at most once per idempotency key:
+/// while the key is claimed by another request the answer is 0084, within its TTL the stored
+/// response is replayed, and a failure leaves the key unused.
+async fn once<F>(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    idempotency: Option<Idempotency>,
+    post: F,
+) -> Result<Created>
+where
+    F: FnOnce(&Connection, &Parent) -> Result<Transaction> + Send + 'static,
+{
     let (_, ledger_id) = ledger_of(&parent)?;
-    let _claim = tenant
-        .claim(format!("{ledger_id}/{}", idempotency.key))
-        .ok_or_else(|| Error::new(Kind::IdempotencyKey))?;
+    let _claim = match &idempotency {
+        Some(idempotency) => Some(
+            tenant
+                .claim(format!("{ledger_id}/{}", idempotency.key))
+                .ok_or_else(|| Error::new(Kind::IdempotencyKey))?,
+        ),
+        None => None,
+    };
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            if let Some(body) = sql::idempotent_response(conn, &ledger_id, &idempotency.key, now_ms())? {
-                return Ok(Created { body, replayed: true });
+            if let Some(idempotency) = &idempotency
+                && let Some(body) =
+                    sql::idempotent_response(conn, &ledger_id, &idempotency.key, now_ms())?
+            {
+                return Ok(Created {
+                    body,
+                    replayed: true,
+                });
             }
-            let transaction = post_new(conn, &parent, new, None)?;
+            let transaction = post(conn, &parent)?;
             let body = serde_json::to_string(&transaction)?;
-            let ttl_ms = i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-            sql::save_idempotent_response(conn, &ledger_id, &idempotency.key, &body, now_ms().saturating_add(ttl_ms))?;
-            Ok(Created { body, replayed: false })
+            if let Some(idempotency) = &idempotency {
+                let ttl_ms =
+                    i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+                sql::save_idempotent_response(
+                    conn,
+                    &ledger_id,
+                    &idempotency.key,
+                    &body,
+                    now_ms().saturating_add(ttl_ms),
+                )?;
+            }
+            Ok(Created {
+                body,
+                replayed: false,
+            })
         })
         .await
 }
 
 /// Resolves, checks and applies a new transaction; returns it as the create call answers.
-fn post_new(conn: &Connection, parent: &Parent, new: NewTransaction, parent_transaction_id: Option<String>) -> Result<Transaction> {
+fn post_new(
+    conn: &Connection,
+    parent: &Parent,
+    new: NewTransaction,
+    parent_transaction_id: Option<String>,
+) -> Result<Transaction> {
     let (organization_id, ledger_id) = ledger_of(parent)?;
     let postings = resolve(new.value, new.from, new.to)?;
     let at = now();
     let id = new_id();
     let (stored_status, answered_status, source_effect, destination_effect) = match new.mode {
-        Mode::Immediate => (status::APPROVED, status::CREATED, Some(Effect::Debit), Some(Effect::Credit)),
+        Mode::Immediate => (
+            status::APPROVED,
+            status::CREATED,
+            Some(Effect::Debit),
+            Some(Effect::Credit),
+        ),
         Mode::Pending => (status::PENDING, status::PENDING, Some(Effect::Hold), None),
         Mode::Annotation => (status::NOTED, status::NOTED, None, None),
     };
@@ -113,12 +172,19 @@ fn post_new(conn: &Connection, parent: &Parent, new: NewTransaction, parent_tran
         id: id.clone(),
         parent_transaction_id,
         description: new.description,
-        status: Status { code: stored_status.to_owned(), description: Some(stored_status.to_owned()) },
+        status: Status {
+            code: stored_status.to_owned(),
+            description: Some(stored_status.to_owned()),
+        },
         amount: postings.value,
         asset_code: new.asset,
         chart_of_accounts_group_name: new.chart_of_accounts_group_name,
         source: postings.sources.iter().map(|p| p.alias.clone()).collect(),
-        destination: postings.destinations.iter().map(|p| p.alias.clone()).collect(),
+        destination: postings
+            .destinations
+            .iter()
+            .map(|p| p.alias.clone())
+            .collect(),
         ledger_id,
         organization_id,
         route: new.route,
@@ -130,18 +196,52 @@ fn post_new(conn: &Connection, parent: &Parent, new: NewTransaction, parent_tran
     let operation_status = stored_status;
     let mut operations = Vec::new();
     for (posting, balance) in postings.sources.iter().zip(sources) {
-        operations.push(record(conn, &transaction, posting, balance, source_effect, Effect::Debit, operation_status, &at)?);
+        operations.push(record(
+            conn,
+            &transaction,
+            posting,
+            balance,
+            source_effect,
+            Effect::Debit,
+            operation_status,
+            &at,
+        )?);
     }
-    let annotated_destination = if new.mode == Mode::Annotation { Some(Effect::Credit) } else { None };
+    let annotated_destination = if new.mode == Mode::Annotation {
+        Some(Effect::Credit)
+    } else {
+        None
+    };
     for (posting, balance) in postings.destinations.iter().zip(destinations) {
         match (destination_effect, annotated_destination) {
-            (Some(effect), _) => operations.push(record(conn, &transaction, posting, balance, Some(effect), effect, operation_status, &at)?),
-            (None, Some(kind)) => operations.push(record(conn, &transaction, posting, balance, None, kind, operation_status, &at)?),
+            (Some(effect), _) => operations.push(record(
+                conn,
+                &transaction,
+                posting,
+                balance,
+                Some(effect),
+                effect,
+                operation_status,
+                &at,
+            )?),
+            (None, Some(kind)) => operations.push(record(
+                conn,
+                &transaction,
+                posting,
+                balance,
+                None,
+                kind,
+                operation_status,
+                &at,
+            )?),
             (None, None) => {}
         }
     }
     transaction.operations = operations;
-    transaction.status = Status { code: answered_status.to_owned(), description: Some(answered_status.to_owned()) };
+    transaction.status = Status {
+        code: answered_status.to_owned(),
+        description: Some(answered_status.to_owned()),
+    };
     Ok(transaction)
 }
 
@@ -151,8 +251,10 @@ fn load_balances(conn: &Connection, ledger_id: &str, postings: &[Posting]) -> Re
         .iter()
         .map(|p| {
             sql::balance_by_alias(conn, ledger_id, &p.alias, &p.balance_key)?.ok_or_else(|| {
-                Error::new(Kind::AccountIneligibility)
-                    .with_message(format!("No balance '{}#{}' exists in this ledger.", p.alias, p.balance_key))
+                Error::new(Kind::AccountIneligibility).with_message(format!(
+                    "No balance '{}#{}' exists in this ledger.",
+                    p.alias, p.balance_key
+                ))
             })
         })
         .collect()
@@ -160,23 +262,36 @@ fn load_balances(conn: &Connection, ledger_id: &str, postings: &[Posting]) -> Re
 
 /// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
 /// source of a pending transaction (0098).
-fn check_rules(asset: &str, sources: &[Balance], destinations: &[Balance], mode: Mode) -> Result<()> {
+fn check_rules(
+    asset: &str,
+    sources: &[Balance],
+    destinations: &[Balance],
+    mode: Mode,
+) -> Result<()> {
     for balance in sources.iter().chain(destinations) {
         if balance.asset_code != asset {
-            return Err(Error::new(Kind::AssetCodeNotFound)
-                .with_message(format!("The balance of '{}' holds {}, not {asset}.", balance.alias, balance.asset_code)));
+            return Err(Error::new(Kind::AssetCodeNotFound).with_message(format!(
+                "The balance of '{}' holds {}, not {asset}.",
+                balance.alias, balance.asset_code
+            )));
         }
     }
     if mode == Mode::Annotation {
         return Ok(());
     }
     if let Some(b) = sources.iter().find(|b| !b.allow_sending) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction).with_message(format!("'{}' may not send.", b.alias)));
+        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
+            .with_message(format!("'{}' may not send.", b.alias)));
     }
     if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction).with_message(format!("'{}' may not receive.", b.alias)));
+        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
+            .with_message(format!("'{}' may not receive.", b.alias)));
     }
-    if mode == Mode::Pending && sources.iter().any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL) {
+    if mode == Mode::Pending
+        && sources
+            .iter()
+            .any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL)
+    {
         return Err(Error::new(Kind::OnHoldExternalAccount));
     }
     Ok(())
@@ -195,20 +310,35 @@ fn record(
     operation_status: &str,
     at: &str,
 ) -> Result<Operation> {
-    let before = BalanceSnapshot { available: balance.available, on_hold: balance.on_hold, version: balance.version };
+    let before = BalanceSnapshot {
+        available: balance.available,
+        on_hold: balance.on_hold,
+        version: balance.version,
+    };
     let after = match effect {
         Some(effect) => {
-            let amounts = Amounts { available: balance.available, on_hold: balance.on_hold }.apply(effect, posting.amount)?;
-            if amounts.available.is_sign_negative() && balance.account_type != ACCOUNT_TYPE_EXTERNAL {
-                return Err(Error::new(Kind::InsufficientFunds)
-                    .with_message(format!("Insufficient funds in '{}#{}'.", balance.alias, balance.key)));
+            let amounts = Amounts {
+                available: balance.available,
+                on_hold: balance.on_hold,
+            }
+            .apply(effect, posting.amount)?;
+            if amounts.available.is_sign_negative() && balance.account_type != ACCOUNT_TYPE_EXTERNAL
+            {
+                return Err(Error::new(Kind::InsufficientFunds).with_message(format!(
+                    "Insufficient funds in '{}#{}'.",
+                    balance.alias, balance.key
+                )));
             }
             balance.available = amounts.available;
             balance.on_hold = amounts.on_hold;
             balance.version += 1;
             balance.stamps.updated_at = at.to_owned();
             sql::update_balance_amounts(conn, &balance)?;
-            BalanceSnapshot { available: balance.available, on_hold: balance.on_hold, version: balance.version }
+            BalanceSnapshot {
+                available: balance.available,
+                on_hold: balance.on_hold,
+                version: balance.version,
+            }
         }
         None => before.clone(),
     };
@@ -216,14 +346,30 @@ fn record(
     let operation = Operation {
         id: new_id(),
         transaction_id: transaction.id.clone(),
-        description: posting.description.clone().or_else(|| transaction.description.clone()),
+        description: posting
+            .description
+            .clone()
+            .or_else(|| transaction.description.clone()),
         kind: kind.operation_type().to_owned(),
         asset_code: balance.asset_code.clone(),
         chart_of_accounts: posting.chart_of_accounts.clone(),
-        amount: OperationAmount { value: posting.amount },
-        balance: if effect.is_some() { before } else { zero_snapshot(&balance) },
-        balance_after: if effect.is_some() { after } else { zero_snapshot(&balance) },
-        status: Status { code: operation_status.to_owned(), description: Some(operation_status.to_owned()) },
+        amount: OperationAmount {
+            value: posting.amount,
+        },
+        balance: if effect.is_some() {
+            before
+        } else {
+            zero_snapshot(&balance)
+        },
+        balance_after: if effect.is_some() {
+            after
+        } else {
+            zero_snapshot(&balance)
+        },
+        status: Status {
+            code: operation_status.to_owned(),
+            description: Some(operation_status.to_owned()),
+        },
         account_id: balance.account_id.clone(),
         account_alias: balance.alias.clone(),
         balance_key: balance.key.clone(),
@@ -241,13 +387,22 @@ fn record(
 }
 
 fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
-    BalanceSnapshot { available: Decimal::ZERO, on_hold: Decimal::ZERO, version: balance.version }
+    BalanceSnapshot {
+        available: Decimal::ZERO,
+        on_hold: Decimal::ZERO,
+        version: balance.version,
+    }
 }
 
 /// Settles a pending transaction: commit (sources' holds debited, destinations credited) or
 /// cancel (holds released). Only from PENDING (0099); the writer runs one at a time, so of
 /// two racing calls exactly one wins.
-pub async fn settle(tenant: &Arc<Tenant>, parent: Parent, id: String, commit: bool) -> Result<Transaction> {
+pub async fn settle(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    commit: bool,
+) -> Result<Transaction> {
     tenant
         .writer()
         .write(move |conn| {
@@ -256,16 +411,37 @@ pub async fn settle(tenant: &Arc<Tenant>, parent: Parent, id: String, commit: bo
             let row = sql::get_transaction(conn, &ledger_id, &id)?;
             let mut transaction = row.transaction;
             if transaction.status.code != status::PENDING {
-                return Err(Error::new(Kind::CommitTransactionNotPending)
-                    .with_message(format!("The transaction is {}, not PENDING.", transaction.status.code)));
+                return Err(
+                    Error::new(Kind::CommitTransactionNotPending).with_message(format!(
+                        "The transaction is {}, not PENDING.",
+                        transaction.status.code
+                    )),
+                );
             }
             let postings: Postings = serde_json::from_str(&row.postings)?;
-            let new_status = if commit { status::APPROVED } else { status::CANCELED };
+            let new_status = if commit {
+                status::APPROVED
+            } else {
+                status::CANCELED
+            };
             let at = now();
             let sources = load_balances(conn, &ledger_id, &postings.sources)?;
-            let source_effect = if commit { Effect::SettleHold } else { Effect::Release };
+            let source_effect = if commit {
+                Effect::SettleHold
+            } else {
+                Effect::Release
+            };
             for (posting, balance) in postings.sources.iter().zip(sources) {
-                let op = record(conn, &transaction, posting, balance, Some(source_effect), source_effect, new_status, &at)?;
+                let op = record(
+                    conn,
+                    &transaction,
+                    posting,
+                    balance,
+                    Some(source_effect),
+                    source_effect,
+                    new_status,
+                    &at,
+                )?;
                 transaction.operations.push(op);
             }
             if commit {
@@ -275,11 +451,23 @@ pub async fn settle(tenant: &Arc<Tenant>, parent: Parent, id: String, commit: bo
                         .with_message(format!("'{}' may not receive.", b.alias)));
                 }
                 for (posting, balance) in postings.destinations.iter().zip(destinations) {
-                    let op = record(conn, &transaction, posting, balance, Some(Effect::Credit), Effect::Credit, new_status, &at)?;
+                    let op = record(
+                        conn,
+                        &transaction,
+                        posting,
+                        balance,
+                        Some(Effect::Credit),
+                        Effect::Credit,
+                        new_status,
+                        &at,
+                    )?;
                     transaction.operations.push(op);
                 }
             }
-            transaction.status = Status { code: new_status.to_owned(), description: Some(new_status.to_owned()) };
+            transaction.status = Status {
+                code: new_status.to_owned(),
+                description: Some(new_status.to_owned()),
+            };
             transaction.stamps.updated_at = at;
             sql::save_transaction(conn, &transaction, &row.postings)?;
             Ok(transaction)
@@ -293,22 +481,44 @@ pub async fn revert(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
-            let original = sql::get_transaction(conn, &ledger_id, &id)?.transaction;
-            if original.parent_transaction_id.is_some() {
-                return Err(Error::new(Kind::TransactionIsRevert));
-            }
-            if sql::has_reversal(conn, &id)? {
-                return Err(Error::new(Kind::TransactionHasParent));
-            }
-            if original.status.code != status::APPROVED {
-                return Err(Error::new(Kind::CommitTransactionNotPending)
-                    .with_message(format!("Only APPROVED transactions can be reverted; this one is {}.", original.status.code)));
-            }
-            let new = reversal_of(&original)?;
-            post_new(conn, &parent, new, Some(original.id.clone()))
+            post_reversal(conn, &parent, &id)
         })
         .await
+}
+
+/// [`revert`] as the API answers it: like a create, a revert sent with an idempotency key is
+/// answered once and then replayed.
+pub async fn revert_once(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    idempotency: Option<Idempotency>,
+) -> Result<Created> {
+    once(tenant, parent, idempotency, move |conn, parent| {
+        post_reversal(conn, parent, &id)
+    })
+    .await
+}
+
+fn post_reversal(conn: &Connection, parent: &Parent, id: &str) -> Result<Transaction> {
+    let (_, ledger_id) = ledger_of(parent)?;
+    let original = sql::get_transaction(conn, &ledger_id, id)?.transaction;
+    if original.parent_transaction_id.is_some() {
+        return Err(Error::new(Kind::TransactionIsRevert));
+    }
+    if sql::has_reversal(conn, id)? {
+        return Err(Error::new(Kind::TransactionHasParent));
+    }
+    if original.status.code != status::APPROVED {
+        return Err(
+            Error::new(Kind::CommitTransactionNotPending).with_message(format!(
+                "Only APPROVED transactions can be reverted; this one is {}.",
+                original.status.code
+            )),
+        );
+    }
+    let new = reversal_of(&original)?;
+    post_new(conn, parent, new, Some(original.id.clone()))
 }
 
 /// The transaction that undoes `original`: its credits become sources and its debits
@@ -323,8 +533,12 @@ fn reversal_of(original: &Transaction) -> Result<NewTransaction> {
             "DEBIT" => "to",
             _ => continue,
         };
-        let entry = moved.entry((op.account_alias.clone(), op.balance_key.clone(), side)).or_default();
-        *entry = entry.checked_add(op.amount.value).ok_or_else(|| Error::new(Kind::AmountOverflow))?;
+        let entry = moved
+            .entry((op.account_alias.clone(), op.balance_key.clone(), side))
+            .or_default();
+        *entry = entry
+            .checked_add(op.amount.value)
+            .ok_or_else(|| Error::new(Kind::AmountOverflow))?;
     }
     if moved.is_empty() {
         return Err(Error::new(Kind::TransactionCantRevert));
@@ -341,7 +555,11 @@ fn reversal_of(original: &Transaction) -> Result<NewTransaction> {
             metadata: Metadata::new(),
             route: None,
         };
-        if side == "from" { from.push(leg) } else { to.push(leg) }
+        if side == "from" {
+            from.push(leg)
+        } else {
+            to.push(leg)
+        }
     }
     Ok(NewTransaction {
         mode: Mode::Immediate,
@@ -362,7 +580,12 @@ pub struct Annotations {
     pub metadata: MetadataPatch,
 }
 
-pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, change: Annotations) -> Result<Transaction> {
+pub async fn update(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    change: Annotations,
+) -> Result<Transaction> {
     tenant
         .writer()
         .write(move |conn| {
@@ -373,7 +596,9 @@ pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, change: An
             if let Some(description) = change.description {
                 transaction.description = Some(description);
             }
-            transaction.metadata = change.metadata.apply(std::mem::take(&mut transaction.metadata));
+            transaction.metadata = change
+                .metadata
+                .apply(std::mem::take(&mut transaction.metadata));
             transaction.stamps.updated_at = now();
             sql::save_transaction(conn, &transaction, &row.postings)?;
             Ok(transaction)
@@ -381,19 +606,30 @@ pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, change: An
         .await
 }
 
-pub async fn update_operation(tenant: &Arc<Tenant>, parent: Parent, transaction_id: String, id: String, change: Annotations) -> Result<Operation> {
+pub async fn update_operation(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    transaction_id: String,
+    id: String,
+    change: Annotations,
+) -> Result<Operation> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
             let (_, ledger_id) = ledger_of(&parent)?;
             sql::get_transaction(conn, &ledger_id, &transaction_id)?;
-            let keys = [("ledger_id", ledger_id.as_str()), ("transaction_id", transaction_id.as_str())];
+            let keys = [
+                ("ledger_id", ledger_id.as_str()),
+                ("transaction_id", transaction_id.as_str()),
+            ];
             let mut operation = sql::get_operation(conn, &keys, &id)?;
             if let Some(description) = change.description {
                 operation.description = Some(description);
             }
-            operation.metadata = change.metadata.apply(std::mem::take(&mut operation.metadata));
+            operation.metadata = change
+                .metadata
+                .apply(std::mem::take(&mut operation.metadata));
             operation.stamps.updated_at = now();
             sql::save_operation(conn, &operation)?;
             Ok(operation)
@@ -411,7 +647,11 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Tra
         .await
 }
 
-pub async fn list(tenant: &Arc<Tenant>, parent: Parent, query: crate::domain::query::ListQuery) -> Result<crate::store::query::CursorPage<Transaction>> {
+pub async fn list(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    query: crate::domain::query::ListQuery,
+) -> Result<crate::store::query::CursorPage<Transaction>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -421,7 +661,11 @@ pub async fn list(tenant: &Arc<Tenant>, parent: Parent, query: crate::domain::qu
         .await
 }
 
-pub async fn count(tenant: &Arc<Tenant>, parent: Parent, query: crate::domain::query::ListQuery) -> Result<i64> {
+pub async fn count(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    query: crate::domain::query::ListQuery,
+) -> Result<i64> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -447,12 +691,20 @@ pub async fn operations_of_account(
         .await
 }
 
-pub async fn operation_of_account(tenant: &Arc<Tenant>, parent: Parent, account_id: String, id: String) -> Result<Operation> {
+pub async fn operation_of_account(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    account_id: String,
+    id: String,
+) -> Result<Operation> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
             let (_, ledger_id) = ledger_of(&parent)?;
-            let keys = [("ledger_id", ledger_id.as_str()), ("account_id", account_id.as_str())];
+            let keys = [
+                ("ledger_id", ledger_id.as_str()),
+                ("account_id", account_id.as_str()),
+            ];
             sql::get_operation(conn, &keys, &id)
         })
         .await
