@@ -13,7 +13,11 @@ pub const TENANT_CACHE_DEFAULT: usize = 256;
 pub const TOKEN_TTL_DEFAULT_SECONDS: u64 = 3600;
 
 #[derive(Debug, Parser)]
-#[command(name = "ledgerlite", version, about = "Embedded multi-tenant double-entry ledger (Midaz v3.8 API on SQLite)")]
+#[command(
+    name = "ledgerlite",
+    version,
+    about = "Embedded multi-tenant double-entry ledger (Midaz v3.8 API on SQLite)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,10 +63,20 @@ pub enum TenantAction {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Listen address.
-    #[arg(long, env = "LEDGERLITE_ADDR", default_value = "127.0.0.1:3002", global = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_ADDR",
+        default_value = "127.0.0.1:3002",
+        global = true
+    )]
     pub addr: String,
     /// Data folder; tenant files live in `tenants/` below it.
-    #[arg(long, env = "LEDGERLITE_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Take the tenant from the JWT claim; a verified token is required.
     #[arg(long, env = "LEDGERLITE_MULTI_TENANT", global = true, action = ArgAction::Set,
@@ -75,13 +89,23 @@ pub struct Config {
           value_parser = clap::builder::BoolishValueParser::new())]
     pub auth: bool,
     /// HS256 secret.
-    #[arg(long, env = "LEDGERLITE_JWT_SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<String>,
     /// Path to a PEM public key (RS256, ES256 or EdDSA).
     #[arg(long, env = "LEDGERLITE_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
     /// The one signature algorithm accepted: HS256, RS256, ES256 or EdDSA.
-    #[arg(long, env = "LEDGERLITE_JWT_ALGORITHM", default_value = "HS256", global = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_JWT_ALGORITHM",
+        default_value = "HS256",
+        global = true
+    )]
     pub jwt_algorithm: String,
     /// Required `iss` claim, when set.
     #[arg(long, env = "LEDGERLITE_JWT_ISSUER", global = true)]
@@ -90,7 +114,12 @@ pub struct Config {
     #[arg(long, env = "LEDGERLITE_JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
     /// Claim that names the tenant.
-    #[arg(long, env = "LEDGERLITE_TENANT_CLAIM", default_value = "tenantId", global = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_TENANT_CLAIM",
+        default_value = "tenantId",
+        global = true
+    )]
     pub tenant_claim: String,
     /// Create a tenant's file on its first request instead of answering 404.
     #[arg(long, env = "LEDGERLITE_AUTO_PROVISION", global = true, action = ArgAction::Set,
@@ -101,7 +130,14 @@ pub struct Config {
     #[arg(long, env = "LEDGERLITE_TENANT_CACHE", default_value_t = NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN), global = true)]
     pub tenant_cache: NonZeroUsize,
     /// SQLite `synchronous`: `full` survives power loss, `normal` only a process crash.
-    #[arg(long, env = "LEDGERLITE_SYNC", value_enum, default_value = "full", global = true, ignore_case = true)]
+    #[arg(
+        long,
+        env = "LEDGERLITE_SYNC",
+        value_enum,
+        default_value = "full",
+        global = true,
+        ignore_case = true
+    )]
     pub sync: SyncMode,
 }
 

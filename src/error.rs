@@ -181,7 +181,9 @@ impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
         use rusqlite::ffi::ErrorCode as Sqlite;
         match error.sqlite_error_code() {
-            Some(Sqlite::DiskFull | Sqlite::ReadOnly | Sqlite::CannotOpen | Sqlite::SystemIoFailure) => {
+            Some(
+                Sqlite::DiskFull | Sqlite::ReadOnly | Sqlite::CannotOpen | Sqlite::SystemIoFailure,
+            ) => {
                 let mut unavailable = Self::new(Kind::ServiceUnavailable);
                 unavailable.cause = Some(error.to_string());
                 unavailable

@@ -33,20 +33,27 @@ impl Application {
         if !config.multi_tenant {
             registry.create(&TenantId::default_tenant())?;
         }
-        let verifier = if config.token_required() { Some(Verifier::from_config(&config)?) } else { None };
+        let verifier = if config.token_required() {
+            Some(Verifier::from_config(&config)?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(&config.addr)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { config, registry: Arc::clone(&registry), verifier });
+        let state = web::Data::new(AppState {
+            config,
+            registry: Arc::clone(&registry),
+            verifier,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(REQUEST_BODY_BYTES_MAX))
                 .wrap_fn(|req, srv| {
-                    let id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .cloned()
-                        .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).unwrap_or(HeaderValue::from_static("-")));
+                    let id = req.headers().get(&REQUEST_ID).cloned().unwrap_or_else(|| {
+                        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+                            .unwrap_or(HeaderValue::from_static("-"))
+                    });
                     let response = srv.call(req);
                     async move {
                         let mut response = response.await?;
@@ -60,7 +67,11 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, registry })
+        Ok(Self {
+            port,
+            server,
+            registry,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -10,24 +10,56 @@ use serde_json::json;
 async fn put_upserts_by_pair_and_lists_from_a_code() {
     let app = spawn_app().await;
     let ledger = app.ledger().await;
-    let first = app.call(reqwest::Method::PUT, &format!("{ledger}/asset-rates"), Some(json!({"from": "USD", "to": "BRL", "rate": 5.25, "scale": 2, "ttl": 3600}))).await;
+    let first = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("{ledger}/asset-rates"),
+            Some(json!({"from": "USD", "to": "BRL", "rate": 5.25, "scale": 2, "ttl": 3600})),
+        )
+        .await;
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(first.body["rate"], json!(5.25));
     assert_eq!(first.body["from"], "USD");
     let external_id = first.body["externalId"].as_str().unwrap().to_owned();
-    assert_eq!(uuid::Uuid::parse_str(&external_id).unwrap().get_version_num(), 7);
+    assert_eq!(
+        uuid::Uuid::parse_str(&external_id)
+            .unwrap()
+            .get_version_num(),
+        7
+    );
 
-    let second = app.call(reqwest::Method::PUT, &format!("{ledger}/asset-rates"), Some(json!({"from": "USD", "to": "BRL", "rate": 5.3, "ttl": 60}))).await;
+    let second = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("{ledger}/asset-rates"),
+            Some(json!({"from": "USD", "to": "BRL", "rate": 5.3, "ttl": 60})),
+        )
+        .await;
     assert_eq!(second.status, 201);
-    assert_eq!(second.body["id"], first.body["id"], "same pair updates the same rate");
+    assert_eq!(
+        second.body["id"], first.body["id"],
+        "same pair updates the same rate"
+    );
     assert_eq!(second.body["rate"], json!(5.3));
-    app.call(reqwest::Method::PUT, &format!("{ledger}/asset-rates"), Some(json!({"from": "USD", "to": "EUR", "rate": 0.9, "ttl": 60}))).await;
+    app.call(
+        reqwest::Method::PUT,
+        &format!("{ledger}/asset-rates"),
+        Some(json!({"from": "USD", "to": "EUR", "rate": 0.9, "ttl": 60})),
+    )
+    .await;
 
-    let fetched = app.get(&format!("{ledger}/asset-rates/{external_id}")).await;
-    assert_eq!((fetched.status.as_u16(), fetched.body["rate"].clone()), (200, json!(5.3)));
+    let fetched = app
+        .get(&format!("{ledger}/asset-rates/{external_id}"))
+        .await;
+    assert_eq!(
+        (fetched.status.as_u16(), fetched.body["rate"].clone()),
+        (200, json!(5.3))
+    );
     let all = app.get(&format!("{ledger}/asset-rates/from/USD")).await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
-    let only_brl = app.get(&format!("{ledger}/asset-rates/from/USD?to=BRL")).await;
+    let only_brl = app
+        .get(&format!("{ledger}/asset-rates/from/USD?to=BRL"))
+        .await;
     let items = only_brl.body["items"].as_array().unwrap();
     assert_eq!((items.len(), items[0]["to"].as_str()), (1, Some("BRL")));
 }
@@ -39,12 +71,34 @@ async fn bad_rates_are_refused_and_change_nothing() {
     let path = format!("{ledger}/asset-rates");
     let put = |body| app.call(reqwest::Method::PUT, &path, Some(body));
     assert_eq!(put(json!({"to": "BRL", "rate": 1})).await.code(), "0009");
-    assert_eq!(put(json!({"from": "usd", "to": "BRL", "rate": 1})).await.code(), "0004");
-    assert_eq!(put(json!({"from": "US1", "to": "BRL", "rate": 1})).await.code(), "0033");
-    assert_eq!(put(json!({"from": "USD", "to": "BRL", "rate": "x"})).await.code(), "0094");
-    assert_eq!(put(json!({"from": "USD", "to": "BRL", "rate": 1, "colour": 1})).await.code(), "0053");
+    assert_eq!(
+        put(json!({"from": "usd", "to": "BRL", "rate": 1}))
+            .await
+            .code(),
+        "0004"
+    );
+    assert_eq!(
+        put(json!({"from": "US1", "to": "BRL", "rate": 1}))
+            .await
+            .code(),
+        "0033"
+    );
+    assert_eq!(
+        put(json!({"from": "USD", "to": "BRL", "rate": "x"}))
+            .await
+            .code(),
+        "0094"
+    );
+    assert_eq!(
+        put(json!({"from": "USD", "to": "BRL", "rate": 1, "colour": 1}))
+            .await
+            .code(),
+        "0053"
+    );
     let all = app.get(&format!("{ledger}/asset-rates/from/USD")).await;
     assert_eq!(all.body["items"], json!([]));
-    let missing = app.get(&format!("{ledger}/asset-rates/{}", uuid::Uuid::now_v7())).await;
+    let missing = app
+        .get(&format!("{ledger}/asset-rates/{}", uuid::Uuid::now_v7()))
+        .await;
     assert_eq!((missing.status.as_u16(), missing.code()), (404, "0007"));
 }

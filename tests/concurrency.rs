@@ -16,7 +16,9 @@ fn d(value: &Value) -> Decimal {
 
 async fn fund(app: &TestApp, ledger: &str, alias: &str, value: &str) {
     let body = json!({"send": {"asset": "USD", "value": value, "distribute": {"to": [{"accountAlias": alias, "amount": {"asset": "USD", "value": value}}]}}});
-    let reply = app.post(&format!("{ledger}/transactions/inflow"), body).await;
+    let reply = app
+        .post(&format!("{ledger}/transactions/inflow"), body)
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
 }
 
@@ -31,7 +33,9 @@ async fn balances(app: &TestApp, ledger: &str) -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
     let mut cursor = String::new();
     loop {
-        let reply = app.get(&format!("{ledger}/balances?limit=100{cursor}")).await;
+        let reply = app
+            .get(&format!("{ledger}/balances?limit=100{cursor}"))
+            .await;
         assert_eq!(reply.status, 200);
         for item in reply.body["items"].as_array().unwrap() {
             all.insert(item["alias"].as_str().unwrap().to_owned(), item.clone());
@@ -61,7 +65,9 @@ async fn racing_transfers_conserve_money_and_never_overdraw() {
             let mut outcomes = BTreeMap::<u16, u32>::new();
             let mut seed = worker * 7919 + 1;
             for _ in 0..40 {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let from = aliases[(seed >> 33) as usize % 4];
                 let to = aliases[(seed >> 40) as usize % 4];
                 let value = format!("{}.{:02}", (seed >> 20) % 60, (seed >> 8) % 100);
@@ -83,8 +89,14 @@ async fn racing_transfers_conserve_money_and_never_overdraw() {
             *outcomes.entry(status).or_default() += n;
         }
     }
-    assert!(outcomes.keys().all(|s| [201, 400, 422].contains(s)), "unexpected statuses {outcomes:?}");
-    assert!(outcomes.get(&201).copied().unwrap_or(0) > 50, "too few transfers succeeded: {outcomes:?}");
+    assert!(
+        outcomes.keys().all(|s| [201, 400, 422].contains(s)),
+        "unexpected statuses {outcomes:?}"
+    );
+    assert!(
+        outcomes.get(&201).copied().unwrap_or(0) > 50,
+        "too few transfers succeeded: {outcomes:?}"
+    );
 
     let all = balances(&app, &ledger).await;
     let mut total = Decimal::ZERO;
@@ -105,10 +117,18 @@ async fn racing_transfers_conserve_money_and_never_overdraw() {
         let mut count = 0;
         let mut cursor = String::new();
         loop {
-            let reply = app.get(&format!("{ledger}/accounts/{account_id}/operations?limit=100{cursor}")).await;
+            let reply = app
+                .get(&format!(
+                    "{ledger}/accounts/{account_id}/operations?limit=100{cursor}"
+                ))
+                .await;
             for op in reply.body["items"].as_array().unwrap() {
                 let value = d(&op["amount"]["value"]);
-                sum += if op["type"] == "CREDIT" { value } else { -value };
+                sum += if op["type"] == "CREDIT" {
+                    value
+                } else {
+                    -value
+                };
                 count += 1;
             }
             match reply.body["next_cursor"].as_str() {
@@ -116,8 +136,16 @@ async fn racing_transfers_conserve_money_and_never_overdraw() {
                 None => break,
             }
         }
-        assert_eq!(sum, d(&all[alias]["available"]), "{alias} differs from its operations");
-        assert_eq!(all[alias]["version"].as_i64().unwrap(), 1 + count, "{alias} version");
+        assert_eq!(
+            sum,
+            d(&all[alias]["available"]),
+            "{alias} differs from its operations"
+        );
+        assert_eq!(
+            all[alias]["version"].as_i64().unwrap(),
+            1 + count,
+            "{alias} version"
+        );
     }
 }
 
@@ -130,11 +158,17 @@ async fn transfers_racing_for_the_last_funds_never_overdraw() {
     app.account(&ledger, "@payee", "USD").await;
     fund(&app, &ledger, "@payer", "50").await;
     let requests = (0..24).map(|_| {
-        let (client, url) = (app.client.clone(), format!("{}{ledger}/transactions/json", app.base));
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}{ledger}/transactions/json", app.base),
+        );
         // Distinct keys: identical bodies without a key would be deduplicated by their hash.
         let key = uuid::Uuid::now_v7().to_string();
         tokio::spawn(async move {
-            let request = client.post(url).header("X-Idempotency", key).json(&transfer("@payer", "@payee", "10"));
+            let request = client
+                .post(url)
+                .header("X-Idempotency", key)
+                .json(&transfer("@payer", "@payee", "10"));
             request.send().await.unwrap().status().as_u16()
         })
     });
@@ -142,8 +176,16 @@ async fn transfers_racing_for_the_last_funds_never_overdraw() {
     for request in requests {
         statuses.push(request.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 422).count(),
+        19,
+        "{statuses:?}"
+    );
     let all = balances(&app, &ledger).await;
     assert_eq!(all["@payer"]["available"], "0");
     assert_eq!(all["@payee"]["available"], "50");
@@ -159,17 +201,26 @@ async fn a_commit_raced_by_many_callers_has_exactly_one_winner() {
     fund(&app, &ledger, "@payer", "30").await;
     let mut pending = transfer("@payer", "@payee", "30");
     pending["pending"] = json!(true);
-    let created = app.post(&format!("{ledger}/transactions/json"), pending).await;
+    let created = app
+        .post(&format!("{ledger}/transactions/json"), pending)
+        .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
     let calls = (0..16).map(|i| {
         let action = if i % 2 == 0 { "commit" } else { "cancel" };
-        let (client, url) = (app.client.clone(), format!("{}{ledger}/transactions/{id}/{action}", app.base));
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}{ledger}/transactions/{id}/{action}", app.base),
+        );
         tokio::spawn(async move {
             let response = client.post(url).send().await.unwrap();
             let status = response.status().as_u16();
             let body: Value = response.json().await.unwrap();
-            (status, body["code"].as_str().unwrap_or("").to_owned(), body["status"]["code"].as_str().unwrap_or("").to_owned())
+            (
+                status,
+                body["code"].as_str().unwrap_or("").to_owned(),
+                body["status"]["code"].as_str().unwrap_or("").to_owned(),
+            )
         })
     });
     let mut results = Vec::new();
@@ -178,14 +229,26 @@ async fn a_commit_raced_by_many_callers_has_exactly_one_winner() {
     }
     let winners: Vec<_> = results.iter().filter(|r| r.0 == 201).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
-    assert!(results.iter().filter(|r| r.0 != 201).all(|r| r.0 == 422 && r.1 == "0099"), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.0 != 201)
+            .all(|r| r.0 == 422 && r.1 == "0099"),
+        "{results:?}"
+    );
     let all = balances(&app, &ledger).await;
     let (payer, payee) = (&all["@payer"], &all["@payee"]);
     assert_eq!(payer["onHold"], "0");
     if winners[0].2 == "APPROVED" {
-        assert_eq!((payer["available"].as_str(), payee["available"].as_str()), (Some("0"), Some("30")));
+        assert_eq!(
+            (payer["available"].as_str(), payee["available"].as_str()),
+            (Some("0"), Some("30"))
+        );
     } else {
         assert_eq!(winners[0].2, "CANCELED");
-        assert_eq!((payer["available"].as_str(), payee["available"].as_str()), (Some("30"), Some("0")));
+        assert_eq!(
+            (payer["available"].as_str(), payee["available"].as_str()),
+            (Some("30"), Some("0"))
+        );
     }
 }

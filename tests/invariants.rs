@@ -26,16 +26,41 @@ const ALIASES: [&str; ACCOUNTS] = ["@a", "@b", "@c", "@d"];
 
 #[derive(Debug, Clone)]
 enum Step {
-    Deposit { to: usize, cents: i64 },
-    Withdraw { from: usize, cents: i64 },
-    Transfer { from: usize, to: usize, cents: i64 },
-    Split { from: usize, to: (usize, usize), cents: i64, percent: i64 },
-    Hold { from: usize, to: usize, cents: i64 },
+    Deposit {
+        to: usize,
+        cents: i64,
+    },
+    Withdraw {
+        from: usize,
+        cents: i64,
+    },
+    Transfer {
+        from: usize,
+        to: usize,
+        cents: i64,
+    },
+    Split {
+        from: usize,
+        to: (usize, usize),
+        cents: i64,
+        percent: i64,
+    },
+    Hold {
+        from: usize,
+        to: usize,
+        cents: i64,
+    },
     Commit(usize),
     Cancel(usize),
     Revert(usize),
-    Unbalanced { from: usize, to: usize, cents: i64 },
-    UnknownAlias { cents: i64 },
+    Unbalanced {
+        from: usize,
+        to: usize,
+        cents: i64,
+    },
+    UnknownAlias {
+        cents: i64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -110,7 +135,11 @@ impl World {
         let id = TenantId::parse("prop").unwrap();
         let tenant = registry.open(&id, Missing::Create).unwrap();
         let file = registry.file_of(&id);
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         let parent = runtime.block_on(async {
             let org = onboarding::create_organization(
                 &tenant,
@@ -129,11 +158,19 @@ impl World {
             let ledger = onboarding::create_ledger(
                 &tenant,
                 org.id.clone(),
-                onboarding::NewLedger { name: "L".into(), settings: Default::default(), status: Status::active(), metadata: Metadata::new() },
+                onboarding::NewLedger {
+                    name: "L".into(),
+                    settings: Default::default(),
+                    status: Status::active(),
+                    metadata: Metadata::new(),
+                },
             )
             .await
             .unwrap();
-            let parent = Parent::Ledger { organization_id: org.id, ledger_id: ledger.id };
+            let parent = Parent::Ledger {
+                organization_id: org.id,
+                ledger_id: ledger.id,
+            };
             let asset = onboarding::NewAsset {
                 name: "Dollar".into(),
                 kind: "currency".into(),
@@ -141,7 +178,9 @@ impl World {
                 status: Status::active(),
                 metadata: Metadata::new(),
             };
-            onboarding::create_asset(&tenant, parent.clone(), asset).await.unwrap();
+            onboarding::create_asset(&tenant, parent.clone(), asset)
+                .await
+                .unwrap();
             for alias in ALIASES {
                 let new = accounts::NewAccount {
                     name: None,
@@ -156,17 +195,39 @@ impl World {
                     status: Status::active(),
                     metadata: Metadata::new(),
                 };
-                accounts::create_account(&tenant, parent.clone(), new).await.unwrap();
+                accounts::create_account(&tenant, parent.clone(), new)
+                    .await
+                    .unwrap();
             }
             parent
         });
-        Self { _dir: dir, runtime, tenant, parent, file, pending: Vec::new(), approved: Vec::new(), key: 0 }
+        Self {
+            _dir: dir,
+            runtime,
+            tenant,
+            parent,
+            file,
+            pending: Vec::new(),
+            approved: Vec::new(),
+            key: 0,
+        }
     }
 
-    fn create(&mut self, new: NewTransaction) -> Result<serde_json::Value, ledgerlite::error::Error> {
+    fn create(
+        &mut self,
+        new: NewTransaction,
+    ) -> Result<serde_json::Value, ledgerlite::error::Error> {
         self.key += 1;
-        let idempotency = Idempotency { key: format!("k{}", self.key), ttl_seconds: 300 };
-        let created = self.runtime.block_on(transactions::create(&self.tenant, self.parent.clone(), new, idempotency))?;
+        let idempotency = Idempotency {
+            key: format!("k{}", self.key),
+            ttl_seconds: 300,
+        };
+        let created = self.runtime.block_on(transactions::create(
+            &self.tenant,
+            self.parent.clone(),
+            new,
+            idempotency,
+        ))?;
         Ok(serde_json::from_str(&created.body).unwrap())
     }
 
@@ -176,22 +237,45 @@ impl World {
         match step.clone() {
             Step::Deposit { to, cents } => {
                 let v = amount(cents);
-                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(external, LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+                let tx = self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(external, LegValue::Amount(v))],
+                    vec![leg(ALIASES[to], LegValue::Amount(v))],
+                ))?;
                 self.approved.push(tx["id"].as_str().unwrap().to_owned());
             }
             Step::Withdraw { from, cents } => {
                 let v = amount(cents);
-                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(external, LegValue::Amount(v))]))?;
+                let tx = self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(ALIASES[from], LegValue::Amount(v))],
+                    vec![leg(external, LegValue::Amount(v))],
+                ))?;
                 self.approved.push(tx["id"].as_str().unwrap().to_owned());
             }
             Step::Transfer { from, to, cents } => {
                 let v = amount(cents);
-                let tx = self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Remaining)]))?;
+                let tx = self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(ALIASES[from], LegValue::Amount(v))],
+                    vec![leg(ALIASES[to], LegValue::Remaining)],
+                ))?;
                 self.approved.push(tx["id"].as_str().unwrap().to_owned());
             }
-            Step::Split { from, to: (a, b), cents, percent } => {
+            Step::Split {
+                from,
+                to: (a, b),
+                cents,
+                percent,
+            } => {
                 let v = amount(cents);
-                let share = LegValue::Share { percentage: Decimal::from(percent), of: Decimal::ONE_HUNDRED };
+                let share = LegValue::Share {
+                    percentage: Decimal::from(percent),
+                    of: Decimal::ONE_HUNDRED,
+                };
                 let tx = self.create(transfer(
                     Mode::Immediate,
                     v,
@@ -202,7 +286,12 @@ impl World {
             }
             Step::Hold { from, to, cents } => {
                 let v = amount(cents);
-                let tx = self.create(transfer(Mode::Pending, v, vec![leg(ALIASES[from], LegValue::Amount(v))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+                let tx = self.create(transfer(
+                    Mode::Pending,
+                    v,
+                    vec![leg(ALIASES[from], LegValue::Amount(v))],
+                    vec![leg(ALIASES[to], LegValue::Amount(v))],
+                ))?;
                 self.pending.push(tx["id"].as_str().unwrap().to_owned());
             }
             Step::Commit(k) | Step::Cancel(k) => {
@@ -210,7 +299,12 @@ impl World {
                 let Some(id) = self.pending.get(k % self.pending.len().max(1)).cloned() else {
                     return Ok(());
                 };
-                self.runtime.block_on(transactions::settle(&self.tenant, self.parent.clone(), id.clone(), commit))?;
+                self.runtime.block_on(transactions::settle(
+                    &self.tenant,
+                    self.parent.clone(),
+                    id.clone(),
+                    commit,
+                ))?;
                 if commit {
                     self.approved.push(id);
                 }
@@ -219,17 +313,31 @@ impl World {
                 let Some(id) = self.approved.get(k % self.approved.len().max(1)).cloned() else {
                     return Ok(());
                 };
-                let tx = self.runtime.block_on(transactions::revert(&self.tenant, self.parent.clone(), id))?;
+                let tx = self.runtime.block_on(transactions::revert(
+                    &self.tenant,
+                    self.parent.clone(),
+                    id,
+                ))?;
                 self.approved.push(tx.id);
             }
             Step::Unbalanced { from, to, cents } => {
                 let v = amount(cents);
                 let short = amount(cents - 1).max(Decimal::new(1, 3));
-                self.create(transfer(Mode::Immediate, v, vec![leg(ALIASES[from], LegValue::Amount(short))], vec![leg(ALIASES[to], LegValue::Amount(v))]))?;
+                self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(ALIASES[from], LegValue::Amount(short))],
+                    vec![leg(ALIASES[to], LegValue::Amount(v))],
+                ))?;
             }
             Step::UnknownAlias { cents } => {
                 let v = amount(cents);
-                self.create(transfer(Mode::Immediate, v, vec![leg(external, LegValue::Amount(v))], vec![leg("@nobody", LegValue::Amount(v))]))?;
+                self.create(transfer(
+                    Mode::Immediate,
+                    v,
+                    vec![leg(external, LegValue::Amount(v))],
+                    vec![leg("@nobody", LegValue::Amount(v))],
+                ))?;
             }
         }
         Ok(())
@@ -237,18 +345,27 @@ impl World {
 
     /// Every row of balances, transactions, operations and idempotency keys, as text.
     fn state(&self) -> BTreeMap<String, String> {
-        let conn = rusqlite::Connection::open_with_flags(&self.file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
         let mut state = BTreeMap::new();
         for (table, columns) in [
             ("balance", "available, on_hold, version, deleted_at"),
             ("ledger_transaction", "status_code, amount"),
-            ("operation", "type, amount, available_after, on_hold_after, version_after"),
+            (
+                "operation",
+                "type, amount, available_after, on_hold_after, version_after",
+            ),
             ("idempotency", "response"),
         ] {
             let key = if table == "idempotency" { "key" } else { "id" };
             let sql = format!("SELECT {key}, json_array({columns}) FROM {table}");
             let mut statement = conn.prepare(&sql).unwrap();
-            let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+            let rows = statement
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .unwrap();
             for row in rows {
                 let (id, values) = row.unwrap();
                 state.insert(format!("{table}/{id}"), values);
@@ -258,12 +375,25 @@ impl World {
     }
 
     fn check_invariants(&self) {
-        let conn = rusqlite::Connection::open_with_flags(&self.file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
         let mut balances = conn
             .prepare("SELECT id, asset_code, available, on_hold, version, account_type FROM balance WHERE deleted_at IS NULL")
             .unwrap();
         let rows: Vec<(String, String, String, String, i64, String)> = balances
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -272,13 +402,26 @@ impl World {
             let available: Decimal = available.parse().unwrap();
             let on_hold: Decimal = on_hold.parse().unwrap();
             *per_asset.entry(asset).or_default() += available + on_hold;
-            assert!(on_hold >= Decimal::ZERO, "balance {id} has negative onHold {on_hold}");
+            assert!(
+                on_hold >= Decimal::ZERO,
+                "balance {id} has negative onHold {on_hold}"
+            );
             if account_type != "external" {
-                assert!(available >= Decimal::ZERO, "internal balance {id} is below zero: {available}");
+                assert!(
+                    available >= Decimal::ZERO,
+                    "internal balance {id} is below zero: {available}"
+                );
             }
             let (replayed, replayed_version) = replay(&conn, &id);
-            assert_eq!(replayed, (available, on_hold), "balance {id} differs from the replay of its operations");
-            assert_eq!(replayed_version, version, "balance {id} version differs from its operation count");
+            assert_eq!(
+                replayed,
+                (available, on_hold),
+                "balance {id} differs from the replay of its operations"
+            );
+            assert_eq!(
+                replayed_version, version,
+                "balance {id} version differs from its operation count"
+            );
         }
         for (asset, total) in per_asset {
             assert_eq!(total, Decimal::ZERO, "asset {asset} is not conserved");
@@ -299,14 +442,29 @@ fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal),
         )
         .unwrap();
     let ops: Vec<OperationRow> = statement
-        .query_map([balance_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .query_map([balance_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();
     let d = |s: &str| s.parse::<Decimal>().unwrap();
     let (mut available, mut on_hold, mut version) = (Decimal::ZERO, Decimal::ZERO, 1i64);
     for (kind, amount, a0, h0, v0, a1, h1, v1) in ops {
-        assert_eq!((d(&a0), d(&h0), v0), (available, on_hold, version), "operation before-snapshot of {balance_id}");
+        assert_eq!(
+            (d(&a0), d(&h0), v0),
+            (available, on_hold, version),
+            "operation before-snapshot of {balance_id}"
+        );
         let v = d(&amount);
         let (da, dh) = (d(&a1) - d(&a0), d(&h1) - d(&h0));
         let consistent = match kind.as_str() {
@@ -316,7 +474,10 @@ fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal),
             "RELEASE" => (da, dh) == (v, -v),
             _ => false,
         };
-        assert!(consistent, "{kind} of {v} moved available by {da} and onHold by {dh}");
+        assert!(
+            consistent,
+            "{kind} of {v} moved available by {da} and onHold by {dh}"
+        );
         assert_eq!(v1, v0 + 1, "version must grow by one per operation");
         (available, on_hold, version) = (d(&a1), d(&h1), v1);
     }
@@ -324,7 +485,10 @@ fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal),
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(24)
 }
 
 proptest! {

@@ -29,12 +29,17 @@ pub struct Status {
 
 impl Status {
     pub fn active() -> Self {
-        Self { code: STATUS_ACTIVE.to_owned(), description: None }
+        Self {
+            code: STATUS_ACTIVE.to_owned(),
+            description: None,
+        }
     }
 
     /// The given status, or ACTIVE when it is missing or its code is empty.
     pub fn or_active(status: Option<Status>) -> Self {
-        status.filter(|s| !s.code.is_empty()).unwrap_or_else(Self::active)
+        status
+            .filter(|s| !s.code.is_empty())
+            .unwrap_or_else(Self::active)
     }
 }
 
@@ -61,7 +66,11 @@ pub struct Stamps {
 
 impl Stamps {
     pub fn new(now: Timestamp) -> Self {
-        Self { created_at: now.clone(), updated_at: now, deleted_at: None }
+        Self {
+            created_at: now.clone(),
+            updated_at: now,
+            deleted_at: None,
+        }
     }
 }
 

@@ -87,12 +87,30 @@ mod tests {
     #[test]
     fn rejects_long_keys_nested_values_and_long_values() {
         let long_key = "k".repeat(101);
-        assert_eq!(validate(&map(json!({ long_key: 1 })), false).map_err(|e| e.kind), Err(Kind::MetadataKeyLengthExceeded));
-        assert_eq!(validate(&map(json!({"a": {"b": 1}})), false).map_err(|e| e.kind), Err(Kind::InvalidMetadataNesting));
-        assert_eq!(validate(&map(json!({"a": "x".repeat(2001)})), false).map_err(|e| e.kind), Err(Kind::MetadataValueLengthExceeded));
-        assert_eq!(validate(&map(json!({"a": null})), false).map_err(|e| e.kind), Err(Kind::MetadataValueLengthExceeded));
+        assert_eq!(
+            validate(&map(json!({ long_key: 1 })), false).map_err(|e| e.kind),
+            Err(Kind::MetadataKeyLengthExceeded)
+        );
+        assert_eq!(
+            validate(&map(json!({"a": {"b": 1}})), false).map_err(|e| e.kind),
+            Err(Kind::InvalidMetadataNesting)
+        );
+        assert_eq!(
+            validate(&map(json!({"a": "x".repeat(2001)})), false).map_err(|e| e.kind),
+            Err(Kind::MetadataValueLengthExceeded)
+        );
+        assert_eq!(
+            validate(&map(json!({"a": null})), false).map_err(|e| e.kind),
+            Err(Kind::MetadataValueLengthExceeded)
+        );
         assert!(validate(&map(json!({"a": null})), true).is_ok());
-        assert!(validate(&map(json!({"a": "x".repeat(2000), "b": 1.5, "c": true})), false).is_ok());
+        assert!(
+            validate(
+                &map(json!({"a": "x".repeat(2000), "b": 1.5, "c": true})),
+                false
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -94,11 +94,21 @@ impl Cursor {
     /// Reads a cursor; also accepts v3.4's `{"id", "points_next": bool}` and URL-safe base64.
     pub fn decode(raw: &str) -> Option<Self> {
         use base64::Engine;
-        use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD, STANDARD_NO_PAD};
-        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(raw).ok())?;
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|e| e.decode(raw).ok())?;
         let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let id = uuid::Uuid::parse_str(value.get("id")?.as_str()?).ok()?.hyphenated().to_string();
-        let next = match (value.get("direction").and_then(|d| d.as_str()), value.get("points_next")) {
+        let id = uuid::Uuid::parse_str(value.get("id")?.as_str()?)
+            .ok()?
+            .hyphenated()
+            .to_string();
+        let next = match (
+            value.get("direction").and_then(|d| d.as_str()),
+            value.get("points_next"),
+        ) {
             (Some("next"), _) => true,
             (Some("prev"), _) => false,
             (None, Some(points_next)) => points_next.as_bool()?,
@@ -123,8 +133,9 @@ impl Default for ListQuery {
 }
 
 fn invalid(param: &str) -> Error {
-    Error::new(Kind::InvalidQueryParameter)
-        .with_message(format!("The query parameter '{param}' has an invalid value."))
+    Error::new(Kind::InvalidQueryParameter).with_message(format!(
+        "The query parameter '{param}' has an invalid value."
+    ))
 }
 
 impl ListQuery {
@@ -193,8 +204,10 @@ fn parse_window(start: Option<&str>, end: Option<&str>) -> Result<Option<(Timest
         (Some(start), Some(end)) => (start, end),
         _ => return Err(Error::new(Kind::InvalidDateRange)),
     };
-    let start = parse_query_date(start, DayEnd::Start).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
-    let end = parse_query_date(end, DayEnd::End).ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    let start = parse_query_date(start, DayEnd::Start)
+        .ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
+    let end = parse_query_date(end, DayEnd::End)
+        .ok_or_else(|| Error::new(Kind::InvalidDatetimeFormat))?;
     if start > end {
         return Err(Error::new(Kind::InvalidFinalDate));
     }
@@ -217,7 +230,11 @@ fn parse_filter(spec: &FilterSpec, raw: &str) -> Result<Filter> {
             FilterValue::Text(upper)
         }
     };
-    Ok(Filter { field: spec.field, matching: spec.matching, value })
+    Ok(Filter {
+        field: spec.field,
+        matching: spec.matching,
+        value,
+    })
 }
 
 #[cfg(test)]
@@ -225,7 +242,9 @@ mod tests {
     use super::*;
 
     fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        raw.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn kind(raw: &[(&str, &str)]) -> Option<Kind> {
@@ -236,32 +255,71 @@ mod tests {
     fn defaults_and_limits() {
         let query = ListQuery::parse(&[], &[]).ok();
         assert_eq!(query, Some(ListQuery::default()));
-        assert_eq!(kind(&[("limit", "101")]), Some(Kind::PaginationLimitExceeded));
+        assert_eq!(
+            kind(&[("limit", "101")]),
+            Some(Kind::PaginationLimitExceeded)
+        );
         assert_eq!(kind(&[("limit", "0")]), Some(Kind::InvalidQueryParameter));
         assert_eq!(kind(&[("limit", "x")]), Some(Kind::InvalidQueryParameter));
         assert_eq!(kind(&[("page", "0")]), Some(Kind::InvalidQueryParameter));
         assert_eq!(kind(&[("sort_order", "up")]), Some(Kind::InvalidSortOrder));
-        assert_eq!(kind(&[("start_date", "2026-01-01")]), Some(Kind::InvalidDateRange));
-        assert_eq!(kind(&[("start_date", "2026-01-02"), ("end_date", "2026-01-01")]), Some(Kind::InvalidFinalDate));
-        assert_eq!(kind(&[("start_date", "yesterday"), ("end_date", "2026-01-01")]), Some(Kind::InvalidDatetimeFormat));
+        assert_eq!(
+            kind(&[("start_date", "2026-01-01")]),
+            Some(Kind::InvalidDateRange)
+        );
+        assert_eq!(
+            kind(&[("start_date", "2026-01-02"), ("end_date", "2026-01-01")]),
+            Some(Kind::InvalidFinalDate)
+        );
+        assert_eq!(
+            kind(&[("start_date", "yesterday"), ("end_date", "2026-01-01")]),
+            Some(Kind::InvalidDatetimeFormat)
+        );
     }
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_rejected() -> Result<()> {
-        let cursor = Cursor { id: "01940000-0000-7000-8000-000000000001".into(), next: false };
+        let cursor = Cursor {
+            id: "01940000-0000-7000-8000-000000000001".into(),
+            next: false,
+        };
         let query = ListQuery::parse(&pairs(&[("cursor", &cursor.encode())]), &[])?;
         assert_eq!(query.cursor, Some(cursor));
-        assert_eq!(kind(&[("cursor", "not-base64!")]), Some(Kind::InvalidQueryParameter));
+        assert_eq!(
+            kind(&[("cursor", "not-base64!")]),
+            Some(Kind::InvalidQueryParameter)
+        );
         Ok(())
     }
 
     #[test]
     fn metadata_and_entity_filters() -> Result<()> {
-        let specs = [FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["ACTIVE", "INACTIVE"]) }];
-        let query = ListQuery::parse(&pairs(&[("metadata.a", "1"), ("metadata.b", "2"), ("status", "active"), ("other", "x")]), &specs)?;
+        let specs = [FilterSpec {
+            param: "status",
+            field: "status_code",
+            matching: Match::OneOf(&["ACTIVE", "INACTIVE"]),
+        }];
+        let query = ListQuery::parse(
+            &pairs(&[
+                ("metadata.a", "1"),
+                ("metadata.b", "2"),
+                ("status", "active"),
+                ("other", "x"),
+            ]),
+            &specs,
+        )?;
         assert_eq!(query.metadata, Some(("b".to_owned(), "2".to_owned())));
-        assert_eq!(query.filters, vec![Filter { field: "status_code", matching: specs[0].matching, value: FilterValue::Text("ACTIVE".into()) }]);
-        let bad = ListQuery::parse(&pairs(&[("status", "gone")]), &specs).err().map(|e| e.kind);
+        assert_eq!(
+            query.filters,
+            vec![Filter {
+                field: "status_code",
+                matching: specs[0].matching,
+                value: FilterValue::Text("ACTIVE".into())
+            }]
+        );
+        let bad = ListQuery::parse(&pairs(&[("status", "gone")]), &specs)
+            .err()
+            .map(|e| e.kind);
         assert_eq!(bad, Some(Kind::InvalidQueryParameter));
         Ok(())
     }

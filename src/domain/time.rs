@@ -10,10 +10,10 @@ pub type Timestamp = String;
 
 pub fn format(at: OffsetDateTime) -> Timestamp {
     let at = at.to_offset(UtcOffset::UTC);
-    let fixed = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    at.format(&fixed).unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let fixed =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    at.format(&fixed)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 pub fn now() -> Timestamp {
@@ -61,11 +61,26 @@ mod tests {
     #[test]
     fn parses_every_query_layout() {
         let day = |raw, end| parse_query_date(raw, end).map(format);
-        assert_eq!(day("2026-01-02", DayEnd::Start).as_deref(), Some("2026-01-02T00:00:00.000000Z"));
-        assert_eq!(day("2026-01-02", DayEnd::End).as_deref(), Some("2026-01-02T23:59:59.999999Z"));
-        assert_eq!(day("2026-01-02 10:11:12", DayEnd::Start).as_deref(), Some("2026-01-02T10:11:12.000000Z"));
-        assert_eq!(day("2026-01-02T10:11:12", DayEnd::Start).as_deref(), Some("2026-01-02T10:11:12.000000Z"));
-        assert_eq!(day("2026-01-02T10:11:12+01:00", DayEnd::Start).as_deref(), Some("2026-01-02T09:11:12.000000Z"));
+        assert_eq!(
+            day("2026-01-02", DayEnd::Start).as_deref(),
+            Some("2026-01-02T00:00:00.000000Z")
+        );
+        assert_eq!(
+            day("2026-01-02", DayEnd::End).as_deref(),
+            Some("2026-01-02T23:59:59.999999Z")
+        );
+        assert_eq!(
+            day("2026-01-02 10:11:12", DayEnd::Start).as_deref(),
+            Some("2026-01-02T10:11:12.000000Z")
+        );
+        assert_eq!(
+            day("2026-01-02T10:11:12", DayEnd::Start).as_deref(),
+            Some("2026-01-02T10:11:12.000000Z")
+        );
+        assert_eq!(
+            day("2026-01-02T10:11:12+01:00", DayEnd::Start).as_deref(),
+            Some("2026-01-02T09:11:12.000000Z")
+        );
         assert_eq!(day("02/01/2026", DayEnd::Start), None);
     }
 }

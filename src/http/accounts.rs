@@ -3,11 +3,15 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::body::{
+    Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
+};
 use super::extract::{Body, Ids, TenantCtx};
 use super::ledger_items::{LEDGER, crud, list};
 use super::reply;
-use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias};
+use crate::domain::entities::{
+    ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias,
+};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::accounts;
@@ -19,9 +23,20 @@ pub const ALIAS_LENGTH_MAX: usize = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
-    cfg.service(web::resource(format!("{LEDGER}/accounts/alias/{{alias}}")).route(get().to(get_by_alias)))
-        .service(web::resource(format!("{LEDGER}/accounts/external/{{code}}")).route(get().to(get_external)));
-    crud::<Account>(cfg, "accounts", post().to(create), get().to(list::<Account>), patch().to(update), delete().to(remove));
+    cfg.service(
+        web::resource(format!("{LEDGER}/accounts/alias/{{alias}}")).route(get().to(get_by_alias)),
+    )
+    .service(
+        web::resource(format!("{LEDGER}/accounts/external/{{code}}")).route(get().to(get_external)),
+    );
+    crud::<Account>(
+        cfg,
+        "accounts",
+        post().to(create),
+        get().to(list::<Account>),
+        patch().to(update),
+        delete().to(remove),
+    );
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -59,13 +74,18 @@ struct UpdateAccount {
 
 /// `^[a-zA-Z0-9@:_-]+$`
 fn is_alias(alias: &str) -> bool {
-    !alias.is_empty() && alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | ':' | '_' | '-'))
+    !alias.is_empty()
+        && alias
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | ':' | '_' | '-'))
 }
 
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccount = body.parse()?;
     let mut check = Check::new();
-    let asset_code = check.required("assetCode", input.asset_code.as_deref()).to_owned();
+    let asset_code = check
+        .required("assetCode", input.asset_code.as_deref())
+        .to_owned();
     let kind = check.required("type", input.kind.as_deref()).to_owned();
     if kind == ACCOUNT_TYPE_EXTERNAL {
         check.required("alias", input.alias.as_deref());
@@ -74,12 +94,23 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     check.max_len("type", Some(&kind), ACCOUNT_TEXT_LENGTH_MAX);
     check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
     check.max_len("alias", input.alias.as_deref(), ALIAS_LENGTH_MAX);
-    check.max_len("entityId", input.entity_id.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+    check.max_len(
+        "entityId",
+        input.entity_id.as_deref(),
+        ACCOUNT_TEXT_LENGTH_MAX,
+    );
     check.uuid("parentAccountId", input.parent_account_id.as_deref());
     check.uuid("portfolioId", input.portfolio_id.as_deref());
     check.uuid("segmentId", input.segment_id.as_deref());
-    if input.alias.as_deref().is_some_and(|a| a.contains(EXTERNAL_ALIAS_PREFIX)) {
-        check.invalid("alias", format!("alias must not contain {EXTERNAL_ALIAS_PREFIX}"));
+    if input
+        .alias
+        .as_deref()
+        .is_some_and(|a| a.contains(EXTERNAL_ALIAS_PREFIX))
+    {
+        check.invalid(
+            "alias",
+            format!("alias must not contain {EXTERNAL_ALIAS_PREFIX}"),
+        );
     }
     check.status(input.status.as_ref());
     check.finish()?;
@@ -106,8 +137,15 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateAccount = body.parse()?;
     let mut check = Check::new();
     check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
-    check.max_len("entityId", input.entity_id.clone().flatten().as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
-    check.uuid("portfolioId", input.portfolio_id.clone().flatten().as_deref());
+    check.max_len(
+        "entityId",
+        input.entity_id.clone().flatten().as_deref(),
+        ACCOUNT_TEXT_LENGTH_MAX,
+    );
+    check.uuid(
+        "portfolioId",
+        input.portfolio_id.clone().flatten().as_deref(),
+    );
     check.uuid("segmentId", input.segment_id.clone().flatten().as_deref());
     check.status(input.status.as_ref());
     check.finish()?;

@@ -18,8 +18,13 @@ pub const ASSET_RATE_TEXT_LENGTH_MAX: usize = 100;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{get, put};
     cfg.service(web::resource(format!("{LEDGER}/asset-rates")).route(put().to(upsert)))
-        .service(web::resource(format!("{LEDGER}/asset-rates/from/{{asset_code}}")).route(get().to(list_from)))
-        .service(web::resource(format!("{LEDGER}/asset-rates/{{external_id}}")).route(get().to(get_one)));
+        .service(
+            web::resource(format!("{LEDGER}/asset-rates/from/{{asset_code}}"))
+                .route(get().to(list_from)),
+        )
+        .service(
+            web::resource(format!("{LEDGER}/asset-rates/{{external_id}}")).route(get().to(get_one)),
+        );
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -49,7 +54,11 @@ async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     }
     check.max_len("from", Some(&from), ASSET_RATE_TEXT_LENGTH_MAX);
     check.max_len("to", Some(&to), ASSET_RATE_TEXT_LENGTH_MAX);
-    check.max_len("source", input.source.as_deref(), ASSET_RATE_TEXT_LENGTH_MAX);
+    check.max_len(
+        "source",
+        input.source.as_deref(),
+        ASSET_RATE_TEXT_LENGTH_MAX,
+    );
     check.uuid("externalId", input.external_id.as_deref());
     if input.scale.is_some_and(|s| s < 0) {
         check.invalid("scale", "scale must be zero or more".to_owned());
@@ -67,8 +76,14 @@ async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         }
     }
     let rate = match input.rate {
-        Some(Value::Number(n)) => n.to_string().parse().map_err(|_| Error::new(Kind::InvalidRequestBody))?,
-        _ => return Err(Error::new(Kind::InvalidRequestBody).with_message("invalid value for field 'rate': expected a number")),
+        Some(Value::Number(n)) => n
+            .to_string()
+            .parse()
+            .map_err(|_| Error::new(Kind::InvalidRequestBody))?,
+        _ => {
+            return Err(Error::new(Kind::InvalidRequestBody)
+                .with_message("invalid value for field 'rate': expected a number"));
+        }
     };
     let new = NewAssetRate {
         from,
@@ -92,9 +107,20 @@ async fn list_from(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRe
         .0
         .iter()
         .filter(|(k, _)| k == "to")
-        .flat_map(|(_, v)| v.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()))
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+        })
         .collect();
     let list = query.list(&[])?;
-    let page = asset_rates::list_from(&ctx.tenant, ids.ledger(), ids.get("asset_code"), to, list.clone()).await?;
+    let page = asset_rates::list_from(
+        &ctx.tenant,
+        ids.ledger(),
+        ids.get("asset_code"),
+        to,
+        list.clone(),
+    )
+    .await?;
     reply::cursor_page(&page, &list)
 }

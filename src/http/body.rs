@@ -27,7 +27,8 @@ pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T> {
     if !value.is_object() {
         return Err(unmarshalling("the body must be a JSON object"));
     }
-    let parsed: T = serde_json::from_value(value.clone()).map_err(|e| unmarshalling(&e.to_string()))?;
+    let parsed: T =
+        serde_json::from_value(value.clone()).map_err(|e| unmarshalling(&e.to_string()))?;
     let known = serde_json::to_value(&parsed)?;
     let mut unknown = BTreeMap::new();
     collect_unknown(&value, &known, "", &mut unknown);
@@ -49,11 +50,20 @@ fn depth(value: &Value) -> usize {
     }
 }
 
-fn collect_unknown(given: &Value, known: &Value, prefix: &str, unknown: &mut BTreeMap<String, String>) {
+fn collect_unknown(
+    given: &Value,
+    known: &Value,
+    prefix: &str,
+    unknown: &mut BTreeMap<String, String>,
+) {
     match (given, known) {
         (Value::Object(given), Value::Object(known)) => {
             for (key, value) in given {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 match known.get(key) {
                     Some(known_value) => collect_unknown(value, known_value, &path, unknown),
                     None => {
@@ -89,7 +99,8 @@ impl Check {
         match value {
             Some(text) if !text.trim().is_empty() => text,
             _ => {
-                self.missing.insert(field.to_owned(), format!("{field} is a required field"));
+                self.missing
+                    .insert(field.to_owned(), format!("{field} is a required field"));
                 ""
             }
         }
@@ -97,7 +108,10 @@ impl Check {
 
     pub fn max_len(&mut self, field: &str, value: Option<&str>, max_chars: usize) {
         if value.is_some_and(|text| text.chars().count() > max_chars) {
-            self.invalid(field, format!("{field} must be a maximum of {max_chars} characters in length"));
+            self.invalid(
+                field,
+                format!("{field} must be a maximum of {max_chars} characters in length"),
+            );
         }
     }
 
@@ -113,8 +127,16 @@ impl Check {
 
     pub fn status(&mut self, status: Option<&StatusInput>) {
         if let Some(status) = status {
-            self.max_len("status.code", status.code.as_deref(), STATUS_CODE_LENGTH_MAX);
-            self.max_len("status.description", status.description.as_deref(), STATUS_DESCRIPTION_LENGTH_MAX);
+            self.max_len(
+                "status.code",
+                status.code.as_deref(),
+                STATUS_CODE_LENGTH_MAX,
+            );
+            self.max_len(
+                "status.description",
+                status.description.as_deref(),
+                STATUS_DESCRIPTION_LENGTH_MAX,
+            );
         }
     }
 
@@ -138,13 +160,18 @@ pub struct StatusInput {
 
 impl StatusInput {
     pub fn into_status(self) -> Status {
-        Status::or_active(Some(Status { code: self.code.unwrap_or_default(), description: self.description }))
+        Status::or_active(Some(Status {
+            code: self.code.unwrap_or_default(),
+            description: self.description,
+        }))
     }
 }
 
 /// The status of a created entity: the given one, or ACTIVE.
 pub fn status_or_active(status: Option<StatusInput>) -> Status {
-    status.map(StatusInput::into_status).unwrap_or_else(Status::active)
+    status
+        .map(StatusInput::into_status)
+        .unwrap_or_else(Status::active)
 }
 
 /// Metadata of a create: checked, absent or `null` meaning none.
@@ -196,10 +223,23 @@ mod tests {
         assert_eq!(kind("{"), Some(Kind::InvalidRequestBody));
         assert_eq!(kind("[]"), Some(Kind::InvalidRequestBody));
         assert_eq!(kind(r#"{"name": 5}"#), Some(Kind::InvalidRequestBody));
-        assert_eq!(kind(r#"{"name": "a", "extra": 1}"#), Some(Kind::UnexpectedFieldsInTheRequest));
-        assert_eq!(kind(r#"{"status": {"code": "A", "colour": "red"}}"#), Some(Kind::UnexpectedFieldsInTheRequest));
-        assert_eq!(kind(r#"{"name": null, "status": null, "metadata": {"k": {"a": 1}}}"#), None);
-        let deep = format!("{{\"metadata\": {}1{}}}", "{\"a\":".repeat(11), "}".repeat(11));
+        assert_eq!(
+            kind(r#"{"name": "a", "extra": 1}"#),
+            Some(Kind::UnexpectedFieldsInTheRequest)
+        );
+        assert_eq!(
+            kind(r#"{"status": {"code": "A", "colour": "red"}}"#),
+            Some(Kind::UnexpectedFieldsInTheRequest)
+        );
+        assert_eq!(
+            kind(r#"{"name": null, "status": null, "metadata": {"k": {"a": 1}}}"#),
+            None
+        );
+        let deep = format!(
+            "{{\"metadata\": {}1{}}}",
+            "{\"a\":".repeat(11),
+            "}".repeat(11)
+        );
         assert_eq!(kind(&deep), Some(Kind::JsonNestingDepthExceeded));
     }
 
@@ -207,6 +247,9 @@ mod tests {
     fn unknown_fields_are_all_listed() {
         let error = parse::<Probe>(br#"{"x": 1, "status": {"y": 2}}"#).err();
         let fields = error.and_then(|e| e.fields).unwrap_or_default();
-        assert_eq!(fields.keys().cloned().collect::<Vec<_>>(), vec!["status.y".to_owned(), "x".to_owned()]);
+        assert_eq!(
+            fields.keys().cloned().collect::<Vec<_>>(),
+            vec!["status.y".to_owned(), "x".to_owned()]
+        );
     }
 }

@@ -3,7 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::body::{
+    Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
+};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
 use crate::domain::codes::CURRENCY_CODES;
@@ -26,7 +28,6 @@ pub const ACCOUNT_TYPE_KEY_LENGTH_MAX: usize = 50;
 /// Asset types Midaz accepts.
 pub const ASSET_TYPES: &[&str] = &["crypto", "currency", "commodity", "others"];
 
-
 pub(super) const LEDGER: &str = "/v1/organizations/{organization_id}/ledgers/{ledger_id}";
 
 /// The routes of one entity: create, list, count, get, update and delete.
@@ -38,36 +39,80 @@ pub(super) fn crud<E: Entity + Serialize>(
     update: actix_web::Route,
     delete: actix_web::Route,
 ) {
-    cfg.service(web::resource(format!("{LEDGER}/{path}/metrics/count")).route(web::head().to(count::<E>)))
-        .service(web::resource(format!("{LEDGER}/{path}")).route(create).route(list))
-        .service(
-            web::resource(format!("{LEDGER}/{path}/{{id}}"))
-                .route(web::get().to(get::<E>))
-                .route(update)
-                .route(delete),
-        );
+    cfg.service(
+        web::resource(format!("{LEDGER}/{path}/metrics/count")).route(web::head().to(count::<E>)),
+    )
+    .service(
+        web::resource(format!("{LEDGER}/{path}"))
+            .route(create)
+            .route(list),
+    )
+    .service(
+        web::resource(format!("{LEDGER}/{path}/{{id}}"))
+            .route(web::get().to(get::<E>))
+            .route(update)
+            .route(delete),
+    );
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
-    crud::<Asset>(cfg, "assets", post().to(create_asset), get().to(list::<Asset>), patch().to(update_asset), delete().to(delete_asset));
-    crud::<Portfolio>(cfg, "portfolios", post().to(create_portfolio), get().to(list::<Portfolio>), patch().to(update_portfolio), delete().to(delete_entity::<Portfolio>));
-    crud::<Segment>(cfg, "segments", post().to(create_segment), get().to(list::<Segment>), patch().to(update_segment), delete().to(delete_entity::<Segment>));
-    crud::<AccountType>(cfg, "account-types", post().to(create_account_type), get().to(list_account_types), patch().to(update_account_type), delete().to(delete_entity::<AccountType>));
+    crud::<Asset>(
+        cfg,
+        "assets",
+        post().to(create_asset),
+        get().to(list::<Asset>),
+        patch().to(update_asset),
+        delete().to(delete_asset),
+    );
+    crud::<Portfolio>(
+        cfg,
+        "portfolios",
+        post().to(create_portfolio),
+        get().to(list::<Portfolio>),
+        patch().to(update_portfolio),
+        delete().to(delete_entity::<Portfolio>),
+    );
+    crud::<Segment>(
+        cfg,
+        "segments",
+        post().to(create_segment),
+        get().to(list::<Segment>),
+        patch().to(update_segment),
+        delete().to(delete_entity::<Segment>),
+    );
+    crud::<AccountType>(
+        cfg,
+        "account-types",
+        post().to(create_account_type),
+        get().to(list_account_types),
+        patch().to(update_account_type),
+        delete().to(delete_entity::<AccountType>),
+    );
 }
 
 pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?)
 }
 
-pub(super) async fn list<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
+pub(super) async fn list<E: Entity + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
     let query = query.list(E::FILTERS)?;
     let items = ledger::list::<E>(&ctx.tenant, ids.ledger(), query.clone()).await?;
     reply::page(&items, &query)
 }
 
-pub(super) async fn count<E: Entity>(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger(), query.list(E::FILTERS)?).await?)
+pub(super) async fn count<E: Entity>(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    reply::total_count(
+        ledger::count::<E>(&ctx.tenant, ids.ledger(), query.list(E::FILTERS)?).await?,
+    )
 }
 
 async fn delete_entity<E: Entity>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
@@ -204,8 +249,16 @@ async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     let mut check = Check::new();
     check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
     check.finish()?;
-    let named = UpdateNamed { name: input.name, status: input.status, metadata: input.metadata }.into_patch()?;
-    let patch = onboarding::PortfolioPatch { named, entity_id: input.entity_id };
+    let named = UpdateNamed {
+        name: input.name,
+        status: input.status,
+        metadata: input.metadata,
+    }
+    .into_patch()?;
+    let patch = onboarding::PortfolioPatch {
+        named,
+        entity_id: input.entity_id,
+    };
     reply::ok(&onboarding::update_portfolio(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
 }
 
@@ -260,16 +313,23 @@ struct UpdateAccountType {
 }
 
 fn is_key_value(key: &str) -> bool {
-    key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    key.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccountType = body.parse()?;
     let mut check = Check::new();
     let name = check.required("name", input.name.as_deref()).to_owned();
-    let key_value = check.required("keyValue", input.key_value.as_deref()).to_owned();
+    let key_value = check
+        .required("keyValue", input.key_value.as_deref())
+        .to_owned();
     check.max_len("name", Some(&name), ACCOUNT_TYPE_NAME_LENGTH_MAX);
-    check.max_len("description", input.description.as_deref(), ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX);
+    check.max_len(
+        "description",
+        input.description.as_deref(),
+        ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
+    );
     check.max_len("keyValue", Some(&key_value), ACCOUNT_TYPE_KEY_LENGTH_MAX);
     check.finish()?;
     if !is_key_value(&key_value) {
@@ -295,12 +355,18 @@ async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
     let input: UpdateAccountType = body.parse()?;
     let mut check = Check::new();
     check.max_len("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
-    check.max_len("description", input.description.as_deref(), ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX);
+    check.max_len(
+        "description",
+        input.description.as_deref(),
+        ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
+    );
     check.finish()?;
     let patch = onboarding::AccountTypePatch {
         name: input.name.filter(|n| !n.trim().is_empty()),
         description: input.description,
         metadata: patch_metadata(input.metadata)?,
     };
-    reply::ok(&onboarding::update_account_type(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+    reply::ok(
+        &onboarding::update_account_type(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?,
+    )
 }

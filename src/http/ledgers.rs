@@ -4,25 +4,30 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::body::{
+    Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
+};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
 use crate::domain::entities::{Ledger, LedgerSettings};
 use crate::domain::metadata::Metadata;
-use crate::store::Entity;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::{self, onboarding};
+use crate::store::Entity;
 
 /// Longest ledger name, in characters.
 pub const LEDGER_NAME_LENGTH_MAX: usize = 256;
 /// Largest settings PATCH body, in bytes.
 pub const SETTINGS_BODY_BYTES_MAX: usize = 64 * 1024;
 
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let base = "/v1/organizations/{organization_id}/ledgers";
     cfg.service(web::resource(format!("{base}/metrics/count")).route(web::head().to(count)))
-        .service(web::resource(base).route(web::post().to(create)).route(web::get().to(list)))
+        .service(
+            web::resource(base)
+                .route(web::post().to(create))
+                .route(web::get().to(list)),
+        )
         .service(
             web::resource(format!("{base}/{{id}}/settings"))
                 .route(web::get().to(get_settings))
@@ -90,7 +95,10 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     check.finish()?;
     let new = onboarding::NewLedger {
         name,
-        settings: input.settings.unwrap_or_default().apply(LedgerSettings::default()),
+        settings: input
+            .settings
+            .unwrap_or_default()
+            .apply(LedgerSettings::default()),
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
@@ -108,7 +116,13 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         status: input.status.map(StatusInput::into_status),
         metadata: patch_metadata(input.metadata)?,
     };
-    let ledger = onboarding::update_ledger(&ctx.tenant, ids.get("organization_id"), ids.get("id"), patch).await?;
+    let ledger = onboarding::update_ledger(
+        &ctx.tenant,
+        ids.get("organization_id"),
+        ids.get("id"),
+        patch,
+    )
+    .await?;
     reply::ok(&ledger)
 }
 
@@ -123,7 +137,14 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
 }
 
 async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<Ledger>(&ctx.tenant, ids.organization(), query.list(Ledger::FILTERS)?).await?)
+    reply::total_count(
+        ledger::count::<Ledger>(
+            &ctx.tenant,
+            ids.organization(),
+            query.list(Ledger::FILTERS)?,
+        )
+        .await?,
+    )
 }
 
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
@@ -142,15 +163,20 @@ async fn update_settings(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRes
     if body.0.len() > SETTINGS_BODY_BYTES_MAX {
         return Err(Error::new(Kind::PayloadTooLarge));
     }
-    let value: Value = serde_json::from_slice(&body.0)
-        .map_err(|e| Error::new(Kind::InvalidRequestBody).with_message(format!("Invalid request body: {e}.")))?;
+    let value: Value = serde_json::from_slice(&body.0).map_err(|e| {
+        Error::new(Kind::InvalidRequestBody).with_message(format!("Invalid request body: {e}."))
+    })?;
     let Value::Object(root) = value else {
-        return Err(Error::new(Kind::InvalidRequestBody).with_message("The settings must be a JSON object."));
+        return Err(Error::new(Kind::InvalidRequestBody)
+            .with_message("The settings must be a JSON object."));
     };
     let input = settings_input(root)?;
-    let ledger = onboarding::update_ledger_settings(&ctx.tenant, ids.get("organization_id"), ids.get("id"), move |current| {
-        Ok(input.apply(current))
-    })
+    let ledger = onboarding::update_ledger_settings(
+        &ctx.tenant,
+        ids.get("organization_id"),
+        ids.get("id"),
+        move |current| Ok(input.apply(current)),
+    )
     .await?;
     reply::ok(&ledger.settings)
 }
@@ -164,15 +190,18 @@ fn settings_input(root: Map<String, Value>) -> Result<LedgerSettingsInput> {
                 .with_message(format!("'{key}' belongs under 'accounting'.")));
         }
         if key != "accounting" {
-            return Err(Error::new(Kind::UnknownSettingsField).with_message(format!("Unknown settings field '{key}'.")));
+            return Err(Error::new(Kind::UnknownSettingsField)
+                .with_message(format!("Unknown settings field '{key}'.")));
         }
         let Value::Object(section) = value else {
-            return Err(Error::new(Kind::InvalidSettingsFieldType).with_message("'accounting' must be an object."));
+            return Err(Error::new(Kind::InvalidSettingsFieldType)
+                .with_message("'accounting' must be an object."));
         };
         let mut accounting = AccountingInput::default();
         for (field, flag) in section {
             let flag = flag.as_bool().ok_or_else(|| {
-                Error::new(Kind::InvalidSettingsFieldType).with_message(format!("'accounting.{field}' must be a boolean."))
+                Error::new(Kind::InvalidSettingsFieldType)
+                    .with_message(format!("'accounting.{field}' must be a boolean."))
             });
             match field.as_str() {
                 "validateAccountType" => accounting.validate_account_type = Some(flag?),

@@ -3,24 +3,29 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::body::{Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active};
+use super::body::{
+    Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
+};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
 use crate::domain::entities::{Address, Organization};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
-use crate::store::Entity;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::{self, onboarding};
+use crate::store::Entity;
 use crate::store::Parent;
 
 /// Longest organization text field, in characters.
 pub const ORGANIZATION_TEXT_LENGTH_MAX: usize = 256;
 
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/organizations/metrics/count").route(web::head().to(count)))
-        .service(web::resource("/v1/organizations").route(web::post().to(create)).route(web::get().to(list)))
+        .service(
+            web::resource("/v1/organizations")
+                .route(web::post().to(create))
+                .route(web::get().to(list)),
+        )
         .service(
             web::resource("/v1/organizations/{id}")
                 .route(web::get().to(get))
@@ -88,7 +93,8 @@ impl AddressInput {
         ] {
             check.max_len(field, value.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
         }
-        if address != Address::default() && !address.country.as_deref().is_some_and(is_country_code) {
+        if address != Address::default() && !address.country.as_deref().is_some_and(is_country_code)
+        {
             return Err(Error::new(Kind::InvalidCountryCode));
         }
         Ok(address)
@@ -96,18 +102,35 @@ impl AddressInput {
 }
 
 fn is_country_code(code: &str) -> bool {
-    crate::domain::codes::COUNTRY_CODES.binary_search(&code).is_ok()
+    crate::domain::codes::COUNTRY_CODES
+        .binary_search(&code)
+        .is_ok()
 }
 
 async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
     let input: CreateOrganization = body.parse()?;
     let mut check = Check::new();
-    let legal_name = check.required("legalName", input.legal_name.as_deref()).to_owned();
-    let legal_document = check.required("legalDocument", input.legal_document.as_deref()).to_owned();
+    let legal_name = check
+        .required("legalName", input.legal_name.as_deref())
+        .to_owned();
+    let legal_document = check
+        .required("legalDocument", input.legal_document.as_deref())
+        .to_owned();
     check.max_len("legalName", Some(&legal_name), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.max_len("legalDocument", Some(&legal_document), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.max_len("doingBusinessAs", input.doing_business_as.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.uuid("parentOrganizationId", input.parent_organization_id.as_deref());
+    check.max_len(
+        "legalDocument",
+        Some(&legal_document),
+        ORGANIZATION_TEXT_LENGTH_MAX,
+    );
+    check.max_len(
+        "doingBusinessAs",
+        input.doing_business_as.as_deref(),
+        ORGANIZATION_TEXT_LENGTH_MAX,
+    );
+    check.uuid(
+        "parentOrganizationId",
+        input.parent_organization_id.as_deref(),
+    );
     check.status(input.status.as_ref());
     let address = input.address.unwrap_or_default().into_address(&mut check)?;
     check.finish()?;
@@ -126,11 +149,25 @@ async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateOrganization = body.parse()?;
     let mut check = Check::new();
-    check.max_len("legalName", input.legal_name.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.max_len("doingBusinessAs", input.doing_business_as.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.uuid("parentOrganizationId", input.parent_organization_id.clone().flatten().as_deref());
+    check.max_len(
+        "legalName",
+        input.legal_name.as_deref(),
+        ORGANIZATION_TEXT_LENGTH_MAX,
+    );
+    check.max_len(
+        "doingBusinessAs",
+        input.doing_business_as.as_deref(),
+        ORGANIZATION_TEXT_LENGTH_MAX,
+    );
+    check.uuid(
+        "parentOrganizationId",
+        input.parent_organization_id.clone().flatten().as_deref(),
+    );
     check.status(input.status.as_ref());
-    let address = input.address.map(|a| a.into_address(&mut check)).transpose()?;
+    let address = input
+        .address
+        .map(|a| a.into_address(&mut check))
+        .transpose()?;
     check.finish()?;
     let patch = onboarding::OrganizationPatch {
         legal_name: input.legal_name.filter(|n| !n.trim().is_empty()),
@@ -151,10 +188,14 @@ async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 /// (0082), as in Midaz.
 fn list_query(query: &QueryPairs) -> Result<ListQuery> {
     let query = query.list(Organization::FILTERS)?;
-    let by_name = query.filters.iter().any(|f| matches!(f.field, "legal_name" | "doing_business_as"));
+    let by_name = query
+        .filters
+        .iter()
+        .any(|f| matches!(f.field, "legal_name" | "doing_business_as"));
     if query.metadata.is_some() && by_name {
-        return Err(Error::new(Kind::InvalidQueryParameter)
-            .with_message("A metadata filter cannot be combined with legal_name or doing_business_as."));
+        return Err(Error::new(Kind::InvalidQueryParameter).with_message(
+            "A metadata filter cannot be combined with legal_name or doing_business_as.",
+        ));
     }
     Ok(query)
 }
@@ -166,7 +207,9 @@ async fn list(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
 }
 
 async fn count(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<Organization>(&ctx.tenant, Parent::Root, list_query(&query)?).await?)
+    reply::total_count(
+        ledger::count::<Organization>(&ctx.tenant, Parent::Root, list_query(&query)?).await?,
+    )
 }
 
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {

@@ -33,7 +33,10 @@ pub fn total_count(count: i64) -> Result<HttpResponse> {
 }
 
 /// A cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
-pub fn cursor_page<T: Serialize>(page: &crate::store::query::CursorPage<T>, query: &ListQuery) -> Result<HttpResponse> {
+pub fn cursor_page<T: Serialize>(
+    page: &crate::store::query::CursorPage<T>,
+    query: &ListQuery,
+) -> Result<HttpResponse> {
     let mut body = json!({"items": page.items, "limit": query.limit});
     if let Some(next) = &page.next_cursor {
         body["next_cursor"] = json!(next);

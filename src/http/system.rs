@@ -12,7 +12,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("healthy")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("healthy")
 }
 
 async fn version() -> HttpResponse {
@@ -25,7 +27,14 @@ async fn version() -> HttpResponse {
 /// Ready when the data folder is writable.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let dir = state.registry.tenants_dir();
-    let ready = std::fs::metadata(&dir).map(|m| m.is_dir() && !m.permissions().readonly()).unwrap_or(false);
-    let body = json!({"status": if ready { "ok" } else { "unavailable" }, "checks": {"dataDir": ready}});
-    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    let ready = std::fs::metadata(&dir)
+        .map(|m| m.is_dir() && !m.permissions().readonly())
+        .unwrap_or(false);
+    let body =
+        json!({"status": if ready { "ok" } else { "unavailable" }, "checks": {"dataDir": ready}});
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }

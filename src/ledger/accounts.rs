@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
 use rusqlite::Connection;
+use rust_decimal::Decimal;
 
 use super::{ensure_free, ensure_parent, new_id};
 use crate::domain::entities::{
@@ -86,26 +86,41 @@ pub fn ensure_external_account(conn: &Connection, asset: &Asset) -> Result<()> {
         segment_id: None,
         entity_id: None,
         blocked: false,
-        status: Status { code: STATUS_EXTERNAL.to_owned(), description: None },
+        status: Status {
+            code: STATUS_EXTERNAL.to_owned(),
+            description: None,
+        },
         stamps: asset.stamps.clone(),
         metadata: Metadata::new(),
     };
     save_with_default_balance(conn, &account)
 }
 
-fn ensure_member<E: store::Entity>(conn: &Connection, parent: &Parent, id: &Option<String>) -> Result<()> {
+fn ensure_member<E: store::Entity>(
+    conn: &Connection,
+    parent: &Parent,
+    id: &Option<String>,
+) -> Result<()> {
     match id {
         Some(id) => store::get::<E>(conn, parent, id).map(drop),
         None => Ok(()),
     }
 }
 
-pub async fn create_account(tenant: &Arc<Tenant>, parent: Parent, new: NewAccount) -> Result<Account> {
+pub async fn create_account(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    new: NewAccount,
+) -> Result<Account> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = parent.clone() else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = parent.clone()
+            else {
                 return Err(Error::internal("account outside a ledger"));
             };
             if !sql::taken(conn, "asset", "code", &ledger_id, &new.asset_code)? {
@@ -127,9 +142,14 @@ pub async fn create_account(tenant: &Arc<Tenant>, parent: Parent, new: NewAccoun
             ensure_member::<Segment>(conn, &parent, &new.segment_id)?;
             let id = new_id();
             let alias = new.alias.unwrap_or_else(|| id.clone());
-            ensure_free(sql::taken(conn, "account", "alias", &ledger_id, &alias)?, Kind::AliasUnavailability)?;
+            ensure_free(
+                sql::taken(conn, "account", "alias", &ledger_id, &alias)?,
+                Kind::AliasUnavailability,
+            )?;
             let account = Account {
-                name: new.name.unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
+                name: new
+                    .name
+                    .unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
                 id,
                 organization_id,
                 ledger_id,
@@ -153,22 +173,40 @@ pub async fn create_account(tenant: &Arc<Tenant>, parent: Parent, new: NewAccoun
 
 /// With the ledger's `validateAccountType` on, the type must be one of its account types.
 fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<()> {
-    let Parent::Ledger { organization_id, ledger_id } = parent else {
+    let Parent::Ledger {
+        organization_id,
+        ledger_id,
+    } = parent
+    else {
         return Ok(());
     };
-    let ledger = store::get::<Ledger>(conn, &Parent::Organization(organization_id.clone()), ledger_id)?;
+    let ledger = store::get::<Ledger>(
+        conn,
+        &Parent::Organization(organization_id.clone()),
+        ledger_id,
+    )?;
     if !ledger.settings.accounting.validate_account_type || kind == ACCOUNT_TYPE_EXTERNAL {
         return Ok(());
     }
-    if sql::taken(conn, <AccountType as store::Entity>::TABLE, "key_value", ledger_id, kind)? {
+    if sql::taken(
+        conn,
+        <AccountType as store::Entity>::TABLE,
+        "key_value",
+        ledger_id,
+        kind,
+    )? {
         Ok(())
     } else {
         Err(Error::new(Kind::InvalidAccountType))
     }
 }
 
-
-pub async fn update_account(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: AccountPatch) -> Result<Account> {
+pub async fn update_account(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    patch: AccountPatch,
+) -> Result<Account> {
     let scope = parent.clone();
     super::update(tenant, parent, id, move |conn, a: &mut Account| {
         if a.is_external() {
@@ -212,7 +250,10 @@ pub async fn delete_account(tenant: &Arc<Tenant>, parent: Parent, id: String) ->
                 return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
             }
             let held = balances::of_account(conn, &id)?;
-            if held.iter().any(|b| !b.available.is_zero() || !b.on_hold.is_zero()) {
+            if held
+                .iter()
+                .any(|b| !b.available.is_zero() || !b.on_hold.is_zero())
+            {
                 return Err(Error::new(Kind::AccountBalanceDeletion));
             }
             let at = now();
@@ -230,7 +271,9 @@ pub async fn delete_asset(tenant: &Arc<Tenant>, parent: Parent, id: String) -> R
             ensure_parent(conn, &parent)?;
             let asset = store::get::<Asset>(conn, &parent, &id)?;
             let at = now();
-            if let Some(external) = sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))? {
+            if let Some(external) =
+                sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))?
+            {
                 balances::delete_of_account(conn, &external.id, &at)?;
                 store::delete::<Account>(conn, &parent, &external.id, &at)?;
             }

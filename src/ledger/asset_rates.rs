@@ -25,7 +25,10 @@ pub struct NewAssetRate {
 
 fn ledger_of(parent: &Parent) -> Result<(String, String)> {
     match parent {
-        Parent::Ledger { organization_id, ledger_id } => Ok((organization_id.clone(), ledger_id.clone())),
+        Parent::Ledger {
+            organization_id,
+            ledger_id,
+        } => Ok((organization_id.clone(), ledger_id.clone())),
         _ => Err(Error::internal("asset rate outside a ledger")),
     }
 }
@@ -46,7 +49,10 @@ pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Res
                     source: new.source,
                     ttl: new.ttl,
                     metadata: new.metadata,
-                    stamps: Stamps { updated_at: at, ..existing.stamps },
+                    stamps: Stamps {
+                        updated_at: at,
+                        ..existing.stamps
+                    },
                     ..existing
                 },
                 None => AssetRate {
@@ -81,7 +87,13 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> R
         .await
 }
 
-pub async fn list_from(tenant: &Arc<Tenant>, parent: Parent, from: String, to: Vec<String>, query: ListQuery) -> Result<CursorPage<AssetRate>> {
+pub async fn list_from(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    from: String,
+    to: Vec<String>,
+    query: ListQuery,
+) -> Result<CursorPage<AssetRate>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;

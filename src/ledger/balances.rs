@@ -19,15 +19,26 @@ pub const RESERVED_BALANCE_KEYS: &[&str] = &["overdraft"];
 
 fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
     match parent {
-        Parent::Ledger { organization_id, ledger_id } => {
-            vec![("organization_id", organization_id.clone()), ("ledger_id", ledger_id.clone())]
+        Parent::Ledger {
+            organization_id,
+            ledger_id,
+        } => {
+            vec![
+                ("organization_id", organization_id.clone()),
+                ("ledger_id", ledger_id.clone()),
+            ]
         }
         _ => Vec::new(),
     }
 }
 
 /// A cursor page of the ledger's balances, or of one account's when `account_id` is given.
-pub async fn list(tenant: &Arc<Tenant>, parent: Parent, account_id: Option<String>, query: ListQuery) -> Result<CursorPage<Balance>> {
+pub async fn list(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    account_id: Option<String>,
+    query: ListQuery,
+) -> Result<CursorPage<Balance>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -36,7 +47,8 @@ pub async fn list(tenant: &Arc<Tenant>, parent: Parent, account_id: Option<Strin
                 store::get::<Account>(conn, &parent, &account_id)?;
                 keys.push(("account_id", account_id));
             }
-            let keys: Vec<(&'static str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let keys: Vec<(&'static str, &str)> =
+                keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
             sql::list_balances(conn, &keys, &query)
         })
         .await
@@ -66,7 +78,12 @@ pub struct Flags {
     pub allow_receiving: Option<bool>,
 }
 
-pub async fn update(tenant: &Arc<Tenant>, parent: Parent, id: String, flags: Flags) -> Result<Balance> {
+pub async fn update(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    flags: Flags,
+) -> Result<Balance> {
     super::update(tenant, parent, id, move |_, b: &mut Balance| {
         if let Some(allow) = flags.allow_sending {
             b.allow_sending = allow;
@@ -101,7 +118,12 @@ pub struct NewBalance {
 }
 
 /// Adds a balance under a new key to an account (not external: 0124; key taken: 0123).
-pub async fn create(tenant: &Arc<Tenant>, parent: Parent, account_id: String, new: NewBalance) -> Result<Balance> {
+pub async fn create(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    account_id: String,
+    new: NewBalance,
+) -> Result<Balance> {
     tenant
         .writer()
         .write(move |conn| {
@@ -113,7 +135,8 @@ pub async fn create(tenant: &Arc<Tenant>, parent: Parent, account_id: String, ne
             if RESERVED_BALANCE_KEYS.contains(&new.key.as_str()) {
                 return Err(Error::new(Kind::ReservedBalanceKey));
             }
-            if sql::balance_by_alias(conn, &account.ledger_id, &account.alias, &new.key)?.is_some() {
+            if sql::balance_by_alias(conn, &account.ledger_id, &account.alias, &new.key)?.is_some()
+            {
                 return Err(Error::new(Kind::DuplicatedAliasKeyValue));
             }
             let at = now();
@@ -146,15 +169,23 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
     if balance.stamps.created_at.as_str() > at {
         return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
     }
-    let snapshot = sql::snapshot_at(conn, &balance.id, at)?
-        .unwrap_or(BalanceSnapshot { available: Decimal::ZERO, on_hold: Decimal::ZERO, version: 1 });
+    let snapshot = sql::snapshot_at(conn, &balance.id, at)?.unwrap_or(BalanceSnapshot {
+        available: Decimal::ZERO,
+        on_hold: Decimal::ZERO,
+        version: 1,
+    });
     balance.available = snapshot.available;
     balance.on_hold = snapshot.on_hold;
     balance.version = snapshot.version;
     Ok(balance)
 }
 
-pub async fn history(tenant: &Arc<Tenant>, parent: Parent, id: String, at: String) -> Result<Balance> {
+pub async fn history(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    at: String,
+) -> Result<Balance> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -164,17 +195,28 @@ pub async fn history(tenant: &Arc<Tenant>, parent: Parent, id: String, at: Strin
         .await
 }
 
-pub async fn account_history(tenant: &Arc<Tenant>, parent: Parent, account_id: String, at: String) -> Result<Vec<Balance>> {
+pub async fn account_history(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    account_id: String,
+    at: String,
+) -> Result<Vec<Balance>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
             store::get::<Account>(conn, &parent, &account_id)?;
             let all = balances::of_account(conn, &account_id)?;
-            let existing: Vec<Balance> = all.into_iter().filter(|b| b.stamps.created_at.as_str() <= at.as_str()).collect();
+            let existing: Vec<Balance> = all
+                .into_iter()
+                .filter(|b| b.stamps.created_at.as_str() <= at.as_str())
+                .collect();
             if existing.is_empty() {
                 return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
             }
-            existing.into_iter().map(|b| at_time(conn, b, &at)).collect()
+            existing
+                .into_iter()
+                .map(|b| at_time(conn, b, &at))
+                .collect()
         })
         .await
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use crate::domain::entities::{Ledger, Organization};
 use crate::domain::query::ListQuery;
 use crate::error::{Error, Kind, Result};
 use crate::store::{self, Entity, Parent, Tenant};
-use crate::domain::entities::{Ledger, Organization};
 
 /// A fresh time-ordered id.
 pub fn new_id() -> String {
@@ -26,10 +26,17 @@ pub fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     match parent {
         Parent::Root => Ok(()),
         Parent::Organization(org) => store::get::<Organization>(conn, &Parent::Root, org).map(drop),
-        Parent::Ledger { organization_id, ledger_id } => {
+        Parent::Ledger {
+            organization_id,
+            ledger_id,
+        } => {
             store::get::<Organization>(conn, &Parent::Root, organization_id)?;
-            store::get::<Ledger>(conn, &Parent::Organization(organization_id.clone()), ledger_id)
-                .map(drop)
+            store::get::<Ledger>(
+                conn,
+                &Parent::Organization(organization_id.clone()),
+                ledger_id,
+            )
+            .map(drop)
         }
     }
 }
@@ -43,7 +50,11 @@ pub async fn get<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String) ->
         .await
 }
 
-pub async fn list<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, query: ListQuery) -> Result<Vec<E>> {
+pub async fn list<E: Entity>(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<Vec<E>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -52,7 +63,11 @@ pub async fn list<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, query: ListQu
         .await
 }
 
-pub async fn count<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, query: ListQuery) -> Result<i64> {
+pub async fn count<E: Entity>(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<i64> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;

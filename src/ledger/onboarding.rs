@@ -46,7 +46,10 @@ fn ensure_parent_organization(conn: &Connection, parent: &Option<String>) -> Res
     }
 }
 
-pub async fn create_organization(tenant: &Arc<Tenant>, new: NewOrganization) -> Result<Organization> {
+pub async fn create_organization(
+    tenant: &Arc<Tenant>,
+    new: NewOrganization,
+) -> Result<Organization> {
     tenant
         .writer()
         .write(move |conn| {
@@ -73,29 +76,34 @@ pub async fn update_organization(
     id: String,
     patch: OrganizationPatch,
 ) -> Result<Organization> {
-    super::update(tenant, Parent::Root, id, move |conn, o: &mut Organization| {
-        if let Some(parent) = patch.parent_organization_id {
-            if parent.as_deref() == Some(o.id.as_str()) {
-                return Err(Error::new(Kind::ParentIdSameId));
+    super::update(
+        tenant,
+        Parent::Root,
+        id,
+        move |conn, o: &mut Organization| {
+            if let Some(parent) = patch.parent_organization_id {
+                if parent.as_deref() == Some(o.id.as_str()) {
+                    return Err(Error::new(Kind::ParentIdSameId));
+                }
+                ensure_parent_organization(conn, &parent)?;
+                o.parent_organization_id = parent;
             }
-            ensure_parent_organization(conn, &parent)?;
-            o.parent_organization_id = parent;
-        }
-        if let Some(name) = patch.legal_name {
-            o.legal_name = name;
-        }
-        if let Some(dba) = patch.doing_business_as {
-            o.doing_business_as = Some(dba);
-        }
-        if let Some(address) = patch.address {
-            o.address = address;
-        }
-        if let Some(status) = patch.status {
-            o.status = Status::or_active(Some(status));
-        }
-        o.metadata = patch.metadata.apply(std::mem::take(&mut o.metadata));
-        Ok(())
-    })
+            if let Some(name) = patch.legal_name {
+                o.legal_name = name;
+            }
+            if let Some(dba) = patch.doing_business_as {
+                o.doing_business_as = Some(dba);
+            }
+            if let Some(address) = patch.address {
+                o.address = address;
+            }
+            if let Some(status) = patch.status {
+                o.status = Status::or_active(Some(status));
+            }
+            o.metadata = patch.metadata.apply(std::mem::take(&mut o.metadata));
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -114,18 +122,32 @@ pub struct NewLedger {
     pub metadata: Metadata,
 }
 
-fn ledger_name_taken(conn: &Connection, organization_id: &str, name: &str, except: &str) -> Result<bool> {
+fn ledger_name_taken(
+    conn: &Connection,
+    organization_id: &str,
+    name: &str,
+    except: &str,
+) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM ledger WHERE organization_id = ? AND name = ? \
                AND id <> ? AND deleted_at IS NULL)";
-    Ok(conn.prepare_cached(sql)?.query_row((organization_id, name, except), |row| row.get(0))?)
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((organization_id, name, except), |row| row.get(0))?)
 }
 
-pub async fn create_ledger(tenant: &Arc<Tenant>, organization_id: String, new: NewLedger) -> Result<Ledger> {
+pub async fn create_ledger(
+    tenant: &Arc<Tenant>,
+    organization_id: String,
+    new: NewLedger,
+) -> Result<Ledger> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &Parent::Organization(organization_id.clone()))?;
-            ensure_free(ledger_name_taken(conn, &organization_id, &new.name, "")?, Kind::LedgerNameConflict)?;
+            ensure_free(
+                ledger_name_taken(conn, &organization_id, &new.name, "")?,
+                Kind::LedgerNameConflict,
+            )?;
             let ledger = Ledger {
                 id: new_id(),
                 organization_id,
@@ -141,15 +163,28 @@ pub async fn create_ledger(tenant: &Arc<Tenant>, organization_id: String, new: N
         .await
 }
 
-pub async fn update_ledger(tenant: &Arc<Tenant>, organization_id: String, id: String, patch: NamedPatch) -> Result<Ledger> {
-    super::update(tenant, Parent::Organization(organization_id), id, move |conn, l: &mut Ledger| {
-        if let Some(name) = patch.name {
-            ensure_free(ledger_name_taken(conn, &l.organization_id, &name, &l.id)?, Kind::LedgerNameConflict)?;
-            l.name = name;
-        }
-        apply_common(&mut l.status, &mut l.metadata, patch.status, patch.metadata);
-        Ok(())
-    })
+pub async fn update_ledger(
+    tenant: &Arc<Tenant>,
+    organization_id: String,
+    id: String,
+    patch: NamedPatch,
+) -> Result<Ledger> {
+    super::update(
+        tenant,
+        Parent::Organization(organization_id),
+        id,
+        move |conn, l: &mut Ledger| {
+            if let Some(name) = patch.name {
+                ensure_free(
+                    ledger_name_taken(conn, &l.organization_id, &name, &l.id)?,
+                    Kind::LedgerNameConflict,
+                )?;
+                l.name = name;
+            }
+            apply_common(&mut l.status, &mut l.metadata, patch.status, patch.metadata);
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -160,14 +195,24 @@ pub async fn update_ledger_settings(
     id: String,
     change: impl FnOnce(LedgerSettings) -> Result<LedgerSettings> + Send + 'static,
 ) -> Result<Ledger> {
-    super::update(tenant, Parent::Organization(organization_id), id, move |_, l: &mut Ledger| {
-        l.settings = change(l.settings)?;
-        Ok(())
-    })
+    super::update(
+        tenant,
+        Parent::Organization(organization_id),
+        id,
+        move |_, l: &mut Ledger| {
+            l.settings = change(l.settings)?;
+            Ok(())
+        },
+    )
     .await
 }
 
-fn apply_common(status: &mut Status, metadata: &mut Metadata, new_status: Option<Status>, patch: MetadataPatch) {
+fn apply_common(
+    status: &mut Status,
+    metadata: &mut Metadata,
+    new_status: Option<Status>,
+    patch: MetadataPatch,
+) {
     if let Some(new_status) = new_status {
         *status = Status::or_active(Some(new_status));
     }
@@ -187,7 +232,11 @@ pub async fn create_asset(tenant: &Arc<Tenant>, parent: Parent, new: NewAsset) -
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = parent else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = parent
+            else {
                 return Err(Error::internal("asset outside a ledger"));
             };
             let taken = sql::asset_name_or_code_taken(conn, &ledger_id, &new.name, &new.code)?;
@@ -210,7 +259,12 @@ pub async fn create_asset(tenant: &Arc<Tenant>, parent: Parent, new: NewAsset) -
         .await
 }
 
-pub async fn update_asset(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: NamedPatch) -> Result<Asset> {
+pub async fn update_asset(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    patch: NamedPatch,
+) -> Result<Asset> {
     super::update(tenant, parent, id, move |conn, a: &mut Asset| {
         if let Some(name) = patch.name {
             let sql = "SELECT EXISTS(SELECT 1 FROM asset WHERE ledger_id = ? AND name = ? AND id <> ? \
@@ -238,12 +292,20 @@ pub struct PortfolioPatch {
     pub entity_id: Option<String>,
 }
 
-pub async fn create_portfolio(tenant: &Arc<Tenant>, parent: Parent, new: NewPortfolio) -> Result<Portfolio> {
+pub async fn create_portfolio(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    new: NewPortfolio,
+) -> Result<Portfolio> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = parent else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = parent
+            else {
                 return Err(Error::internal("portfolio outside a ledger"));
             };
             let portfolio = Portfolio {
@@ -262,7 +324,12 @@ pub async fn create_portfolio(tenant: &Arc<Tenant>, parent: Parent, new: NewPort
         .await
 }
 
-pub async fn update_portfolio(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: PortfolioPatch) -> Result<Portfolio> {
+pub async fn update_portfolio(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    patch: PortfolioPatch,
+) -> Result<Portfolio> {
     super::update(tenant, parent, id, move |_, p: &mut Portfolio| {
         if let Some(name) = patch.named.name {
             p.name = name;
@@ -270,7 +337,12 @@ pub async fn update_portfolio(tenant: &Arc<Tenant>, parent: Parent, id: String, 
         if let Some(entity_id) = patch.entity_id {
             p.entity_id = Some(entity_id);
         }
-        apply_common(&mut p.status, &mut p.metadata, patch.named.status, patch.named.metadata);
+        apply_common(
+            &mut p.status,
+            &mut p.metadata,
+            patch.named.status,
+            patch.named.metadata,
+        );
         Ok(())
     })
     .await
@@ -282,21 +354,39 @@ pub struct NewSegment {
     pub metadata: Metadata,
 }
 
-fn segment_name_taken(conn: &Connection, ledger_id: &str, name: &str, except: &str) -> Result<bool> {
+fn segment_name_taken(
+    conn: &Connection,
+    ledger_id: &str,
+    name: &str,
+    except: &str,
+) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM segment WHERE ledger_id = ? AND name = ? AND id <> ? \
                AND deleted_at IS NULL)";
-    Ok(conn.prepare_cached(sql)?.query_row((ledger_id, name, except), |row| row.get(0))?)
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((ledger_id, name, except), |row| row.get(0))?)
 }
 
-pub async fn create_segment(tenant: &Arc<Tenant>, parent: Parent, new: NewSegment) -> Result<Segment> {
+pub async fn create_segment(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    new: NewSegment,
+) -> Result<Segment> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = parent else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = parent
+            else {
                 return Err(Error::internal("segment outside a ledger"));
             };
-            ensure_free(segment_name_taken(conn, &ledger_id, &new.name, "")?, Kind::DuplicateSegmentName)?;
+            ensure_free(
+                segment_name_taken(conn, &ledger_id, &new.name, "")?,
+                Kind::DuplicateSegmentName,
+            )?;
             let segment = Segment {
                 id: new_id(),
                 organization_id,
@@ -312,10 +402,18 @@ pub async fn create_segment(tenant: &Arc<Tenant>, parent: Parent, new: NewSegmen
         .await
 }
 
-pub async fn update_segment(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: NamedPatch) -> Result<Segment> {
+pub async fn update_segment(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    patch: NamedPatch,
+) -> Result<Segment> {
     super::update(tenant, parent, id, move |conn, s: &mut Segment| {
         if let Some(name) = patch.name {
-            ensure_free(segment_name_taken(conn, &s.ledger_id, &name, &s.id)?, Kind::DuplicateSegmentName)?;
+            ensure_free(
+                segment_name_taken(conn, &s.ledger_id, &name, &s.id)?,
+                Kind::DuplicateSegmentName,
+            )?;
             s.name = name;
         }
         apply_common(&mut s.status, &mut s.metadata, patch.status, patch.metadata);
@@ -338,15 +436,29 @@ pub struct AccountTypePatch {
     pub metadata: MetadataPatch,
 }
 
-pub async fn create_account_type(tenant: &Arc<Tenant>, parent: Parent, new: NewAccountType) -> Result<AccountType> {
+pub async fn create_account_type(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    new: NewAccountType,
+) -> Result<AccountType> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = parent else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = parent
+            else {
                 return Err(Error::internal("account type outside a ledger"));
             };
-            let taken = sql::taken(conn, "account_type", "key_value", &ledger_id, &new.key_value)?;
+            let taken = sql::taken(
+                conn,
+                "account_type",
+                "key_value",
+                &ledger_id,
+                &new.key_value,
+            )?;
             ensure_free(taken, Kind::DuplicateAccountTypeKeyValue)?;
             let account_type = AccountType {
                 id: new_id(),
@@ -364,11 +476,19 @@ pub async fn create_account_type(tenant: &Arc<Tenant>, parent: Parent, new: NewA
         .await
 }
 
-pub async fn list_account_types(tenant: &Arc<Tenant>, parent: Parent, query: ListQuery) -> Result<CursorPage<AccountType>> {
+pub async fn list_account_types(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<CursorPage<AccountType>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let Parent::Ledger { organization_id, ledger_id } = &parent else {
+            let Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } = &parent
+            else {
                 return Err(Error::internal("account types outside a ledger"));
             };
             sql::list_account_types(conn, organization_id, ledger_id, &query)
@@ -376,7 +496,12 @@ pub async fn list_account_types(tenant: &Arc<Tenant>, parent: Parent, query: Lis
         .await
 }
 
-pub async fn update_account_type(tenant: &Arc<Tenant>, parent: Parent, id: String, patch: AccountTypePatch) -> Result<AccountType> {
+pub async fn update_account_type(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: String,
+    patch: AccountTypePatch,
+) -> Result<AccountType> {
     super::update(tenant, parent, id, move |_, t: &mut AccountType| {
         if let Some(name) = patch.name {
             t.name = name;

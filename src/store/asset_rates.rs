@@ -25,7 +25,11 @@ pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
         scale: row.get("scale")?,
         source: row.get("source")?,
         ttl: row.get("ttl")?,
-        stamps: Stamps { created_at: row.get("created_at")?, updated_at: row.get("updated_at")?, deleted_at: row.get("deleted_at")? },
+        stamps: Stamps {
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+            deleted_at: row.get("deleted_at")?,
+        },
         metadata: metadata_from(row.get("metadata")?),
     })
 }
@@ -49,29 +53,58 @@ pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
     Ok(())
 }
 
-pub fn by_pair(conn: &Connection, ledger_id: &str, from: &str, to: &str) -> Result<Option<AssetRate>> {
+pub fn by_pair(
+    conn: &Connection,
+    ledger_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Option<AssetRate>> {
     let sql = format!(
         "SELECT {ASSET_RATE_COLUMNS} FROM asset_rate WHERE ledger_id = ? AND source_code = ? AND target_code = ? \
          AND deleted_at IS NULL"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row((ledger_id, from, to), asset_rate_from).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row((ledger_id, from, to), asset_rate_from)
+        .optional()?)
 }
 
-pub fn by_external_id(conn: &Connection, ledger_id: &str, external_id: &str) -> Result<Option<AssetRate>> {
+pub fn by_external_id(
+    conn: &Connection,
+    ledger_id: &str,
+    external_id: &str,
+) -> Result<Option<AssetRate>> {
     let sql = format!(
         "SELECT {ASSET_RATE_COLUMNS} FROM asset_rate WHERE ledger_id = ? AND external_id = ? AND deleted_at IS NULL"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row((ledger_id, external_id), asset_rate_from).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row((ledger_id, external_id), asset_rate_from)
+        .optional()?)
 }
 
 /// A cursor page of the rates from `from`, optionally only to the codes in `to`.
-pub fn list_from(conn: &Connection, ledger_id: &str, from: &str, to: &[String], query: &ListQuery) -> Result<CursorPage<AssetRate>> {
+pub fn list_from(
+    conn: &Connection,
+    ledger_id: &str,
+    from: &str,
+    to: &[String],
+    query: &ListQuery,
+) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
-    let scope = Scope { table: "asset_rate", columns: ASSET_RATE_COLUMNS, keys: &keys };
+    let scope = Scope {
+        table: "asset_rate",
+        columns: ASSET_RATE_COLUMNS,
+        keys: &keys,
+    };
     let page = list_by_cursor(conn, &scope, query, asset_rate_from, |r| r.id.as_str())?;
     if to.is_empty() {
         return Ok(page);
     }
-    let items = page.items.into_iter().filter(|r| to.contains(&r.to)).collect();
+    let items = page
+        .items
+        .into_iter()
+        .filter(|r| to.contains(&r.to))
+        .collect();
     Ok(CursorPage { items, ..page })
 }

@@ -30,7 +30,11 @@ impl Entity for Balance {
 fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
     let text: String = row.get(column)?;
     parse_stored(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("bad amount {text:?}").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("bad amount {text:?}").into(),
+        )
     })
 }
 

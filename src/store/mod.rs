@@ -7,8 +7,8 @@ pub mod onboarding;
 pub mod query;
 pub mod registry;
 pub mod schema;
-pub mod transactions;
 pub mod tenant;
+pub mod transactions;
 pub mod writer;
 
 use rusqlite::{Connection, Row};
@@ -40,7 +40,10 @@ pub trait Entity: Sized + Send + 'static {
 pub enum Parent {
     Root,
     Organization(String),
-    Ledger { organization_id: String, ledger_id: String },
+    Ledger {
+        organization_id: String,
+        ledger_id: String,
+    },
 }
 
 impl Parent {
@@ -48,15 +51,25 @@ impl Parent {
         match self {
             Parent::Root => vec![],
             Parent::Organization(org) => vec![("organization_id", org.as_str())],
-            Parent::Ledger { organization_id, ledger_id } => {
-                vec![("organization_id", organization_id.as_str()), ("ledger_id", ledger_id.as_str())]
+            Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } => {
+                vec![
+                    ("organization_id", organization_id.as_str()),
+                    ("ledger_id", ledger_id.as_str()),
+                ]
             }
         }
     }
 }
 
 fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope { table: E::TABLE, columns: E::COLUMNS, keys }
+    Scope {
+        table: E::TABLE,
+        columns: E::COLUMNS,
+        keys,
+    }
 }
 
 /// The live entity `id` under `parent`, or `E::NOT_FOUND`.

@@ -3,11 +3,15 @@
 
 use rusqlite::{Connection, Row, named_params};
 
-use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
 use super::Entity;
+use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
 use crate::domain::query::{FilterSpec, ListQuery, Match};
 
-const NAME_FILTER: &[FilterSpec] = &[FilterSpec { param: "name", field: "name", matching: Match::Prefix }];
+const NAME_FILTER: &[FilterSpec] = &[FilterSpec {
+    param: "name",
+    field: "name",
+    matching: Match::Prefix,
+}];
 use crate::domain::entities::{
     Account, AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment,
     Stamps, Status,
@@ -23,11 +27,15 @@ fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
 }
 
 fn status(row: &Row<'_>) -> rusqlite::Result<Status> {
-    Ok(Status { code: row.get("status_code")?, description: row.get("status_description")? })
+    Ok(Status {
+        code: row.get("status_code")?,
+        description: row.get("status_description")?,
+    })
 }
 
 fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
-    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -147,10 +155,17 @@ pub fn save_asset(conn: &Connection, a: &Asset) -> Result<()> {
 }
 
 /// Whether a live asset of the ledger already uses this name or code.
-pub fn asset_name_or_code_taken(conn: &Connection, ledger_id: &str, name: &str, code: &str) -> Result<bool> {
+pub fn asset_name_or_code_taken(
+    conn: &Connection,
+    ledger_id: &str,
+    name: &str,
+    code: &str,
+) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM asset WHERE ledger_id = ? AND deleted_at IS NULL \
                AND (name = ? OR code = ?))";
-    Ok(conn.prepare_cached(sql)?.query_row((ledger_id, name, code), |row| row.get(0))?)
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((ledger_id, name, code), |row| row.get(0))?)
 }
 
 // ---- portfolios ----------------------------------------------------------------------------
@@ -267,8 +282,15 @@ pub fn list_account_types(
     ledger_id: &str,
     query: &ListQuery,
 ) -> Result<CursorPage<AccountType>> {
-    let keys = [("organization_id", organization_id), ("ledger_id", ledger_id)];
-    let scope = Scope { table: AccountType::TABLE, columns: AccountType::COLUMNS, keys: &keys };
+    let keys = [
+        ("organization_id", organization_id),
+        ("ledger_id", ledger_id),
+    ];
+    let scope = Scope {
+        table: AccountType::TABLE,
+        columns: AccountType::COLUMNS,
+        keys: &keys,
+    };
     list_by_cursor(conn, &scope, query, account_type_from, |t| t.id.as_str())
 }
 
@@ -322,7 +344,11 @@ pub fn save_account(conn: &Connection, a: &Account) -> Result<()> {
 }
 
 /// The live account with this alias in the ledger.
-pub fn account_by_alias(conn: &Connection, ledger_id: &str, alias: &str) -> Result<Option<Account>> {
+pub fn account_by_alias(
+    conn: &Connection,
+    ledger_id: &str,
+    alias: &str,
+) -> Result<Option<Account>> {
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS} FROM account WHERE ledger_id = ? AND alias = ? AND deleted_at IS NULL"
     );
@@ -335,11 +361,19 @@ pub fn account_by_alias(conn: &Connection, ledger_id: &str, alias: &str) -> Resu
 }
 
 /// Whether a live row of `table` in the ledger has `column = value` (uniqueness checks).
-pub fn taken(conn: &Connection, table: &'static str, column: &'static str, ledger_id: &str, value: &str) -> Result<bool> {
+pub fn taken(
+    conn: &Connection,
+    table: &'static str,
+    column: &'static str,
+    ledger_id: &str,
+    value: &str,
+) -> Result<bool> {
     let sql = format!(
         "SELECT EXISTS(SELECT 1 FROM {table} WHERE ledger_id = ? AND {column} = ? AND deleted_at IS NULL)"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row((ledger_id, value), |row| row.get(0))?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row((ledger_id, value), |row| row.get(0))?)
 }
 
 // ---- the entity table of each type --------------------------------------------------------
@@ -350,10 +384,26 @@ impl Entity for Organization {
     const NOT_FOUND: Kind = Kind::OrganizationIdNotFound;
     const NAME: &'static str = "Organization";
     const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec { param: "legal_name", field: "legal_name", matching: Match::Prefix },
-        FilterSpec { param: "doing_business_as", field: "doing_business_as", matching: Match::Prefix },
-        FilterSpec { param: "legal_document", field: "legal_document", matching: Match::Exact },
-        FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["ACTIVE", "INACTIVE"]) },
+        FilterSpec {
+            param: "legal_name",
+            field: "legal_name",
+            matching: Match::Prefix,
+        },
+        FilterSpec {
+            param: "doing_business_as",
+            field: "doing_business_as",
+            matching: Match::Prefix,
+        },
+        FilterSpec {
+            param: "legal_document",
+            field: "legal_document",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "status",
+            field: "status_code",
+            matching: Match::OneOf(&["ACTIVE", "INACTIVE"]),
+        },
     ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -371,8 +421,16 @@ impl Entity for Ledger {
     const NOT_FOUND: Kind = Kind::LedgerIdNotFound;
     const NAME: &'static str = "Ledger";
     const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec { param: "name", field: "name", matching: Match::Prefix },
-        FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["ACTIVE", "INACTIVE"]) },
+        FilterSpec {
+            param: "name",
+            field: "name",
+            matching: Match::Prefix,
+        },
+        FilterSpec {
+            param: "status",
+            field: "status_code",
+            matching: Match::OneOf(&["ACTIVE", "INACTIVE"]),
+        },
     ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -454,16 +512,56 @@ impl Entity for Account {
     const NOT_FOUND: Kind = Kind::AccountIdNotFound;
     const NAME: &'static str = "Account";
     const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec { param: "name", field: "name", matching: Match::Prefix },
-        FilterSpec { param: "alias", field: "alias", matching: Match::Prefix },
-        FilterSpec { param: "portfolio_id", field: "portfolio_id", matching: Match::Exact },
-        FilterSpec { param: "segment_id", field: "segment_id", matching: Match::Exact },
-        FilterSpec { param: "parent_account_id", field: "parent_account_id", matching: Match::Exact },
-        FilterSpec { param: "entity_id", field: "entity_id", matching: Match::Exact },
-        FilterSpec { param: "type", field: "type", matching: Match::Exact },
-        FilterSpec { param: "asset_code", field: "asset_code", matching: Match::Exact },
-        FilterSpec { param: "blocked", field: "blocked", matching: Match::Flag },
-        FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["ACTIVE", "INACTIVE", "BLOCKED"]) },
+        FilterSpec {
+            param: "name",
+            field: "name",
+            matching: Match::Prefix,
+        },
+        FilterSpec {
+            param: "alias",
+            field: "alias",
+            matching: Match::Prefix,
+        },
+        FilterSpec {
+            param: "portfolio_id",
+            field: "portfolio_id",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "segment_id",
+            field: "segment_id",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "parent_account_id",
+            field: "parent_account_id",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "entity_id",
+            field: "entity_id",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "type",
+            field: "type",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "asset_code",
+            field: "asset_code",
+            matching: Match::Exact,
+        },
+        FilterSpec {
+            param: "blocked",
+            field: "blocked",
+            matching: Match::Flag,
+        },
+        FilterSpec {
+            param: "status",
+            field: "status_code",
+            matching: Match::OneOf(&["ACTIVE", "INACTIVE", "BLOCKED"]),
+        },
     ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {

@@ -63,7 +63,9 @@ fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The JSON path of a top-level metadata key, quoted so any key text is literal.
@@ -110,7 +112,10 @@ pub fn get<T>(
     let mut clause = where_clause(scope, &ListQuery::default());
     clause.sql.push_str(" AND id = ?");
     clause.params.push(Sql::Text(id.to_owned()));
-    let sql = format!("SELECT {} FROM {} WHERE {}", scope.columns, scope.table, clause.sql);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {}",
+        scope.columns, scope.table, clause.sql
+    );
     let mut statement = conn.prepare_cached(&sql)?;
     let mut rows = statement.query(params_from_iter(clause.params))?;
     match rows.next()? {
@@ -130,12 +135,16 @@ pub fn soft_delete(conn: &Connection, scope: &Scope<'_>, id: &str, now: &str) ->
         "UPDATE {} SET deleted_at = ?, updated_at = ? WHERE {}",
         scope.table, clause.sql
     );
-    Ok(conn.prepare_cached(&sql)?.execute(params_from_iter(clause.params))? == 1)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .execute(params_from_iter(clause.params))?
+        == 1)
 }
 
 /// Metadata column text → object (an unreadable column reads as empty, never fails a read).
 pub fn metadata_from(text: Option<String>) -> Metadata {
-    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }
 
 pub fn metadata_to(metadata: &Metadata) -> String {
@@ -165,7 +174,11 @@ pub fn list_by_cursor<T>(
     let backwards = query.cursor.as_ref().is_some_and(|c| !c.next);
     let walk_ascending = ascending != backwards;
     if let Some(cursor) = &query.cursor {
-        clause.sql.push_str(if walk_ascending { " AND id > ?" } else { " AND id < ?" });
+        clause.sql.push_str(if walk_ascending {
+            " AND id > ?"
+        } else {
+            " AND id < ?"
+        });
         clause.params.push(Sql::Text(cursor.id.clone()));
     }
     let order = if walk_ascending { "ASC" } else { "DESC" };
@@ -182,15 +195,31 @@ pub fn list_by_cursor<T>(
     if backwards {
         items.reverse();
     }
-    let edge = |item: Option<&T>, next: bool| item.map(|i| Cursor { id: id_of(i).to_owned(), next }.encode());
+    let edge = |item: Option<&T>, next: bool| {
+        item.map(|i| {
+            Cursor {
+                id: id_of(i).to_owned(),
+                next,
+            }
+            .encode()
+        })
+    };
     let (has_next, has_prev) = match &query.cursor {
         None => (more, false),
         Some(c) if c.next => (more, true),
         Some(_) => (true, more),
     };
     Ok(CursorPage {
-        next_cursor: if has_next { edge(items.last(), true) } else { None },
-        prev_cursor: if has_prev { edge(items.first(), false) } else { None },
+        next_cursor: if has_next {
+            edge(items.last(), true)
+        } else {
+            None
+        },
+        prev_cursor: if has_prev {
+            edge(items.first(), false)
+        } else {
+            None
+        },
         items,
     })
 }

@@ -186,10 +186,14 @@ impl Registry {
             && !previous.wait_closed(Duration::from_millis(CLOSE_WAIT_MS))
         {
             self.state.lock().release_opening(id, &key_lock);
-            return Err(Error::new(Kind::ServiceUnavailable).with_message("The tenant is still closing; retry."));
+            return Err(Error::new(Kind::ServiceUnavailable)
+                .with_message("The tenant is still closing; retry."));
         }
         let gate = Arc::new(CloseGate::default());
-        self.state.lock().gates.insert(id.clone(), Arc::downgrade(&gate));
+        self.state
+            .lock()
+            .gates
+            .insert(id.clone(), Arc::downgrade(&gate));
         let opened = Tenant::open(
             id.clone(),
             path,

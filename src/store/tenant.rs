@@ -100,7 +100,14 @@ impl Tenant {
         schema::migrate(&mut conn)?;
         let writer = Writer::start(id.as_str(), conn).map_err(Error::internal)?;
         let readers = reader_pool(&path, thread_pool)?;
-        Ok(Self { id, path, writer, readers, claims: Arc::default(), _closed: Closed(gate) })
+        Ok(Self {
+            id,
+            path,
+            writer,
+            readers,
+            claims: Arc::default(),
+            _closed: Closed(gate),
+        })
     }
 
     pub fn id(&self) -> &TenantId {
@@ -118,7 +125,10 @@ impl Tenant {
     /// Claims `key` until the returned guard is dropped; `None` if it is already claimed.
     pub fn claim(&self, key: String) -> Option<Claim> {
         let fresh = self.claims.lock().insert(key.clone());
-        fresh.then(|| Claim { key, claims: Arc::clone(&self.claims) })
+        fresh.then(|| Claim {
+            key,
+            claims: Arc::clone(&self.claims),
+        })
     }
 
     /// Runs `query` on a read connection on a blocking thread.

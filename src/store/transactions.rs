@@ -14,7 +14,11 @@ use crate::error::{Error, Kind, Result};
 fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
     let text: String = row.get(column)?;
     parse_stored(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("bad amount {text:?}").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("bad amount {text:?}").into(),
+        )
     })
 }
 
@@ -23,7 +27,11 @@ fn aliases(text: String) -> Vec<String> {
 }
 
 fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
-    Ok(Stamps { created_at: row.get("created_at")?, updated_at: row.get("updated_at")?, deleted_at: row.get("deleted_at")? })
+    Ok(Stamps {
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        deleted_at: row.get("deleted_at")?,
+    })
 }
 
 // ---- transactions --------------------------------------------------------------------------
@@ -44,7 +52,10 @@ pub fn transaction_from(row: &Row<'_>) -> rusqlite::Result<TransactionRow> {
             id: row.get("id")?,
             parent_transaction_id: row.get("parent_transaction_id")?,
             description: row.get("description")?,
-            status: Status { code: row.get("status_code")?, description: row.get("status_description")? },
+            status: Status {
+                code: row.get("status_code")?,
+                description: row.get("status_description")?,
+            },
             amount: amount(row, "amount")?,
             asset_code: row.get("asset_code")?,
             chart_of_accounts_group_name: row.get("chart_of_accounts_group_name")?,
@@ -87,7 +98,11 @@ pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> R
 }
 
 fn transactions_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope { table: "ledger_transaction", columns: TRANSACTION_COLUMNS, keys }
+    Scope {
+        table: "ledger_transaction",
+        columns: TRANSACTION_COLUMNS,
+        keys,
+    }
 }
 
 /// The transaction `id` of the ledger with its operations.
@@ -102,25 +117,49 @@ pub fn get_transaction(conn: &Connection, ledger_id: &str, id: &str) -> Result<T
 /// Whether a reversal of `id` exists.
 pub fn has_reversal(conn: &Connection, id: &str) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM ledger_transaction WHERE parent_transaction_id = ?)";
-    Ok(conn.prepare_cached(sql)?.query_row([id], |row| row.get(0))?)
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row([id], |row| row.get(0))?)
 }
 
 pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
-    FilterSpec { param: "status", field: "status_code", matching: Match::OneOf(&["CREATED", "APPROVED", "PENDING", "CANCELED", "NOTED"]) },
-    FilterSpec { param: "route", field: "route", matching: Match::Exact },
+    FilterSpec {
+        param: "status",
+        field: "status_code",
+        matching: Match::OneOf(&["CREATED", "APPROVED", "PENDING", "CANCELED", "NOTED"]),
+    },
+    FilterSpec {
+        param: "route",
+        field: "route",
+        matching: Match::Exact,
+    },
 ];
 
 /// A cursor page of the ledger's transactions, each with its operations.
-pub fn list_transactions(conn: &Connection, ledger_id: &str, query: &ListQuery) -> Result<CursorPage<Transaction>> {
+pub fn list_transactions(
+    conn: &Connection,
+    ledger_id: &str,
+    query: &ListQuery,
+) -> Result<CursorPage<Transaction>> {
     let keys = [("ledger_id", ledger_id)];
-    let page = list_by_cursor(conn, &transactions_scope(&keys), query, transaction_from, |r| r.transaction.id.as_str())?;
+    let page = list_by_cursor(
+        conn,
+        &transactions_scope(&keys),
+        query,
+        transaction_from,
+        |r| r.transaction.id.as_str(),
+    )?;
     let mut items = Vec::with_capacity(page.items.len());
     for row in page.items {
         let mut transaction = row.transaction;
         transaction.operations = operations_of(conn, &transaction.id)?;
         items.push(transaction);
     }
-    Ok(CursorPage { items, next_cursor: page.next_cursor, prev_cursor: page.prev_cursor })
+    Ok(CursorPage {
+        items,
+        next_cursor: page.next_cursor,
+        prev_cursor: page.prev_cursor,
+    })
 }
 
 pub fn count_transactions(conn: &Connection, ledger_id: &str, query: &ListQuery) -> Result<i64> {
@@ -144,7 +183,9 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
         kind: row.get("type")?,
         asset_code: row.get("asset_code")?,
         chart_of_accounts: row.get("chart_of_accounts")?,
-        amount: OperationAmount { value: amount(row, "amount")? },
+        amount: OperationAmount {
+            value: amount(row, "amount")?,
+        },
         balance: BalanceSnapshot {
             available: amount(row, "available_before")?,
             on_hold: amount(row, "on_hold_before")?,
@@ -155,7 +196,10 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
             on_hold: amount(row, "on_hold_after")?,
             version: row.get("version_after")?,
         },
-        status: Status { code: row.get("status_code")?, description: row.get("status_description")? },
+        status: Status {
+            code: row.get("status_code")?,
+            description: row.get("status_description")?,
+        },
         account_id: row.get("account_id")?,
         account_alias: row.get("account_alias")?,
         balance_key: row.get("balance_key")?,
@@ -202,20 +246,37 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
 
 /// Operations of a transaction in creation order.
 pub fn operations_of(conn: &Connection, transaction_id: &str) -> Result<Vec<Operation>> {
-    let sql = format!("SELECT {OPERATION_COLUMNS} FROM operation WHERE transaction_id = ? ORDER BY id");
+    let sql =
+        format!("SELECT {OPERATION_COLUMNS} FROM operation WHERE transaction_id = ? ORDER BY id");
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([transaction_id], operation_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub const OPERATION_FILTERS: &[FilterSpec] = &[
-    FilterSpec { param: "type", field: "type", matching: Match::OneOf(&["DEBIT", "CREDIT", "ON_HOLD", "RELEASE"]) },
-    FilterSpec { param: "direction", field: "direction", matching: Match::Exact },
-    FilterSpec { param: "route_id", field: "route", matching: Match::Exact },
+    FilterSpec {
+        param: "type",
+        field: "type",
+        matching: Match::OneOf(&["DEBIT", "CREDIT", "ON_HOLD", "RELEASE"]),
+    },
+    FilterSpec {
+        param: "direction",
+        field: "direction",
+        matching: Match::Exact,
+    },
+    FilterSpec {
+        param: "route_id",
+        field: "route",
+        matching: Match::Exact,
+    },
 ];
 
 fn operations_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope { table: "operation", columns: OPERATION_COLUMNS, keys }
+    Scope {
+        table: "operation",
+        columns: OPERATION_COLUMNS,
+        keys,
+    }
 }
 
 pub fn list_operations_of_account(
@@ -225,17 +286,27 @@ pub fn list_operations_of_account(
     query: &ListQuery,
 ) -> Result<CursorPage<Operation>> {
     let keys = [("ledger_id", ledger_id), ("account_id", account_id)];
-    list_by_cursor(conn, &operations_scope(&keys), query, operation_from, |o| o.id.as_str())
+    list_by_cursor(conn, &operations_scope(&keys), query, operation_from, |o| {
+        o.id.as_str()
+    })
 }
 
 /// The operation `id` of the ledger, optionally required to belong to an account or transaction.
-pub fn get_operation(conn: &Connection, keys: &[(&'static str, &str)], id: &str) -> Result<Operation> {
+pub fn get_operation(
+    conn: &Connection,
+    keys: &[(&'static str, &str)],
+    id: &str,
+) -> Result<Operation> {
     super::query::get(conn, &operations_scope(keys), id, operation_from)?
         .ok_or_else(|| Error::new(Kind::OperationIdNotFound).with_entity("Operation"))
 }
 
 /// The state of a balance after the last operation at or before `at`, if any.
-pub fn snapshot_at(conn: &Connection, balance_id: &str, at: &str) -> Result<Option<BalanceSnapshot>> {
+pub fn snapshot_at(
+    conn: &Connection,
+    balance_id: &str,
+    at: &str,
+) -> Result<Option<BalanceSnapshot>> {
     let sql = "SELECT available_after, on_hold_after, version_after FROM operation \
                WHERE balance_id = ? AND created_at <= ? AND balance_affected = 1 \
                ORDER BY created_at DESC, id DESC LIMIT 1";
@@ -254,11 +325,19 @@ pub fn snapshot_at(conn: &Connection, balance_id: &str, at: &str) -> Result<Opti
 // ---- balances as postings see them ----------------------------------------------------------
 
 /// The live balance `alias#key` of the ledger.
-pub fn balance_by_alias(conn: &Connection, ledger_id: &str, alias: &str, key: &str) -> Result<Option<Balance>> {
+pub fn balance_by_alias(
+    conn: &Connection,
+    ledger_id: &str,
+    alias: &str,
+    key: &str,
+) -> Result<Option<Balance>> {
     let sql = format!(
         "SELECT {BALANCE_COLUMNS} FROM balance WHERE ledger_id = ? AND alias = ? AND key = ? AND deleted_at IS NULL"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row((ledger_id, alias, key), balance_from).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row((ledger_id, alias, key), balance_from)
+        .optional()?)
 }
 
 /// Writes new amounts and version of a balance.
@@ -266,18 +345,37 @@ pub fn update_balance_amounts(conn: &Connection, b: &Balance) -> Result<()> {
     let changed = conn
         .prepare_cached("UPDATE balance SET available = ?, on_hold = ?, version = ?, updated_at = ? WHERE id = ?")?
         .execute((canonical(b.available), canonical(b.on_hold), b.version, &b.stamps.updated_at, &b.id))?;
-    if changed == 1 { Ok(()) } else { Err(Error::internal(format!("balance {} vanished", b.id))) }
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(Error::internal(format!("balance {} vanished", b.id)))
+    }
 }
 
 // ---- idempotency ---------------------------------------------------------------------------
 
 /// The stored response for `key` in the ledger, unless it expired.
-pub fn idempotent_response(conn: &Connection, ledger_id: &str, key: &str, now_ms: i64) -> Result<Option<String>> {
-    let sql = "SELECT response FROM idempotency WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
-    Ok(conn.prepare_cached(sql)?.query_row((ledger_id, key, now_ms), |row| row.get(0)).optional()?)
+pub fn idempotent_response(
+    conn: &Connection,
+    ledger_id: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<String>> {
+    let sql =
+        "SELECT response FROM idempotency WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((ledger_id, key, now_ms), |row| row.get(0))
+        .optional()?)
 }
 
-pub fn save_idempotent_response(conn: &Connection, ledger_id: &str, key: &str, response: &str, expires_at_ms: i64) -> Result<()> {
+pub fn save_idempotent_response(
+    conn: &Connection,
+    ledger_id: &str,
+    key: &str,
+    response: &str,
+    expires_at_ms: i64,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO idempotency (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
          ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, expires_at_ms = excluded.expires_at_ms",
@@ -293,7 +391,15 @@ impl Identified for Balance {
 }
 
 /// Ensures `Balance` lists by cursor through the generic entity functions.
-pub fn list_balances(conn: &Connection, keys: &[(&'static str, &str)], query: &ListQuery) -> Result<CursorPage<Balance>> {
-    let scope = Scope { table: Balance::TABLE, columns: Balance::COLUMNS, keys };
+pub fn list_balances(
+    conn: &Connection,
+    keys: &[(&'static str, &str)],
+    query: &ListQuery,
+) -> Result<CursorPage<Balance>> {
+    let scope = Scope {
+        table: Balance::TABLE,
+        columns: Balance::COLUMNS,
+        keys,
+    };
     list_by_cursor(conn, &scope, query, balance_from, |b| b.id.as_str())
 }

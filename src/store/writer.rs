@@ -38,7 +38,10 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name(format!("writer-{name}"))
             .spawn(move || run(conn, commands))?;
-        Ok(Self { queue: Some(queue), thread: Some(thread) })
+        Ok(Self {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
     }
 
     /// Applies `command` in its own savepoint of the next group commit and returns its result
@@ -49,9 +52,17 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (command, answer) = package(command);
-        let queue = self.queue.as_ref().ok_or_else(|| Error::internal("writer is closed"))?;
-        queue.send(command).await.map_err(|_| Error::internal("writer stopped"))?;
-        answer.await.map_err(|_| Error::internal("writer dropped a command"))?
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| Error::internal("writer is closed"))?;
+        queue
+            .send(command)
+            .await
+            .map_err(|_| Error::internal("writer stopped"))?;
+        answer
+            .await
+            .map_err(|_| Error::internal("writer dropped a command"))?
     }
 
     /// [`Writer::write`] for callers outside an async runtime (CLI, embedding).
@@ -61,9 +72,16 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (command, answer) = package(command);
-        let queue = self.queue.as_ref().ok_or_else(|| Error::internal("writer is closed"))?;
-        queue.blocking_send(command).map_err(|_| Error::internal("writer stopped"))?;
-        answer.blocking_recv().map_err(|_| Error::internal("writer dropped a command"))?
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| Error::internal("writer is closed"))?;
+        queue
+            .blocking_send(command)
+            .map_err(|_| Error::internal("writer stopped"))?;
+        answer
+            .blocking_recv()
+            .map_err(|_| Error::internal("writer dropped a command"))?
     }
 }
 
