@@ -224,6 +224,25 @@ pub struct Balance {
     pub allow_sending: bool,
     pub allow_receiving: bool,
     #[serde(flatten)]
+    pub overdraft: NoOverdraft,
+    #[serde(flatten)]
     pub stamps: Stamps,
     pub metadata: Metadata,
+}
+
+/// The balance fields of Midaz's overdraft feature (v3.7+), which ledgerlite does not offer:
+/// every balance is credit-direction, never overdrawn, with no settings. Serialized so that
+/// clients reading those fields find them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoOverdraft;
+
+impl Serialize for NoOverdraft {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("direction", "credit")?;
+        map.serialize_entry("overdraftUsed", "0")?;
+        map.serialize_entry("settings", &())?;
+        map.end()
+    }
 }

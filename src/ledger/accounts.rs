@@ -57,6 +57,7 @@ fn default_balance(account: &Account) -> Balance {
         account_type: account.kind.clone(),
         allow_sending: true,
         allow_receiving: true,
+        overdraft: Default::default(),
         stamps: account.stamps.clone(),
         metadata: Metadata::new(),
     }

@@ -154,6 +154,7 @@ pub async fn create(
                 account_type: account.kind.clone(),
                 allow_sending: new.allow_sending,
                 allow_receiving: new.allow_receiving,
+                overdraft: Default::default(),
                 stamps: crate::domain::entities::Stamps::new(at),
                 metadata: Metadata::new(),
             };

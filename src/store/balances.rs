@@ -53,6 +53,7 @@ pub fn balance_from(row: &Row<'_>) -> rusqlite::Result<Balance> {
         account_type: row.get("account_type")?,
         allow_sending: row.get("allow_sending")?,
         allow_receiving: row.get("allow_receiving")?,
+        overdraft: Default::default(),
         stamps: Stamps {
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
