@@ -15,6 +15,8 @@ pub struct Error {
     pub entity_type: Option<&'static str>,
     /// Internal detail for logs; never serialized.
     pub cause: Option<String>,
+    /// The item of a batch request this error is about.
+    pub index: Option<usize>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -141,6 +143,7 @@ impl Error {
             fields: None,
             entity_type: None,
             cause: None,
+            index: None,
         }
     }
 
@@ -151,6 +154,12 @@ impl Error {
 
     pub fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
         self.fields = Some(fields);
+        self
+    }
+
+    /// This error, as the error of item `index` of a batch.
+    pub fn at_index(mut self, index: usize) -> Self {
+        self.index = Some(index);
         self
     }
 

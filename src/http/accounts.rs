@@ -7,7 +7,7 @@ use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, TenantCtx};
-use super::ledger_items::{LEDGER, crud, list};
+use super::ledger_items::{crud, list};
 use super::reply;
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias,
@@ -23,12 +23,8 @@ pub const ALIAS_LENGTH_MAX: usize = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
-    cfg.service(
-        web::resource(format!("{LEDGER}/accounts/alias/{{alias}}")).route(get().to(get_by_alias)),
-    )
-    .service(
-        web::resource(format!("{LEDGER}/accounts/external/{{code}}")).route(get().to(get_external)),
-    );
+    cfg.service(web::resource("/accounts/alias/{alias}").route(get().to(get_by_alias)))
+        .service(web::resource("/accounts/external/{code}").route(get().to(get_external)));
     crud::<Account>(
         cfg,
         "accounts",

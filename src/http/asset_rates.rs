@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use super::body::{Check, create_metadata};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
-use super::ledger_items::LEDGER;
 use super::reply;
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
@@ -17,14 +16,9 @@ pub const ASSET_RATE_TEXT_LENGTH_MAX: usize = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{get, put};
-    cfg.service(web::resource(format!("{LEDGER}/asset-rates")).route(put().to(upsert)))
-        .service(
-            web::resource(format!("{LEDGER}/asset-rates/from/{{asset_code}}"))
-                .route(get().to(list_from)),
-        )
-        .service(
-            web::resource(format!("{LEDGER}/asset-rates/{{external_id}}")).route(get().to(get_one)),
-        );
+    cfg.service(web::resource("/asset-rates").route(put().to(upsert)))
+        .service(web::resource("/asset-rates/from/{asset_code}").route(get().to(list_from)))
+        .service(web::resource("/asset-rates/{external_id}").route(get().to(get_one)));
 }
 
 #[derive(Debug, Deserialize, Serialize)]

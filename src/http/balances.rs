@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
-use super::ledger_items::LEDGER;
 use super::reply;
 use crate::domain::entities::Balance;
 use crate::domain::time::{DayEnd, format, parse_query_date};
@@ -21,7 +20,7 @@ pub const ALIAS_BALANCES_LIMIT: usize = 10;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, patch, post};
-    let accounts = format!("{LEDGER}/accounts");
+    let accounts = "/accounts";
     cfg.service(
         web::resource(format!("{accounts}/alias/{{alias}}/balances")).route(get().to(of_alias)),
     )
@@ -47,12 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ))
         .route(get().to(operation)),
     )
-    .service(web::resource(format!("{LEDGER}/balances")).route(get().to(list)))
+    .service(web::resource("/balances").route(get().to(list)))
+    .service(web::resource("/balances/{balance_id}/history").route(get().to(history)))
     .service(
-        web::resource(format!("{LEDGER}/balances/{{balance_id}}/history")).route(get().to(history)),
-    )
-    .service(
-        web::resource(format!("{LEDGER}/balances/{{balance_id}}"))
+        web::resource("/balances/{balance_id}")
             .route(get().to(get_one))
             .route(patch().to(update))
             .route(delete().to(remove)),

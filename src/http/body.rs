@@ -24,6 +24,11 @@ pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T> {
     if depth(&value) > JSON_DEPTH_MAX {
         return Err(Error::new(Kind::JsonNestingDepthExceeded));
     }
+    parse_value(value)
+}
+
+/// [`parse`] of a JSON value already read (an item of a batch, say).
+pub fn parse_value<T: DeserializeOwned + Serialize>(value: Value) -> Result<T> {
     if !value.is_object() {
         return Err(unmarshalling("the body must be a JSON object"));
     }
@@ -38,7 +43,7 @@ pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T> {
     Ok(parsed)
 }
 
-fn unmarshalling(detail: &str) -> Error {
+pub fn unmarshalling(detail: &str) -> Error {
     Error::new(Kind::InvalidRequestBody).with_message(format!("Invalid request body: {detail}."))
 }
 

@@ -20,13 +20,24 @@ impl ResponseError for Error {
                 tracing::warn!(code = spec.code, cause = %cause, "request refused");
             }
         }
+        HttpResponse::build(self.status_code()).json(self.envelope())
+    }
+}
+
+impl Error {
+    /// The JSON body of this error.
+    pub fn envelope(&self) -> serde_json::Value {
+        let spec = self.spec();
         let mut body = json!({"code": spec.code, "title": spec.title, "message": self.message});
         if let Some(entity) = self.entity_type {
             body["entityType"] = json!(entity);
         }
+        if let Some(index) = self.index {
+            body["index"] = json!(index);
+        }
         if let Some(fields) = &self.fields {
             body["fields"] = json!(fields);
         }
-        HttpResponse::build(self.status_code()).json(body)
+        body
     }
 }

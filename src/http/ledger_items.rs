@@ -28,8 +28,6 @@ pub const ACCOUNT_TYPE_KEY_LENGTH_MAX: usize = 50;
 /// Asset types Midaz accepts.
 pub const ASSET_TYPES: &[&str] = &["crypto", "currency", "commodity", "others"];
 
-pub(super) const LEDGER: &str = "/v1/organizations/{organization_id}/ledgers/{ledger_id}";
-
 /// The routes of one entity: create, list, count, get, update and delete.
 pub(super) fn crud<E: Entity + Serialize>(
     cfg: &mut web::ServiceConfig,
@@ -39,20 +37,14 @@ pub(super) fn crud<E: Entity + Serialize>(
     update: actix_web::Route,
     delete: actix_web::Route,
 ) {
-    cfg.service(
-        web::resource(format!("{LEDGER}/{path}/metrics/count")).route(web::head().to(count::<E>)),
-    )
-    .service(
-        web::resource(format!("{LEDGER}/{path}"))
-            .route(create)
-            .route(list),
-    )
-    .service(
-        web::resource(format!("{LEDGER}/{path}/{{id}}"))
-            .route(web::get().to(get::<E>))
-            .route(update)
-            .route(delete),
-    );
+    cfg.service(web::resource(format!("/{path}/metrics/count")).route(web::head().to(count::<E>)))
+        .service(web::resource(format!("/{path}")).route(create).route(list))
+        .service(
+            web::resource(format!("/{path}/{{id}}"))
+                .route(web::get().to(get::<E>))
+                .route(update)
+                .route(delete),
+        );
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

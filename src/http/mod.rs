@@ -32,16 +32,25 @@ pub struct AppState {
     pub verifier: Option<Verifier>,
 }
 
-/// Registers every route. Literal paths are registered before parameterised ones.
+/// The prefix of every ledger-scoped route.
+pub const LEDGER_SCOPE: &str = "/v1/organizations/{organization_id}/ledgers/{ledger_id}";
+
+/// Registers every route. Ledger-scoped routes live in one scope, so a request is matched
+/// against the prefix once and then against that scope's routes only, hot ones first; the
+/// organization and ledger routes the scope's prefix would swallow come before it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     system::routes(cfg);
     organizations::routes(cfg);
     ledgers::routes(cfg);
-    ledger_items::routes(cfg);
-    balances::routes(cfg);
-    accounts::routes(cfg);
-    transactions::routes(cfg);
-    asset_rates::routes(cfg);
+    cfg.service(
+        web::scope(LEDGER_SCOPE)
+            .configure(transactions::routes)
+            .configure(balances::routes)
+            .configure(accounts::routes)
+            .configure(ledger_items::routes)
+            .configure(asset_rates::routes)
+            .default_service(web::to(not_found)),
+    );
 }
 
 /// The 404 for paths no route matches, in the envelope Midaz's HTTP framework uses for it

@@ -4,12 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::body::{Check, create_metadata, double_option, patch_metadata};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
-use super::ledger_items::LEDGER;
 use super::reply;
 use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
 use crate::domain::metadata::Metadata;
@@ -18,8 +17,9 @@ use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::domain::transaction::{LEGS_PER_SIDE_MAX, Leg, LegValue};
 use crate::error::{Error, Kind, Result};
 use crate::ledger::transactions::{
-    self as use_case, Annotations, IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS,
-    Idempotency, Mode, NewTransaction,
+    self as use_case, Annotations, BATCH_TRANSACTIONS_MAX, BatchItem,
+    IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS, Idempotency, Mode,
+    NewTransaction,
 };
 use crate::store::transactions::TRANSACTION_FILTERS;
 
@@ -32,9 +32,10 @@ pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 256;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{get, head, patch, post};
-    let base = format!("{LEDGER}/transactions");
+    let base = "/transactions".to_owned();
     cfg.service(web::resource(format!("{base}/metrics/count")).route(head().to(count)))
         .service(web::resource(format!("{base}/json")).route(post().to(create_json)))
+        .service(web::resource(format!("{base}/batch")).route(post().to(create_batch)))
         .service(web::resource(format!("{base}/inflow")).route(post().to(create_inflow)))
         .service(web::resource(format!("{base}/outflow")).route(post().to(create_outflow)))
         .service(web::resource(format!("{base}/annotation")).route(post().to(create_annotation)))
@@ -289,7 +290,10 @@ fn forbid(field: &str) -> Error {
 
 /// Parses and validates a create body in Midaz's order.
 fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
-    let input: TransactionInput = body.parse()?;
+    parse_input(body.parse()?, shape)
+}
+
+fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
     let fingerprint = format!("sha256:{:x}", Sha256::digest(serde_json::to_vec(&input)?));
     let send = input.send;
     if shape == Shape::Inflow {
@@ -598,4 +602,91 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     )
     .await?;
     reply::ok(&operation)
+}
+
+/// `POST …/transactions/batch` (an extension of the Midaz contract): up to
+/// [`BATCH_TRANSACTIONS_MAX`] bodies of the `/json` shape, each with an optional
+/// `idempotencyKey`, applied in one write. `"atomic": true` applies all or none (201, or the
+/// first failing item's error with its `index`); otherwise every item gets its own result
+/// in order (200).
+async fn create_batch(
+    ctx: TenantCtx,
+    ids: Ids,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse> {
+    let batch: BatchInput = body.parse()?;
+    let atomic = batch.atomic.unwrap_or(false);
+    let items = batch.transactions.unwrap_or_default();
+    let mut check = Check::new();
+    if items.is_empty() {
+        check.required("transactions", None);
+    }
+    if items.len() > BATCH_TRANSACTIONS_MAX {
+        check.invalid(
+            "transactions",
+            format!("transactions must have at most {BATCH_TRANSACTIONS_MAX} items"),
+        );
+    }
+    check.finish()?;
+    let ttl_seconds = ttl(&req);
+    let parsed: Vec<Result<BatchItem>> = items
+        .into_iter()
+        .map(|item| batch_item(item, ttl_seconds))
+        .collect();
+    let outcomes = use_case::create_batch(&ctx.tenant, ids.ledger(), parsed, atomic).await?;
+    let mut results = Vec::with_capacity(outcomes.len());
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        results.push(match outcome {
+            Ok(created) => json!({
+                "index": index,
+                "status": 201,
+                "replayed": created.replayed,
+                "body": serde_json::from_str::<Value>(&created.body)?,
+            }),
+            Err(error) => {
+                json!({"index": index, "status": error.spec().status, "body": error.envelope()})
+            }
+        });
+    }
+    let body = json!({"items": results});
+    Ok(if atomic {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct BatchInput {
+    atomic: Option<bool>,
+    transactions: Option<Vec<Value>>,
+}
+
+/// One item: the `/json` body plus its optional `idempotencyKey` (else its fingerprint).
+fn batch_item(mut item: Value, ttl_seconds: u64) -> Result<BatchItem> {
+    let key = match item
+        .as_object_mut()
+        .and_then(|o| o.remove("idempotencyKey"))
+    {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) if key.chars().count() <= IDEMPOTENCY_KEY_LENGTH_MAX => Some(key),
+        Some(_) => {
+            let fields = [(
+                "idempotencyKey".to_owned(),
+                format!(
+                    "idempotencyKey must be a string of at most {IDEMPOTENCY_KEY_LENGTH_MAX} characters"
+                ),
+            )];
+            return Err(Error::new(Kind::BadRequest).with_fields(fields.into_iter().collect()));
+        }
+    };
+    let parsed = parse_input(super::body::parse_value(item)?, Shape::Json)?;
+    Ok(BatchItem {
+        new: parsed.new,
+        idempotency: Idempotency {
+            key: key.unwrap_or(parsed.fingerprint),
+            ttl_seconds,
+        },
+    })
 }

@@ -114,34 +114,125 @@ where
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            if let Some(idempotency) = &idempotency
-                && let Some(body) =
-                    sql::idempotent_response(conn, &ledger_id, &idempotency.key, now_ms())?
-            {
-                return Ok(Created {
-                    body,
-                    replayed: true,
-                });
-            }
-            let transaction = post(conn, &parent)?;
-            let body = serde_json::to_string(&transaction)?;
-            if let Some(idempotency) = &idempotency {
-                let ttl_ms =
-                    i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-                sql::save_idempotent_response(
-                    conn,
-                    &ledger_id,
-                    &idempotency.key,
-                    &body,
-                    now_ms().saturating_add(ttl_ms),
-                )?;
-            }
-            Ok(Created {
-                body,
-                replayed: false,
-            })
+            once_in(conn, &parent, &ledger_id, idempotency.as_ref(), post)
         })
         .await
+}
+
+/// The body of [`once`] inside a write: replay the stored response, or post and store it.
+fn once_in<F>(
+    conn: &Connection,
+    parent: &Parent,
+    ledger_id: &str,
+    idempotency: Option<&Idempotency>,
+    post: F,
+) -> Result<Created>
+where
+    F: FnOnce(&Connection, &Parent) -> Result<Transaction>,
+{
+    if let Some(idempotency) = idempotency
+        && let Some(body) = sql::idempotent_response(conn, ledger_id, &idempotency.key, now_ms())?
+    {
+        return Ok(Created {
+            body,
+            replayed: true,
+        });
+    }
+    let transaction = post(conn, parent)?;
+    let body = serde_json::to_string(&transaction)?;
+    if let Some(idempotency) = idempotency {
+        let ttl_ms =
+            i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        sql::save_idempotent_response(
+            conn,
+            ledger_id,
+            &idempotency.key,
+            &body,
+            now_ms().saturating_add(ttl_ms),
+        )?;
+    }
+    Ok(Created {
+        body,
+        replayed: false,
+    })
+}
+
+/// Transactions accepted by one batch request.
+pub const BATCH_TRANSACTIONS_MAX: usize = 1000;
+
+/// One transaction of a batch, with its idempotency key.
+pub struct BatchItem {
+    pub new: NewTransaction,
+    pub idempotency: Idempotency,
+}
+
+/// Creates many transactions in one write. Items that could not be parsed arrive as their
+/// error and keep their place. With `atomic`, the first failing item fails the whole batch
+/// (its error names the item's `index`) and nothing is written; otherwise each item is applied
+/// in its own savepoint and answered on its own.
+pub async fn create_batch(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    items: Vec<Result<BatchItem>>,
+    atomic: bool,
+) -> Result<Vec<Result<Created>>> {
+    let (_, ledger_id) = ledger_of(&parent)?;
+    let mut claims = Vec::with_capacity(items.len());
+    let items: Vec<Result<BatchItem>> = items
+        .into_iter()
+        .map(|item| {
+            let item = item?;
+            let claim = tenant
+                .claim(format!("{ledger_id}/{}", item.idempotency.key))
+                .ok_or_else(|| Error::new(Kind::IdempotencyKey))?;
+            claims.push(claim);
+            Ok(item)
+        })
+        .collect();
+    if atomic && let Some((index, Err(error))) = items.iter().enumerate().find(|(_, i)| i.is_err())
+    {
+        return Err(error.clone().at_index(index));
+    }
+    let outcomes = tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let mut outcomes = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                let outcome = item.and_then(|item| {
+                    let post = move |conn: &Connection, parent: &Parent| {
+                        post_new(conn, parent, item.new, None)
+                    };
+                    if atomic {
+                        once_in(conn, &parent, &ledger_id, Some(&item.idempotency), post)
+                    } else {
+                        in_savepoint(conn, |conn| {
+                            once_in(conn, &parent, &ledger_id, Some(&item.idempotency), post)
+                        })
+                    }
+                });
+                match outcome {
+                    Err(error) if atomic => return Err(error.at_index(index)),
+                    outcome => outcomes.push(outcome),
+                }
+            }
+            Ok(outcomes)
+        })
+        .await;
+    drop(claims);
+    outcomes
+}
+
+/// Runs `work` in a nested savepoint that is rolled back if it fails.
+fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT batch_item")?;
+    let outcome = work(conn);
+    let closed = match outcome {
+        Ok(_) => conn.execute_batch("RELEASE batch_item"),
+        Err(_) => conn.execute_batch("ROLLBACK TO batch_item; RELEASE batch_item"),
+    };
+    closed?;
+    outcome
 }
 
 /// Resolves, checks and applies a new transaction; returns it as the create call answers.

@@ -8,6 +8,8 @@
 //! Under light load a lone command is committed at once: the writer never waits for company.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
@@ -29,19 +31,36 @@ type Reply = Box<dyn FnOnce(Result<()>) + Send>;
 pub struct Writer {
     queue: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters of a writer since it started.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// `BEGIN IMMEDIATE … COMMIT` transactions run (each one fsync at `synchronous=FULL`).
+    pub commits: AtomicU64,
+    /// Commands applied (kept or rolled back) in those transactions.
+    pub commands: AtomicU64,
 }
 
 impl Writer {
     /// Starts the writer thread that owns `conn` until the writer is dropped.
     pub fn start(name: &str, conn: Connection) -> std::io::Result<Self> {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
+        let stats = Arc::new(WriterStats::default());
+        let counters = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name(format!("writer-{name}"))
-            .spawn(move || run(conn, commands))?;
+            .spawn(move || run(conn, commands, &counters))?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
+            stats,
         })
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Applies `command` in its own savepoint of the next group commit and returns its result
@@ -117,7 +136,7 @@ where
     (command, receiver)
 }
 
-fn run(conn: Connection, mut commands: mpsc::Receiver<Command>) {
+fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterStats) {
     let mut batch = Vec::with_capacity(WRITER_BATCH_COMMANDS_MAX);
     while let Some(first) = commands.blocking_recv() {
         batch.push(first);
@@ -127,6 +146,11 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>) {
                 Err(_) => break,
             }
         }
+        tracing::trace!(commands = batch.len(), "group commit");
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commands
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&conn, &mut batch);
     }
     // The queue is closed: fold the WAL back into the database file so a stopped tenant is
@@ -181,5 +205,99 @@ fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
             let error = Error::from(error);
             Box::new(move |_| reply(Err(error)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc as std_mpsc;
+    use std::time::Duration;
+
+    fn writer() -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let conn = Connection::open(dir.path().join("w.sqlite")).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = Writer::start("test", conn).unwrap_or_else(|e| panic!("{e}"));
+        (dir, writer)
+    }
+
+    fn rows(writer: &Writer) -> Vec<i64> {
+        writer
+            .write_blocking(|conn| {
+                let mut statement = conn.prepare("SELECT v FROM t ORDER BY v")?;
+                let rows = statement.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_rejected_command_rolls_back_alone_and_its_batch_commits() {
+        let (_dir, writer) = writer();
+        let writer = Arc::new(writer);
+        // Hold the writer busy so the next commands queue up and are taken as one batch.
+        let (started, wait_started) = std_mpsc::channel();
+        let busy = {
+            let writer = Arc::clone(&writer);
+            std::thread::spawn(move || {
+                writer.write_blocking(move |conn| {
+                    let _ = started.send(());
+                    std::thread::sleep(Duration::from_millis(200));
+                    conn.execute("INSERT INTO t VALUES (0)", [])?;
+                    Ok(())
+                })
+            })
+        };
+        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        let commits_before = writer.stats().commits.load(Ordering::Relaxed);
+        let submit = |value: i64, fail: bool| {
+            let writer = Arc::clone(&writer);
+            std::thread::spawn(move || {
+                writer.write_blocking(move |conn| {
+                    conn.execute("INSERT INTO t VALUES (?)", [value])?;
+                    if fail {
+                        return Err(Error::new(crate::error::Kind::InsufficientFunds));
+                    }
+                    Ok(value)
+                })
+            })
+        };
+        let first = submit(1, false);
+        std::thread::sleep(Duration::from_millis(20));
+        let rejected = submit(2, true);
+        std::thread::sleep(Duration::from_millis(20));
+        let third = submit(3, false);
+        assert!(busy.join().is_ok_and(|r| r.is_ok()));
+        assert_eq!(first.join().ok().and_then(|r| r.ok()), Some(1));
+        let rejected = rejected.join().ok().and_then(|r| r.err()).map(|e| e.kind);
+        assert_eq!(rejected, Some(crate::error::Kind::InsufficientFunds));
+        assert_eq!(third.join().ok().and_then(|r| r.ok()), Some(3));
+        // The three queued commands shared one commit, the busy one had its own.
+        assert_eq!(
+            writer.stats().commits.load(Ordering::Relaxed),
+            commits_before + 1
+        );
+        assert_eq!(rows(&writer), vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn a_panicking_command_is_an_error_and_the_writer_lives_on() {
+        let (_dir, writer) = writer();
+        let panicked = writer.write_blocking(|conn| -> Result<()> {
+            conn.execute("INSERT INTO t VALUES (9)", [])?;
+            panic!("boom")
+        });
+        assert_eq!(
+            panicked.err().map(|e| e.kind),
+            Some(crate::error::Kind::InternalServer)
+        );
+        assert!(
+            writer
+                .write_blocking(|conn| Ok(conn.execute("INSERT INTO t VALUES (1)", [])?))
+                .is_ok()
+        );
+        assert_eq!(rows(&writer), vec![1]);
     }
 }
