@@ -358,10 +358,9 @@ impl World {
                 "operation",
                 "type, amount, available_after, on_hold_after, version_after",
             ),
-            ("idempotency", "response"),
+            ("idempotency_response", "key, response"),
         ] {
-            let key = if table == "idempotency" { "key" } else { "id" };
-            let sql = format!("SELECT {key}, json_array({columns}) FROM {table}");
+            let sql = format!("SELECT CAST(id AS TEXT), json_array({columns}) FROM {table}");
             let mut statement = conn.prepare(&sql).unwrap();
             let rows = statement
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))

@@ -143,12 +143,14 @@ where
     if let Some(idempotency) = idempotency {
         let ttl_ms =
             i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let now = now_ms();
         sql::save_idempotent_response(
             conn,
             ledger_id,
             &idempotency.key,
             &body,
-            now_ms().saturating_add(ttl_ms),
+            now,
+            now.saturating_add(ttl_ms),
         )?;
     }
     Ok(Created {

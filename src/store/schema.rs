@@ -7,6 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_onboarding.sql"),
     include_str!("../../schema/0002_transactions.sql"),
+    include_str!("../../schema/0003_idempotency_rowid.sql"),
 ];
 
 /// The schema version this binary writes.

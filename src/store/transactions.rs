@@ -361,24 +361,34 @@ pub fn idempotent_response(
     key: &str,
     now_ms: i64,
 ) -> Result<Option<String>> {
-    let sql =
-        "SELECT response FROM idempotency WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
+    let sql = "SELECT response FROM idempotency_response WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
     Ok(conn
         .prepare_cached(sql)?
         .query_row((ledger_id, key, now_ms), |row| row.get(0))
         .optional()?)
 }
 
+/// Expired responses deleted by each save, so the table holds about the live keys only.
+pub const IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE: i64 = 2;
+
+/// Stores the response for `key` (replacing an expired one) and reaps a few expired rows.
 pub fn save_idempotent_response(
     conn: &Connection,
     ledger_id: &str,
     key: &str,
     response: &str,
+    now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO idempotency (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
-         ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, expires_at_ms = excluded.expires_at_ms",
+        "DELETE FROM idempotency_response WHERE id IN (SELECT id FROM idempotency_response \
+         WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)",
+    )?
+    .execute((now_ms, IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE))?;
+    conn.prepare_cached(
+        "INSERT INTO idempotency_response (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
+         ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, \
+         expires_at_ms = excluded.expires_at_ms",
     )?
     .execute((ledger_id, key, response, expires_at_ms))?;
     Ok(())
