@@ -229,6 +229,7 @@ impl Registry {
             state.live.clear();
             let mut open = Vec::new();
             while let Some((_, tenant)) = state.lru.pop_lru() {
+                tenant.writer().checkpoint_when_closed();
                 open.push(tenant);
             }
             open

@@ -157,6 +157,16 @@ impl Tenant {
     }
 }
 
+/// Closing a tenant (an LRU eviction) must be cheap: no connection checkpoints on close; the
+/// writer does it on shutdown only ([`Writer::checkpoint_when_closed`]).
+fn no_checkpoint_on_close(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .map(drop)
+}
+
 fn configure_writer(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -166,6 +176,7 @@ fn configure_writer(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
     // statement journal; in a temp file that costs a pwrite (and later a pread) per page a
     // command first touches. In memory it costs a memcpy.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    no_checkpoint_on_close(conn)?;
     // Pages a group commit touches stay cached instead of being read back.
     conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -181,6 +192,7 @@ fn reader_pool(
         .with_init(|conn| {
             conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
+            no_checkpoint_on_close(conn)?;
             conn.set_prepared_statement_cache_capacity(64);
             Ok(())
         });

@@ -9,7 +9,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
@@ -41,6 +41,8 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     /// Commands applied (kept or rolled back) in those transactions.
     pub commands: AtomicU64,
+    /// Whether to fold the WAL into the database file when the writer stops.
+    checkpoint_on_close: AtomicBool,
 }
 
 impl Writer {
@@ -61,6 +63,14 @@ impl Writer {
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Makes the writer checkpoint the WAL into the database file when it stops (on shutdown;
+    /// an eviction skips it, the WAL being as durable as the file and replayed on open).
+    pub fn checkpoint_when_closed(&self) {
+        self.stats
+            .checkpoint_on_close
+            .store(true, Ordering::Relaxed);
     }
 
     /// Applies `command` in its own savepoint of the next group commit and returns its result
@@ -153,9 +163,11 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&conn, &mut batch);
     }
-    // The queue is closed: fold the WAL back into the database file so a stopped tenant is
-    // one self-contained file (a failure here loses nothing; the WAL stays valid).
-    if let Err(error) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+    // The queue is closed. On shutdown, fold the WAL back into the database file so a stopped
+    // tenant is one self-contained file (a failure here loses nothing; the WAL stays valid).
+    if stats.checkpoint_on_close.load(Ordering::Relaxed)
+        && let Err(error) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+    {
         tracing::warn!(%error, "checkpoint on close failed");
     }
 }
