@@ -23,23 +23,13 @@ pub struct NewAssetRate {
     pub metadata: Metadata,
 }
 
-fn ledger_of(parent: &Parent) -> Result<(String, String)> {
-    match parent {
-        Parent::Ledger {
-            organization_id,
-            ledger_id,
-        } => Ok((organization_id.clone(), ledger_id.clone())),
-        _ => Err(Error::internal("asset rate outside a ledger")),
-    }
-}
-
 /// Creates the rate of `from → to`, or replaces the existing one (keeping its id).
 pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Result<AssetRate> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (organization_id, ledger_id) = ledger_of(&parent)?;
+            let (organization_id, ledger_id) = parent.ledger_ids()?;
             let at = now();
             let rate = match sql::by_pair(conn, &ledger_id, &new.from, &new.to)? {
                 Some(existing) => AssetRate {
@@ -80,7 +70,7 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> R
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::by_external_id(conn, &ledger_id, &external_id)?
                 .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
         })
@@ -97,7 +87,7 @@ pub async fn list_from(
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::list_from(conn, &ledger_id, &from, &to, &query)
         })
         .await

@@ -59,16 +59,6 @@ pub struct Created {
     pub replayed: bool,
 }
 
-fn ledger_of(parent: &Parent) -> Result<(String, String)> {
-    match parent {
-        Parent::Ledger {
-            organization_id,
-            ledger_id,
-        } => Ok((organization_id.clone(), ledger_id.clone())),
-        _ => Err(Error::internal("transaction outside a ledger")),
-    }
-}
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -101,7 +91,7 @@ async fn once<F>(
 where
     F: FnOnce(&Connection, &Parent) -> Result<Transaction> + Send + 'static,
 {
-    let (_, ledger_id) = ledger_of(&parent)?;
+    let (_, ledger_id) = parent.ledger_ids()?;
     let _claim = match &idempotency {
         Some(idempotency) => Some(
             tenant
@@ -178,7 +168,7 @@ pub async fn create_batch(
     items: Vec<Result<BatchItem>>,
     atomic: bool,
 ) -> Result<Vec<Result<Created>>> {
-    let (_, ledger_id) = ledger_of(&parent)?;
+    let (_, ledger_id) = parent.ledger_ids()?;
     let mut claims = Vec::with_capacity(items.len());
     let items: Vec<Result<BatchItem>> = items
         .into_iter()
@@ -244,7 +234,7 @@ fn post_new(
     new: NewTransaction,
     parent_transaction_id: Option<String>,
 ) -> Result<Transaction> {
-    let (organization_id, ledger_id) = ledger_of(parent)?;
+    let (organization_id, ledger_id) = parent.ledger_ids()?;
     let postings = resolve(new.value, new.from, new.to)?;
     let at = now();
     let id = new_id();
@@ -500,7 +490,7 @@ pub async fn settle(
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             let row = sql::get_transaction(conn, &ledger_id, &id)?;
             let mut transaction = row.transaction;
             if transaction.status.code != status::PENDING {
@@ -594,7 +584,7 @@ pub async fn revert_once(
 }
 
 fn post_reversal(conn: &Connection, parent: &Parent, id: &str) -> Result<Transaction> {
-    let (_, ledger_id) = ledger_of(parent)?;
+    let (_, ledger_id) = parent.ledger_ids()?;
     let original = sql::get_transaction(conn, &ledger_id, id)?.transaction;
     if original.parent_transaction_id.is_some() {
         return Err(Error::new(Kind::TransactionIsRevert));
@@ -683,7 +673,7 @@ pub async fn update(
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             let row = sql::get_transaction(conn, &ledger_id, &id)?;
             let mut transaction = row.transaction;
             if let Some(description) = change.description {
@@ -710,7 +700,7 @@ pub async fn update_operation(
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::get_transaction(conn, &ledger_id, &transaction_id)?;
             let keys = [
                 ("ledger_id", ledger_id.as_str()),
@@ -734,7 +724,7 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Tra
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             Ok(sql::get_transaction(conn, &ledger_id, &id)?.transaction)
         })
         .await
@@ -748,7 +738,7 @@ pub async fn list(
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::list_transactions(conn, &ledger_id, &query)
         })
         .await
@@ -762,7 +752,7 @@ pub async fn count(
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::count_transactions(conn, &ledger_id, &query)
         })
         .await
@@ -778,7 +768,7 @@ pub async fn operations_of_account(
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
             crate::store::get::<crate::domain::entities::Account>(conn, &parent, &account_id)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
         })
         .await
@@ -793,7 +783,7 @@ pub async fn operation_of_account(
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = ledger_of(&parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
             let keys = [
                 ("ledger_id", ledger_id.as_str()),
                 ("account_id", account_id.as_str()),

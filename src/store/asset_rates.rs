@@ -2,10 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, named_params};
 
-use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
+use super::query::{CursorPage, Scope, amount, list_by_cursor, metadata_from, metadata_to};
 use crate::domain::entities::Stamps;
 use crate::domain::journal::AssetRate;
-use crate::domain::money::parse_stored;
 use crate::domain::query::ListQuery;
 use crate::error::Result;
 
@@ -13,7 +12,6 @@ pub const ASSET_RATE_COLUMNS: &str = "id, organization_id, ledger_id, external_i
     target_code, rate, scale, source, ttl, metadata, created_at, updated_at, deleted_at";
 
 pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
-    let rate: String = row.get("rate")?;
     Ok(AssetRate {
         id: row.get("id")?,
         organization_id: row.get("organization_id")?,
@@ -21,7 +19,7 @@ pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
         external_id: row.get("external_id")?,
         from: row.get("source_code")?,
         to: row.get("target_code")?,
-        rate: parse_stored(&rate).unwrap_or_default(),
+        rate: amount(row, "rate")?,
         scale: row.get("scale")?,
         source: row.get("source")?,
         ttl: row.get("ttl")?,

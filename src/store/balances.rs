@@ -3,9 +3,10 @@
 use rusqlite::{Connection, Row, named_params};
 
 use super::Entity;
+use super::query::amount;
 use crate::domain::entities::{Balance, Stamps};
 use crate::domain::metadata::Metadata;
-use crate::domain::money::{canonical, parse_stored};
+use crate::domain::money::canonical;
 use crate::error::{Kind, Result};
 
 pub const BALANCE_COLUMNS: &str = "id, organization_id, ledger_id, account_id, alias, key, asset_code, \
@@ -25,17 +26,6 @@ impl Entity for Balance {
     fn save(&self, conn: &Connection) -> Result<()> {
         save_balance(conn, self)
     }
-}
-
-fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
-    let text: String = row.get(column)?;
-    parse_stored(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("bad amount {text:?}").into(),
-        )
-    })
 }
 
 pub fn balance_from(row: &Row<'_>) -> rusqlite::Result<Balance> {

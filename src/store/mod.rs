@@ -47,6 +47,19 @@ pub enum Parent {
 }
 
 impl Parent {
+    /// The organization and ledger ids of a ledger-scoped parent.
+    pub fn ledger_ids(&self) -> Result<(String, String)> {
+        match self {
+            Parent::Ledger {
+                organization_id,
+                ledger_id,
+            } => Ok((organization_id.clone(), ledger_id.clone())),
+            _ => Err(Error::internal(
+                "a ledger-scoped use case called outside a ledger",
+            )),
+        }
+    }
+
     fn keys(&self) -> Vec<(&'static str, &str)> {
         match self {
             Parent::Root => vec![],

@@ -223,3 +223,16 @@ pub fn list_by_cursor<T>(
         items,
     })
 }
+
+/// A stored amount column; stored amounts are canonical decimal text, anything else is a
+/// corrupt row and fails the read rather than reading as zero.
+pub fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
+    let text: String = row.get(column)?;
+    crate::domain::money::parse_stored(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("bad amount {text:?} in {column}").into(),
+        )
+    })
+}

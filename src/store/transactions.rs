@@ -3,24 +3,13 @@
 use rusqlite::{Connection, OptionalExtension, Row, named_params};
 
 use super::balances::{BALANCE_COLUMNS, balance_from};
-use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
+use super::query::{CursorPage, Scope, amount, list_by_cursor, metadata_from, metadata_to};
 use super::{Entity, Identified};
 use crate::domain::entities::{Balance, Stamps, Status};
 use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction};
-use crate::domain::money::{canonical, parse_stored};
+use crate::domain::money::canonical;
 use crate::domain::query::{FilterSpec, ListQuery, Match};
 use crate::error::{Error, Kind, Result};
-
-fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Decimal> {
-    let text: String = row.get(column)?;
-    parse_stored(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("bad amount {text:?}").into(),
-        )
-    })
-}
 
 fn aliases(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
