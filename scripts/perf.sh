@@ -41,6 +41,15 @@ echo "## same server, batch endpoint, 100 transfers per request, 8 connections"
 "$loadgen" --url http://127.0.0.1:39901 --accounts 1000 --connections 8 --batch 100 --duration "$seconds"
 stop
 
+echo "## 256 tenants, all open (LEDGERLITE_TENANT_CACHE=256), uniform random traffic"
+secret="perf-$(date +%s%N)"
+start open256 39903 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \
+  LEDGERLITE_AUTO_PROVISION=true LEDGERLITE_TENANT_CACHE=256
+"$loadgen" --url http://127.0.0.1:39903 --tenants 256 --accounts 10 --connections 64 \
+  --duration "$seconds" --secret "$secret"
+rss
+stop
+
 echo "## 1,000 tenants, LEDGERLITE_TENANT_CACHE=256, uniform random traffic"
 secret="perf-$(date +%s%N)"
 start multi 39902 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \

@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Page cache of a tenant's write connection, in KiB (memory grows only as pages are used).
 pub const WRITER_CACHE_KIB: i64 = 8 * 1024;
+/// SQLite memory, all tenants together, above which page caches are recycled, in bytes.
+pub const SQLITE_SOFT_HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Read connections kept per open tenant.
 pub const READ_CONNECTIONS_PER_TENANT_MAX: u32 = 4;
 /// How long a reader waits for a free read connection before the request fails with 503.
@@ -169,6 +171,8 @@ fn no_checkpoint_on_close(conn: &Connection) -> rusqlite::Result<()> {
 
 fn configure_writer(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    // Process-wide: page caches of all tenants together shrink towards this budget.
+    conn.pragma_update(None, "soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT_BYTES)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", sync.pragma())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
