@@ -425,6 +425,8 @@ impl World {
         for (asset, total) in per_asset {
             assert_eq!(total, Decimal::ZERO, "asset {asset} is not conserved");
         }
+        let audit = ledgerlite::store::chain::audit(&conn).unwrap();
+        assert!(audit.ok(), "the audit disagrees: {:?}", audit.problems);
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod asset_rates;
+pub mod audit;
 pub mod balances;
 pub mod onboarding;
 pub mod transactions;

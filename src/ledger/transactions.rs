@@ -17,7 +17,7 @@ use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
 use crate::domain::transaction::{Amounts, Effect, Leg, Posting, Postings, resolve};
 use crate::error::{Error, Kind, Result};
-use crate::store::{Parent, Tenant, transactions as sql};
+use crate::store::{Parent, Tenant, chain, transactions as sql};
 
 /// Idempotency TTL when the request gives none, in seconds.
 pub const IDEMPOTENCY_TTL_DEFAULT_SECONDS: u64 = 300;
@@ -320,6 +320,8 @@ fn post_new(
             (None, None) => {}
         }
     }
+    let operation_ids: Vec<String> = operations.iter().map(|o| o.id.clone()).collect();
+    chain::append(conn, &transaction.id, "create", &operation_ids, &at)?;
     transaction.operations = operations;
     transaction.status = Status {
         code: answered_status.to_owned(),
@@ -501,6 +503,7 @@ pub async fn settle(
                     )),
                 );
             }
+            let settled_from = transaction.operations.len();
             let postings: Postings = serde_json::from_str(&row.postings)?;
             let new_status = if commit {
                 status::APPROVED
@@ -551,6 +554,17 @@ pub async fn settle(
                 code: new_status.to_owned(),
                 description: Some(new_status.to_owned()),
             };
+            let settled: Vec<String> = transaction.operations[settled_from..]
+                .iter()
+                .map(|o| o.id.clone())
+                .collect();
+            chain::append(
+                conn,
+                &transaction.id,
+                if commit { "commit" } else { "cancel" },
+                &settled,
+                &at,
+            )?;
             transaction.stamps.updated_at = at;
             sql::save_transaction(conn, &transaction, &row.postings)?;
             Ok(transaction)

@@ -3,6 +3,7 @@
 
 pub mod asset_rates;
 pub mod balances;
+pub mod chain;
 pub mod onboarding;
 pub mod query;
 pub mod registry;

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_onboarding.sql"),
     include_str!("../../schema/0002_transactions.sql"),
     include_str!("../../schema/0003_idempotency_rowid.sql"),
+    include_str!("../../schema/0004_chain.sql"),
 ];
 
 /// The schema version this binary writes.
