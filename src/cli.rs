@@ -1,5 +1,7 @@
-//! The command line: `serve` (the default), `token`, `tenant …`.
+//! The command line: `serve` (the default), `token`, `tenant …` (create, list, suspend,
+//! resume, backup, restore, delete, export).
 
+use crate::admin;
 use crate::auth;
 use crate::config::{Cli, Command, Config, TenantAction};
 use crate::domain::tenant::TenantId;
@@ -77,6 +79,53 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             let id = parse(&id)?;
             Registry::new(config.store())?.set_suspended(&id, false)?;
             println!("resumed {id}");
+        }
+        TenantAction::Backup { id, to, force } => {
+            let id = parse(&id)?;
+            admin::backup(&config.data_dir, id.clone(), &to, force)?;
+            println!("backed up {id} to {}", to.display());
+        }
+        TenantAction::Restore { id, from, force } => {
+            let id = parse(&id)?;
+            admin::restore(&config.data_dir, id.clone(), &from, force)?;
+            println!("restored {id} from {}", from.display());
+        }
+        TenantAction::Delete { id, yes } => {
+            let id = parse(&id)?;
+            if !yes {
+                anyhow::bail!("deleting tenant {id} removes all its data; pass --yes to confirm");
+            }
+            for path in admin::delete(&config.data_dir, id.clone())? {
+                eprintln!("removed {}", path.display());
+            }
+            println!("deleted {id}");
+        }
+        TenantAction::Export { id, to } => {
+            let id = parse(&id)?;
+            match to {
+                Some(path) => {
+                    let file = std::fs::File::create_new(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+                    let written = (|| -> anyhow::Result<u64> {
+                        let mut out = std::io::BufWriter::new(file);
+                        let rows = admin::export(&config.data_dir, id, &mut out)?;
+                        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                        Ok(rows)
+                    })();
+                    match written {
+                        Ok(rows) => eprintln!("exported {rows} rows to {}", path.display()),
+                        Err(e) => {
+                            // No half-written export is left behind.
+                            let _ = std::fs::remove_file(&path);
+                            return Err(e);
+                        }
+                    }
+                }
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    admin::export(&config.data_dir, id, &mut out)?;
+                }
+            }
         }
     }
     Ok(())

@@ -58,6 +58,42 @@ pub enum TenantAction {
     Suspend { id: String },
     /// Serve a suspended tenant again.
     Resume { id: String },
+    /// Copy a tenant's file consistently with SQLite's online backup API; safe while the
+    /// server runs.
+    Backup {
+        id: String,
+        /// Backup file to write.
+        #[arg(long)]
+        to: PathBuf,
+        /// Overwrite the backup file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create or replace a tenant from a backup file; refused while the tenant is in use.
+    Restore {
+        id: String,
+        /// Backup file to read (written by `tenant backup`).
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing tenant.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove every file of a tenant; refused while the tenant is in use.
+    Delete {
+        id: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a tenant's organizations, ledgers, assets, accounts, balances, transactions and
+    /// operations as JSON lines.
+    Export {
+        id: String,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

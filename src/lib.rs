@@ -4,6 +4,7 @@
 //! Layers: [`http`] parses and maps, [`ledger`] runs use cases, [`domain`] holds pure rules,
 //! [`store`] owns SQL.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
