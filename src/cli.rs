@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Tenant { action }) => tenant(&cli.config, action),
+        Some(Command::Verify { tenant, all }) => verify(&cli.config, tenant, all),
     }
 }
 
@@ -127,6 +128,38 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Audits one tenant or all of them; prints a line per tenant and fails if any has problems.
+fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<()> {
+    let ids = match (tenant, all) {
+        (Some(id), false) => {
+            vec![TenantId::parse(&id).ok_or_else(|| anyhow::anyhow!("invalid tenant id {id:?}"))?]
+        }
+        _ => Registry::new(config.store())?.list()?,
+    };
+    let registry = Registry::new(config.store())?;
+    let mut failed = 0;
+    for id in ids {
+        let tenant = registry.open(&id, crate::store::Missing::Fail)?;
+        let audit = crate::ledger::audit::verify_blocking(&tenant)?;
+        if audit.ok() {
+            println!(
+                "{id}: ok ({} chain entries, {} operations, {} balances)",
+                audit.chain_entries, audit.operations, audit.balances
+            );
+        } else {
+            failed += 1;
+            println!("{id}: {} problem(s)", audit.problems.len());
+            for problem in &audit.problems {
+                println!("  {problem}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} tenant(s) failed verification");
     }
     Ok(())
 }

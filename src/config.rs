@@ -46,6 +46,16 @@ pub enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// Audit tenants: the hash chain, every balance against its operations, conservation per
+    /// asset. Exits 1 naming the first mismatches if anything is wrong.
+    Verify {
+        /// The tenant to audit (`default` in single-tenant installs).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        tenant: Option<String>,
+        /// Audit every tenant in the data folder.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

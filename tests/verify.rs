@@ -142,3 +142,43 @@ async fn an_edited_balance_and_a_forged_operation_are_named() {
         report.problems
     );
 }
+
+#[tokio::test]
+async fn the_verify_command_reports_ok_then_names_a_tampered_balance() {
+    let (app, _) = busy_ledger().await;
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+            .arg("--data-dir")
+            .arg(&app.data_dir)
+            .args(["verify", "--all"])
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    };
+    let clean = verify();
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&clean.stdout)
+            .starts_with("default: ok (5 chain entries, 9 operations")
+    );
+
+    let conn = open(&app);
+    let balance: String = conn
+        .query_row("SELECT id FROM balance WHERE alias = '@a'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute("UPDATE balance SET on_hold = '5' WHERE id = ?", [&balance])
+        .unwrap();
+    let tampered = verify();
+    assert_eq!(tampered.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&tampered.stdout);
+    assert!(
+        out.contains(&format!("balance {balance}: stored available")),
+        "{out}"
+    );
+}
