@@ -12,6 +12,14 @@ use crate::store::Registry;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(cli.config),
+        Some(Command::Version) => {
+            println!(
+                "ledgerlite {} (schema {})",
+                env!("CARGO_PKG_VERSION"),
+                crate::store::schema::SCHEMA_VERSION
+            );
+            Ok(())
+        }
         Some(Command::Token { tenant, ttl, scope }) => {
             let id = TenantId::parse(&tenant)
                 .ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;

@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (the default).
     Serve,
+    /// Print the version and the schema version this binary writes.
+    Version,
     /// Mint a development token signed with the configured HS256 secret.
     Token {
         /// Tenant id to put in the tenant claim.

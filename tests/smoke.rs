@@ -32,3 +32,18 @@ async fn health_answers_and_request_id_is_echoed() {
     );
     assert_eq!(generated.body["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn version_command_prints_the_crate_and_schema_versions() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+        .arg("version")
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let expected = format!(
+        "ledgerlite {} (schema {})\n",
+        env!("CARGO_PKG_VERSION"),
+        ledgerlite::store::schema::SCHEMA_VERSION
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+}
