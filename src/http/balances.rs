@@ -7,7 +7,7 @@ use serde_json::json;
 use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
-use crate::domain::entities::Balance;
+use crate::domain::entities::{Balance, external_alias};
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::error::{Error, Kind, Result};
 use crate::ledger::{self, balances, transactions};
@@ -84,7 +84,7 @@ async fn of_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 }
 
 async fn of_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let alias = balances::external(&ids.get("code"));
+    let alias = external_alias(&ids.get("code"));
     alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), alias).await?)
 }
 

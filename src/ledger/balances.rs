@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
-use crate::domain::entities::{Account, Balance, external_alias};
+use crate::domain::entities::{Account, Balance};
 use crate::domain::journal::BalanceSnapshot;
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
@@ -67,10 +67,6 @@ pub async fn of_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Re
             balances::of_account(conn, &account.id)
         })
         .await
-}
-
-pub fn external(code: &str) -> String {
-    external_alias(code)
 }
 
 pub struct Flags {
