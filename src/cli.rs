@@ -35,7 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
-    crate::telemetry::init();
+    crate::telemetry::init(config.log_format);
     let addr = config.addr.clone();
     let mode = if config.multi_tenant {
         "multi-tenant"

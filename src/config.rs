@@ -177,6 +177,16 @@ pub struct Config {
     /// Open tenants kept in the LRU.
     #[arg(long, env = "LEDGERLITE_TENANT_CACHE", default_value_t = NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN), global = true)]
     pub tenant_cache: NonZeroUsize,
+    /// Log lines as `text` or `json` (the filter is `LEDGERLITE_LOG`).
+    #[arg(
+        long,
+        env = "LEDGERLITE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true,
+        ignore_case = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
     /// SQLite `synchronous`: `full` survives power loss, `normal` only a process crash.
     #[arg(
         long,

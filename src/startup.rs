@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpServer, web};
+use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::config::Config;
@@ -54,12 +55,25 @@ impl Application {
                         HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
                             .unwrap_or(HeaderValue::from_static("-"))
                     });
-                    let response = srv.call(req);
+                    let span = tracing::info_span!(
+                        "request",
+                        request_id = id.to_str().unwrap_or("-"),
+                        method = %req.method(),
+                        route = req.match_pattern().as_deref().unwrap_or("-"),
+                        tenant = tracing::field::Empty,
+                    );
+                    let started = std::time::Instant::now();
+                    let response = span.in_scope(|| srv.call(req));
                     async move {
                         let mut response = response.await?;
+                        let status = response.status().as_u16();
+                        let micros =
+                            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        tracing::info!(status, micros, "request finished");
                         response.headers_mut().insert(REQUEST_ID, id);
                         Ok(response)
                     }
+                    .instrument(span)
                 })
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))

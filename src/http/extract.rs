@@ -72,6 +72,7 @@ impl FromRequest for TenantCtx {
         });
         Box::pin(async move {
             let (state, id) = resolved?;
+            tracing::Span::current().record("tenant", id.as_str());
             let registry = Arc::clone(&state.registry);
             if registry.is_suspended(&id) {
                 return Err(Error::new(Kind::TenantSuspended));

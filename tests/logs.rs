@@ -1,0 +1,79 @@
+//! Structured logs: JSON lines carrying the request id and tenant of each request, never the
+//! caller's token.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[tokio::test]
+async fn json_logs_carry_request_id_and_tenant_but_not_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = env!("CARGO_BIN_EXE_ledgerlite");
+    let secret = "logs-test-secret-0123456789";
+    let created = Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["tenant", "create", "acme"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let token = Command::new(bin)
+        .args(["token", "--tenant", "acme"])
+        .env("LEDGERLITE_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let child = Command::new(bin)
+        .env("LEDGERLITE_DATA_DIR", dir.path())
+        .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEDGERLITE_MULTI_TENANT", "true")
+        .env("LEDGERLITE_JWT_SECRET", secret)
+        .env("LEDGERLITE_LOG_FORMAT", "json")
+        .env("LEDGERLITE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::get(format!("{base}/health")).await.is_err() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/organizations"))
+        .bearer_auth(&token)
+        .header("X-Request-Id", "log-test-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!log.contains(&token), "the token leaked into the log");
+    let finished: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "request finished")
+        .collect();
+    let ours = finished
+        .iter()
+        .find(|l| l["span"]["request_id"] == "log-test-42")
+        .expect("a line for the request");
+    assert_eq!(ours["span"]["tenant"], "acme");
+    assert_eq!(ours["span"]["route"], "/v1/organizations");
+    assert_eq!(ours["fields"]["status"], 200);
+}
