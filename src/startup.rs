@@ -42,6 +42,7 @@ impl Application {
         let listener = TcpListener::bind(&config.addr)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
+            metrics: Default::default(),
             config,
             registry: Arc::clone(&registry),
             verifier,
@@ -50,7 +51,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(REQUEST_BODY_BYTES_MAX))
-                .wrap_fn(|req, srv| {
+                .wrap_fn(move |req, srv| {
                     let id = req.headers().get(&REQUEST_ID).cloned().unwrap_or_else(|| {
                         HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
                             .unwrap_or(HeaderValue::from_static("-"))
@@ -63,6 +64,9 @@ impl Application {
                         tenant = tracing::field::Empty,
                     );
                     let started = std::time::Instant::now();
+                    let route = req.match_pattern().unwrap_or_else(|| "-".to_owned());
+                    let method = req.method().to_string();
+                    let recorder = req.app_data::<web::Data<AppState>>().cloned();
                     let response = span.in_scope(|| srv.call(req));
                     async move {
                         let mut response = response.await?;
@@ -70,6 +74,17 @@ impl Application {
                         let micros =
                             u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                         tracing::info!(status, micros, "request finished");
+                        if let Some(state) = recorder {
+                            state
+                                .metrics
+                                .record(&route, &method, status, started.elapsed());
+                            let failure = response.response().error();
+                            if let Some(error) =
+                                failure.and_then(|e| e.as_error::<crate::error::Error>())
+                            {
+                                state.metrics.error(error.spec().code);
+                            }
+                        }
                         response.headers_mut().insert(REQUEST_ID, id);
                         Ok(response)
                     }

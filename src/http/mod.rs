@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod ledger_items;
 mod ledgers;
+mod metrics;
 mod organizations;
 mod reply;
 mod system;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Present when requests must carry a verified token.
     pub verifier: Option<Verifier>,
+    pub metrics: metrics::HttpMetrics,
 }
 
 /// The prefix of every ledger-scoped route.
@@ -40,6 +42,7 @@ pub const LEDGER_SCOPE: &str = "/v1/organizations/{organization_id}/ledgers/{led
 /// organization and ledger routes the scope's prefix would swallow come before it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     system::routes(cfg);
+    metrics::routes(cfg);
     organizations::routes(cfg);
     ledgers::routes(cfg);
     cfg.service(

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -67,7 +68,19 @@ struct State {
     gates: HashMap<TenantId, Weak<CloseGate>>,
 }
 
+/// Counters of the tenant cache since the registry started.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Requests that found their tenant open (in the LRU or still held after eviction).
+    pub hits: AtomicU64,
+    /// Tenant files opened.
+    pub opens: AtomicU64,
+    /// Tenants pushed out of the LRU.
+    pub evictions: AtomicU64,
+}
+
 pub struct Registry {
+    stats: CacheStats,
     config: StoreConfig,
     state: Mutex<State>,
     thread_pool: Arc<ScheduledThreadPool>,
@@ -90,6 +103,7 @@ impl Registry {
             gates: HashMap::new(),
         };
         Ok(Self {
+            stats: CacheStats::default(),
             config,
             state: Mutex::new(state),
             thread_pool: Arc::new(
@@ -207,8 +221,20 @@ impl Registry {
         let tenant = Arc::new(opened?);
         let evicted = state.insert(Arc::clone(&tenant));
         drop(state);
+        self.stats.opens.fetch_add(1, Ordering::Relaxed);
+        self.count_eviction(&evicted);
         drop(evicted);
         Ok(tenant)
+    }
+
+    pub fn stats(&self) -> &CacheStats {
+        &self.stats
+    }
+
+    fn count_eviction(&self, evicted: &Option<Arc<Tenant>>) {
+        if evicted.is_some() {
+            self.stats.evictions.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The tenant if it is open or still in use after eviction; an instance pushed out of the
@@ -217,6 +243,10 @@ impl Registry {
         let mut state = self.state.lock();
         let (found, evicted) = state.find(id);
         drop(state);
+        if found.is_some() {
+            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        self.count_eviction(&evicted);
         drop(evicted);
         found
     }

@@ -34,6 +34,13 @@ pub struct Writer {
     stats: Arc<WriterStats>,
 }
 
+/// Commits and commands of every writer of the process, for `/metrics`.
+pub static TOTALS: WriterStats = WriterStats {
+    commits: AtomicU64::new(0),
+    commands: AtomicU64::new(0),
+    checkpoint_on_close: AtomicBool::new(false),
+};
+
 /// Counters of a writer since it started.
 #[derive(Debug, Default)]
 pub struct WriterStats {
@@ -158,6 +165,10 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
         }
         tracing::trace!(commands = batch.len(), "group commit");
         stats.commits.fetch_add(1, Ordering::Relaxed);
+        TOTALS.commits.fetch_add(1, Ordering::Relaxed);
+        TOTALS
+            .commands
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         stats
             .commands
             .fetch_add(batch.len() as u64, Ordering::Relaxed);

@@ -1,0 +1,173 @@
+//! `GET /metrics`: Prometheus text exposition of requests (by route pattern, method and
+//! status, with a latency histogram), error codes, the tenant cache and the writers. No label
+//! carries a tenant id (unbounded cardinality, and one tenant's activity is not another's
+//! business).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use parking_lot::Mutex;
+
+use super::AppState;
+use crate::store::writer::TOTALS;
+
+/// Upper bounds of the request latency histogram, in seconds.
+pub const LATENCY_BUCKETS_SECONDS: [f64; 10] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    seconds: f64,
+    buckets: [u64; LATENCY_BUCKETS_SECONDS.len()],
+}
+
+/// Request counters, kept by the request middleware.
+#[derive(Default)]
+pub struct HttpMetrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    errors: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl HttpMetrics {
+    pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let mut requests = self.requests.lock();
+        let series = requests
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default();
+        series.count += 1;
+        series.seconds += seconds;
+        for (bucket, bound) in series.buckets.iter_mut().zip(LATENCY_BUCKETS_SECONDS) {
+            if seconds <= bound {
+                *bucket += 1;
+            }
+        }
+    }
+
+    pub fn error(&self, code: &'static str) {
+        *self.errors.lock().entry(code).or_default() += 1;
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        let requests = self.requests.lock();
+        out.push_str("# HELP ledgerlite_http_requests_total Requests answered, by route pattern, method and status.\n");
+        out.push_str("# TYPE ledgerlite_http_requests_total counter\n");
+        for ((route, method, status), series) in requests.iter() {
+            let _ = writeln!(
+                out,
+                "ledgerlite_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
+                series.count
+            );
+        }
+        out.push_str("# HELP ledgerlite_http_request_duration_seconds Request latency, by route pattern and method.\n");
+        out.push_str("# TYPE ledgerlite_http_request_duration_seconds histogram\n");
+        let mut by_route: BTreeMap<(&str, &str), Series> = BTreeMap::new();
+        for ((route, method, _), series) in requests.iter() {
+            let merged = by_route
+                .entry((route.as_str(), method.as_str()))
+                .or_default();
+            merged.count += series.count;
+            merged.seconds += series.seconds;
+            for (total, part) in merged.buckets.iter_mut().zip(series.buckets) {
+                *total += part;
+            }
+        }
+        for ((route, method), series) in by_route {
+            let labels = format!("route=\"{route}\",method=\"{method}\"");
+            for (bound, count) in LATENCY_BUCKETS_SECONDS.iter().zip(series.buckets) {
+                let _ = writeln!(
+                    out,
+                    "ledgerlite_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "ledgerlite_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                series.count
+            );
+            let _ = writeln!(
+                out,
+                "ledgerlite_http_request_duration_seconds_sum{{{labels}}} {}",
+                series.seconds
+            );
+            let _ = writeln!(
+                out,
+                "ledgerlite_http_request_duration_seconds_count{{{labels}}} {}",
+                series.count
+            );
+        }
+        out.push_str("# HELP ledgerlite_errors_total Error answers, by Midaz code.\n");
+        out.push_str("# TYPE ledgerlite_errors_total counter\n");
+        for (code, count) in self.errors.lock().iter() {
+            let _ = writeln!(out, "ledgerlite_errors_total{{code=\"{code}\"}} {count}");
+        }
+    }
+}
+
+fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(render));
+}
+
+async fn render(state: web::Data<AppState>) -> HttpResponse {
+    let mut out = String::new();
+    state.metrics.render_requests(&mut out);
+    let cache = state.registry.stats();
+    let open = u64::try_from(state.registry.open_count()).unwrap_or(u64::MAX);
+    metric(
+        &mut out,
+        "ledgerlite_tenants_open",
+        "gauge",
+        "Tenants in the LRU of open tenants.",
+        open,
+    );
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    metric(
+        &mut out,
+        "ledgerlite_tenant_cache_hits_total",
+        "counter",
+        "Requests that found their tenant open.",
+        load(&cache.hits),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_tenant_cache_opens_total",
+        "counter",
+        "Tenant files opened (cache misses).",
+        load(&cache.opens),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_tenant_cache_evictions_total",
+        "counter",
+        "Tenants pushed out of the LRU.",
+        load(&cache.evictions),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_writer_commits_total",
+        "counter",
+        "Group commits (one fsync each at synchronous=FULL).",
+        load(&TOTALS.commits),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_writer_commands_total",
+        "counter",
+        "Write commands applied in those commits.",
+        load(&TOTALS.commands),
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
+}
