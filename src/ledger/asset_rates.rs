@@ -67,14 +67,11 @@ pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Res
 }
 
 pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> Result<AssetRate> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            sql::by_external_id(conn, &ledger_id, &external_id)?
-                .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::by_external_id(conn, ledger_id, &external_id)?
+            .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
+    })
+    .await
 }
 
 pub async fn list_from(
@@ -84,11 +81,8 @@ pub async fn list_from(
     to: Vec<String>,
     query: ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            sql::list_from(conn, &ledger_id, &from, &to, &query)
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::list_from(conn, ledger_id, &from, &to, &query)
+    })
+    .await
 }

@@ -42,6 +42,38 @@ pub fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     }
 }
 
+/// Runs `command` as one write in the ledger of `parent` once the organization and ledger are
+/// known to exist; `command` gets the parent and the ledger id.
+pub async fn write_in_ledger<T, F>(tenant: &Arc<Tenant>, parent: Parent, command: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
+{
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
+            command(conn, &parent, &ledger_id)
+        })
+        .await
+}
+
+/// [`write_in_ledger`] for reads, on a read connection.
+pub async fn read_in_ledger<T, F>(tenant: &Arc<Tenant>, parent: Parent, query: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
+{
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            let (_, ledger_id) = parent.ledger_ids()?;
+            query(conn, &parent, &ledger_id)
+        })
+        .await
+}
+
 pub async fn get<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<E> {
     tenant
         .read(move |conn| {

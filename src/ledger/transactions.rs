@@ -488,88 +488,84 @@ pub async fn settle(
     id: String,
     commit: bool,
 ) -> Result<Transaction> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            let row = sql::get_transaction(conn, &ledger_id, &id)?;
-            let mut transaction = row.transaction;
-            if transaction.status.code != status::PENDING {
-                return Err(
-                    Error::new(Kind::CommitTransactionNotPending).with_message(format!(
-                        "The transaction is {}, not PENDING.",
-                        transaction.status.code
-                    )),
-                );
+    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        let row = sql::get_transaction(conn, ledger_id, &id)?;
+        let mut transaction = row.transaction;
+        if transaction.status.code != status::PENDING {
+            return Err(
+                Error::new(Kind::CommitTransactionNotPending).with_message(format!(
+                    "The transaction is {}, not PENDING.",
+                    transaction.status.code
+                )),
+            );
+        }
+        let settled_from = transaction.operations.len();
+        let postings: Postings = serde_json::from_str(&row.postings)?;
+        let new_status = if commit {
+            status::APPROVED
+        } else {
+            status::CANCELED
+        };
+        let at = now();
+        let sources = load_balances(conn, ledger_id, &postings.sources)?;
+        let source_effect = if commit {
+            Effect::SettleHold
+        } else {
+            Effect::Release
+        };
+        for (posting, balance) in postings.sources.iter().zip(sources) {
+            let op = record(
+                conn,
+                &transaction,
+                posting,
+                balance,
+                Some(source_effect),
+                source_effect,
+                new_status,
+                &at,
+            )?;
+            transaction.operations.push(op);
+        }
+        if commit {
+            let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
+            if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
+                return Err(Error::new(Kind::AccountStatusTransactionRestriction)
+                    .with_message(format!("'{}' may not receive.", b.alias)));
             }
-            let settled_from = transaction.operations.len();
-            let postings: Postings = serde_json::from_str(&row.postings)?;
-            let new_status = if commit {
-                status::APPROVED
-            } else {
-                status::CANCELED
-            };
-            let at = now();
-            let sources = load_balances(conn, &ledger_id, &postings.sources)?;
-            let source_effect = if commit {
-                Effect::SettleHold
-            } else {
-                Effect::Release
-            };
-            for (posting, balance) in postings.sources.iter().zip(sources) {
+            for (posting, balance) in postings.destinations.iter().zip(destinations) {
                 let op = record(
                     conn,
                     &transaction,
                     posting,
                     balance,
-                    Some(source_effect),
-                    source_effect,
+                    Some(Effect::Credit),
+                    Effect::Credit,
                     new_status,
                     &at,
                 )?;
                 transaction.operations.push(op);
             }
-            if commit {
-                let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
-                if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-                    return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-                        .with_message(format!("'{}' may not receive.", b.alias)));
-                }
-                for (posting, balance) in postings.destinations.iter().zip(destinations) {
-                    let op = record(
-                        conn,
-                        &transaction,
-                        posting,
-                        balance,
-                        Some(Effect::Credit),
-                        Effect::Credit,
-                        new_status,
-                        &at,
-                    )?;
-                    transaction.operations.push(op);
-                }
-            }
-            transaction.status = Status {
-                code: new_status.to_owned(),
-                description: Some(new_status.to_owned()),
-            };
-            let settled: Vec<String> = transaction.operations[settled_from..]
-                .iter()
-                .map(|o| o.id.clone())
-                .collect();
-            chain::append(
-                conn,
-                &transaction.id,
-                if commit { "commit" } else { "cancel" },
-                &settled,
-                &at,
-            )?;
-            transaction.stamps.updated_at = at;
-            sql::save_transaction(conn, &transaction, &row.postings)?;
-            Ok(transaction)
-        })
-        .await
+        }
+        transaction.status = Status {
+            code: new_status.to_owned(),
+            description: Some(new_status.to_owned()),
+        };
+        let settled: Vec<String> = transaction.operations[settled_from..]
+            .iter()
+            .map(|o| o.id.clone())
+            .collect();
+        chain::append(
+            conn,
+            &transaction.id,
+            if commit { "commit" } else { "cancel" },
+            &settled,
+            &at,
+        )?;
+        transaction.stamps.updated_at = at;
+        sql::save_transaction(conn, &transaction, &row.postings)?;
+        Ok(transaction)
+    })
+    .await
 }
 
 /// Reverts an APPROVED transaction with a new one moving the same amounts back.
@@ -683,24 +679,20 @@ pub async fn update(
     id: String,
     change: Annotations,
 ) -> Result<Transaction> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            let row = sql::get_transaction(conn, &ledger_id, &id)?;
-            let mut transaction = row.transaction;
-            if let Some(description) = change.description {
-                transaction.description = Some(description);
-            }
-            transaction.metadata = change
-                .metadata
-                .apply(std::mem::take(&mut transaction.metadata));
-            transaction.stamps.updated_at = now();
-            sql::save_transaction(conn, &transaction, &row.postings)?;
-            Ok(transaction)
-        })
-        .await
+    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        let row = sql::get_transaction(conn, ledger_id, &id)?;
+        let mut transaction = row.transaction;
+        if let Some(description) = change.description {
+            transaction.description = Some(description);
+        }
+        transaction.metadata = change
+            .metadata
+            .apply(std::mem::take(&mut transaction.metadata));
+        transaction.stamps.updated_at = now();
+        sql::save_transaction(conn, &transaction, &row.postings)?;
+        Ok(transaction)
+    })
+    .await
 }
 
 pub async fn update_operation(
@@ -710,38 +702,31 @@ pub async fn update_operation(
     id: String,
     change: Annotations,
 ) -> Result<Operation> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            sql::get_transaction(conn, &ledger_id, &transaction_id)?;
-            let keys = [
-                ("ledger_id", ledger_id.as_str()),
-                ("transaction_id", transaction_id.as_str()),
-            ];
-            let mut operation = sql::get_operation(conn, &keys, &id)?;
-            if let Some(description) = change.description {
-                operation.description = Some(description);
-            }
-            operation.metadata = change
-                .metadata
-                .apply(std::mem::take(&mut operation.metadata));
-            operation.stamps.updated_at = now();
-            sql::save_operation(conn, &operation)?;
-            Ok(operation)
-        })
-        .await
+    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::get_transaction(conn, ledger_id, &transaction_id)?;
+        let keys = [
+            ("ledger_id", ledger_id),
+            ("transaction_id", transaction_id.as_str()),
+        ];
+        let mut operation = sql::get_operation(conn, &keys, &id)?;
+        if let Some(description) = change.description {
+            operation.description = Some(description);
+        }
+        operation.metadata = change
+            .metadata
+            .apply(std::mem::take(&mut operation.metadata));
+        operation.stamps.updated_at = now();
+        sql::save_operation(conn, &operation)?;
+        Ok(operation)
+    })
+    .await
 }
 
 pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Transaction> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            Ok(sql::get_transaction(conn, &ledger_id, &id)?.transaction)
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        Ok(sql::get_transaction(conn, ledger_id, &id)?.transaction)
+    })
+    .await
 }
 
 pub async fn list(
@@ -749,13 +734,10 @@ pub async fn list(
     parent: Parent,
     query: crate::domain::query::ListQuery,
 ) -> Result<crate::store::query::CursorPage<Transaction>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            sql::list_transactions(conn, &ledger_id, &query)
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::list_transactions(conn, ledger_id, &query)
+    })
+    .await
 }
 
 pub async fn count(
@@ -763,13 +745,10 @@ pub async fn count(
     parent: Parent,
     query: crate::domain::query::ListQuery,
 ) -> Result<i64> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            sql::count_transactions(conn, &ledger_id, &query)
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::count_transactions(conn, ledger_id, &query)
+    })
+    .await
 }
 
 pub async fn operations_of_account(
@@ -794,15 +773,12 @@ pub async fn operation_of_account(
     account_id: String,
     id: String,
 ) -> Result<Operation> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            let keys = [
-                ("ledger_id", ledger_id.as_str()),
-                ("account_id", account_id.as_str()),
-            ];
-            sql::get_operation(conn, &keys, &id)
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        let keys = [
+            ("ledger_id", ledger_id),
+            ("account_id", account_id.as_str()),
+        ];
+        sql::get_operation(conn, &keys, &id)
+    })
+    .await
 }
