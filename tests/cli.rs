@@ -2,31 +2,20 @@
 //! filled through the API by a running server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
+use common::{Binary as Server, start_binary as start};
 use serde_json::{Value, json};
-
-struct Server {
-    child: Child,
-    base: String,
-}
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn cli(data_dir: &Path, args: &[&str]) -> Output {
@@ -55,31 +44,6 @@ fn refused(data_dir: &Path, args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.is_empty(), "{args:?}: no message on stderr");
     stderr
-}
-
-async fn start(data_dir: &Path) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
-        .env("LEDGERLITE_DATA_DIR", data_dir)
-        .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/health"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
 }
 
 fn stop(mut server: Server) {

@@ -3,10 +3,12 @@
 //! is left, the audit (chain, balances replayed from operations, conservation) passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -16,38 +18,9 @@ const CRASH_CYCLES: u32 = 20;
 /// Concurrent clients posting transfers while the server is killed.
 const CLIENTS: usize = 8;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(data_dir: &Path) -> (Child, String) {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
-        .env("LEDGERLITE_DATA_DIR", data_dir)
-        .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEDGERLITE_SYNC", "full")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/health"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (child, base);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
+    let binary = common::start_binary(data_dir).await;
+    (binary.child, binary.base)
 }
 
 fn transfer(from: &str, to: &str, value: &str) -> Value {

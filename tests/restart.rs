@@ -2,50 +2,12 @@
 //! `kill -9`, and a SIGTERM stops the server cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::Command;
+
+use common::start_binary as start;
 use serde_json::{Value, json};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(data_dir: &Path) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
-        .env("LEDGERLITE_DATA_DIR", data_dir)
-        .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEDGERLITE_SYNC", "full")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/health"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
-}
 
 async fn post(
     base: &str,

@@ -218,3 +218,41 @@ impl TestApp {
         reply.body
     }
 }
+
+/// The real `ledgerlite` binary, serving a data folder on a free port.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+/// Starts the release-under-test binary on `data_dir` (single tenant, `synchronous=FULL`) and
+/// waits until `/health` answers.
+pub async fn start_binary(data_dir: &std::path::Path) -> Binary {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+        .env("LEDGERLITE_DATA_DIR", data_dir)
+        .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEDGERLITE_SYNC", "full")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if reqwest::get(format!("{base}/health"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Binary { child, base };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not start");
+}
