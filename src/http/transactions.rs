@@ -34,11 +34,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{get, head, patch, post};
     let base = "/transactions".to_owned();
     cfg.service(web::resource(format!("{base}/metrics/count")).route(head().to(count)))
-        .service(web::resource(format!("{base}/json")).route(post().to(create_json)))
+        .service(web::resource(format!("{base}/json")).route(post().to(create(Shape::Json))))
         .service(web::resource(format!("{base}/batch")).route(post().to(create_batch)))
-        .service(web::resource(format!("{base}/inflow")).route(post().to(create_inflow)))
-        .service(web::resource(format!("{base}/outflow")).route(post().to(create_outflow)))
-        .service(web::resource(format!("{base}/annotation")).route(post().to(create_annotation)))
+        .service(web::resource(format!("{base}/inflow")).route(post().to(create(Shape::Inflow))))
+        .service(web::resource(format!("{base}/outflow")).route(post().to(create(Shape::Outflow))))
+        .service(
+            web::resource(format!("{base}/annotation")).route(post().to(create(Shape::Annotation))),
+        )
         .service(web::resource(base.clone()).route(get().to(list)))
         .service(
             web::resource(format!("{base}/{{transaction_id}}/commit")).route(post().to(commit)),
@@ -461,6 +463,20 @@ fn created(created: use_case::Created) -> Result<HttpResponse> {
         .body(created.body))
 }
 
+/// The handler of a create endpoint of the given shape.
+fn create(
+    shape: Shape,
+) -> impl Fn(
+    TenantCtx,
+    Ids,
+    HttpRequest,
+    Body,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse>>>>
++ Clone
++ 'static {
+    move |ctx, ids, req, body| Box::pin(create_with(ctx, ids, req, body, shape))
+}
+
 async fn create_with(
     ctx: TenantCtx,
     ids: Ids,
@@ -472,42 +488,6 @@ async fn create_with(
     debug_assert!(!parsed.pending || parsed.new.mode == Mode::Pending);
     let idempotency = idempotency(&req, parsed.fingerprint)?;
     created(use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?)
-}
-
-async fn create_json(
-    ctx: TenantCtx,
-    ids: Ids,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse> {
-    create_with(ctx, ids, req, body, Shape::Json).await
-}
-
-async fn create_inflow(
-    ctx: TenantCtx,
-    ids: Ids,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse> {
-    create_with(ctx, ids, req, body, Shape::Inflow).await
-}
-
-async fn create_outflow(
-    ctx: TenantCtx,
-    ids: Ids,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse> {
-    create_with(ctx, ids, req, body, Shape::Outflow).await
-}
-
-async fn create_annotation(
-    ctx: TenantCtx,
-    ids: Ids,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse> {
-    create_with(ctx, ids, req, body, Shape::Annotation).await
 }
 
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
