@@ -20,6 +20,20 @@ pub fn now() -> Timestamp {
     format(OffsetDateTime::now_utc())
 }
 
+/// The UUIDv7 text just above every id minted up to `slack_ms` after `at` (a UUIDv7's text
+/// starts with its Unix time in milliseconds, in hex, so text order is minting order at
+/// millisecond grain). `~` (above all of them) when `at` is not a timestamp.
+pub fn uuid_v7_ceiling(at: &str, slack_ms: i64) -> String {
+    let millis = OffsetDateTime::parse(at, &Rfc3339)
+        .ok()
+        .and_then(|at| i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok())
+        .map(|ms| ms.saturating_add(slack_ms).saturating_add(1).max(0));
+    match millis {
+        Some(ms) => format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff),
+        None => "~".to_owned(),
+    }
+}
+
 /// Which end of a day a date-only value stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayEnd {
@@ -51,6 +65,24 @@ pub fn parse_query_date(raw: &str, day_end: DayEnd) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuid_v7_ceiling_is_above_ids_of_that_millisecond_and_below_later_ones() {
+        let at = "2026-11-28T07:00:00.000500Z";
+        let ms = 1_795_849_200_000i64;
+        let id_at = |ms: i64| {
+            format!(
+                "{:08x}-{:04x}-7abc-8def-0123456789ab",
+                ms >> 16,
+                ms & 0xffff
+            )
+        };
+        let ceiling = uuid_v7_ceiling(at, 0);
+        assert!(id_at(ms).as_str() < ceiling.as_str());
+        assert!(id_at(ms + 1).as_str() > ceiling.as_str());
+        assert!(id_at(ms + 1_000).as_str() < uuid_v7_ceiling(at, 1_000).as_str());
+        assert_eq!(uuid_v7_ceiling("not a time", 0), "~");
+    }
 
     #[test]
     fn formats_fixed_width_utc() {

@@ -166,11 +166,12 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
     if balance.stamps.created_at.as_str() > at {
         return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
     }
-    let snapshot = sql::snapshot_at(conn, &balance.id, at)?.unwrap_or(BalanceSnapshot {
-        available: Decimal::ZERO,
-        on_hold: Decimal::ZERO,
-        version: 1,
-    });
+    let snapshot =
+        sql::snapshot_at(conn, &balance.account_id, &balance.id, at)?.unwrap_or(BalanceSnapshot {
+            available: Decimal::ZERO,
+            on_hold: Decimal::ZERO,
+            version: 1,
+        });
     balance.available = snapshot.available;
     balance.on_hold = snapshot.on_hold;
     balance.version = snapshot.version;

@@ -1,6 +1,6 @@
 //! The per-tenant hash chain over the journal, and the audit that recomputes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -177,14 +177,55 @@ fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
     Ok(())
 }
 
+/// Available, on hold and version of a balance.
+type BalanceState = (Decimal, Decimal, i64);
+/// What a balance holds before its first operation.
+const BALANCE_OPENED: BalanceState = (Decimal::ZERO, Decimal::ZERO, 1);
+
 fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
+    // One pass over every operation in the order they were written, replaying each balance.
+    let mut replayed: HashMap<String, BalanceState> = HashMap::new();
+    let mut operations = conn.prepare(
+        "SELECT id, balance_id, type, amount, available_before, on_hold_before, version_before, \
+         available_after, on_hold_after, version_after FROM operation WHERE balance_affected = 1 \
+         ORDER BY rowid",
+    )?;
+    let mut ops = operations.query([])?;
+    while let Some(op) = ops.next()? {
+        let (op_id, id, kind): (String, String, String) = (op.get(0)?, op.get(1)?, op.get(2)?);
+        let value = amount(op, "amount")?;
+        let before = (
+            amount(op, "available_before")?,
+            amount(op, "on_hold_before")?,
+            op.get::<_, i64>(6)?,
+        );
+        let after = (
+            amount(op, "available_after")?,
+            amount(op, "on_hold_after")?,
+            op.get::<_, i64>(9)?,
+        );
+        let state = replayed.entry(id.clone()).or_insert(BALANCE_OPENED);
+        if before != *state {
+            audit.problem(format!("balance {id}: operation {op_id} starts from {before:?}, the operations before it end at {state:?}"));
+        }
+        let delta = (after.0 - before.0, after.1 - before.1);
+        let consistent = match kind.as_str() {
+            "CREDIT" => delta == (value, Decimal::ZERO),
+            "DEBIT" => delta == (-value, Decimal::ZERO) || delta == (Decimal::ZERO, -value),
+            "ON_HOLD" => delta == (-value, value),
+            "RELEASE" => delta == (value, -value),
+            _ => false,
+        };
+        if !consistent || after.2 != before.2 + 1 {
+            audit.problem(format!(
+                "balance {id}: operation {op_id} ({kind} {value}) does not move it by its amount"
+            ));
+        }
+        *state = after;
+    }
     let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut balances = conn.prepare(
         "SELECT id, asset_code, available, on_hold, version FROM balance ORDER BY rowid",
-    )?;
-    let mut operations = conn.prepare_cached(
-        "SELECT id, type, amount, available_before, on_hold_before, version_before, available_after, \
-         on_hold_after, version_after FROM operation WHERE balance_id = ? AND balance_affected = 1 ORDER BY rowid",
     )?;
     let mut rows = balances.query([])?;
     while let Some(row) = rows.next()? {
@@ -195,38 +236,7 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
             amount(row, "on_hold")?,
             row.get::<_, i64>(4)?,
         );
-        let mut state = (Decimal::ZERO, Decimal::ZERO, 1i64);
-        let mut ops = operations.query([&id])?;
-        while let Some(op) = ops.next()? {
-            let op_id: String = op.get(0)?;
-            let kind: String = op.get(1)?;
-            let value = amount(op, "amount")?;
-            let before = (
-                amount(op, "available_before")?,
-                amount(op, "on_hold_before")?,
-                op.get::<_, i64>(5)?,
-            );
-            let after = (
-                amount(op, "available_after")?,
-                amount(op, "on_hold_after")?,
-                op.get::<_, i64>(8)?,
-            );
-            if before != state {
-                audit.problem(format!("balance {id}: operation {op_id} starts from {before:?}, the operations before it end at {state:?}"));
-            }
-            let delta = (after.0 - before.0, after.1 - before.1);
-            let consistent = match kind.as_str() {
-                "CREDIT" => delta == (value, Decimal::ZERO),
-                "DEBIT" => delta == (-value, Decimal::ZERO) || delta == (Decimal::ZERO, -value),
-                "ON_HOLD" => delta == (-value, value),
-                "RELEASE" => delta == (value, -value),
-                _ => false,
-            };
-            if !consistent || after.2 != before.2 + 1 {
-                audit.problem(format!("balance {id}: operation {op_id} ({kind} {value}) does not move it by its amount"));
-            }
-            state = after;
-        }
+        let state = replayed.remove(&id).unwrap_or(BALANCE_OPENED);
         if state != stored {
             audit.problem(format!(
                 "balance {id}: stored available {} onHold {} version {}, its operations give {} / {} / {}",
@@ -238,6 +248,11 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
             .checked_add(stored.0)
             .and_then(|t| t.checked_add(stored.1))
             .unwrap_or(Decimal::MAX);
+    }
+    for id in replayed.keys() {
+        audit.problem(format!(
+            "operations move balance {id}, which does not exist"
+        ));
     }
     for (asset, total) in totals {
         if !total.is_zero() {

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0002_transactions.sql"),
     include_str!("../../schema/0003_idempotency_rowid.sql"),
     include_str!("../../schema/0004_chain.sql"),
+    include_str!("../../schema/0005_drop_operation_balance_index.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -9,6 +9,7 @@ use crate::domain::entities::{Balance, Stamps, Status};
 use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction};
 use crate::domain::money::canonical;
 use crate::domain::query::{FilterSpec, ListQuery, Match};
+use crate::domain::time::uuid_v7_ceiling;
 use crate::error::{Error, Kind, Result};
 
 fn aliases(text: String) -> Vec<String> {
@@ -24,6 +25,11 @@ fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
 }
 
 // ---- transactions --------------------------------------------------------------------------
+
+/// How long after its `created_at` an operation's id may have been minted, at most, in
+/// milliseconds (both are taken by the writer while it applies the operation, microseconds
+/// apart; the slack only makes a history lookup scan a little further).
+const ID_MINT_SLACK_MS: i64 = 1_000;
 
 pub const TRANSACTION_COLUMNS: &str = "id, organization_id, ledger_id, parent_transaction_id, \
     description, status_code, status_description, amount, asset_code, chart_of_accounts_group_name, \
@@ -291,17 +297,24 @@ pub fn get_operation(
 }
 
 /// The state of a balance after the last operation at or before `at`, if any.
+///
+/// Walks the account's operations backwards from the UUIDv7 id ceiling of `at`: an operation's
+/// id is minted just after its `created_at`, in the order the writer applies operations, so
+/// the first match is the last one applied by then.
 pub fn snapshot_at(
     conn: &Connection,
+    account_id: &str,
     balance_id: &str,
     at: &str,
 ) -> Result<Option<BalanceSnapshot>> {
-    let sql = "SELECT available_after, on_hold_after, version_after FROM operation \
-               WHERE balance_id = ? AND created_at <= ? AND balance_affected = 1 \
-               ORDER BY created_at DESC, id DESC LIMIT 1";
+    let sql = "SELECT available_after, on_hold_after, version_after \
+               FROM operation INDEXED BY operation_account \
+               WHERE account_id = ?1 AND id < ?2 AND balance_id = ?3 AND balance_affected = 1 \
+               AND created_at <= ?4 ORDER BY id DESC LIMIT 1";
+    let ceiling = uuid_v7_ceiling(at, ID_MINT_SLACK_MS);
     Ok(conn
         .prepare_cached(sql)?
-        .query_row((balance_id, at), |row| {
+        .query_row((account_id, ceiling, balance_id, at), |row| {
             Ok(BalanceSnapshot {
                 available: amount(row, "available_after")?,
                 on_hold: amount(row, "on_hold_after")?,
