@@ -382,11 +382,13 @@ pub fn save_idempotent_response(
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<()> {
-    conn.prepare_cached(
+    // The limit is part of the text: a bound LIMIT makes SQLite re-prepare the statement on
+    // every run.
+    conn.prepare_cached(&format!(
         "DELETE FROM idempotency_response WHERE id IN (SELECT id FROM idempotency_response \
-         WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)",
-    )?
-    .execute((now_ms, IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE))?;
+         WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT {IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE})"
+    ))?
+    .execute([now_ms])?;
     conn.prepare_cached(
         "INSERT INTO idempotency_response (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
          ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, \

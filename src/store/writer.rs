@@ -186,7 +186,7 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
 /// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch`, each in a savepoint.
 fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     let mut replies = Vec::with_capacity(batch.len());
-    let begun = conn.execute_batch("BEGIN IMMEDIATE");
+    let begun = run_cached(conn, "BEGIN IMMEDIATE");
     if let Err(error) = begun {
         let error = Error::from(error);
         for command in batch.drain(..) {
@@ -198,9 +198,9 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     for command in batch.drain(..) {
         replies.push(apply_in_savepoint(conn, command));
     }
-    let committed = conn.execute_batch("COMMIT").map_err(Error::from);
+    let committed = run_cached(conn, "COMMIT").map_err(Error::from);
     if committed.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = run_cached(conn, "ROLLBACK");
     }
     for reply in replies {
         reply(match &committed {
@@ -211,16 +211,16 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
 }
 
 fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
-    if let Err(error) = conn.execute_batch("SAVEPOINT command") {
+    if let Err(error) = run_cached(conn, "SAVEPOINT command") {
         let error = Error::from(error);
         let (_, reply) = command(None);
         return Box::new(move |_| reply(Err(error)));
     }
     let (keep, reply) = command(Some(conn));
     let closed = if keep {
-        conn.execute_batch("RELEASE command")
+        run_cached(conn, "RELEASE command")
     } else {
-        conn.execute_batch("ROLLBACK TO command; RELEASE command")
+        run_cached(conn, "ROLLBACK TO command").and_then(|()| run_cached(conn, "RELEASE command"))
     };
     match closed {
         Ok(()) => reply,
@@ -229,6 +229,12 @@ fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
             Box::new(move |_| reply(Err(error)))
         }
     }
+}
+
+/// Runs one transaction-control statement, prepared once per connection instead of parsed on
+/// every call as `execute_batch` would.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 #[cfg(test)]
