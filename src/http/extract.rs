@@ -82,6 +82,9 @@ impl FromRequest for TenantCtx {
             } else {
                 Missing::Fail
             };
+            if let Some(tenant) = registry.find(&id) {
+                return Ok(TenantCtx { tenant });
+            }
             let tenant = actix_web::rt::task::spawn_blocking(move || registry.open(&id, missing))
                 .await
                 .map_err(|_| Error::internal("opening a tenant panicked"))??;

@@ -237,9 +237,10 @@ impl Registry {
         }
     }
 
-    /// The tenant if it is open or still in use after eviction; an instance pushed out of the
-    /// LRU by the promotion is closed here, after the lock is released.
-    fn find(&self, id: &TenantId) -> Option<Arc<Tenant>> {
+    /// The tenant if it is open or still in use after eviction, without opening it (never
+    /// blocks on file I/O); an instance pushed out of the LRU by the promotion is closed here,
+    /// after the lock is released.
+    pub fn find(&self, id: &TenantId) -> Option<Arc<Tenant>> {
         let mut state = self.state.lock();
         let (found, evicted) = state.find(id);
         drop(state);
@@ -251,10 +252,11 @@ impl Registry {
         found
     }
 
-    /// Closes every open tenant that no request holds any more: each writer finishes its queue,
-    /// checkpoints the WAL and closes its file. Used on shutdown.
+    /// Closes every open tenant that no request holds any more and waits until their writers
+    /// have finished their queues, checkpointed the WAL and closed their files. Used on
+    /// shutdown.
     pub fn close_all(&self) {
-        let open: Vec<Arc<Tenant>> = {
+        let (open, gates): (Vec<Arc<Tenant>>, Vec<Arc<CloseGate>>) = {
             let mut state = self.state.lock();
             state.live.clear();
             let mut open = Vec::new();
@@ -262,9 +264,15 @@ impl Registry {
                 tenant.writer().checkpoint_when_closed();
                 open.push(tenant);
             }
-            open
+            let gates = state.gates.values().filter_map(Weak::upgrade).collect();
+            (open, gates)
         };
         drop(open);
+        for gate in gates {
+            if !gate.wait_closed(Duration::from_millis(CLOSE_WAIT_MS)) {
+                tracing::warn!("a tenant writer did not close in time");
+            }
+        }
     }
 
     /// Number of tenants in the LRU.

@@ -1,5 +1,6 @@
 //! One open tenant: its write connection (behind the [`Writer`]) and its pool of read-only
-//! connections. Dropping the last `Arc<Tenant>` closes both.
+//! connections. Dropping the last `Arc<Tenant>` closes both: the readers at once, the writer
+//! on its own thread once its queue is done (so dropping never blocks an async task).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -40,12 +41,10 @@ pub struct Tenant {
     /// Keys of requests in flight (idempotency keys), so a duplicate arriving meanwhile can be
     /// refused instead of waiting.
     claims: Arc<Mutex<HashSet<String>>>,
-    /// Declared last so it drops last: signals that the writer and readers above are closed.
-    _closed: Closed,
 }
 
-/// Whether an instance's files are closed; the registry waits on it before opening the same
-/// file again, so there is never more than one writer per file.
+/// Whether an instance's write connection is closed; the registry waits on it before opening
+/// the same file again, so there is never more than one writer per file.
 #[derive(Default)]
 pub struct CloseGate {
     closed: Mutex<bool>,
@@ -102,7 +101,8 @@ impl Tenant {
         let mut conn = Connection::open_with_flags(&path, flags)?;
         configure_writer(&conn, sync)?;
         schema::migrate(&mut conn)?;
-        let writer = Writer::start(id.as_str(), conn).map_err(Error::internal)?;
+        // The writer thread signals the gate once it has closed the write connection.
+        let writer = Writer::start(id.as_str(), conn, Closed(gate)).map_err(Error::internal)?;
         let readers = reader_pool(&path, thread_pool)?;
         Ok(Self {
             id,
@@ -110,7 +110,6 @@ impl Tenant {
             writer,
             readers,
             claims: Arc::default(),
-            _closed: Closed(gate),
         })
     }
 

@@ -10,7 +10,6 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -29,8 +28,9 @@ type Command = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Result<()>) + Send>;
 
 pub struct Writer {
-    queue: Option<mpsc::Sender<Command>>,
-    thread: Option<JoinHandle<()>>,
+    /// Dropping it (with the writer) closes the queue: the thread applies what is queued,
+    /// closes the connection and ends on its own, so dropping never blocks.
+    queue: mpsc::Sender<Command>,
     stats: Arc<WriterStats>,
 }
 
@@ -53,19 +53,24 @@ pub struct WriterStats {
 }
 
 impl Writer {
-    /// Starts the writer thread that owns `conn` until the writer is dropped.
-    pub fn start(name: &str, conn: Connection) -> std::io::Result<Self> {
+    /// Starts the writer thread that owns `conn` until the writer is dropped; the thread drops
+    /// `on_closed` right after it closed `conn`.
+    pub fn start(
+        name: &str,
+        conn: Connection,
+        on_closed: impl Send + 'static,
+    ) -> std::io::Result<Self> {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
         let stats = Arc::new(WriterStats::default());
         let counters = Arc::clone(&stats);
-        let thread = std::thread::Builder::new()
+        // Detached: the thread ends on its own once the queue is closed and drained.
+        std::thread::Builder::new()
             .name(format!("writer-{name}"))
-            .spawn(move || run(conn, commands, &counters))?;
-        Ok(Self {
-            queue: Some(queue),
-            thread: Some(thread),
-            stats,
-        })
+            .spawn(move || {
+                run(conn, commands, &counters);
+                drop(on_closed);
+            })?;
+        Ok(Self { queue, stats })
     }
 
     pub fn stats(&self) -> &WriterStats {
@@ -88,11 +93,7 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (command, answer) = package(command);
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| Error::internal("writer is closed"))?;
-        queue
+        self.queue
             .send(command)
             .await
             .map_err(|_| Error::internal("writer stopped"))?;
@@ -108,27 +109,12 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (command, answer) = package(command);
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| Error::internal("writer is closed"))?;
-        queue
+        self.queue
             .blocking_send(command)
             .map_err(|_| Error::internal("writer stopped"))?;
         answer
             .blocking_recv()
             .map_err(|_| Error::internal("writer dropped a command"))?
-    }
-}
-
-impl Drop for Writer {
-    /// Closing the queue lets the thread finish what is queued, close the connection (which
-    /// checkpoints the WAL) and exit; dropping waits for that so the file is quiet afterwards.
-    fn drop(&mut self) {
-        self.queue.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -248,7 +234,7 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.sqlite")).unwrap_or_else(|e| panic!("{e}"));
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap_or_else(|e| panic!("{e}"));
-        let writer = Writer::start("test", conn).unwrap_or_else(|e| panic!("{e}"));
+        let writer = Writer::start("test", conn, ()).unwrap_or_else(|e| panic!("{e}"));
         (dir, writer)
     }
 
