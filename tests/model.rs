@@ -21,7 +21,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Reply, TestApp, spawn_app_with};
+use common::{Reply, TestApp, spawn_multi_tenant, token_for};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use reqwest::Method;
@@ -723,8 +723,12 @@ fn as_parts(legs: &[(usize, Decimal)]) -> Vec<(String, Part)> {
 
 // ---- the server side -----------------------------------------------------------------------
 
-struct Case<'a> {
-    app: &'a TestApp,
+/// One command sequence, in a tenant of its own: the audit of one case's tenant file never
+/// sees another case's ledger, so a failure found while shrinking belongs to the sequence
+/// being shrunk.
+struct Case {
+    app: TestApp,
+    tenant: String,
     ledger: String,
     balance_ids: BTreeMap<String, String>,
     model: Model,
@@ -828,8 +832,14 @@ fn check_rejection(
     Ok(())
 }
 
-impl<'a> Case<'a> {
-    async fn new(app: &'a TestApp) -> Self {
+impl Case {
+    async fn new(server: &TestApp) -> Self {
+        static TENANTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let tenant = format!(
+            "model-{}",
+            TENANTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let app = server.with_token(token_for(&tenant, json!({})));
         let ledger = app.ledger().await;
         app.asset(&ledger, "USD").await;
         app.asset(&ledger, "EUR").await;
@@ -839,6 +849,7 @@ impl<'a> Case<'a> {
         app.account(&ledger, "@eur", "EUR").await;
         let mut case = Self {
             app,
+            tenant,
             ledger,
             balance_ids: BTreeMap::new(),
             model: Model::new(),
@@ -861,6 +872,9 @@ impl<'a> Case<'a> {
     ) -> Reply {
         let url = format!("{}{}{rest}", self.app.base, self.ledger);
         let mut request = self.app.client.request(method, url);
+        if let Some(token) = &self.app.token {
+            request = request.bearer_auth(token);
+        }
         if let Some(key) = key {
             request = request.header("X-Idempotency", key);
         }
@@ -1227,7 +1241,9 @@ impl<'a> Case<'a> {
 
     fn audit(&self) -> Result<(), TestCaseError> {
         let conn = rusqlite::Connection::open_with_flags(
-            self.app.data_dir.join("tenants/default.sqlite"),
+            self.app
+                .data_dir
+                .join(format!("tenants/{}.sqlite", self.tenant)),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .expect("tenant file");
@@ -1279,7 +1295,8 @@ fn the_server_behaves_like_the_model() {
         .enable_all()
         .build()
         .unwrap();
-    let app = runtime.block_on(spawn_app_with(|config| {
+    let app = runtime.block_on(spawn_multi_tenant(|config| {
+        config.auto_provision = true;
         config.sync = ledgerlite::store::SyncMode::Normal;
     }));
     let config = config();
