@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use common::{Reply, TestApp, spawn_multi_tenant, token_for};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -43,6 +43,9 @@ const LEG_CENTS_MAX: i64 = 30_000;
 /// Legs per side of a generated transaction.
 const LEGS_PER_SIDE_GENERATED_MAX: usize = 3;
 
+/// Failing cases found so far, replayed before new ones (relative to the package root, where
+/// `cargo test` runs).
+const REGRESSIONS_FILE: &str = "tests/model.proptest-regressions";
 const EXTERNAL_USD: &str = "@external/USD";
 const EXTERNAL_EUR: &str = "@external/EUR";
 /// Everyone a leg can name: four USD deposit accounts, the USD external account, an EUR
@@ -1283,7 +1286,7 @@ fn config() -> Config {
             fixed => fixed,
         },
         max_shrink_iters: SHRINK_ITERATIONS_MAX,
-        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS_FILE))),
         ..from_env
     }
 }
