@@ -410,6 +410,15 @@ pub fn list_balances(
     keys: &[(&'static str, &str)],
     query: &ListQuery,
 ) -> Result<CursorPage<Balance>> {
+    // Balances have no metadata (they answer `metadata: {}`) and no column to filter on: a
+    // metadata filter matches none of them.
+    if query.metadata.is_some() {
+        return Ok(CursorPage {
+            items: Vec::new(),
+            next_cursor: None,
+            prev_cursor: None,
+        });
+    }
     let scope = Scope {
         table: Balance::TABLE,
         columns: Balance::COLUMNS,
