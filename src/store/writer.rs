@@ -345,11 +345,13 @@ mod tests {
         assert_eq!(rows(&writer), vec![0, 1, 3]);
     }
 
+    type TestCommand<T> = Box<dyn FnOnce(&Connection) -> Result<T> + Send>;
+
     /// Holds the writer busy, then submits `commands` so they queue up and run as one group;
     /// returns each command's result in order.
     fn one_group<T: Send + 'static>(
         writer: &Arc<Writer>,
-        commands: Vec<Box<dyn FnOnce(&Connection) -> Result<T> + Send>>,
+        commands: Vec<TestCommand<T>>,
     ) -> Vec<Result<T>> {
         let (started, wait_started) = std_mpsc::channel();
         let busy = {
@@ -383,7 +385,7 @@ mod tests {
         results
     }
 
-    fn insert(value: i64) -> Box<dyn FnOnce(&Connection) -> Result<i64> + Send> {
+    fn insert(value: i64) -> TestCommand<i64> {
         Box::new(move |conn| {
             conn.execute("INSERT INTO t VALUES (?)", [value])?;
             Ok(value)
@@ -403,7 +405,7 @@ mod tests {
         let writer = Arc::new(writer);
         // SQLite may roll back the whole transaction on SQLITE_FULL or an I/O error; a command
         // ending the transaction leaves the connection in exactly that state.
-        let rolled_back: Box<dyn FnOnce(&Connection) -> Result<i64> + Send> = Box::new(|conn| {
+        let rolled_back: TestCommand<i64> = Box::new(|conn| {
             conn.execute("INSERT INTO t VALUES (2)", [])?;
             conn.execute_batch("ROLLBACK")?;
             Ok(2)
@@ -434,7 +436,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let writer = Arc::new(writer);
         // A deferred foreign key is checked at COMMIT: the commit fails, the savepoints passed.
-        let dangling: Box<dyn FnOnce(&Connection) -> Result<i64> + Send> = Box::new(|conn| {
+        let dangling: TestCommand<i64> = Box::new(|conn| {
             conn.execute("INSERT INTO c VALUES (7)", [])?;
             Ok(7)
         });
@@ -456,7 +458,7 @@ mod tests {
                 Ok(())
             })
             .unwrap_or_else(|e| panic!("{e}"));
-        let big: Box<dyn FnOnce(&Connection) -> Result<i64> + Send> = Box::new(|conn| {
+        let big: TestCommand<i64> = Box::new(|conn| {
             conn.execute(
                 "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) \
                  INSERT INTO t SELECT 100 + v FROM n",
