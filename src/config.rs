@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::startup::{CLIENT_DISCONNECT_TIMEOUT_MS, CLIENT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_MS};
 use crate::store::{StoreConfig, SyncMode};
 
 /// Open tenants kept in the LRU when not configured.
 pub const TENANT_CACHE_DEFAULT: usize = 256;
+/// Smallest accepted `LEDGERLITE_TENANT_MAX_BYTES`, in bytes: room for the schema and some data.
+pub const TENANT_MAX_BYTES_MIN: u64 = 1024 * 1024;
 /// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
 pub const TOKEN_TTL_DEFAULT_SECONDS: u64 = 3600;
 
@@ -197,6 +200,23 @@ pub struct Config {
         ignore_case = true
     )]
     pub sync: SyncMode,
+    /// Largest size of one tenant's database in bytes (at least 1 MiB); writes that would
+    /// grow it further get 503 STORAGE_UNAVAILABLE, reads keep working. Unset: the disk is the
+    /// limit.
+    #[arg(long, env = "LEDGERLITE_TENANT_MAX_BYTES", global = true,
+          value_parser = clap::value_parser!(u64).range(TENANT_MAX_BYTES_MIN..))]
+    pub tenant_max_bytes: Option<u64>,
+    /// How long a client may take to send a request's head (line and headers), in
+    /// milliseconds; a slower one gets 408 and is disconnected.
+    #[arg(long, env = "LEDGERLITE_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = CLIENT_REQUEST_TIMEOUT_MS, global = true)]
+    pub client_request_timeout_ms: u64,
+    /// How long a closing connection may take to shut down, in milliseconds.
+    #[arg(long, env = "LEDGERLITE_CLIENT_DISCONNECT_TIMEOUT_MS", default_value_t = CLIENT_DISCONNECT_TIMEOUT_MS, global = true)]
+    pub client_disconnect_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open, in milliseconds (0 disables
+    /// keep-alive).
+    #[arg(long, env = "LEDGERLITE_KEEP_ALIVE_MS", default_value_t = KEEP_ALIVE_MS, global = true)]
+    pub keep_alive_ms: u64,
 }
 
 impl Config {
@@ -218,6 +238,7 @@ impl Config {
             sync: self.sync,
             tenant_cache: self.tenant_cache,
             auto_provision: self.auto_provision,
+            tenant_max_bytes: self.tenant_max_bytes,
         }
     }
 

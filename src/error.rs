@@ -133,6 +133,9 @@ kinds! {
     MissingRequiredQueryParameter => 400, "0142", "Missing Required Query Parameter", "A required query parameter is missing.";
     ReservedBalanceKey => 400, "0170", "Reserved Balance Key", "This balance key is reserved.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
+    // The tenant file cannot take writes (disk full, quota reached, read-only, I/O error):
+    // nothing of the request was written; reads of the tenant still work.
+    StorageUnavailable => 503, "STORAGE_UNAVAILABLE", "Storage Unavailable", "The tenant's storage cannot accept writes right now (disk full, quota reached or read-only); nothing was written. Reads still work; retry once space is freed.";
 }
 
 impl Error {
@@ -188,18 +191,25 @@ impl From<Kind> for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
-        use rusqlite::ffi::ErrorCode as Sqlite;
-        match error.sqlite_error_code() {
-            Some(
-                Sqlite::DiskFull | Sqlite::ReadOnly | Sqlite::CannotOpen | Sqlite::SystemIoFailure,
-            ) => {
-                let mut unavailable = Self::new(Kind::ServiceUnavailable);
-                unavailable.cause = Some(error.to_string());
-                unavailable
-            }
-            _ => Self::internal(error),
+        if is_storage_fault(&error) {
+            let mut unavailable = Self::new(Kind::StorageUnavailable);
+            unavailable.cause = Some(error.to_string());
+            unavailable
+        } else {
+            Self::internal(error)
         }
     }
+}
+
+/// Whether `error` says the file cannot take writes right now (full disk or quota, read-only
+/// file or folder, I/O failure, a journal that cannot be created) rather than a bug: the one
+/// place that maps SQLite's resource faults to [`Kind::StorageUnavailable`].
+pub fn is_storage_fault(error: &rusqlite::Error) -> bool {
+    use rusqlite::ffi::ErrorCode as Sqlite;
+    matches!(
+        error.sqlite_error_code(),
+        Some(Sqlite::DiskFull | Sqlite::ReadOnly | Sqlite::CannotOpen | Sqlite::SystemIoFailure)
+    )
 }
 
 impl From<serde_json::Error> for Error {

@@ -2,8 +2,10 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, Service};
+use actix_web::http::KeepAlive;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpServer, web};
 use tracing::Instrument;
@@ -16,6 +18,21 @@ use crate::store::Registry;
 
 /// How long shutdown waits for in-flight requests, in seconds.
 pub const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+/// Default time a client has to send a request's head (line and headers), in milliseconds;
+/// a client still sending then gets 408 and its connection is closed
+/// (`LEDGERLITE_CLIENT_REQUEST_TIMEOUT_MS`).
+pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 5_000;
+/// Default time a closing connection has to shut down before it is dropped, in milliseconds
+/// (`LEDGERLITE_CLIENT_DISCONNECT_TIMEOUT_MS`).
+pub const CLIENT_DISCONNECT_TIMEOUT_MS: u64 = 1_000;
+/// Default time an idle keep-alive connection stays open, in milliseconds
+/// (`LEDGERLITE_KEEP_ALIVE_MS`; 0 disables keep-alive).
+pub const KEEP_ALIVE_MS: u64 = 5_000;
+/// Largest request head (request line and headers) in bytes. Fixed by actix-http (its HTTP/1
+/// decoder's buffer, not configurable); a larger head gets 431 and the connection is closed.
+pub const REQUEST_HEAD_BYTES_MAX: usize = 131_072;
+/// Most headers in one request. Fixed by actix-http (not configurable); more get 431.
+pub const REQUEST_HEADERS_COUNT_MAX: usize = 96;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -24,6 +41,30 @@ pub struct Application {
     port: u16,
     server: Server,
     registry: Arc<Registry>,
+}
+
+/// What slow or idle clients are allowed, from the configuration.
+struct ClientTimeouts {
+    request_ms: u64,
+    disconnect_ms: u64,
+    keep_alive_ms: u64,
+}
+
+impl ClientTimeouts {
+    fn of(config: &Config) -> Self {
+        Self {
+            request_ms: config.client_request_timeout_ms,
+            disconnect_ms: config.client_disconnect_timeout_ms,
+            keep_alive_ms: config.keep_alive_ms,
+        }
+    }
+
+    fn keep_alive(&self) -> KeepAlive {
+        match self.keep_alive_ms {
+            0 => KeepAlive::Disabled,
+            ms => KeepAlive::Timeout(Duration::from_millis(ms)),
+        }
+    }
 }
 
 impl Application {
@@ -39,6 +80,7 @@ impl Application {
         } else {
             None
         };
+        let timeouts = ClientTimeouts::of(&config);
         let listener = TcpListener::bind(&config.addr)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -94,6 +136,9 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
+        .client_request_timeout(Duration::from_millis(timeouts.request_ms))
+        .client_disconnect_timeout(Duration::from_millis(timeouts.disconnect_ms))
+        .keep_alive(timeouts.keep_alive())
         .listen(listener)?
         .run();
         Ok(Self {

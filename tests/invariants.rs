@@ -130,6 +130,7 @@ impl World {
             sync: SyncMode::Normal,
             tenant_cache: NonZeroUsize::new(2).unwrap(),
             auto_provision: false,
+            tenant_max_bytes: None,
         })
         .unwrap();
         let id = TenantId::parse("prop").unwrap();

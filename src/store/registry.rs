@@ -58,6 +58,8 @@ pub struct StoreConfig {
     pub sync: SyncMode,
     pub tenant_cache: NonZeroUsize,
     pub auto_provision: bool,
+    /// Largest size of one tenant's database, in bytes; `None` for no cap but the disk's.
+    pub tenant_max_bytes: Option<u64>,
 }
 
 struct State {
@@ -212,6 +214,7 @@ impl Registry {
             id.clone(),
             path,
             self.config.sync,
+            self.config.tenant_max_bytes,
             true,
             Arc::clone(&self.thread_pool),
             gate,

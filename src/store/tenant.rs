@@ -90,6 +90,7 @@ impl Tenant {
         id: TenantId,
         path: PathBuf,
         sync: SyncMode,
+        max_bytes: Option<u64>,
         create: bool,
         thread_pool: Arc<ScheduledThreadPool>,
         gate: Arc<CloseGate>,
@@ -99,7 +100,11 @@ impl Tenant {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let mut conn = Connection::open_with_flags(&path, flags)?;
+        refuse_read_only(&conn)?;
         configure_writer(&conn, sync)?;
+        if let Some(max_bytes) = max_bytes {
+            limit_file_size(&conn, max_bytes)?;
+        }
         schema::migrate(&mut conn)?;
         // The writer thread signals the gate once it has closed the write connection.
         let writer = Writer::start(id.as_str(), conn, Closed(gate)).map_err(Error::internal)?;
@@ -166,6 +171,40 @@ fn no_checkpoint_on_close(conn: &Connection) -> rusqlite::Result<()> {
         true,
     )
     .map(drop)
+}
+
+/// SQLite opens a file it may not write read-only without a word, and such a connection stays
+/// read-only after the file becomes writable. A writer must be able to write: refuse the open
+/// (503, not cached), so the next request opens the file again.
+fn refuse_read_only(conn: &Connection) -> Result<()> {
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        let mut error = Error::new(crate::error::Kind::StorageUnavailable);
+        error.cause = Some("the tenant file could only be opened read-only".to_owned());
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Caps the tenant's database at `max_bytes` (rounded down to whole pages; never below its
+/// current size): a write that needs a page beyond it fails with `SQLITE_FULL`, which the
+/// caller sees as 503 `STORAGE_UNAVAILABLE`, exactly like a full disk. The cap counts the
+/// database's pages wherever they are (file or WAL); the WAL file itself comes on top, bounded
+/// by the automatic checkpoint.
+fn limit_file_size(conn: &Connection, max_bytes: u64) -> rusqlite::Result<()> {
+    let page_bytes: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let page_bytes = u64::try_from(page_bytes).unwrap_or(1).max(1);
+    let pages = i64::try_from(max_bytes / page_bytes).unwrap_or(i64::MAX);
+    let applied: i64 = conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+        r.get(0)
+    })?;
+    if applied > pages {
+        tracing::warn!(
+            pages,
+            applied,
+            "tenant file is already larger than LEDGERLITE_TENANT_MAX_BYTES; it may not grow"
+        );
+    }
+    Ok(())
 }
 
 fn configure_writer(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {

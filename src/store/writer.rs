@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// Commands applied under one commit at most.
 pub const WRITER_BATCH_COMMANDS_MAX: usize = 256;
@@ -181,13 +181,18 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
         }
         return;
     }
-    for command in batch.drain(..) {
+    let mut commands = batch.drain(..);
+    for command in commands.by_ref() {
         replies.push(apply_in_savepoint(conn, command));
+        if conn.is_autocommit() {
+            break;
+        }
     }
-    let committed = run_cached(conn, "COMMIT").map_err(Error::from);
-    if committed.is_err() {
-        let _ = run_cached(conn, "ROLLBACK");
-    }
+    let committed = if conn.is_autocommit() {
+        fail_rolled_back_group(commands, &mut replies)
+    } else {
+        commit(conn)
+    };
     for reply in replies {
         reply(match &committed {
             Ok(()) => Ok(()),
@@ -200,7 +205,7 @@ fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
     if let Err(error) = run_cached(conn, "SAVEPOINT command") {
         let error = Error::from(error);
         let (_, reply) = command(None);
-        return Box::new(move |_| reply(Err(error)));
+        return Box::new(move |commit: Result<()>| reply(commit.and(Err(error))));
     }
     let (keep, reply) = command(Some(conn));
     let closed = if keep {
@@ -212,7 +217,8 @@ fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
         Ok(()) => reply,
         Err(error) => {
             let error = Error::from(error);
-            Box::new(move |_| reply(Err(error)))
+            // A failed group reports the group's failure; otherwise this command's own.
+            Box::new(move |commit: Result<()>| reply(commit.and(Err(error))))
         }
     }
 }
@@ -221,6 +227,40 @@ fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
 /// every call as `execute_batch` would.
 fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+/// `COMMIT`, and on failure a `ROLLBACK` unless SQLite already rolled back (it does on a full
+/// disk or an I/O error): afterwards the connection is out of any transaction and usable.
+fn commit(conn: &Connection) -> Result<()> {
+    let committed = run_cached(conn, "COMMIT").map_err(Error::from);
+    if let Err(error) = &committed {
+        tracing::warn!(%error, cause = ?error.cause, "group commit failed; nothing of it is acknowledged");
+        if !conn.is_autocommit() {
+            let _ = run_cached(conn, "ROLLBACK");
+        }
+    }
+    committed
+}
+
+/// SQLite rolled back the whole transaction in the middle of the group (a statement failed
+/// with `SQLITE_FULL` or an I/O error and could not be undone alone): nothing of the group is
+/// on disk, so every command is answered with the failure (none acknowledged), and the
+/// commands not run yet are not run at all — outside a transaction each would commit alone.
+fn fail_rolled_back_group(
+    unrun: impl Iterator<Item = Command>,
+    replies: &mut Vec<Reply>,
+) -> Result<()> {
+    for command in unrun {
+        let (_, reply) = command(None);
+        replies.push(reply);
+    }
+    tracing::warn!(
+        commands = replies.len(),
+        "SQLite rolled back a group commit; nothing of it is acknowledged"
+    );
+    let mut error = Error::new(Kind::StorageUnavailable);
+    error.cause = Some("SQLite rolled back the group commit after a storage error".to_owned());
+    Err(error)
 }
 
 #[cfg(test)]
@@ -295,6 +335,135 @@ mod tests {
             commits_before + 1
         );
         assert_eq!(rows(&writer), vec![0, 1, 3]);
+    }
+
+    type TestCommand<T> = Box<dyn FnOnce(&Connection) -> Result<T> + Send>;
+
+    /// Holds the writer busy, then submits `commands` so they queue up and run as one group;
+    /// returns each command's result in order.
+    fn one_group<T: Send + 'static>(
+        writer: &Arc<Writer>,
+        commands: Vec<TestCommand<T>>,
+    ) -> Vec<Result<T>> {
+        let (started, wait_started) = std_mpsc::channel();
+        let busy = {
+            let writer = Arc::clone(writer);
+            std::thread::spawn(move || {
+                writer.write_blocking(move |_| {
+                    let _ = started.send(());
+                    std::thread::sleep(Duration::from_millis(200));
+                    Ok(())
+                })
+            })
+        };
+        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        let commits_before = writer.stats().commits.load(Ordering::Relaxed);
+        let mut handles = Vec::new();
+        for command in commands {
+            let writer = Arc::clone(writer);
+            handles.push(std::thread::spawn(move || writer.write_blocking(command)));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(busy.join().is_ok_and(|r| r.is_ok()));
+        let results = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("joined")))
+            .collect();
+        assert_eq!(
+            writer.stats().commits.load(Ordering::Relaxed),
+            commits_before + 1,
+            "the commands shared one group"
+        );
+        results
+    }
+
+    fn insert(value: i64) -> TestCommand<i64> {
+        Box::new(move |conn| {
+            conn.execute("INSERT INTO t VALUES (?)", [value])?;
+            Ok(value)
+        })
+    }
+
+    fn kinds(results: &[Result<i64>]) -> Vec<std::result::Result<i64, Kind>> {
+        results
+            .iter()
+            .map(|r| r.as_ref().map(|v| *v).map_err(|e| e.kind))
+            .collect()
+    }
+
+    #[test]
+    fn a_group_rolled_back_by_sqlite_is_refused_whole_and_the_writer_lives_on() {
+        let (_dir, writer) = writer();
+        let writer = Arc::new(writer);
+        // SQLite may roll back the whole transaction on SQLITE_FULL or an I/O error; a command
+        // ending the transaction leaves the connection in exactly that state.
+        let rolled_back: TestCommand<i64> = Box::new(|conn| {
+            conn.execute("INSERT INTO t VALUES (2)", [])?;
+            conn.execute_batch("ROLLBACK")?;
+            Ok(2)
+        });
+        let results = one_group(&writer, vec![insert(1), rolled_back, insert(3)]);
+        assert_eq!(
+            kinds(&results),
+            vec![Err(Kind::StorageUnavailable); 3],
+            "no command of the group is acknowledged"
+        );
+        // Nothing of the group is on disk, and the third command never ran on its own.
+        assert_eq!(rows(&writer), Vec::<i64>::new());
+        assert_eq!(writer.write_blocking(insert(4)).ok(), Some(4));
+        assert_eq!(rows(&writer), vec![4]);
+    }
+
+    #[test]
+    fn a_failed_commit_acknowledges_nothing_and_the_writer_lives_on() {
+        let (_dir, writer) = writer();
+        writer
+            .write_blocking(|conn| {
+                conn.execute_batch(
+                    "PRAGMA foreign_keys=ON; CREATE TABLE p (id INTEGER PRIMARY KEY);
+                     CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)",
+                )?;
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = Arc::new(writer);
+        // A deferred foreign key is checked at COMMIT: the commit fails, the savepoints passed.
+        let dangling: TestCommand<i64> = Box::new(|conn| {
+            conn.execute("INSERT INTO c VALUES (7)", [])?;
+            Ok(7)
+        });
+        let results = one_group(&writer, vec![insert(1), dangling, insert(3)]);
+        assert!(results.iter().all(|r| r.is_err()), "{:?}", kinds(&results));
+        assert_eq!(rows(&writer), Vec::<i64>::new());
+        assert_eq!(writer.write_blocking(insert(4)).ok(), Some(4));
+        assert_eq!(rows(&writer), vec![4]);
+    }
+
+    #[test]
+    fn a_full_file_refuses_the_command_that_needs_a_page_and_keeps_the_rest() {
+        let (_dir, writer) = writer();
+        let writer = Arc::new(writer);
+        writer
+            .write_blocking(|conn| {
+                let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                conn.pragma_update(None, "max_page_count", pages)?;
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let big: TestCommand<i64> = Box::new(|conn| {
+            conn.execute(
+                "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) \
+                 INSERT INTO t SELECT 100 + v FROM n",
+                [],
+            )?;
+            Ok(100)
+        });
+        let results = one_group(&writer, vec![insert(1), big, insert(3)]);
+        assert_eq!(
+            kinds(&results),
+            vec![Ok(1), Err(Kind::StorageUnavailable), Ok(3)]
+        );
+        assert_eq!(rows(&writer), vec![1, 3]);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use ledgerlite::config::Config;
 use ledgerlite::startup::Application;
+use ledgerlite::store::Registry;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Bearer token sent with every request made through [`TestApp::call`], if any.
     pub token: Option<String>,
+    /// The server's tenant registry, for tests that reach behind the API (fault injection).
+    pub registry: Arc<Registry>,
     _dir: tempfile::TempDir,
 }
 
@@ -49,7 +52,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(server_config) {
                 Ok(app) => {
-                    let _ = port_tx.send(Ok(app.port()));
+                    let _ = port_tx.send(Ok((app.port(), app.registry())));
                     let _ = app.run_until_stopped().await;
                 }
                 Err(error) => {
@@ -58,7 +61,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
             }
         });
     });
-    let port = port_rx
+    let (port, registry) = port_rx
         .recv()
         .expect("server thread")
         .expect("server starts");
@@ -68,6 +71,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
         config,
         client: reqwest::Client::new(),
         token: None,
+        registry,
         _dir: dir,
     }
 }
@@ -134,6 +138,7 @@ impl TestApp {
             config: self.config.clone(),
             client: self.client.clone(),
             token: Some(token),
+            registry: Arc::clone(&self.registry),
             _dir: tempfile::tempdir().expect("temp dir"),
         }
     }
