@@ -11,6 +11,8 @@ use crate::store::{StoreConfig, SyncMode};
 pub const TENANT_CACHE_DEFAULT: usize = 256;
 /// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
 pub const TOKEN_TTL_DEFAULT_SECONDS: u64 = 3600;
+/// Shortest admin token accepted, in bytes: a guessable credential guards every tenant.
+pub const ADMIN_TOKEN_LENGTH_MIN_BYTES: usize = 16;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -197,6 +199,28 @@ pub struct Config {
         ignore_case = true
     )]
     pub sync: SyncMode,
+    /// Bearer token of the admin API under `/admin/v1`; the API is absent (404) when unset.
+    #[arg(
+        long,
+        env = "LEDGERLITE_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_parser = parse_admin_token
+    )]
+    pub admin_token: Option<String>,
+}
+
+/// An admin token of at least [`ADMIN_TOKEN_LENGTH_MIN_BYTES`] bytes, without surrounding space.
+fn parse_admin_token(raw: &str) -> Result<String, String> {
+    if raw.trim() != raw {
+        return Err("the admin token must not start or end with whitespace".to_owned());
+    }
+    if raw.len() < ADMIN_TOKEN_LENGTH_MIN_BYTES {
+        return Err(format!(
+            "the admin token must be at least {ADMIN_TOKEN_LENGTH_MIN_BYTES} bytes long"
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
 impl Config {

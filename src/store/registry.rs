@@ -267,6 +267,40 @@ impl Registry {
         drop(open);
     }
 
+    /// Closes the tenant `id` and runs `work` while no request can open it again (the file
+    /// can then be removed or replaced). Requests already holding the tenant are waited for, at
+    /// most `wait`; if they do not finish, nothing runs and the answer is `TenantInUse`.
+    /// Requests arriving meanwhile wait to open the tenant until `work` is done. Blocking.
+    pub fn while_closed<T>(
+        &self,
+        id: &TenantId,
+        wait: Duration,
+        work: impl FnOnce() -> T,
+    ) -> Result<T> {
+        let key_lock = Arc::clone(self.state.lock().opening.entry(id.clone()).or_default());
+        let _opening = key_lock.lock();
+        let (open, gate) = {
+            let mut state = self.state.lock();
+            let in_lru = state.lru.pop(id);
+            let in_use = state.live.remove(id).and_then(|weak| weak.upgrade());
+            let gate = state.gates.get(id).and_then(Weak::upgrade);
+            (in_lru.or(in_use), gate)
+        };
+        if let Some(tenant) = &open {
+            // Whoever closes it last leaves one self-contained file behind.
+            tenant.writer().checkpoint_when_closed();
+        }
+        drop(open);
+        let closed = gate.is_none_or(|gate| gate.wait_closed(wait));
+        let outcome = if closed {
+            Ok(work())
+        } else {
+            Err(Error::new(Kind::TenantInUse))
+        };
+        self.state.lock().release_opening(id, &key_lock);
+        outcome
+    }
+
     /// Number of tenants in the LRU.
     pub fn open_count(&self) -> usize {
         self.state.lock().lru.len()
