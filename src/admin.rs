@@ -393,8 +393,7 @@ pub fn delete_tenant(registry: &Registry, id: TenantId) -> anyhow::Result<Vec<Pa
 /// `<id>.<UTC time>.<random>.sqlite`; returns the file name. The caller never chooses a path.
 pub fn backup_to_folder(data_dir: &Path, id: TenantId) -> anyhow::Result<String> {
     let folder = data_dir.join(BACKUPS_DIR);
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("creating {}", folder.display()))?;
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let stamp = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"

@@ -250,3 +250,25 @@ impl Config {
         self.multi_tenant || self.auth
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn the_admin_token_is_optional_but_never_short_or_padded() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["ledgerlite"], args].concat());
+        assert!(parse(&[]).is_ok_and(|cli| cli.config.admin_token.is_none()));
+        assert!(
+            parse(&["--admin-token", "0123456789abcdef"]).is_ok_and(|cli| cli
+                .config
+                .admin_token
+                .as_deref()
+                == Some("0123456789abcdef"))
+        );
+        assert!(parse(&["--admin-token", "short"]).is_err());
+        assert!(parse(&["--admin-token", " 0123456789abcdef"]).is_err());
+    }
+}

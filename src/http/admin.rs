@@ -101,7 +101,10 @@ fn admit(req: &HttpRequest) -> Result<Admin> {
 /// digests are compared with an XOR fold over all 32 bytes).
 fn digests_equal(a: &[u8], b: &[u8]) -> bool {
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
 }
 
 /// The tenant id of the path, or 400 `INVALID_TENANT`.
@@ -349,4 +352,26 @@ async fn verify_all(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse
     .await?;
     let ok = audits.iter().all(|audit| audit.ok);
     reply::ok(&json!({ "ok": ok, "tenants": audits }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digests_equal;
+
+    #[test]
+    fn digests_equal_only_for_equal_tokens() {
+        assert!(digests_equal(
+            b"admin-token-0123456789",
+            b"admin-token-0123456789"
+        ));
+        assert!(!digests_equal(
+            b"admin-token-0123456789",
+            b"admin-token-012345678"
+        ));
+        assert!(!digests_equal(
+            b"admin-token-0123456789",
+            b"Admin-token-0123456789"
+        ));
+        assert!(!digests_equal(b"", b"x"));
+    }
 }
