@@ -349,3 +349,48 @@ impl State {
         self.lru.push(id, tenant).map(|(_, evicted)| evicted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn registry(dir: &std::path::Path) -> Registry {
+        Registry::new(StoreConfig {
+            data_dir: dir.to_path_buf(),
+            sync: SyncMode::Normal,
+            tenant_cache: NonZeroUsize::MIN,
+            auto_provision: false,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn while_closed_waits_for_holders_and_refuses_when_they_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let id = TenantId::parse("acme").unwrap();
+        registry.create(&id).unwrap();
+        let held = registry.open(&id, Missing::Fail).unwrap();
+
+        let mut ran = false;
+        let refused = registry.while_closed(&id, Duration::from_millis(50), || ran = true);
+        assert_eq!(refused.map_err(|e| e.kind), Err(Kind::TenantInUse));
+        assert!(!ran, "nothing runs while a holder keeps the tenant open");
+
+        drop(held);
+        let file = registry.file_of(&id);
+        let removed = registry
+            .while_closed(&id, Duration::from_millis(50), || {
+                std::fs::remove_file(&file).is_ok()
+            })
+            .unwrap();
+        assert!(removed);
+        assert_eq!(
+            registry.open(&id, Missing::Fail).err().map(|e| e.kind),
+            Some(Kind::TenantNotFound)
+        );
+        assert_eq!(registry.open_count(), 0);
+    }
+}
