@@ -1,6 +1,7 @@
-//! Offline and online tenant file administration for the command line: backup, restore,
-//! delete and export. Works on the files in `<data_dir>/tenants/` directly, so every id must
-//! already be a parsed [`TenantId`].
+//! Tenant administration, one implementation for the command line and the admin API: list,
+//! backup, restore, delete, export and verify. File operations work on `<data_dir>/tenants/`
+//! directly, so every id must already be a parsed [`TenantId`]; operations that must not race
+//! a running server go through its [`Registry`].
 
 use std::fs::File;
 use std::io::Write;
@@ -15,6 +16,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use serde_json::{Map, Value};
 
 use crate::domain::tenant::TenantId;
+use crate::store::chain::Audit;
+use crate::store::{Missing, Registry};
 
 /// Pages copied per backup step; between steps the server may write, in pages.
 pub const BACKUP_STEP_PAGES: i32 = 256;
@@ -39,6 +42,21 @@ pub const EXPORT_TABLES: [(&str, &str); 7] = [
     ("ledger_transaction", "transaction"),
     ("operation", "operation"),
 ];
+
+/// How long deleting a tenant waits for the requests that hold it open, in milliseconds.
+pub const DELETE_CLOSE_WAIT_MS: u64 = 5_000;
+/// Folder below the data folder that backups made by the admin API go to.
+pub const BACKUPS_DIR: &str = "backups";
+
+/// Why a file operation refused: a tenant that does not exist, or one that is in use. Callers
+/// that map errors (the admin API) find it with `anyhow::Error::downcast_ref`.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("tenant {0} not found ({path})", path = .1.display())]
+    NotFound(TenantId, PathBuf),
+    #[error("tenant {0} {1}; stop the server first")]
+    Live(TenantId, String),
+}
 
 /// Suffixes of every file that belongs to a tenant.
 const TENANT_FILE_SUFFIXES: [&str; 4] = [".sqlite", ".sqlite-wal", ".sqlite-shm", ".suspended"];
@@ -81,11 +99,7 @@ impl TenantFiles {
         if self.exists() {
             Ok(())
         } else {
-            bail!(
-                "tenant {} not found ({})",
-                self.id,
-                self.database().display()
-            )
+            Err(Refused::NotFound(self.id.clone(), self.database()).into())
         }
     }
 
@@ -94,11 +108,11 @@ impl TenantFiles {
     fn refuse_if_live(&self) -> anyhow::Result<()> {
         let wal_len = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
         if wal_len > 0 {
-            bail!(
-                "tenant {} looks live: {} is not empty ({wal_len} bytes); stop the server first",
-                self.id,
+            let why = format!(
+                "looks live: {} is not empty ({wal_len} bytes)",
                 self.wal().display()
             );
+            return Err(Refused::Live(self.id.clone(), why).into());
         }
         if !self.exists() {
             return Ok(());
@@ -110,10 +124,11 @@ impl TenantFiles {
         conn.busy_timeout(Duration::from_millis(LIVENESS_BUSY_TIMEOUT_MS))?;
         match conn.execute_batch("BEGIN EXCLUSIVE; ROLLBACK;") {
             Ok(()) => Ok(()),
-            Err(e) if is_busy(&e) => bail!(
-                "tenant {} is locked by another process; stop the server first",
-                self.id
-            ),
+            Err(e) if is_busy(&e) => Err(Refused::Live(
+                self.id.clone(),
+                "is locked by another process".to_owned(),
+            )
+            .into()),
             // A damaged file is nobody's lock: the caller decides what to do with it.
             Err(_) => Ok(()),
         }
@@ -333,4 +348,88 @@ fn to_json(value: ValueRef<'_>) -> anyhow::Result<Value> {
         ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
     })
+}
+
+/// A tenant as `tenant list` and `GET /admin/v1/tenants` show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStatus {
+    pub id: String,
+    /// `active` or `suspended`.
+    pub status: &'static str,
+}
+
+impl TenantStatus {
+    pub fn of(registry: &Registry, id: &TenantId) -> Self {
+        Self {
+            id: id.to_string(),
+            status: if registry.is_suspended(id) {
+                "suspended"
+            } else {
+                "active"
+            },
+        }
+    }
+}
+
+/// Every tenant with a file, sorted, with its status.
+pub fn list_tenants(registry: &Registry) -> crate::error::Result<Vec<TenantStatus>> {
+    Ok(registry
+        .list()?
+        .iter()
+        .map(|id| TenantStatus::of(registry, id))
+        .collect())
+}
+
+/// Deletes a tenant: closes it in `registry` (waiting for its requests, at most
+/// [`DELETE_CLOSE_WAIT_MS`]) and removes its files while no request can open it again. A
+/// tenant another process holds open is refused ([`Refused::Live`]).
+pub fn delete_tenant(registry: &Registry, id: TenantId) -> anyhow::Result<Vec<PathBuf>> {
+    let data_dir = registry.config().data_dir.clone();
+    let wait = Duration::from_millis(DELETE_CLOSE_WAIT_MS);
+    registry.while_closed(&id, wait, || delete(&data_dir, id.clone()))?
+}
+
+/// Backs a (possibly live) tenant up into a new file under `<data_dir>/backups/`, named
+/// `<id>.<UTC time>.<random>.sqlite`; returns the file name. The caller never chooses a path.
+pub fn backup_to_folder(data_dir: &Path, id: TenantId) -> anyhow::Result<String> {
+    let folder = data_dir.join(BACKUPS_DIR);
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .context("formatting the backup time")?;
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    let suffix = random.get(random.len().saturating_sub(8)..).unwrap_or("");
+    let name = format!("{id}.{stamp}.{suffix}.sqlite");
+    backup(data_dir, id, &folder.join(&name), false)?;
+    Ok(name)
+}
+
+/// The audit of one tenant, as `verify` and the admin API report it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TenantAudit {
+    pub id: String,
+    pub ok: bool,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// Audits each tenant of `ids` on a read connection of its open instance (writes go on).
+/// Blocking.
+pub fn verify_tenants(
+    registry: &Registry,
+    ids: &[TenantId],
+) -> crate::error::Result<Vec<TenantAudit>> {
+    ids.iter()
+        .map(|id| {
+            let tenant = registry.open(id, Missing::Fail)?;
+            let audit = crate::ledger::audit::verify_blocking(&tenant)?;
+            Ok(TenantAudit {
+                id: id.to_string(),
+                ok: audit.ok(),
+                audit,
+            })
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `token`, `tenant …` (create, list, suspend,
-//! resume, backup, restore, delete, export).
+//! resume, backup, restore, delete, export), `verify`. The work itself is in [`crate::admin`],
+//! shared with the admin API.
 
 use crate::admin;
 use crate::auth;
@@ -69,14 +70,13 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             println!("{} {id}", if created { "created" } else { "exists" });
         }
         TenantAction::List => {
-            let registry = Registry::new(config.store())?;
-            for id in registry.list()? {
-                let suspended = if registry.is_suspended(&id) {
+            for tenant in admin::list_tenants(&Registry::new(config.store())?)? {
+                let suspended = if tenant.status == "suspended" {
                     " suspended"
                 } else {
                     ""
                 };
-                println!("{id}{suspended}");
+                println!("{}{suspended}", tenant.id);
             }
         }
         TenantAction::Suspend { id } => {
@@ -104,7 +104,8 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             if !yes {
                 anyhow::bail!("deleting tenant {id} removes all its data; pass --yes to confirm");
             }
-            for path in admin::delete(&config.data_dir, id.clone())? {
+            let registry = Registry::new(config.store())?;
+            for path in admin::delete_tenant(&registry, id.clone())? {
                 eprintln!("removed {}", path.display());
             }
             println!("deleted {id}");
@@ -150,10 +151,9 @@ fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<
     };
     let registry = Registry::new(config.store())?;
     let mut failed = 0;
-    for id in ids {
-        let tenant = registry.open(&id, crate::store::Missing::Fail)?;
-        let audit = crate::ledger::audit::verify_blocking(&tenant)?;
-        if audit.ok() {
+    for tenant in admin::verify_tenants(&registry, &ids)? {
+        let (id, audit) = (tenant.id, tenant.audit);
+        if tenant.ok {
             println!(
                 "{id}: ok ({} chain entries, {} operations, {} balances)",
                 audit.chain_entries, audit.operations, audit.balances

@@ -14,6 +14,8 @@ pub const TENANT_CACHE_DEFAULT: usize = 256;
 pub const TENANT_MAX_BYTES_MIN: u64 = 1024 * 1024;
 /// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
 pub const TOKEN_TTL_DEFAULT_SECONDS: u64 = 3600;
+/// Shortest admin token accepted, in bytes: a guessable credential guards every tenant.
+pub const ADMIN_TOKEN_LENGTH_MIN_BYTES: usize = 16;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -217,6 +219,28 @@ pub struct Config {
     /// keep-alive).
     #[arg(long, env = "LEDGERLITE_KEEP_ALIVE_MS", default_value_t = KEEP_ALIVE_MS, global = true)]
     pub keep_alive_ms: u64,
+    /// Bearer token of the admin API under `/admin/v1`; the API is absent (404) when unset.
+    #[arg(
+        long,
+        env = "LEDGERLITE_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_parser = parse_admin_token
+    )]
+    pub admin_token: Option<String>,
+}
+
+/// An admin token of at least [`ADMIN_TOKEN_LENGTH_MIN_BYTES`] bytes, without surrounding space.
+fn parse_admin_token(raw: &str) -> Result<String, String> {
+    if raw.trim() != raw {
+        return Err("the admin token must not start or end with whitespace".to_owned());
+    }
+    if raw.len() < ADMIN_TOKEN_LENGTH_MIN_BYTES {
+        return Err(format!(
+            "the admin token must be at least {ADMIN_TOKEN_LENGTH_MIN_BYTES} bytes long"
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
 impl Config {
@@ -245,5 +269,27 @@ impl Config {
     /// Whether requests must carry a verified JWT.
     pub fn token_required(&self) -> bool {
         self.multi_tenant || self.auth
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn the_admin_token_is_optional_but_never_short_or_padded() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["ledgerlite"], args].concat());
+        assert!(parse(&[]).is_ok_and(|cli| cli.config.admin_token.is_none()));
+        assert!(
+            parse(&["--admin-token", "0123456789abcdef"]).is_ok_and(|cli| cli
+                .config
+                .admin_token
+                .as_deref()
+                == Some("0123456789abcdef"))
+        );
+        assert!(parse(&["--admin-token", "short"]).is_err());
+        assert!(parse(&["--admin-token", " 0123456789abcdef"]).is_err());
     }
 }

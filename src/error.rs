@@ -54,6 +54,12 @@ kinds! {
     InvalidTenant => 401, "INVALID_TENANT", "Invalid Tenant", "The tenant id in the token is not a valid tenant id.";
     TenantNotFound => 404, "TENANT_NOT_FOUND", "Tenant Not Found", "The tenant is not provisioned.";
     TenantSuspended => 403, "TENANT_SUSPENDED", "Tenant Suspended", "The tenant is suspended.";
+    // The admin API (`/admin/v1`): its own credential, tenant ids from the path.
+    MissingAdminToken => 401, "MISSING_ADMIN_TOKEN", "Missing Admin Token", "An Authorization header with the admin Bearer token is required.";
+    InvalidAdminToken => 401, "INVALID_ADMIN_TOKEN", "Invalid Admin Token", "The admin token is not valid.";
+    InvalidTenantId => 400, "INVALID_TENANT", "Invalid Tenant", "The tenant id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$.";
+    TenantInUse => 409, "TENANT_IN_USE", "Tenant In Use", "The tenant is in use; try again once its requests have finished.";
+    DeletionNotConfirmed => 400, "CONFIRMATION_REQUIRED", "Confirmation Required", "Deleting a tenant removes all its data; pass ?yes=true to confirm.";
     InsufficientPrivileges => 403, "0043", "Insufficient Privileges", "You do not have the necessary permissions to perform this action.";
     // Onboarding business rules (Midaz v3.8 codes).
     LedgerNameConflict => 409, "0002", "Ledger Name Conflict", "A ledger with this name already exists in the organization.";

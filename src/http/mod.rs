@@ -2,6 +2,7 @@
 //! the request, call one `ledger::` use case and map its result.
 
 mod accounts;
+mod admin;
 mod asset_rates;
 mod balances;
 mod body;
@@ -42,6 +43,7 @@ pub const LEDGER_SCOPE: &str = "/v1/organizations/{organization_id}/ledgers/{led
 /// organization and ledger routes the scope's prefix would swallow come before it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     system::routes(cfg);
+    admin::routes(cfg);
     metrics::routes(cfg);
     organizations::routes(cfg);
     ledgers::routes(cfg);

@@ -278,6 +278,40 @@ impl Registry {
         }
     }
 
+    /// Closes the tenant `id` and runs `work` while no request can open it again (the file
+    /// can then be removed or replaced). Requests already holding the tenant are waited for, at
+    /// most `wait`; if they do not finish, nothing runs and the answer is `TenantInUse`.
+    /// Requests arriving meanwhile wait to open the tenant until `work` is done. Blocking.
+    pub fn while_closed<T>(
+        &self,
+        id: &TenantId,
+        wait: Duration,
+        work: impl FnOnce() -> T,
+    ) -> Result<T> {
+        let key_lock = Arc::clone(self.state.lock().opening.entry(id.clone()).or_default());
+        let _opening = key_lock.lock();
+        let (open, gate) = {
+            let mut state = self.state.lock();
+            let in_lru = state.lru.pop(id);
+            let in_use = state.live.remove(id).and_then(|weak| weak.upgrade());
+            let gate = state.gates.get(id).and_then(Weak::upgrade);
+            (in_lru.or(in_use), gate)
+        };
+        if let Some(tenant) = &open {
+            // Whoever closes it last leaves one self-contained file behind.
+            tenant.writer().checkpoint_when_closed();
+        }
+        drop(open);
+        let closed = gate.is_none_or(|gate| gate.wait_closed(wait));
+        let outcome = if closed {
+            Ok(work())
+        } else {
+            Err(Error::new(Kind::TenantInUse))
+        };
+        self.state.lock().release_opening(id, &key_lock);
+        outcome
+    }
+
     /// Number of tenants in the LRU.
     pub fn open_count(&self) -> usize {
         self.state.lock().lru.len()
@@ -324,5 +358,51 @@ impl State {
         self.gates.retain(|_, weak| weak.strong_count() > 0);
         self.live.insert(id.clone(), Arc::downgrade(&tenant));
         self.lru.push(id, tenant).map(|(_, evicted)| evicted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn registry(dir: &std::path::Path) -> Registry {
+        Registry::new(StoreConfig {
+            data_dir: dir.to_path_buf(),
+            sync: SyncMode::Normal,
+            tenant_cache: NonZeroUsize::MIN,
+            auto_provision: false,
+            tenant_max_bytes: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn while_closed_waits_for_holders_and_refuses_when_they_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let id = TenantId::parse("acme").unwrap();
+        registry.create(&id).unwrap();
+        let held = registry.open(&id, Missing::Fail).unwrap();
+
+        let mut ran = false;
+        let refused = registry.while_closed(&id, Duration::from_millis(50), || ran = true);
+        assert_eq!(refused.map_err(|e| e.kind), Err(Kind::TenantInUse));
+        assert!(!ran, "nothing runs while a holder keeps the tenant open");
+
+        drop(held);
+        let file = registry.file_of(&id);
+        let removed = registry
+            .while_closed(&id, Duration::from_millis(50), || {
+                std::fs::remove_file(&file).is_ok()
+            })
+            .unwrap();
+        assert!(removed);
+        assert_eq!(
+            registry.open(&id, Missing::Fail).err().map(|e| e.kind),
+            Some(Kind::TenantNotFound)
+        );
+        assert_eq!(registry.open_count(), 0);
     }
 }

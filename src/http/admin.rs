@@ -1,0 +1,377 @@
+//! `/admin/v1`: the operator's API, mirroring the `tenant` and `verify` commands (the work is
+//! in [`crate::admin`], shared with them).
+//!
+//! Guarded by its own credential, `LEDGERLITE_ADMIN_TOKEN`, sent as `Authorization: Bearer`.
+//! Without that setting the routes do not exist (every path answers the usual 404). A tenant's
+//! JWT is never an admin credential, and the admin token is never a tenant credential (it is
+//! not a JWT the verifier accepts).
+
+use std::future::{Ready, ready};
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::Payload;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, guard};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::extract::{Body, QueryPairs};
+use super::reply;
+use crate::admin::{self, Refused, TenantStatus};
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind, Result};
+
+/// Prefix of every admin route.
+pub const ADMIN_SCOPE: &str = "/admin/v1";
+/// Bytes of an export sent per chunk of the streamed response.
+pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
+/// Chunks of an export buffered ahead of a slow client, so memory stays bounded.
+pub const EXPORT_CHUNKS_BUFFERED_MAX: usize = 4;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(ADMIN_SCOPE)
+            .guard(guard::fn_guard(|ctx| {
+                ctx.app_data::<web::Data<AppState>>()
+                    .is_some_and(|state| state.config.admin_token.is_some())
+            }))
+            .route("/verify", web::post().to(verify_all))
+            .service(
+                web::resource("/tenants")
+                    .route(web::get().to(list))
+                    .route(web::post().to(create)),
+            )
+            .route("/tenants/{tenant}", web::delete().to(delete))
+            .route("/tenants/{tenant}/suspend", web::post().to(suspend))
+            .route("/tenants/{tenant}/resume", web::post().to(resume))
+            .route("/tenants/{tenant}/backup", web::post().to(backup))
+            .route("/tenants/{tenant}/export", web::get().to(export))
+            .route("/tenants/{tenant}/verify", web::post().to(verify))
+            .default_service(web::to(unknown)),
+    );
+}
+
+/// Paths and methods the admin API does not have: 404 once the caller proved to be the admin,
+/// so the API's shape is not revealed to anyone else.
+async fn unknown(_: Admin, req: HttpRequest) -> HttpResponse {
+    super::not_found(req).await
+}
+
+/// Proof that the request carries the admin token. Compared as SHA-256 digests with a loop
+/// that looks at every byte, so the time taken says nothing about the token.
+pub struct Admin;
+
+impl FromRequest for Admin {
+    type Error = Error;
+    type Future = Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(admit(req))
+    }
+}
+
+fn admit(req: &HttpRequest) -> Result<Admin> {
+    let expected = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.config.admin_token.clone())
+        .ok_or_else(|| Error::internal("admin route without an admin token"))?;
+    let given = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| Error::new(Kind::MissingAdminToken))?;
+    if digests_equal(given.as_bytes(), expected.as_bytes()) {
+        Ok(Admin)
+    } else {
+        Err(Error::new(Kind::InvalidAdminToken))
+    }
+}
+
+/// Whether `a` and `b` are equal, in time independent of where they differ (their SHA-256
+/// digests are compared with an XOR fold over all 32 bytes).
+fn digests_equal(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
+}
+
+/// The tenant id of the path, or 400 `INVALID_TENANT`.
+fn tenant_id(path: &web::Path<String>) -> Result<TenantId> {
+    TenantId::parse(path.as_str()).ok_or_else(|| Error::new(Kind::InvalidTenantId))
+}
+
+/// Runs blocking file or database work off the async executor.
+async fn blocking<T, F>(work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    web::block(work)
+        .await
+        .map_err(|_| Error::internal("admin work panicked"))?
+}
+
+/// The API error of a failed [`crate::admin`] operation.
+fn refused(error: anyhow::Error) -> Error {
+    if let Some(refused) = error.downcast_ref::<Refused>() {
+        return match refused {
+            Refused::NotFound(id, _) => Error::new(Kind::TenantNotFound)
+                .with_message(format!("The tenant {id} is not provisioned.")),
+            Refused::Live(id, _) => Error::new(Kind::TenantInUse)
+                .with_message(format!("The tenant {id} is in use by another process.")),
+        };
+    }
+    match error.downcast::<Error>() {
+        Ok(error) => error,
+        Err(error) => Error::internal(format!("{error:#}")),
+    }
+}
+
+async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let registry = state.registry.clone();
+    let tenants = blocking(move || admin::list_tenants(&registry)).await?;
+    reply::ok(&json!({ "items": tenants }))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct CreateTenant {
+    id: Option<String>,
+}
+
+/// 201 with the tenant when created, 200 when it already existed (as `tenant create`).
+async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<HttpResponse> {
+    let request: CreateTenant = body.parse()?;
+    let raw = request.id.ok_or_else(|| {
+        Error::new(Kind::MissingFieldsInRequest)
+            .with_fields([("id".to_owned(), "id is required".to_owned())].into())
+    })?;
+    let id = TenantId::parse(&raw).ok_or_else(|| Error::new(Kind::InvalidTenantId))?;
+    let registry = state.registry.clone();
+    let (created, tenant) = blocking(move || {
+        let created = registry.create(&id)?;
+        Ok((created, TenantStatus::of(&registry, &id)))
+    })
+    .await?;
+    if created {
+        reply::created(&tenant)
+    } else {
+        reply::ok(&tenant)
+    }
+}
+
+async fn suspend(
+    admin: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    set_suspended(admin, state, path, true).await
+}
+
+async fn resume(
+    admin: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    set_suspended(admin, state, path, false).await
+}
+
+async fn set_suspended(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    suspended: bool,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let registry = state.registry.clone();
+    let tenant = blocking(move || {
+        registry.set_suspended(&id, suspended)?;
+        Ok(TenantStatus::of(&registry, &id))
+    })
+    .await?;
+    reply::ok(&tenant)
+}
+
+/// `DELETE …/tenants/{id}?yes=true`: like `tenant delete --yes`, refused without the flag.
+async fn delete(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let confirmed = query
+        .0
+        .iter()
+        .any(|(key, value)| key == "yes" && value == "true");
+    if !confirmed {
+        return Err(Error::new(Kind::DeletionNotConfirmed));
+    }
+    let registry = state.registry.clone();
+    blocking(move || admin::delete_tenant(&registry, id).map_err(refused)).await?;
+    reply::no_content()
+}
+
+/// A backup under `<data_dir>/backups/`; answers its file name, never a caller-chosen path.
+async fn backup(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let data_dir = state.config.data_dir.clone();
+    let tenant = id.to_string();
+    let name = blocking(move || admin::backup_to_folder(&data_dir, id).map_err(refused)).await?;
+    reply::created(&json!({
+        "id": tenant,
+        "backup": name,
+        "path": format!("{}/{name}", admin::BACKUPS_DIR),
+    }))
+}
+
+/// The tenant's rows as JSON lines, streamed as they are read (one snapshot).
+async fn export(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let data_dir = state.config.data_dir.clone();
+    let files = admin::TenantFiles::new(&data_dir, id.clone());
+    let exists = blocking(move || Ok(files.database().is_file())).await?;
+    if !exists {
+        return Err(Error::new(Kind::TenantNotFound)
+            .with_message(format!("The tenant {id} is not provisioned.")));
+    }
+    let (sender, receiver) = mpsc::channel(EXPORT_CHUNKS_BUFFERED_MAX);
+    // Detached: it ends when the export is written or the client goes away.
+    drop(actix_web::rt::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            chunk: Vec::with_capacity(EXPORT_CHUNK_BYTES),
+            sender,
+        };
+        if let Err(error) = admin::export(&data_dir, id, &mut out) {
+            tracing::error!(error = %format!("{error:#}"), "export failed");
+            // The status is sent already: cutting the stream short is all that is left.
+            let _ = out
+                .sender
+                .blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    }));
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .body(ExportBody(receiver)))
+}
+
+/// Collects the export into chunks of [`EXPORT_CHUNK_BYTES`] and hands them to the response.
+struct ChunkWriter {
+    chunk: Vec<u8>,
+    sender: mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.chunk,
+            Vec::with_capacity(EXPORT_CHUNK_BYTES),
+        ));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.chunk.extend_from_slice(bytes);
+        if self.chunk.len() >= EXPORT_CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// The response body of an export: the chunks, as they come.
+struct ExportBody(mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl MessageBody for ExportBody {
+    type Error = std::io::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::io::Result<Bytes>>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// `POST …/tenants/{id}/verify`: the audit report, `ok` false with the first problems.
+async fn verify(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let registry = state.registry.clone();
+    let mut audits = blocking(move || admin::verify_tenants(&registry, &[id])).await?;
+    let audit = audits
+        .pop()
+        .ok_or_else(|| Error::internal("no audit for one tenant"))?;
+    reply::ok(&audit)
+}
+
+/// `POST /admin/v1/verify`: every tenant's report, `ok` when all are.
+async fn verify_all(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let registry = state.registry.clone();
+    let audits = blocking(move || {
+        let ids = registry.list()?;
+        admin::verify_tenants(&registry, &ids)
+    })
+    .await?;
+    let ok = audits.iter().all(|audit| audit.ok);
+    reply::ok(&json!({ "ok": ok, "tenants": audits }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digests_equal;
+
+    #[test]
+    fn digests_equal_only_for_equal_tokens() {
+        assert!(digests_equal(
+            b"admin-token-0123456789",
+            b"admin-token-0123456789"
+        ));
+        assert!(!digests_equal(
+            b"admin-token-0123456789",
+            b"admin-token-012345678"
+        ));
+        assert!(!digests_equal(
+            b"admin-token-0123456789",
+            b"Admin-token-0123456789"
+        ));
+        assert!(!digests_equal(b"", b"x"));
+    }
+}
