@@ -86,6 +86,25 @@ async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
         assert_eq!(declared, placeholders, "{method} {path}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Limits written as literals in the annotations match the server's constants.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["BatchInput"]["properties"]["transactions"]["maxItems"],
+        ledgerlite::ledger::transactions::BATCH_TRANSACTIONS_MAX
+    );
+    assert_eq!(
+        schemas["SourceInput"]["properties"]["from"]["maxItems"],
+        ledgerlite::domain::transaction::LEGS_PER_SIDE_MAX
+    );
+    let limit = doc["paths"]["/v1/organizations"]["get"]["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "limit"))
+        .map(|p| p["schema"]["maximum"].clone());
+    assert_eq!(
+        limit,
+        Some(ledgerlite::domain::query::PAGE_LIMIT_MAX.into())
+    );
 }
 
 /// Fills a path template with real organization and ledger ids and placeholder values.

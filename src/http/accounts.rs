@@ -46,7 +46,7 @@ struct CreateAccount {
     name: Option<String>,
     /// `^[a-zA-Z0-9@:_-]+$` (0096), unique in the ledger (0020); default the account id.
     /// Required for `type` `external`.
-    #[schema(max_length = 100, example = "@person1")]
+    #[schema(max_length = 100, pattern = "^[a-zA-Z0-9@:_-]+$", example = "@person1")]
     alias: Option<String>,
     /// Free text (e.g. `deposit`), or an account type's `keyValue` when the ledger validates
     /// account types.
@@ -66,7 +66,7 @@ struct CreateAccount {
     entity_id: Option<String>,
     blocked: Option<bool>,
     status: Option<StatusInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -89,7 +89,7 @@ struct UpdateAccount {
     blocked: Option<bool>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 

@@ -30,9 +30,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase")]
 struct AssetRateInput {
     /// Upper-case letters (0033, 0004).
-    #[schema(value_type = String, required = true, max_length = 100, example = "USD")]
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "USD")]
     from: Option<String>,
-    #[schema(value_type = String, required = true, max_length = 100, example = "BRL")]
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "BRL")]
     to: Option<String>,
     #[schema(value_type = f64, required = true)]
     rate: Option<Value>,
@@ -46,7 +46,7 @@ struct AssetRateInput {
     /// Default a new UUID.
     #[schema(format = Uuid)]
     external_id: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 

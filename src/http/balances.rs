@@ -153,7 +153,7 @@ async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 #[serde(rename_all = "camelCase")]
 struct CreateBalance {
     /// No whitespace; stored lower-case; unique per account (0123); not `overdraft` (0170).
-    #[schema(value_type = String, required = true, max_length = 100)]
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^\\S+$")]
     key: Option<String>,
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,

@@ -173,7 +173,7 @@ struct UpdateNamed {
     name: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -201,13 +201,13 @@ struct CreateAsset {
     name: Option<String>,
     /// `crypto`, `currency`, `commodity` or `others` (0040).
     #[serde(rename = "type")]
-    #[schema(value_type = String, required = true, example = "currency")]
+    #[schema(value_type = String, required = true, pattern = "^(crypto|currency|commodity|others)$", example = "currency")]
     kind: Option<String>,
     /// Upper-case letters (0033, 0004); ISO 4217 for currencies (0005).
-    #[schema(value_type = String, required = true, max_length = 100, example = "BRL")]
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "BRL")]
     code: Option<String>,
     status: Option<StatusInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -278,7 +278,7 @@ struct CreatePortfolio {
     #[schema(max_length = 256)]
     entity_id: Option<String>,
     status: Option<StatusInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -292,7 +292,7 @@ struct UpdatePortfolio {
     entity_id: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -345,7 +345,7 @@ struct CreateSegment {
     #[schema(value_type = String, required = true, max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -385,9 +385,9 @@ struct CreateAccountType {
     #[schema(max_length = 500)]
     description: Option<String>,
     /// Letters, digits, `_` and `-` (0120); unique in the ledger (0108).
-    #[schema(value_type = String, required = true, max_length = 50)]
+    #[schema(value_type = String, required = true, max_length = 50, pattern = "^[a-zA-Z0-9_-]+$")]
     key_value: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -400,7 +400,7 @@ struct UpdateAccountType {
     #[schema(max_length = 500)]
     description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 

@@ -50,7 +50,7 @@ struct CreateLedger {
     name: Option<String>,
     status: Option<StatusInput>,
     settings: Option<LedgerSettingsInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -90,7 +90,7 @@ struct UpdateLedger {
     name: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 

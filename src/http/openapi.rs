@@ -252,6 +252,7 @@ impl Modify for Contract {
             "Error".to_owned(),
             <super::error::Envelope as utoipa::PartialSchema>::schema(),
         );
+        close_request_bodies(doc);
         let mut ids = std::collections::BTreeMap::<String, usize>::new();
         for item in doc.paths.paths.values_mut() {
             for (_, operation) in operations(item) {
@@ -460,8 +461,118 @@ pub fn decimal_input() -> utoipa::openapi::schema::Schema {
         .item(
             ObjectBuilder::new()
                 .schema_type(Type::String)
+                .pattern(Some("^-?[0-9]{1,20}(\\.[0-9]{1,8})?$"))
                 .examples(["100.50"]),
         )
         .item(ObjectBuilder::new().schema_type(Type::Number))
         .into()
+}
+
+/// Metadata on create: a flat object of scalars; keys up to 100 characters (0050), values up to
+/// 2000 (0051), no nesting (0067).
+pub fn metadata_input() -> utoipa::openapi::schema::Schema {
+    metadata(false)
+}
+
+/// Metadata on update: merged into the stored one; a `null` value deletes its key and
+/// `null` instead of the object clears all.
+pub fn metadata_patch() -> utoipa::openapi::schema::Schema {
+    metadata(true)
+}
+
+fn metadata(patch: bool) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder, SchemaType};
+    let mut value = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(crate::domain::metadata::METADATA_VALUE_LENGTH_MAX)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean));
+    if patch {
+        value = value.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    let kind = if patch {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::new(Type::Object)
+    };
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(crate::domain::metadata::METADATA_KEY_LENGTH_MAX)),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(value.into())))
+        .into()
+}
+
+/// Request bodies are closed (`additionalProperties: false`): the server refuses unknown fields
+/// at any depth (400/0053). Applies to the component schemas reachable from a request body.
+fn close_request_bodies(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    let mut pending: Vec<String> = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        for (_, operation) in operations(item) {
+            if let Some(RefOr::T(body)) = &operation.request_body {
+                for content in body.content.values() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = &content.schema
+                    {
+                        collect_refs(schema, &mut pending);
+                    }
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let mut closed = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !closed.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = components.schemas.get_mut(&name) {
+            collect_refs(schema, &mut pending);
+            if let RefOr::T(Schema::Object(object)) = schema {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
+}
+
+/// The component names `schema` refers to, through properties, items and compositions.
+fn collect_refs(
+    schema: &utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    out: &mut Vec<String>,
+) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match schema {
+        RefOr::Ref(reference) => {
+            if let Some(name) = reference.ref_location.strip_prefix("#/components/schemas/") {
+                out.push(name.to_owned());
+            }
+        }
+        RefOr::T(Schema::Object(object)) => {
+            object
+                .properties
+                .values()
+                .for_each(|p| collect_refs(p, out));
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let ArrayItems::RefOrSchema(items) = &array.items {
+                collect_refs(items, out);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter().for_each(|s| collect_refs(s, out)),
+        RefOr::T(Schema::AnyOf(any_of)) => any_of.items.iter().for_each(|s| collect_refs(s, out)),
+        RefOr::T(Schema::AllOf(all_of)) => all_of.items.iter().for_each(|s| collect_refs(s, out)),
+        RefOr::T(_) => {}
+    }
 }

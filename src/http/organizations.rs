@@ -49,7 +49,7 @@ struct CreateOrganization {
     parent_organization_id: Option<String>,
     address: Option<AddressInput>,
     status: Option<StatusInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -67,7 +67,7 @@ struct UpdateOrganization {
     address: Option<AddressInput>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 

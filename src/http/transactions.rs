@@ -88,7 +88,7 @@ struct TransactionInput {
     route_id: Option<String>,
     #[schema(max_length = 256)]
     route: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
     #[schema(required = true)]
     send: Option<SendInput>,
@@ -107,14 +107,14 @@ struct SendInput {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct SourceInput {
-    #[schema(max_items = 100)]
+    #[schema(max_items = 256)]
     from: Option<Vec<LegInput>>,
     remaining: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct DistributeInput {
-    #[schema(max_items = 100)]
+    #[schema(max_items = 256)]
     to: Option<Vec<LegInput>>,
     remaining: Option<String>,
 }
@@ -136,7 +136,7 @@ struct LegInput {
     description: Option<String>,
     #[schema(max_length = 100)]
     chart_of_accounts: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
     route_id: Option<String>,
     route: Option<String>,
@@ -630,7 +630,7 @@ struct AnnotationsInput {
     #[schema(max_length = 256)]
     description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -682,7 +682,7 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
 /// first failing item's error with its `index`); otherwise every item gets its own result
 /// in order (200).
 #[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/batch", tag = "Transactions",
-    summary = "Create up to 100 transactions in one write (extension of the Midaz contract).",
+    summary = "Create up to 1,000 transactions in one write (extension of the Midaz contract).",
     request_body = BatchInput, params(IdempotencyHeaders), responses(
         (status = 200, body = BatchReply, description = "Not atomic: one result per item"),
         (status = 201, body = BatchReply, description = "Atomic: all created"),
@@ -743,20 +743,32 @@ struct BatchInput {
     /// All or none (201, or the first failing item's error with its `index`); default false.
     atomic: Option<bool>,
     /// Bodies of the `/json` shape, each with an optional `idempotencyKey`.
-    #[schema(value_type = Vec<BatchTransactionInput>, required = true, min_items = 1, max_items = 100)]
+    #[schema(value_type = Vec<BatchTransactionInput>, required = true, min_items = 1, max_items = 1000)]
     transactions: Option<Vec<Value>>,
 }
 
-/// A `/json` body plus its optional idempotency key (else the SHA-256 of the item).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct BatchTransactionInput {
-    #[schema(max_length = 256)]
-    idempotency_key: Option<String>,
-    #[serde(flatten)]
-    transaction: TransactionInput,
+/// A `/json` body plus its optional `idempotencyKey` (else the SHA-256 of the item).
+struct BatchTransactionInput;
+
+impl utoipa::PartialSchema for BatchTransactionInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        let mut schema = <TransactionInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "idempotencyKey".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(IDEMPOTENCY_KEY_LENGTH_MAX))
+                    .into(),
+            );
+        }
+        schema
+    }
 }
+
+impl ToSchema for BatchTransactionInput {}
 
 /// `{items}`: one result per item, in order.
 #[derive(Serialize, ToSchema)]
