@@ -137,6 +137,7 @@ kinds! {
     InvalidTransactionNonPositiveValue => 422, "0125", "Invalid Transaction Value", "The transaction value must be greater than zero.";
     NoBalanceDataAtTimestamp => 404, "0141", "No Balance Data At Timestamp", "The balance did not exist at the given date.";
     MissingRequiredQueryParameter => 400, "0142", "Missing Required Query Parameter", "A required query parameter is missing.";
+    AssetRateExternalIdConflict => 409, "EXTERNAL_ID_CONFLICT", "Asset Rate External ID Conflict", "Another asset rate of this ledger already has this externalId.";
     ReservedBalanceKey => 400, "0170", "Reserved Balance Key", "This balance key is reserved.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
     // The tenant file cannot take writes (disk full, quota reached, read-only, I/O error):

@@ -89,6 +89,10 @@ impl Application {
             registry: Arc::clone(&registry),
             verifier,
         });
+        let doc = {
+            use utoipa::OpenApi;
+            http::openapi::ApiDoc::openapi()
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -133,6 +137,7 @@ impl Application {
                     .instrument(span)
                 })
                 .configure(http::configure)
+                .configure(|cfg| http::openapi::routes(cfg, doc.clone()))
                 .default_service(web::to(http::not_found))
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)

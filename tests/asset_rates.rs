@@ -102,3 +102,36 @@ async fn bad_rates_are_refused_and_change_nothing() {
         .await;
     assert_eq!((missing.status.as_u16(), missing.code()), (404, "0007"));
 }
+
+/// Regression (found by schemathesis): an `externalId` already used by another pair was a
+/// UNIQUE-constraint failure answered with 500; it is a 409 and the first rate is kept.
+#[tokio::test]
+async fn an_external_id_of_another_pair_is_a_conflict() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    let external_id = "e3e70682-c209-4cac-a29f-6fbed82c07cd";
+    let path = format!("{ledger}/asset-rates");
+    let put = |to: &'static str| {
+        app.call(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"from": "USD", "to": to, "rate": 5, "ttl": 60, "externalId": external_id})),
+        )
+    };
+    let first = put("BRL").await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = put("BRL").await;
+    assert_eq!(
+        again.status, 201,
+        "the same pair may keep its externalId: {}",
+        again.body
+    );
+    let other = put("EUR").await;
+    assert_eq!(other.status, 409, "{}", other.body);
+    assert_eq!(other.code(), "EXTERNAL_ID_CONFLICT");
+    let kept = app
+        .get(&format!("{ledger}/asset-rates/{external_id}"))
+        .await;
+    assert_eq!(kept.status, 200);
+    assert_eq!(kept.body["to"], "BRL");
+}

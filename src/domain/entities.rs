@@ -1,6 +1,7 @@
 //! The onboarding entities as the API returns them (camelCase JSON, ids as UUIDv7 strings).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::metadata::Metadata;
 use super::time::Timestamp;
@@ -20,7 +21,7 @@ pub const EXTERNAL_ALIAS_PREFIX: &str = "@external/";
 /// Key of the balance every account gets on creation.
 pub const DEFAULT_BALANCE_KEY: &str = "default";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Status {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +44,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     pub line1: Option<String>,
@@ -56,11 +57,14 @@ pub struct Address {
 }
 
 /// Fields every stored entity carries.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stamps {
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<Timestamp>,
 }
 
@@ -74,7 +78,7 @@ impl Stamps {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
     pub id: String,
@@ -86,10 +90,11 @@ pub struct Organization {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ledger {
     pub id: String,
@@ -99,22 +104,23 @@ pub struct Ledger {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountingSettings {
     pub validate_account_type: bool,
     pub validate_routes: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerSettings {
     pub accounting: AccountingSettings,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Asset {
     pub id: String,
@@ -127,10 +133,11 @@ pub struct Asset {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Portfolio {
     pub id: String,
@@ -141,10 +148,11 @@ pub struct Portfolio {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
     pub id: String,
@@ -154,10 +162,11 @@ pub struct Segment {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountType {
     pub id: String,
@@ -168,10 +177,11 @@ pub struct AccountType {
     pub key_value: String,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     pub id: String,
@@ -190,6 +200,7 @@ pub struct Account {
     pub status: Status,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
@@ -205,7 +216,7 @@ pub fn external_alias(asset_code: &str) -> String {
 }
 
 /// One balance of an account: `available` and `onHold` amounts of its asset under `key`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     pub id: String,
@@ -216,8 +227,10 @@ pub struct Balance {
     pub key: String,
     pub asset_code: String,
     #[serde(serialize_with = "super::money::serialize")]
+    #[schema(value_type = String, example = "1500.5")]
     pub available: rust_decimal::Decimal,
     #[serde(serialize_with = "super::money::serialize")]
+    #[schema(value_type = String, example = "0")]
     pub on_hold: rust_decimal::Decimal,
     pub version: i64,
     pub account_type: String,
@@ -227,6 +240,7 @@ pub struct Balance {
     pub overdraft: NoOverdraft,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
@@ -246,3 +260,29 @@ impl Serialize for NoOverdraft {
         map.end()
     }
 }
+
+impl utoipa::PartialSchema for NoOverdraft {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .property(
+                "direction",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["credit"])),
+            )
+            .property(
+                "overdraftUsed",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["0"])),
+            )
+            .property("settings", ObjectBuilder::new().schema_type(Type::Null))
+            .required("direction")
+            .required("overdraftUsed")
+            .required("settings")
+            .into()
+    }
+}
+
+impl ToSchema for NoOverdraft {}

@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::entities::{Stamps, Status};
 use super::metadata::Metadata;
@@ -18,7 +19,7 @@ pub mod status {
     pub const NOTED: &str = "NOTED";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
     pub id: String,
@@ -27,6 +28,7 @@ pub struct Transaction {
     pub description: Option<String>,
     pub status: Status,
     #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = String)]
     pub amount: Decimal,
     pub asset_code: String,
     pub chart_of_accounts_group_name: Option<String>,
@@ -37,28 +39,32 @@ pub struct Transaction {
     pub route: Option<String>,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub operations: Vec<Operation>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OperationAmount {
     #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = String)]
     pub value: Decimal,
 }
 
 /// A balance as an operation saw it, before or after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceSnapshot {
     #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = String)]
     pub available: Decimal,
     #[serde(serialize_with = "money::serialize")]
+    #[schema(value_type = String)]
     pub on_hold: Decimal,
     pub version: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
     pub id: String,
@@ -83,11 +89,12 @@ pub struct Operation {
     pub direction: String,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }
 
 /// A conversion rate between two asset codes (stored for clients; transactions never convert).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetRate {
     pub id: String,
@@ -97,11 +104,13 @@ pub struct AssetRate {
     pub from: String,
     pub to: String,
     #[serde(serialize_with = "money::serialize_number")]
+    #[schema(value_type = f64)]
     pub rate: Decimal,
     pub scale: i64,
     pub source: Option<String>,
     pub ttl: i64,
     #[serde(flatten)]
     pub stamps: Stamps,
+    #[schema(value_type = Object)]
     pub metadata: Metadata,
 }

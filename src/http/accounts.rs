@@ -2,12 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, TenantCtx};
-use super::ledger_items::{crud, list};
+use super::ledger_items::{crud, entity_docs, list};
 use super::reply;
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias,
@@ -35,38 +37,65 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Creating an account also creates its `default` balance.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateAccount {
+    /// Default `"<assetCode> <type> account"`.
+    #[schema(max_length = 256)]
     name: Option<String>,
+    /// `^[a-zA-Z0-9@:_-]+$` (0096), unique in the ledger (0020); default the account id.
+    /// Required for `type` `external`.
+    #[schema(max_length = 100, pattern = "^[a-zA-Z0-9@:_-]+$", example = "@person1")]
     alias: Option<String>,
+    /// Free text (e.g. `deposit`), or an account type's `keyValue` when the ledger validates
+    /// account types.
     #[serde(rename = "type")]
+    #[schema(value_type = String, required = true, max_length = 256, example = "deposit")]
     kind: Option<String>,
+    /// An asset of the ledger (0034).
+    #[schema(value_type = String, required = true, max_length = 100, example = "BRL")]
     asset_code: Option<String>,
+    #[schema(format = Uuid)]
     parent_account_id: Option<String>,
+    #[schema(format = Uuid)]
     portfolio_id: Option<String>,
+    #[schema(format = Uuid)]
     segment_id: Option<String>,
+    #[schema(max_length = 256)]
     entity_id: Option<String>,
     blocked: Option<bool>,
     status: Option<StatusInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `null` clears `portfolioId`, `segmentId` and `entityId`;
+/// `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateAccount {
+    #[schema(max_length = 256)]
     name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
     portfolio_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
     segment_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 256)]
     entity_id: Option<Option<String>>,
     blocked: Option<bool>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
+
+entity_docs!(get "Accounts" "accounts" Account get_account);
+entity_docs!(list "Accounts" "accounts" Account list_accounts);
+entity_docs!(count "Accounts" "accounts" Account count_accounts);
 
 /// `^[a-zA-Z0-9@:_-]+$`
 fn is_alias(alias: &str) -> bool {
@@ -76,6 +105,9 @@ fn is_alias(alias: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | ':' | '_' | '-'))
 }
 
+/// Create an account (and its `default` balance).
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/accounts", tag = "Accounts", request_body = CreateAccount,
+    responses((status = 201, body = Account)))]
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccount = body.parse()?;
     let mut check = Check::new();
@@ -129,6 +161,9 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::created(&accounts::create_account(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// Update an account (not an external one: 0074).
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/accounts/{id}", tag = "Accounts", request_body = UpdateAccount,
+    responses((status = 200, body = Account)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateAccount = body.parse()?;
     let mut check = Check::new();
@@ -157,15 +192,23 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::ok(&accounts::update_account(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
 }
 
+/// Delete an account (soft) and its balances, which must all be zero (0012).
+#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/accounts/{id}", tag = "Accounts", responses((status = 204)))]
 async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     accounts::delete_account(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
     reply::no_content()
 }
 
+/// Get an account by alias.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/alias/{alias}", tag = "Accounts",
+    responses((status = 200, body = Account)))]
 async fn get_by_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
 }
 
+/// Get the external account `@external/{code}` of an asset.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/external/{code}", tag = "Accounts",
+    responses((status = 200, body = Account)))]
 async fn get_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let alias = external_alias(&ids.get("code"));
     reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), alias).await?)

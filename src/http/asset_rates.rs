@@ -3,10 +3,14 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
+use super::LEDGER_SCOPE;
 use super::body::{Check, create_metadata};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
+use crate::domain::journal::AssetRate;
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::asset_rates::{self, NewAssetRate};
@@ -21,16 +25,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/asset-rates/{external_id}").route(get().to(get_one)));
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A rate keyed by its `from`/`to` pair: a second PUT of the pair replaces the first.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AssetRateInput {
+    /// Upper-case letters (0033, 0004).
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "USD")]
     from: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "BRL")]
     to: Option<String>,
+    #[schema(value_type = f64, required = true)]
     rate: Option<Value>,
+    #[schema(minimum = 0)]
     scale: Option<i64>,
+    #[schema(max_length = 100)]
     source: Option<String>,
+    /// Seconds.
+    #[schema(minimum = 0)]
     ttl: Option<i64>,
+    /// Default a new UUID.
+    #[schema(format = Uuid)]
     external_id: Option<String>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -38,6 +54,9 @@ fn is_code(code: &str) -> bool {
     !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase())
 }
 
+/// Create or replace the rate of an asset pair.
+#[utoipa::path(put, context_path = LEDGER_SCOPE, path = "/asset-rates", tag = "Asset rates", request_body = AssetRateInput,
+    responses((status = 201, body = AssetRate)))]
 async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: AssetRateInput = body.parse()?;
     let mut check = Check::new();
@@ -92,10 +111,17 @@ async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::created(&asset_rates::put(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// Get an asset rate by its external id.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/asset-rates/{external_id}", tag = "Asset rates",
+    responses((status = 200, body = AssetRate)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&asset_rates::get(&ctx.tenant, ids.ledger(), ids.get("external_id")).await?)
 }
 
+/// List the rates from an asset code.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/asset-rates/from/{asset_code}", tag = "Asset rates",
+    params(CursorQuery, ("to" = Option<String>, Query, description = "Comma-separated target codes, e.g. `BRL,USD`.")),
+    responses((status = 200, body = CursorPage<AssetRate>)))]
 async fn list_from(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let to: Vec<String> = query
         .0

@@ -3,11 +3,15 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
+use super::LEDGER_SCOPE;
 use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
 use crate::domain::entities::{Balance, external_alias};
+use crate::domain::journal::Operation;
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::error::{Error, Kind, Result};
 use crate::ledger::{self, balances, transactions};
@@ -56,12 +60,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// List the ledger's balances.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances", tag = "Balances", params(CursorQuery),
+    responses((status = 200, body = CursorPage<Balance>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(&[])?;
     let page = balances::list(&ctx.tenant, ids.ledger(), None, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
+/// List an account's balances.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/balances", tag = "Balances",
+    params(CursorQuery), responses((status = 200, body = CursorPage<Balance>)))]
 async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(&[])?;
     let page = balances::list(
@@ -74,31 +84,54 @@ async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpR
     reply::cursor_page(&page, &query)
 }
 
-fn alias_list(items: Vec<Balance>) -> Result<HttpResponse> {
-    let items: Vec<Balance> = items.into_iter().take(ALIAS_BALANCES_LIMIT).collect();
-    reply::ok(&json!({"items": items, "limit": ALIAS_BALANCES_LIMIT}))
+/// `{items, limit}`: the balances of an alias, not paginated.
+#[derive(Serialize, ToSchema)]
+struct AliasBalances {
+    items: Vec<Balance>,
+    limit: usize,
 }
 
+fn alias_list(items: Vec<Balance>) -> Result<HttpResponse> {
+    let items: Vec<Balance> = items.into_iter().take(ALIAS_BALANCES_LIMIT).collect();
+    reply::ok(&AliasBalances {
+        items,
+        limit: ALIAS_BALANCES_LIMIT,
+    })
+}
+
+/// The balances of the account with an alias (at most 10, not paginated).
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/alias/{alias}/balances", tag = "Balances",
+    responses((status = 200, body = AliasBalances)))]
 async fn of_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
 }
 
+/// The balances of the external account `@external/{code}` (at most 10).
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/external/{code}/balances", tag = "Balances",
+    responses((status = 200, body = AliasBalances)))]
 async fn of_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let alias = external_alias(&ids.get("code"));
     alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), alias).await?)
 }
 
+/// Get a balance.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
+    responses((status = 200, body = Balance)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<Balance>(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?)
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent flags are kept.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateBalance {
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,
 }
 
+/// Update a balance's flags.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
+    request_body = UpdateBalance, responses((status = 200, body = Balance)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateBalance = body.parse()?;
     let flags = balances::Flags {
@@ -108,19 +141,27 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::ok(&balances::update(&ctx.tenant, ids.ledger(), ids.get("balance_id"), flags).await?)
 }
 
+/// Delete a balance (soft); only when nothing is available or on hold (0093).
+#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
+    responses((status = 204)))]
 async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     balances::delete(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?;
     reply::no_content()
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateBalance {
+    /// No whitespace; stored lower-case; unique per account (0123); not `overdraft` (0170).
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^\\S+$")]
     key: Option<String>,
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,
 }
 
+/// Create an additional balance of an account under a new key.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/balances", tag = "Balances",
+    request_body = CreateBalance, responses((status = 201, body = Balance)))]
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateBalance = body.parse()?;
     let mut check = Check::new();
@@ -136,6 +177,50 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         allow_receiving: input.allow_receiving.unwrap_or(true),
     };
     reply::created(&balances::create(&ctx.tenant, ids.ledger(), ids.get("account_id"), new).await?)
+}
+
+/// The query of the history routes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct HistoryQuery {
+    /// `YYYY-MM-DD hh:mm:ss` or RFC 3339 (a date alone is 0131).
+    #[param(example = "2026-01-31 23:59:59")]
+    date: String,
+}
+
+/// A balance at a date: a [`Balance`] without the current flags `allowSending` and
+/// `allowReceiving`, as [`history_view`] writes it.
+struct HistoricBalance;
+
+impl utoipa::PartialSchema for HistoricBalance {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <Balance as utoipa::PartialSchema>::schema();
+        let parts = match &mut schema {
+            RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().collect(),
+            other => vec![other],
+        };
+        for part in parts {
+            if let RefOr::T(Schema::Object(object)) = part {
+                for flag in ["allowSending", "allowReceiving"] {
+                    object.properties.remove(flag);
+                    object.required.retain(|r| r != flag);
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl ToSchema for HistoricBalance {}
+
+/// `{items}`: an account's balances at a date.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct HistoricBalances {
+    items: Vec<HistoricBalance>,
 }
 
 /// The `date` query parameter: required (0142), `YYYY-MM-DD hh:mm:ss` or RFC 3339 (0131).
@@ -169,6 +254,9 @@ fn history_view(balance: Balance) -> Result<serde_json::Value> {
     Ok(view)
 }
 
+/// A balance as it was at a date.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}/history", tag = "Balances",
+    params(HistoryQuery), responses((status = 200, body = HistoricBalance)))]
 async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
     reply::ok(&history_view(
@@ -176,6 +264,9 @@ async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResp
     )?)
 }
 
+/// An account's balances as they were at a date.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/balances/history", tag = "Balances",
+    params(HistoryQuery), responses((status = 200, body = HistoricBalances)))]
 async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
     let balances =
@@ -187,6 +278,9 @@ async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<
     reply::ok(&json!({"items": items}))
 }
 
+/// List an account's operations.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/operations", tag = "Operations",
+    params(CursorQuery), responses((status = 200, body = CursorPage<Operation>)))]
 async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(OPERATION_FILTERS)?;
     let page = transactions::operations_of_account(
@@ -199,6 +293,9 @@ async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpR
     reply::cursor_page(&page, &query)
 }
 
+/// Get one of an account's operations.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/operations/{operation_id}",
+    tag = "Operations", responses((status = 200, body = Operation)))]
 async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let found = transactions::operation_of_account(
         &ctx.tenant,

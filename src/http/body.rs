@@ -156,10 +156,12 @@ impl Check {
     }
 }
 
-/// `status` as clients send it.
-#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+/// `status` as clients send it; an empty or missing code means `ACTIVE`.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
 pub struct StatusInput {
+    #[schema(max_length = 100)]
     pub code: Option<String>,
+    #[schema(max_length = 256)]
     pub description: Option<String>,
 }
 

@@ -1,8 +1,11 @@
-//! The error envelope `{code, title, message[, entityType][, fields]}`.
+//! The error envelope `{code, title, message[, entityType][, index][, fields]}`.
+
+use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::Error;
 
@@ -24,20 +27,38 @@ impl ResponseError for Error {
     }
 }
 
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Error)]
+pub struct Envelope {
+    /// A Midaz error code (`"0009"`) or a tenancy code (`"MISSING_TOKEN"`).
+    #[schema(example = "0009")]
+    pub code: &'static str,
+    #[schema(example = "Missing Fields in Request")]
+    pub title: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<&'static str>,
+    /// The item of a batch request the error is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The offending fields and what is wrong with each (0009, 0047, 0053).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
 impl Error {
     /// The JSON body of this error.
-    pub fn envelope(&self) -> serde_json::Value {
+    pub fn envelope(&self) -> Envelope {
         let spec = self.spec();
-        let mut body = json!({"code": spec.code, "title": spec.title, "message": self.message});
-        if let Some(entity) = self.entity_type {
-            body["entityType"] = json!(entity);
+        Envelope {
+            code: spec.code,
+            title: spec.title,
+            message: self.message.clone(),
+            entity_type: self.entity_type,
+            index: self.index,
+            fields: self.fields.clone(),
         }
-        if let Some(index) = self.index {
-            body["index"] = json!(index);
-        }
-        if let Some(fields) = &self.fields {
-            body["fields"] = json!(fields);
-        }
-        body
     }
 }

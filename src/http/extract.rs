@@ -21,7 +21,7 @@ use crate::store::{Missing, Parent, Tenant};
 pub const REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
 
 /// Path parameters that must be UUIDs (0065 otherwise).
-const UUID_PARAMS: &[&str] = &[
+pub(super) const UUID_PARAMS: &[&str] = &[
     "organization_id",
     "ledger_id",
     "id",

@@ -2,11 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
 use crate::domain::codes::CURRENCY_CODES;
 use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
@@ -83,6 +86,55 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`count`],
+/// [`delete_entity`]), one doc-only function per entity and route.
+macro_rules! entity_docs {
+    (get $tag:literal $path:literal $entity:ident $name:ident) => {
+        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/{id}"),
+            tag = $tag, summary = concat!("Get one of the ledger's ", $path, " by id."),
+            responses((status = 200, body = $entity)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (list $tag:literal $path:literal $entity:ident $name:ident) => {
+        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path), tag = $tag,
+            summary = concat!("List the ledger's ", $path, "."), params(crate::http::openapi::PageQuery),
+            responses((status = 200, body = crate::http::openapi::Page<$entity>)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (count $tag:literal $path:literal $entity:ident $name:ident) => {
+        #[utoipa::path(head, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/metrics/count"),
+            tag = $tag, summary = concat!("Count the ledger's ", $path, "."),
+            responses((status = 204, headers(("X-Total-Count" = i64)))))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (delete $tag:literal $path:literal $entity:ident $name:ident) => {
+        #[utoipa::path(delete, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/{id}"),
+            tag = $tag, summary = concat!("Delete one of the ledger's ", $path, " (soft)."),
+            responses((status = 204)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+}
+pub(super) use entity_docs;
+
+entity_docs!(get "Assets" "assets" Asset get_asset);
+entity_docs!(list "Assets" "assets" Asset list_assets);
+entity_docs!(count "Assets" "assets" Asset count_assets);
+entity_docs!(get "Portfolios" "portfolios" Portfolio get_portfolio);
+entity_docs!(list "Portfolios" "portfolios" Portfolio list_portfolios);
+entity_docs!(count "Portfolios" "portfolios" Portfolio count_portfolios);
+entity_docs!(delete "Portfolios" "portfolios" Portfolio delete_portfolio);
+entity_docs!(get "Segments" "segments" Segment get_segment);
+entity_docs!(list "Segments" "segments" Segment list_segments);
+entity_docs!(count "Segments" "segments" Segment count_segments);
+entity_docs!(delete "Segments" "segments" Segment delete_segment);
+entity_docs!(get "Account types" "account-types" AccountType get_account_type);
+entity_docs!(count "Account types" "account-types" AccountType count_account_types);
+entity_docs!(delete "Account types" "account-types" AccountType delete_account_type);
+
 pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?)
 }
@@ -112,13 +164,16 @@ async fn delete_entity<E: Entity>(ctx: TenantCtx, ids: Ids) -> Result<HttpRespon
     reply::no_content()
 }
 
-/// Name, status and metadata: the PATCH body of assets and segments.
-#[derive(Debug, Deserialize, Serialize)]
+/// Name, status and metadata: the PATCH body of assets and segments. Absent fields are kept;
+/// `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateNamed {
+    #[schema(max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -138,14 +193,21 @@ impl UpdateNamed {
 
 // ---- assets --------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Creating an asset also creates its external account `@external/<code>`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateAsset {
+    #[schema(value_type = String, required = true, max_length = 256)]
     name: Option<String>,
+    /// `crypto`, `currency`, `commodity` or `others` (0040).
     #[serde(rename = "type")]
+    #[schema(value_type = String, required = true, pattern = "^(crypto|currency|commodity|others)$", example = "currency")]
     kind: Option<String>,
+    /// Upper-case letters (0033, 0004); ISO 4217 for currencies (0005).
+    #[schema(value_type = String, required = true, max_length = 100, pattern = "^[A-Z]+$", example = "BRL")]
     code: Option<String>,
     status: Option<StatusInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
@@ -167,6 +229,9 @@ fn check_asset(kind: &str, code: &str) -> Result<()> {
     Ok(())
 }
 
+/// Create an asset (and its external account `@external/<code>`).
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/assets", tag = "Assets", request_body = CreateAsset,
+    responses((status = 201, body = Asset)))]
 async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAsset = body.parse()?;
     let mut check = Check::new();
@@ -188,11 +253,16 @@ async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRespon
     reply::created(&onboarding::create_asset(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// Update an asset.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", request_body = UpdateNamed,
+    responses((status = 200, body = Asset)))]
 async fn update_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let patch = body.parse::<UpdateNamed>()?.into_patch()?;
     reply::ok(&onboarding::update_asset(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
 }
 
+/// Delete an asset (soft) and its external account.
+#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", responses((status = 204)))]
 async fn delete_asset(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     accounts::delete_asset(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
     reply::no_content()
@@ -200,25 +270,35 @@ async fn delete_asset(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 
 // ---- portfolios ----------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreatePortfolio {
+    #[schema(value_type = String, required = true, max_length = 256)]
     name: Option<String>,
+    #[schema(max_length = 256)]
     entity_id: Option<String>,
     status: Option<StatusInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdatePortfolio {
+    #[schema(max_length = 256)]
     name: Option<String>,
+    #[schema(max_length = 256)]
     entity_id: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
+/// Create a portfolio.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/portfolios", tag = "Portfolios", request_body = CreatePortfolio,
+    responses((status = 201, body = Portfolio)))]
 async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreatePortfolio = body.parse()?;
     let mut check = Check::new();
@@ -236,6 +316,9 @@ async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     reply::created(&onboarding::create_portfolio(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// Update a portfolio.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/portfolios/{id}", tag = "Portfolios",
+    request_body = UpdatePortfolio, responses((status = 200, body = Portfolio)))]
 async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdatePortfolio = body.parse()?;
     let mut check = Check::new();
@@ -256,14 +339,19 @@ async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
 
 // ---- segments ------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateSegment {
+    #[schema(value_type = String, required = true, max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
+/// Create a segment.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/segments", tag = "Segments", request_body = CreateSegment,
+    responses((status = 201, body = Segment)))]
 async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateSegment = body.parse()?;
     let mut check = Check::new();
@@ -279,6 +367,9 @@ async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResp
     reply::created(&onboarding::create_segment(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// Update a segment.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/segments/{id}", tag = "Segments", request_body = UpdateNamed,
+    responses((status = 200, body = Segment)))]
 async fn update_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let patch = body.parse::<UpdateNamed>()?.into_patch()?;
     reply::ok(&onboarding::update_segment(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
@@ -286,21 +377,30 @@ async fn update_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResp
 
 // ---- account types -------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateAccountType {
+    #[schema(value_type = String, required = true, max_length = 100)]
     name: Option<String>,
+    #[schema(max_length = 500)]
     description: Option<String>,
+    /// Letters, digits, `_` and `-` (0120); unique in the ledger (0108).
+    #[schema(value_type = String, required = true, max_length = 50, pattern = "^[a-zA-Z0-9_-]+$")]
     key_value: Option<String>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateAccountType {
+    #[schema(max_length = 100)]
     name: Option<String>,
+    #[schema(max_length = 500)]
     description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -309,6 +409,9 @@ fn is_key_value(key: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Create an account type.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/account-types", tag = "Account types",
+    request_body = CreateAccountType, responses((status = 201, body = AccountType)))]
 async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccountType = body.parse()?;
     let mut check = Check::new();
@@ -336,13 +439,20 @@ async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
     reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger(), new).await?)
 }
 
+/// List the ledger's account types.
+///
 /// Account types are a cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/account-types", tag = "Account types",
+    params(CursorQuery), responses((status = 200, body = CursorPage<AccountType>)))]
 async fn list_account_types(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(AccountType::FILTERS)?;
     let page = onboarding::list_account_types(&ctx.tenant, ids.ledger(), query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
+/// Update an account type.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/account-types/{id}", tag = "Account types",
+    request_body = UpdateAccountType, responses((status = 200, body = AccountType)))]
 async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateAccountType = body.parse()?;
     let mut check = Check::new();

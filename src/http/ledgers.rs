@@ -3,11 +3,13 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{Page, PageQuery};
 use super::reply;
 use crate::domain::entities::{Ledger, LedgerSettings};
 use crate::domain::metadata::Metadata;
@@ -41,22 +43,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateLedger {
+    #[schema(value_type = String, required = true, max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,
     settings: Option<LedgerSettingsInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// Ledger settings to change; absent fields are kept (default `false`).
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LedgerSettingsInput {
     accounting: Option<AccountingInput>,
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AccountingInput {
     validate_account_type: Option<bool>,
@@ -77,15 +82,21 @@ impl LedgerSettingsInput {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateLedger {
+    #[schema(max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
+/// Create a ledger.
+#[utoipa::path(post, path = "/v1/organizations/{organization_id}/ledgers", tag = "Ledgers", request_body = CreateLedger,
+    responses((status = 201, body = Ledger)))]
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateLedger = body.parse()?;
     let mut check = Check::new();
@@ -105,6 +116,9 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::created(&onboarding::create_ledger(&ctx.tenant, ids.get("organization_id"), new).await?)
 }
 
+/// Update a ledger.
+#[utoipa::path(patch, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", request_body = UpdateLedger,
+    responses((status = 200, body = Ledger)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateLedger = body.parse()?;
     let mut check = Check::new();
@@ -126,16 +140,24 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::ok(&ledger)
 }
 
+/// Get a ledger.
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", responses((status = 200, body = Ledger)))]
 async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?)
 }
 
+/// List the ledgers of an organization.
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers", tag = "Ledgers", params(PageQuery),
+    responses((status = 200, body = Page<Ledger>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(Ledger::FILTERS)?;
     let items = ledger::list::<Ledger>(&ctx.tenant, ids.organization(), query.clone()).await?;
     reply::page(&items, &query)
 }
 
+/// Count the ledgers of an organization.
+#[utoipa::path(head, path = "/v1/organizations/{organization_id}/ledgers/metrics/count", tag = "Ledgers",
+    responses((status = 204, headers(("X-Total-Count" = i64)))))]
 async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     reply::total_count(
         ledger::count::<Ledger>(
@@ -147,18 +169,27 @@ async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespon
     )
 }
 
+/// Delete a ledger (soft).
+#[utoipa::path(delete, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", responses((status = 204)))]
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     ledger::delete::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
     reply::no_content()
 }
 
+/// Get a ledger's settings.
+#[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers/{id}/settings", tag = "Ledgers",
+    responses((status = 200, body = LedgerSettings)))]
 async fn get_settings(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let ledger = ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
     reply::ok(&ledger.settings)
 }
 
+/// Update a ledger's settings.
+///
 /// Merges a partial settings object: unknown section or field 0147, wrong type 0148, a
 /// section's field given at the root 0149.
+#[utoipa::path(patch, path = "/v1/organizations/{organization_id}/ledgers/{id}/settings", tag = "Ledgers",
+    request_body = LedgerSettingsInput, responses((status = 200, body = LedgerSettings)))]
 async fn update_settings(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     if body.0.len() > SETTINGS_BODY_BYTES_MAX {
         return Err(Error::new(Kind::PayloadTooLarge));

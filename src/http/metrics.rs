@@ -119,6 +119,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(render));
 }
 
+/// Prometheus text exposition: requests by route pattern, method and status with latency
+/// histograms, error codes, the tenant cache and the writers.
+#[utoipa::path(get, path = "/metrics", tag = "System",
+    responses((status = 200, body = String, content_type = "text/plain; version=0.0.4")))]
 async fn render(state: web::Data<AppState>) -> HttpResponse {
     let mut out = String::new();
     state.metrics.render_requests(&mut out);

@@ -2,11 +2,13 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{Page, PageQuery};
 use super::reply;
 use crate::domain::entities::{Address, Organization};
 use crate::domain::metadata::Metadata;
@@ -34,32 +36,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateOrganization {
+    #[schema(value_type = String, required = true, max_length = 256)]
     legal_name: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 256)]
     legal_document: Option<String>,
+    #[schema(max_length = 256)]
     doing_business_as: Option<String>,
+    #[schema(format = Uuid)]
     parent_organization_id: Option<String>,
     address: Option<AddressInput>,
     status: Option<StatusInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateOrganization {
+    #[schema(max_length = 256)]
     legal_name: Option<String>,
+    #[schema(max_length = 256)]
     doing_business_as: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
     parent_organization_id: Option<Option<String>>,
     address: Option<AddressInput>,
     status: Option<StatusInput>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// A non-empty address needs an ISO 3166-1 alpha-2 `country` (0032).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AddressInput {
     line1: Option<String>,
@@ -107,6 +120,9 @@ fn is_country_code(code: &str) -> bool {
         .is_ok()
 }
 
+/// Create an organization.
+#[utoipa::path(post, path = "/v1/organizations", tag = "Organizations", request_body = CreateOrganization,
+    responses((status = 201, body = Organization)))]
 async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
     let input: CreateOrganization = body.parse()?;
     let mut check = Check::new();
@@ -146,6 +162,9 @@ async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
     reply::created(&onboarding::create_organization(&ctx.tenant, new).await?)
 }
 
+/// Update an organization.
+#[utoipa::path(patch, path = "/v1/organizations/{id}", tag = "Organizations", request_body = UpdateOrganization,
+    responses((status = 200, body = Organization)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateOrganization = body.parse()?;
     let mut check = Check::new();
@@ -180,6 +199,9 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     reply::ok(&onboarding::update_organization(&ctx.tenant, ids.get("id"), patch).await?)
 }
 
+/// Get an organization.
+#[utoipa::path(get, path = "/v1/organizations/{id}", tag = "Organizations",
+    responses((status = 200, body = Organization)))]
 async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?)
 }
@@ -200,18 +222,29 @@ fn list_query(query: &QueryPairs) -> Result<ListQuery> {
     Ok(query)
 }
 
+/// List organizations.
+///
+/// A metadata filter cannot be combined with `legal_name` or `doing_business_as` (0082).
+#[utoipa::path(get, path = "/v1/organizations", tag = "Organizations", params(PageQuery),
+    responses((status = 200, body = Page<Organization>)))]
 async fn list(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
     let query = list_query(&query)?;
     let items = ledger::list::<Organization>(&ctx.tenant, Parent::Root, query.clone()).await?;
     reply::page(&items, &query)
 }
 
+/// Count organizations.
+#[utoipa::path(head, path = "/v1/organizations/metrics/count", tag = "Organizations",
+    responses((status = 204, headers(("X-Total-Count" = i64)))))]
 async fn count(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
     reply::total_count(
         ledger::count::<Organization>(&ctx.tenant, Parent::Root, list_query(&query)?).await?,
     )
 }
 
+/// Delete an organization (soft).
+#[utoipa::path(delete, path = "/v1/organizations/{id}", tag = "Organizations",
+    responses((status = 204)))]
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     ledger::delete::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?;
     reply::no_content()

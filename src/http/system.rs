@@ -1,7 +1,8 @@
 //! `/health`, `/version`, `/readyz`.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 
@@ -11,27 +12,73 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz));
 }
 
+/// Liveness: plain text `healthy`.
+#[utoipa::path(get, path = "/health", tag = "System",
+    responses((status = 200, body = String, content_type = "text/plain", example = "healthy")))]
 async fn health() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("healthy")
 }
 
-async fn version() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "requestDate": crate::domain::time::now(),
-    }))
+/// `GET /version`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Version {
+    #[schema(example = "0.1.0")]
+    version: &'static str,
+    #[schema(format = DateTime)]
+    request_date: String,
 }
 
-/// Ready when the data folder is writable.
+/// The server version and the time of the request.
+#[utoipa::path(get, path = "/version", tag = "System", responses((status = 200, body = Version)))]
+async fn version() -> HttpResponse {
+    HttpResponse::Ok().json(Version {
+        version: env!("CARGO_PKG_VERSION"),
+        request_date: crate::domain::time::now(),
+    })
+}
+
+/// `GET /readyz`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Readiness {
+    status: ReadinessStatus,
+    checks: ReadinessChecks,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum ReadinessStatus {
+    Ok,
+    Unavailable,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ReadinessChecks {
+    data_dir: bool,
+}
+
+/// Readiness: ready when the data folder is writable.
+#[utoipa::path(get, path = "/readyz", tag = "System", responses(
+    (status = 200, body = Readiness, description = "Ready"),
+    (status = 503, body = Readiness, description = "Not ready"),
+))]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let dir = state.registry.tenants_dir();
     let ready = std::fs::metadata(&dir)
         .map(|m| m.is_dir() && !m.permissions().readonly())
         .unwrap_or(false);
-    let body =
-        json!({"status": if ready { "ok" } else { "unavailable" }, "checks": {"dataDir": ready}});
+    let body = Readiness {
+        status: if ready {
+            ReadinessStatus::Ok
+        } else {
+            ReadinessStatus::Unavailable
+        },
+        checks: ReadinessChecks { data_dir: ready },
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

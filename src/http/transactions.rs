@@ -4,13 +4,18 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
+use super::LEDGER_SCOPE;
 use super::body::{Check, create_metadata, double_option, patch_metadata};
+use super::error::Envelope;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{CursorPage, CursorQuery, decimal_input};
 use super::reply;
 use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
+use crate::domain::journal::{Operation, Transaction};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
 use crate::domain::time::{DayEnd, format, parse_query_date};
@@ -64,66 +69,95 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// The body of `/transactions/json`; `/inflow` omits `send.source` and `pending`, `/outflow`
+/// omits `send.distribute` (0053 if given), `/annotation` records without moving balances.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct TransactionInput {
+    #[schema(max_length = 256)]
     chart_of_accounts_group_name: Option<String>,
+    #[schema(max_length = 256)]
     description: Option<String>,
+    #[schema(max_length = 100)]
     code: Option<String>,
+    /// Two-phase: hold the sources' amounts until commit or cancel.
     pending: Option<bool>,
+    /// A past date (0121), not with `pending` (0122): RFC 3339, `YYYY-MM-DDThh:mm:ss` or
+    /// `YYYY-MM-DD`.
     transaction_date: Option<String>,
     route_id: Option<String>,
+    #[schema(max_length = 256)]
     route: Option<String>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
+    #[schema(required = true)]
     send: Option<SendInput>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct SendInput {
+    #[schema(value_type = String, required = true, example = "BRL")]
     asset: Option<String>,
+    /// Greater than zero (0125); each side's legs must add up to it (0073).
+    #[schema(schema_with = decimal_input, required = true)]
     value: Option<Value>,
     source: Option<SourceInput>,
     distribute: Option<DistributeInput>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct SourceInput {
+    #[schema(max_items = 256)]
     from: Option<Vec<LegInput>>,
     remaining: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct DistributeInput {
+    #[schema(max_items = 256)]
     to: Option<Vec<LegInput>>,
     remaining: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// One leg: exactly one of `amount`, `share` or `remaining` (0072).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LegInput {
+    #[schema(value_type = String, required = true, max_length = 100, example = "@person1")]
     account_alias: Option<String>,
+    /// Default `default`.
+    #[schema(max_length = 100)]
     balance_key: Option<String>,
     amount: Option<AmountInput>,
     share: Option<ShareInput>,
+    /// Any non-empty text: what the legs before it left of `send.value`.
     remaining: Option<String>,
+    #[schema(max_length = 256)]
     description: Option<String>,
+    #[schema(max_length = 100)]
     chart_of_accounts: Option<String>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
     metadata: Option<Metadata>,
     route_id: Option<String>,
     route: Option<String>,
+    /// Accepted and ignored.
     rate: Option<Value>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct AmountInput {
     asset: Option<String>,
+    #[schema(schema_with = decimal_input, required = true)]
     value: Option<Value>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ShareInput {
+    #[schema(value_type = i64, required = true)]
     percentage: Option<Value>,
+    /// Default 100.
+    #[schema(value_type = Option<i64>)]
     percentage_of_percentage: Option<Value>,
 }
 
@@ -477,6 +511,36 @@ fn create(
     move |ctx, ids, req, body| Box::pin(create_with(ctx, ids, req, body, shape))
 }
 
+/// The OpenAPI operations of the four routes [`create`] serves.
+macro_rules! create_docs {
+    ($name:ident $path:literal $summary:literal) => {
+        #[utoipa::path(post, context_path = LEDGER_SCOPE, path = $path, tag = "Transactions",
+            summary = $summary, request_body = TransactionInput, params(IdempotencyHeaders),
+            responses((status = 201, body = Transaction, headers(
+                ("X-Idempotency-Replayed" = bool, description = "Whether this is a replay of an earlier response"))
+            )))]
+        #[allow(dead_code)]
+        fn $name() {}
+    };
+}
+create_docs!(create_json "/transactions/json" "Create a transaction.");
+create_docs!(create_inflow "/transactions/inflow" "Create a transaction from the asset's external account.");
+create_docs!(create_outflow "/transactions/outflow" "Create a transaction to the asset's external account.");
+create_docs!(create_annotation "/transactions/annotation" "Record a transaction without effect on balances (status NOTED).");
+
+/// `X-Idempotency` and `X-TTL`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IdempotencyHeaders {
+    /// Idempotency key (at most 256 characters); without one, the SHA-256 of the body is the key.
+    #[param(rename = "X-Idempotency", max_length = 256)]
+    idempotency: Option<String>,
+    /// How long the key is kept, in seconds (default 300).
+    #[param(rename = "X-TTL", minimum = 1)]
+    ttl: Option<u64>,
+}
+
 async fn create_with(
     ctx: TenantCtx,
     ids: Ids,
@@ -490,12 +554,18 @@ async fn create_with(
     created(use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?)
 }
 
+/// Commit a pending transaction (0099 unless PENDING).
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/commit", tag = "Transactions",
+    responses((status = 201, body = Transaction)))]
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::created(
         &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), true).await?,
     )
 }
 
+/// Cancel a pending transaction (0099 unless PENDING).
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/cancel", tag = "Transactions",
+    responses((status = 201, body = Transaction)))]
 async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::created(
         &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), false).await?,
@@ -504,6 +574,9 @@ async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 
 /// A revert is deduplicated only by an explicit `X-Idempotency`: without one, a second revert
 /// of the same transaction is 0087.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/revert", tag = "Transactions",
+    summary = "Revert an approved transaction with a new, reversed one.", params(IdempotencyHeaders),
+    responses((status = 201, body = Transaction)))]
 async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpResponse> {
     let idempotency = given_idempotency(&req)?;
     created(
@@ -517,10 +590,16 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
     )
 }
 
+/// Get a transaction with its operations.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}", tag = "Transactions",
+    responses((status = 200, body = Transaction)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&use_case::get(&ctx.tenant, ids.ledger(), ids.get("transaction_id")).await?)
 }
 
+/// List the ledger's transactions.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions", tag = "Transactions", params(CursorQuery),
+    responses((status = 200, body = CursorPage<Transaction>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list(TRANSACTION_FILTERS)?;
     let page = use_case::list(&ctx.tenant, ids.ledger(), query.clone()).await?;
@@ -528,6 +607,10 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
 }
 
 /// Counts transactions of a day window: the given one, or today (UTC).
+#[utoipa::path(head, context_path = LEDGER_SCOPE, path = "/transactions/metrics/count", tag = "Transactions",
+    summary = "Count the ledger's transactions of a day window (default today, UTC).",
+    params(("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)),
+    responses((status = 204, headers(("X-Total-Count" = i64)))))]
 async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let mut query: ListQuery = query.list(TRANSACTION_FILTERS)?;
     if query.window.is_none() {
@@ -541,10 +624,13 @@ async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespon
     reply::total_count(use_case::count(&ctx.tenant, ids.ledger(), query).await?)
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct AnnotationsInput {
+    #[schema(max_length = 256)]
     description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
     metadata: Option<Option<Metadata>>,
 }
 
@@ -564,6 +650,9 @@ impl AnnotationsInput {
     }
 }
 
+/// Update a transaction's description and metadata.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}", tag = "Transactions",
+    request_body = AnnotationsInput, responses((status = 200, body = Transaction)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
     reply::ok(
@@ -571,6 +660,9 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     )
 }
 
+/// Update an operation's description and metadata.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/operations/{operation_id}",
+    tag = "Operations", request_body = AnnotationsInput, responses((status = 200, body = Operation)))]
 async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
     let operation = use_case::update_operation(
@@ -589,6 +681,12 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
 /// `idempotencyKey`, applied in one write. `"atomic": true` applies all or none (201, or the
 /// first failing item's error with its `index`); otherwise every item gets its own result
 /// in order (200).
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/batch", tag = "Transactions",
+    summary = "Create up to 1,000 transactions in one write (extension of the Midaz contract).",
+    request_body = BatchInput, params(IdempotencyHeaders), responses(
+        (status = 200, body = BatchReply, description = "Not atomic: one result per item"),
+        (status = 201, body = BatchReply, description = "Atomic: all created"),
+    ))]
 async fn create_batch(
     ctx: TenantCtx,
     ids: Ids,
@@ -618,18 +716,21 @@ async fn create_batch(
     let mut results = Vec::with_capacity(outcomes.len());
     for (index, outcome) in outcomes.into_iter().enumerate() {
         results.push(match outcome {
-            Ok(created) => json!({
-                "index": index,
-                "status": 201,
-                "replayed": created.replayed,
-                "body": serde_json::from_str::<Value>(&created.body)?,
-            }),
-            Err(error) => {
-                json!({"index": index, "status": error.spec().status, "body": error.envelope()})
-            }
+            Ok(created) => BatchResult {
+                index,
+                status: 201,
+                replayed: Some(created.replayed),
+                body: BatchBody::Created(serde_json::from_str::<Value>(&created.body)?),
+            },
+            Err(error) => BatchResult {
+                index,
+                status: error.spec().status,
+                replayed: None,
+                body: BatchBody::Failed(error.envelope()),
+            },
         });
     }
-    let body = json!({"items": results});
+    let body = BatchReply { items: results };
     Ok(if atomic {
         HttpResponse::Created().json(body)
     } else {
@@ -637,10 +738,60 @@ async fn create_batch(
     })
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct BatchInput {
+    /// All or none (201, or the first failing item's error with its `index`); default false.
     atomic: Option<bool>,
+    /// Bodies of the `/json` shape, each with an optional `idempotencyKey`.
+    #[schema(value_type = Vec<BatchTransactionInput>, required = true, min_items = 1, max_items = 1000)]
     transactions: Option<Vec<Value>>,
+}
+
+/// A `/json` body plus its optional `idempotencyKey` (else the SHA-256 of the item).
+struct BatchTransactionInput;
+
+impl utoipa::PartialSchema for BatchTransactionInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        let mut schema = <TransactionInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "idempotencyKey".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(IDEMPOTENCY_KEY_LENGTH_MAX))
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for BatchTransactionInput {}
+
+/// `{items}`: one result per item, in order.
+#[derive(Serialize, ToSchema)]
+struct BatchReply {
+    items: Vec<BatchResult>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BatchResult {
+    index: usize,
+    /// The status the item would have had on its own (201 when created).
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replayed: Option<bool>,
+    body: BatchBody,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum BatchBody {
+    #[schema(value_type = Transaction)]
+    Created(Value),
+    Failed(Envelope),
 }
 
 /// One item: the `/json` body plus its optional `idempotencyKey` (else its fingerprint).

@@ -60,6 +60,11 @@ pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Res
                     metadata: new.metadata,
                 },
             };
+            if sql::by_external_id(conn, &rate.ledger_id, &rate.external_id)?
+                .is_some_and(|other| other.id != rate.id)
+            {
+                return Err(Error::new(Kind::AssetRateExternalIdConflict).with_entity("AssetRate"));
+            }
             sql::save(conn, &rate)?;
             Ok(rate)
         })
