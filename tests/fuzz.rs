@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use common::{TestApp, spawn_app_with};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -745,21 +745,12 @@ fn body_endpoints() -> Vec<Endpoint> {
 // ---- the runs ------------------------------------------------------------------------------
 
 fn config() -> Config {
-    let from_env = Config::default();
-    Config {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            FUZZ_CASES_DEFAULT
-        },
-        rng_seed: match from_env.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(FUZZ_SEED_DEFAULT),
-            fixed => fixed,
-        },
-        max_shrink_iters: SHRINK_ITERATIONS_MAX,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS_FILE))),
-        ..from_env
-    }
+    common::seeded_config(
+        FUZZ_CASES_DEFAULT,
+        FUZZ_SEED_DEFAULT,
+        SHRINK_ITERATIONS_MAX,
+        REGRESSIONS_FILE,
+    )
 }
 
 fn audit(file: &Path) {

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use common::{Reply, TestApp, spawn_multi_tenant, token_for};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -1274,21 +1274,12 @@ async fn run(app: &TestApp, cmds: &[Cmd]) -> Result<(), TestCaseError> {
 /// The runner's configuration: fixed seed and case count unless the environment says
 /// otherwise, regressions saved next to this file.
 fn config() -> Config {
-    let from_env = Config::default();
-    Config {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            MODEL_CASES_DEFAULT
-        },
-        rng_seed: match from_env.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(MODEL_SEED_DEFAULT),
-            fixed => fixed,
-        },
-        max_shrink_iters: SHRINK_ITERATIONS_MAX,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS_FILE))),
-        ..from_env
-    }
+    common::seeded_config(
+        MODEL_CASES_DEFAULT,
+        MODEL_SEED_DEFAULT,
+        SHRINK_ITERATIONS_MAX,
+        REGRESSIONS_FILE,
+    )
 }
 
 #[test]

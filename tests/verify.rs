@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, spawn_app};
+use common::{TestApp, spawn_app, tamper_balance};
 use ledgerlite::store::chain::audit;
 use serde_json::{Value, json};
 
@@ -95,16 +95,7 @@ async fn an_edited_operation_is_named() {
 async fn an_edited_balance_and_a_forged_operation_are_named() {
     let (app, _) = busy_ledger().await;
     let conn = open(&app);
-    let balance: String = conn
-        .query_row("SELECT id FROM balance WHERE alias = '@b'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    conn.execute(
-        "UPDATE balance SET available = '1000' WHERE id = ?",
-        [&balance],
-    )
-    .unwrap();
+    let balance = tamper_balance(&conn, "@b", "1000");
     let report = audit(&conn).unwrap();
     assert!(
         report

@@ -261,3 +261,90 @@ pub async fn start_binary(data_dir: &std::path::Path) -> Binary {
     let _ = child.wait();
     panic!("server did not start");
 }
+
+/// A proptest runner configuration that is reproducible by default: `cases` and a fixed
+/// `seed` unless `PROPTEST_CASES` / `PROPTEST_RNG_SEED` say otherwise, failing cases saved in
+/// (and replayed first from) `regressions`, relative to the package root.
+pub fn seeded_config(
+    cases: u32,
+    seed: u64,
+    shrink_iterations_max: u32,
+    regressions: &'static str,
+) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+    let from_env = Config::default();
+    Config {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            from_env.cases
+        } else {
+            cases
+        },
+        rng_seed: match from_env.rng_seed {
+            RngSeed::Random => RngSeed::Fixed(seed),
+            fixed => fixed,
+        },
+        max_shrink_iters: shrink_iterations_max,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
+        ..from_env
+    }
+}
+
+/// `SELECT count(*)` of `table` in the SQLite file at `db`, opened read-only.
+pub fn count(db: &std::path::Path, table: &str) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })
+    .unwrap()
+}
+
+/// Asserts that a JSON-lines tenant export (`{"type": …, "data": {…}}` per line) holds exactly
+/// as many rows of each kind as the tenant file `db` holds in the matching table; returns the
+/// rows of each kind.
+pub fn assert_export_matches(
+    export: &str,
+    db: &std::path::Path,
+) -> std::collections::HashMap<String, i64> {
+    let mut kinds: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for line in export.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert!(row["data"].is_object(), "{line}");
+        *kinds
+            .entry(row["type"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for (kind, table) in [
+        ("organization", "organization"),
+        ("ledger", "ledger"),
+        ("asset", "asset"),
+        ("account", "account"),
+        ("balance", "balance"),
+        ("transaction", "ledger_transaction"),
+        ("operation", "operation"),
+    ] {
+        assert_eq!(
+            kinds.get(kind).copied().unwrap_or(0),
+            count(db, table),
+            "{kind}"
+        );
+    }
+    kinds
+}
+
+/// Edits the available amount of the balance of `alias` straight in the tenant file, behind
+/// the server's back, as a tamper for the audit to find; returns the balance id.
+pub fn tamper_balance(conn: &rusqlite::Connection, alias: &str, available: &str) -> String {
+    let balance: String = conn
+        .query_row("SELECT id FROM balance WHERE alias = ?", [alias], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute(
+        "UPDATE balance SET available = ? WHERE id = ?",
+        [available, &balance],
+    )
+    .unwrap();
+    balance
+}
