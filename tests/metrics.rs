@@ -17,8 +17,14 @@ fn value(metrics: &str, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no series {series} in\n{metrics}"))
 }
 
+/// The writer metrics are process-wide: the two checks run one after the other.
 #[tokio::test]
-async fn metrics_count_requests_errors_and_commits() {
+async fn metrics() {
+    requests_and_errors_are_counted().await;
+    group_commits_their_latency_and_rejected_commands_are_shown().await;
+}
+
+async fn requests_and_errors_are_counted() {
     let app = spawn_app().await;
     let org = app.organization().await;
     assert_eq!(
@@ -57,7 +63,92 @@ async fn metrics_count_requests_errors_and_commits() {
     );
     let count = r#"ledgerlite_http_request_duration_seconds_count{route="/v1/organizations/{id}",method="GET"}"#;
     assert_eq!(value(&metrics, count), 2.0);
-    assert!(value(&metrics, "ledgerlite_writer_commits_total") >= 1.0);
     assert_eq!(value(&metrics, "ledgerlite_tenants_open"), 1.0);
     assert!(value(&metrics, "ledgerlite_tenant_cache_hits_total") >= 4.0);
+}
+
+fn transfer(from: Option<&str>, to: &str, value: &str) -> serde_json::Value {
+    let mut send = json!({"asset": "USD", "value": value,
+        "distribute": {"to": [{"accountAlias": to, "amount": {"asset": "USD", "value": value}}]}});
+    if let Some(from) = from {
+        send["source"] =
+            json!({"from": [{"accountAlias": from, "amount": {"asset": "USD", "value": value}}]});
+    }
+    json!({ "send": send })
+}
+
+async fn metrics_text(app: &common::TestApp) -> String {
+    app.client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn group_commits_their_latency_and_rejected_commands_are_shown() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    app.asset(&ledger, "USD").await;
+    app.account(&ledger, "@a", "USD").await;
+    app.account(&ledger, "@b", "USD").await;
+    let before = metrics_text(&app).await;
+    let rejected = r#"ledgerlite_writer_rejected_total{code="0018"}"#;
+    assert!(!before.contains(rejected), "{before}");
+
+    let inflow = app
+        .post(
+            &format!("{ledger}/transactions/inflow"),
+            transfer(None, "@a", "10"),
+        )
+        .await;
+    assert_eq!(inflow.status, 201, "{:?}", inflow.body);
+    let overdraw = app
+        .post(
+            &format!("{ledger}/transactions/json"),
+            transfer(Some("@a"), "@b", "11"),
+        )
+        .await;
+    assert_eq!(overdraw.status, 422, "{:?}", overdraw.body);
+    assert_eq!(overdraw.code(), "0018");
+
+    let after = metrics_text(&app).await;
+    assert_eq!(value(&after, rejected), 1.0);
+    let commits = value(&after, "ledgerlite_writer_commits_total");
+    assert_eq!(
+        commits,
+        value(&before, "ledgerlite_writer_commits_total") + 2.0
+    );
+    // At rest: nothing queued, every commit observed once in both histograms.
+    assert_eq!(value(&after, "ledgerlite_writer_queue_depth"), 0.0);
+    assert_eq!(
+        value(&after, "ledgerlite_writer_batch_size_commands_count"),
+        commits
+    );
+    assert_eq!(
+        value(&after, "ledgerlite_writer_commit_duration_seconds_count"),
+        commits
+    );
+    assert_eq!(
+        value(
+            &after,
+            r#"ledgerlite_writer_commit_duration_seconds_bucket{le="+Inf"}"#
+        ),
+        commits
+    );
+    assert_eq!(
+        value(&after, "ledgerlite_writer_batch_size_commands_sum"),
+        value(&after, "ledgerlite_writer_commands_total")
+    );
+    // One request at a time: every group commit held exactly one command.
+    assert_eq!(
+        value(
+            &after,
+            r#"ledgerlite_writer_batch_size_commands_bucket{le="1"}"#
+        ),
+        commits
+    );
+    assert!(value(&after, "ledgerlite_writer_commit_duration_seconds_sum") > 0.0);
 }

@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, web};
 use parking_lot::Mutex;
 
 use super::AppState;
-use crate::store::writer::TOTALS;
+use crate::store::writer::METRICS;
 
 /// Upper bounds of the request latency histogram, in seconds.
 pub const LATENCY_BUCKETS_SECONDS: [f64; 10] =
@@ -77,27 +77,13 @@ impl HttpMetrics {
             }
         }
         for ((route, method), series) in by_route {
-            let labels = format!("route=\"{route}\",method=\"{method}\"");
-            for (bound, count) in LATENCY_BUCKETS_SECONDS.iter().zip(series.buckets) {
-                let _ = writeln!(
-                    out,
-                    "ledgerlite_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
+            histogram(
                 out,
-                "ledgerlite_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                series.count
-            );
-            let _ = writeln!(
-                out,
-                "ledgerlite_http_request_duration_seconds_sum{{{labels}}} {}",
-                series.seconds
-            );
-            let _ = writeln!(
-                out,
-                "ledgerlite_http_request_duration_seconds_count{{{labels}}} {}",
-                series.count
+                "ledgerlite_http_request_duration_seconds",
+                &format!("route=\"{route}\",method=\"{method}\""),
+                LATENCY_BUCKETS_SECONDS.iter().zip(series.buckets),
+                series.count,
+                series.seconds,
             );
         }
         out.push_str("# HELP ledgerlite_errors_total Error answers, by Midaz code.\n");
@@ -108,11 +94,114 @@ impl HttpMetrics {
     }
 }
 
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
 fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
-    let _ = writeln!(
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// The `_bucket`, `_sum` and `_count` lines of one histogram series; `buckets` pairs each upper
+/// bound with the cumulative count of observations at or below it.
+fn histogram<B: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    buckets: impl IntoIterator<Item = (B, u64)>,
+    count: u64,
+    sum: f64,
+) {
+    let prefix = if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{labels},")
+    };
+    for (bound, cumulative) in buckets {
+        let _ = writeln!(out, "{name}_bucket{{{prefix}le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{{prefix}le=\"+Inf\"}} {count}");
+    let labels = if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
+    };
+    let _ = writeln!(out, "{name}_sum{labels} {sum}");
+    let _ = writeln!(out, "{name}_count{labels} {count}");
+}
+
+/// Group commits of every writer: queue depth, batch sizes, commit latency, rejections.
+fn render_writers(out: &mut String) {
+    metric(
         out,
-        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        "ledgerlite_writer_commits_total",
+        "counter",
+        "Group commits (one fsync each at synchronous=FULL).",
+        METRICS.commits.load(Ordering::Relaxed),
     );
+    metric(
+        out,
+        "ledgerlite_writer_commands_total",
+        "counter",
+        "Write commands applied in those commits.",
+        METRICS.commands.load(Ordering::Relaxed),
+    );
+    metric(
+        out,
+        "ledgerlite_writer_queue_depth",
+        "gauge",
+        "Write commands queued for their tenant's writer, over all tenants.",
+        METRICS.queued(),
+    );
+    let name = "ledgerlite_writer_batch_size_commands";
+    header(out, name, "histogram", "Write commands per group commit.");
+    let (buckets, count, sum) = METRICS.batch_sizes.snapshot();
+    #[allow(clippy::cast_precision_loss)] // a command count far below 2^52
+    let sum = sum as f64;
+    histogram(
+        out,
+        name,
+        "",
+        METRICS.batch_sizes.bounds.into_iter().zip(buckets),
+        count,
+        sum,
+    );
+    let name = "ledgerlite_writer_commit_duration_seconds";
+    header(
+        out,
+        name,
+        "histogram",
+        "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
+    );
+    let (buckets, count, sum) = METRICS.commit_latency.snapshot();
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = |micros: u64| micros as f64 / 1e6;
+    histogram(
+        out,
+        name,
+        "",
+        METRICS
+            .commit_latency
+            .bounds
+            .into_iter()
+            .map(seconds)
+            .zip(buckets),
+        count,
+        seconds(sum),
+    );
+    header(
+        out,
+        "ledgerlite_writer_rejected_total",
+        "counter",
+        "Write commands rolled back to their savepoint (the rest of the group commits), by code.",
+    );
+    for (code, count) in METRICS.rejected() {
+        let _ = writeln!(
+            out,
+            "ledgerlite_writer_rejected_total{{code=\"{code}\"}} {count}"
+        );
+    }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -157,20 +246,7 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         "Tenants pushed out of the LRU.",
         load(&cache.evictions),
     );
-    metric(
-        &mut out,
-        "ledgerlite_writer_commits_total",
-        "counter",
-        "Group commits (one fsync each at synchronous=FULL).",
-        load(&TOTALS.commits),
-    );
-    metric(
-        &mut out,
-        "ledgerlite_writer_commands_total",
-        "counter",
-        "Write commands applied in those commits.",
-        load(&TOTALS.commands),
-    );
+    render_writers(&mut out);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

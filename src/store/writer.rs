@@ -7,10 +7,13 @@
 //! one fsync serves a whole batch and a rejected command rolls back only its own savepoint.
 //! Under light load a lone command is committed at once: the writer never waits for company.
 
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
+use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -34,12 +37,101 @@ pub struct Writer {
     stats: Arc<WriterStats>,
 }
 
-/// Commits and commands of every writer of the process, for `/metrics`.
-pub static TOTALS: WriterStats = WriterStats {
+/// Upper bounds of the group-commit size histogram, in commands.
+pub const BATCH_SIZE_BUCKETS_COMMANDS: [u64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/// Upper bounds of the group-commit latency histogram (`BEGIN IMMEDIATE` to the end of
+/// `COMMIT`, fsync included), in microseconds.
+pub const COMMIT_LATENCY_BUCKETS_MICROSECONDS: [u64; 10] = [
+    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
+
+/// What every writer of the process did, for `/metrics`.
+pub static METRICS: WriterMetrics = WriterMetrics {
+    submitted: AtomicU64::new(0),
     commits: AtomicU64::new(0),
     commands: AtomicU64::new(0),
-    checkpoint_on_close: AtomicBool::new(false),
+    batch_sizes: Histogram::new(BATCH_SIZE_BUCKETS_COMMANDS),
+    commit_latency: Histogram::new(COMMIT_LATENCY_BUCKETS_MICROSECONDS),
+    rejected: parking_lot::const_mutex(BTreeMap::new()),
 };
+
+/// Process-wide writer counters.
+pub struct WriterMetrics {
+    /// Commands handed to a writer queue (counted once queued, so briefly behind `commands`).
+    pub submitted: AtomicU64,
+    /// Group commits run (each one fsync at `synchronous=FULL`).
+    pub commits: AtomicU64,
+    /// Commands taken off the queues into those commits.
+    pub commands: AtomicU64,
+    /// Commands per group commit.
+    pub batch_sizes: Histogram<9>,
+    /// Duration of each group commit, in microseconds.
+    pub commit_latency: Histogram<10>,
+    /// Commands rolled back to their savepoint, by error code.
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl WriterMetrics {
+    /// Commands submitted and not yet taken by their writer, over all tenants.
+    pub fn queued(&self) -> u64 {
+        self.submitted
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.commands.load(Ordering::Relaxed))
+    }
+
+    /// Rejected commands by error code.
+    pub fn rejected(&self) -> Vec<(&'static str, u64)> {
+        self.rejected
+            .lock()
+            .iter()
+            .map(|(code, count)| (*code, *count))
+            .collect()
+    }
+
+    fn reject(&self, code: &'static str) {
+        *self.rejected.lock().entry(code).or_default() += 1;
+    }
+}
+
+/// A cumulative histogram of integer observations, updated without locks.
+pub struct Histogram<const N: usize> {
+    /// Upper bound of each bucket, in the unit of the observations.
+    pub bounds: [u64; N],
+    /// Observations at or below each bound.
+    buckets: [AtomicU64; N],
+    count: AtomicU64,
+    sum: AtomicU64,
+}
+
+impl<const N: usize> Histogram<N> {
+    pub const fn new(bounds: [u64; N]) -> Self {
+        Self {
+            bounds,
+            buckets: [const { AtomicU64::new(0) }; N],
+            count: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, value: u64) {
+        for (bucket, bound) in self.buckets.iter().zip(self.bounds) {
+            if value <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// `(cumulative count per bound, total count, sum)`.
+    pub fn snapshot(&self) -> ([u64; N], u64, u64) {
+        (
+            std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
+            self.count.load(Ordering::Relaxed),
+            self.sum.load(Ordering::Relaxed),
+        )
+    }
+}
 
 /// Counters of a writer since it started.
 #[derive(Debug, Default)]
@@ -97,6 +189,7 @@ impl Writer {
             .send(command)
             .await
             .map_err(|_| Error::internal("writer stopped"))?;
+        METRICS.submitted.fetch_add(1, Ordering::Relaxed);
         answer
             .await
             .map_err(|_| Error::internal("writer dropped a command"))?
@@ -112,6 +205,7 @@ impl Writer {
         self.queue
             .blocking_send(command)
             .map_err(|_| Error::internal("writer stopped"))?;
+        METRICS.submitted.fetch_add(1, Ordering::Relaxed);
         answer
             .blocking_recv()
             .map_err(|_| Error::internal("writer dropped a command"))?
@@ -131,6 +225,9 @@ where
             None => Err(Error::internal("the write batch could not begin")),
         };
         let keep = outcome.is_ok();
+        if let (Some(_), Err(error)) = (conn, &outcome) {
+            METRICS.reject(error.spec().code);
+        }
         let reply: Reply = Box::new(move |commit: Result<()>| {
             let _ = answer.send(commit.and(outcome));
         });
@@ -150,15 +247,19 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
             }
         }
         tracing::trace!(commands = batch.len(), "group commit");
+        let commands_taken = batch.len() as u64;
         stats.commits.fetch_add(1, Ordering::Relaxed);
-        TOTALS.commits.fetch_add(1, Ordering::Relaxed);
-        TOTALS
+        stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
+        METRICS.commits.fetch_add(1, Ordering::Relaxed);
+        METRICS
             .commands
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        stats
-            .commands
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            .fetch_add(commands_taken, Ordering::Relaxed);
+        METRICS.batch_sizes.observe(commands_taken);
+        let started = Instant::now();
         commit_batch(&conn, &mut batch);
+        METRICS
+            .commit_latency
+            .observe(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
     }
     // The queue is closed. On shutdown, fold the WAL back into the database file so a stopped
     // tenant is one self-contained file (a failure here loses nothing; the WAL stays valid).
