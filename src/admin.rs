@@ -351,11 +351,25 @@ fn to_json(value: ValueRef<'_>) -> anyhow::Result<Value> {
 }
 
 /// A tenant as `tenant list` and `GET /admin/v1/tenants` show it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TenantStatus {
+    #[schema(example = "acme")]
     pub id: String,
     /// `active` or `suspended`.
+    #[schema(schema_with = tenant_states)]
     pub status: &'static str,
+}
+
+/// The schema of [`TenantStatus::status`].
+fn tenant_states() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["active", "suspended"]))
+        .description(Some(
+            "`suspended`: its `/v1` requests are refused (403 TENANT_SUSPENDED).",
+        ))
+        .build()
 }
 
 impl TenantStatus {
@@ -407,9 +421,11 @@ pub fn backup_to_folder(data_dir: &Path, id: TenantId) -> anyhow::Result<String>
 }
 
 /// The audit of one tenant, as `verify` and the admin API report it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TenantAudit {
+    #[schema(example = "acme")]
     pub id: String,
+    /// No problem found.
     pub ok: bool,
     #[serde(flatten)]
     pub audit: Audit,

@@ -89,10 +89,7 @@ impl Application {
             registry: Arc::clone(&registry),
             verifier,
         });
-        let doc = {
-            use utoipa::OpenApi;
-            http::openapi::ApiDoc::openapi()
-        };
+        let doc = http::openapi::document(state.config.admin_token.is_some());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -1,16 +1,22 @@
-//! The OpenAPI document describes exactly the routes the server serves, and Swagger UI is
-//! served from the binary.
+//! The OpenAPI document describes exactly the routes the server serves (the admin API's only
+//! when it is enabled), and Swagger UI is served from the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::collections::BTreeSet;
 
-use common::spawn_app;
+use common::{TestApp, spawn_app, spawn_multi_tenant};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+/// The admin credential of the admin-enabled test servers.
+const ADMIN: &str = "admin-token-0123456789abcdef";
+
+async fn admin_app() -> TestApp {
+    spawn_multi_tenant(|config| config.admin_token = Some(ADMIN.to_owned())).await
+}
 
 /// `(METHOD, path)` of every operation in the document.
 fn documented(doc: &Value) -> BTreeSet<(String, String)> {
@@ -31,30 +37,38 @@ fn registered() -> BTreeSet<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
-    let app = spawn_app().await;
+fn admin_registered() -> BTreeSet<(String, String)> {
+    ledgerlite::http::ADMIN_ROUTES
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+        .collect()
+}
+
+/// The document an app serves, checked to be OpenAPI 3.1.
+async fn document(app: &TestApp) -> Value {
     let reply = app.get("/openapi.json").await;
     assert_eq!(reply.status, 200);
-    let doc = reply.body;
-    let version = doc["openapi"].as_str().unwrap_or_default();
+    let version = reply.body["openapi"].as_str().unwrap_or_default();
     assert!(version.starts_with("3.1."), "openapi {version}");
+    reply.body
+}
 
-    let documented = documented(&doc);
-    let registered = registered();
+/// The document describes `registered` both ways, and every operation has what it needs.
+fn assert_covers_exactly(doc: &Value, registered: &BTreeSet<(String, String)>) {
+    let documented = documented(doc);
     let undocumented: Vec<_> = registered.difference(&documented).collect();
-    let unregistered: Vec<_> = documented.difference(&registered).collect();
+    let unregistered: Vec<_> = documented.difference(registered).collect();
     assert!(
         undocumented.is_empty(),
         "routes missing from the document: {undocumented:?}"
     );
     assert!(
         unregistered.is_empty(),
-        "documented but not in http::ROUTES: {unregistered:?}"
+        "documented but not in http::ROUTES (or ADMIN_ROUTES): {unregistered:?}"
     );
 
-    // Every operation: a unique id, a response, the error envelope for /v1 failures, and a
-    // declared parameter for each path placeholder.
+    // Every operation: a unique id, a response, the error envelope for /v1 failures and for
+    // refused admin tokens, and a declared parameter for each path placeholder.
     let mut ids = BTreeSet::new();
     for (method, path) in &documented {
         let operation = &doc["paths"][path][method.to_lowercase()];
@@ -72,12 +86,29 @@ async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
                 "{method} {path}"
             );
         }
-        let declared: BTreeSet<&str> = operation["parameters"]
+        if path.starts_with("/admin/") {
+            assert_eq!(
+                operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Error",
+                "{method} {path}"
+            );
+        }
+        let parameters: Vec<(&str, &str)> = operation["parameters"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|p| p["in"] == "path")
-            .filter_map(|p| p["name"].as_str())
+            .filter_map(|p| Some((p["in"].as_str()?, p["name"].as_str()?)))
+            .collect();
+        let unique: BTreeSet<&(&str, &str)> = parameters.iter().collect();
+        assert_eq!(
+            unique.len(),
+            parameters.len(),
+            "{method} {path}: {parameters:?}"
+        );
+        let declared: BTreeSet<&str> = parameters
+            .iter()
+            .filter(|(place, _)| *place == "path")
+            .map(|(_, name)| *name)
             .collect();
         let placeholders: BTreeSet<&str> = path
             .split('/')
@@ -86,6 +117,20 @@ async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
         assert_eq!(declared, placeholders, "{method} {path}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    assert_covers_exactly(&doc, &registered());
+
+    // Without LEDGERLITE_ADMIN_TOKEN there is no admin API, so nothing of it is described.
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|path| !path.starts_with("/admin")));
+    assert!(doc["components"]["securitySchemes"]["adminToken"].is_null());
+    let tags = doc["tags"].as_array().unwrap();
+    assert!(tags.iter().all(|tag| tag["name"] != "Admin"));
 
     // Limits written as literals in the annotations match the server's constants.
     let schemas = &doc["components"]["schemas"];
@@ -107,12 +152,68 @@ async fn the_document_is_openapi_3_1_and_covers_exactly_the_routes() {
     );
 }
 
-/// Fills a path template with real organization and ledger ids and placeholder values.
+#[tokio::test]
+async fn with_the_admin_api_enabled_the_document_covers_it_too() {
+    let app = admin_app().await;
+    let doc = document(&app).await;
+    let all = registered().union(&admin_registered()).cloned().collect();
+    assert_covers_exactly(&doc, &all);
+
+    // Admin operations take the admin token and nothing else; no other operation takes it.
+    let scheme = &doc["components"]["securitySchemes"]["adminToken"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    for (method, path) in documented(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        if path.starts_with("/admin/") {
+            assert_eq!(operation["tags"], json!(["Admin"]), "{method} {path}");
+            assert_eq!(
+                operation["security"],
+                json!([{"adminToken": []}]),
+                "{method} {path}"
+            );
+        } else {
+            assert!(
+                !operation["security"].to_string().contains("adminToken"),
+                "{method} {path}"
+            );
+        }
+    }
+
+    // The tenant id rule, the deletion's confirmation and the export's media type.
+    let tenant_id = format!(
+        "^[A-Za-z0-9][A-Za-z0-9_-]{{0,{}}}$",
+        ledgerlite::domain::tenant::TENANT_ID_LENGTH_MAX - 1
+    );
+    let delete = &doc["paths"]["/admin/v1/tenants/{tenant}"]["delete"];
+    let parameter = |name: &str| {
+        delete["parameters"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(parameter("tenant")["schema"]["pattern"], tenant_id.as_str());
+    assert_eq!(parameter("yes")["in"], "query");
+    assert_eq!(parameter("yes")["required"], true);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["CreateTenant"]["properties"]["id"]["pattern"],
+        tenant_id.as_str()
+    );
+    assert_eq!(schemas["CreateTenant"]["additionalProperties"], false);
+    let export = &doc["paths"]["/admin/v1/tenants/{tenant}/export"]["get"];
+    assert!(export["responses"]["200"]["content"]["application/x-ndjson"].is_object());
+}
+
+/// Fills a path template with real organization and ledger ids, the tenant `acme` and
+/// placeholder values.
 fn concrete(path: &str, org: &str, ledger: &str) -> String {
     path.split('/')
         .map(|segment| match segment {
             "{organization_id}" => org.to_owned(),
             "{ledger_id}" => ledger.to_owned(),
+            "{tenant}" => "acme".to_owned(),
             "{alias}" | "{code}" | "{asset_code}" => "BRL".to_owned(),
             s if s.starts_with('{') => "01940000-0000-7000-8000-000000000001".to_owned(),
             s => s.to_owned(),
@@ -134,10 +235,28 @@ async fn every_listed_route_is_served_and_no_other_method_is() {
     let scope = app.ledger().await;
     let parts: Vec<&str> = scope.split('/').collect();
     let (org, ledger) = (parts[3], parts[5]);
-    let listed = registered();
+    assert_serves_exactly(&app, &registered(), |path| concrete(path, org, ledger)).await;
+}
+
+#[tokio::test]
+async fn with_the_admin_token_every_admin_route_is_served_and_no_other_method_is() {
+    let app = admin_app().await;
+    let admin = app.with_token(ADMIN.to_owned());
+    let created = admin.post("/admin/v1/tenants", json!({"id": "acme"})).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_serves_exactly(&admin, &admin_registered(), |path| concrete(path, "", "")).await;
+}
+
+/// Calls every method on every path of `listed` (filled in by `fill`): served exactly when
+/// listed.
+async fn assert_serves_exactly(
+    app: &TestApp,
+    listed: &BTreeSet<(String, String)>,
+    fill: impl Fn(&str) -> String,
+) {
     let paths: BTreeSet<&String> = listed.iter().map(|(_, path)| path).collect();
     for path in paths {
-        let url = concrete(path, org, ledger);
+        let url = fill(path);
         for method in METHODS {
             let verb = Method::from_bytes(method.as_bytes()).unwrap();
             let reply = app.call(verb, &url, None).await;

@@ -16,14 +16,15 @@ use actix_web::dev::Payload;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, guard};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::error::Envelope;
 use super::extract::{Body, QueryPairs};
 use super::reply;
-use crate::admin::{self, Refused, TenantStatus};
+use crate::admin::{self, Refused, TenantAudit, TenantStatus};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 
@@ -33,6 +34,21 @@ pub const ADMIN_SCOPE: &str = "/admin/v1";
 pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks of an export buffered ahead of a slow client, so memory stays bounded.
 pub const EXPORT_CHUNKS_BUFFERED_MAX: usize = 4;
+
+/// Every route [`routes`] registers, as `(method, path template)`: what [`super::ROUTES`] is
+/// for the rest of the API. The OpenAPI document describes exactly these when the admin API
+/// is enabled (`tests/openapi.rs` compares both ways and checks the server answers each).
+pub const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/admin/v1/verify"),
+    ("GET", "/admin/v1/tenants"),
+    ("POST", "/admin/v1/tenants"),
+    ("DELETE", "/admin/v1/tenants/{tenant}"),
+    ("POST", "/admin/v1/tenants/{tenant}/suspend"),
+    ("POST", "/admin/v1/tenants/{tenant}/resume"),
+    ("POST", "/admin/v1/tenants/{tenant}/backup"),
+    ("GET", "/admin/v1/tenants/{tenant}/export"),
+    ("POST", "/admin/v1/tenants/{tenant}/verify"),
+];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -108,8 +124,8 @@ fn digests_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The tenant id of the path, or 400 `INVALID_TENANT`.
-fn tenant_id(path: &web::Path<String>) -> Result<TenantId> {
-    TenantId::parse(path.as_str()).ok_or_else(|| Error::new(Kind::InvalidTenantId))
+fn tenant_id(path: &web::Path<TenantPath>) -> Result<TenantId> {
+    TenantId::parse(&path.tenant).ok_or_else(|| Error::new(Kind::InvalidTenantId))
 }
 
 /// Runs blocking file or database work off the async executor.
@@ -139,18 +155,49 @@ fn refused(error: anyhow::Error) -> Error {
     }
 }
 
-async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let registry = state.registry.clone();
-    let tenants = blocking(move || admin::list_tenants(&registry)).await?;
-    reply::ok(&json!({ "items": tenants }))
+/// The `{tenant}` of a tenant's route, parsed by [`tenant_id`].
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TenantPath {
+    /// A tenant id; 400 `INVALID_TENANT` when it does not match the pattern.
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", example = "acme")]
+    tenant: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// `GET /admin/v1/tenants`.
+#[derive(Serialize, ToSchema)]
+struct TenantList {
+    /// Every tenant with a file, sorted by id.
+    items: Vec<TenantStatus>,
+}
+
+/// List tenants.
+#[utoipa::path(get, path = "/admin/v1/tenants", tag = "Admin", operation_id = "admin_list_tenants",
+    responses((status = 200, body = TenantList)))]
+async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let registry = state.registry.clone();
+    let items = blocking(move || admin::list_tenants(&registry)).await?;
+    reply::ok(&TenantList { items })
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct CreateTenant {
+    /// The new tenant's id.
+    #[schema(value_type = String, required = true,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", example = "acme")]
     id: Option<String>,
 }
 
-/// 201 with the tenant when created, 200 when it already existed (as `tenant create`).
+/// Create a tenant: 201 with the tenant when created, 200 when it already existed (as
+/// `tenant create`).
+#[utoipa::path(post, path = "/admin/v1/tenants", tag = "Admin", operation_id = "admin_create_tenant",
+    request_body = CreateTenant,
+    responses(
+        (status = 201, body = TenantStatus, description = "Created"),
+        (status = 200, body = TenantStatus, description = "It already existed"),
+        (status = 400, body = Envelope, description = "An invalid id (`INVALID_TENANT`), no id \
+            (0009), an unknown field (0053) or a malformed body (0094)."),
+    ))]
 async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<HttpResponse> {
     let request: CreateTenant = body.parse()?;
     let raw = request.id.ok_or_else(|| {
@@ -171,18 +218,34 @@ async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<Http
     }
 }
 
+/// Suspend a tenant: its `/v1` requests are refused with 403 `TENANT_SUSPENDED`.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/suspend", tag = "Admin",
+    operation_id = "admin_suspend_tenant", params(TenantPath),
+    responses(
+        (status = 200, body = TenantStatus),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
 async fn suspend(
     admin: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     set_suspended(admin, state, path, true).await
 }
 
+/// Resume a suspended tenant.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/resume", tag = "Admin",
+    operation_id = "admin_resume_tenant", params(TenantPath),
+    responses(
+        (status = 200, body = TenantStatus),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
 async fn resume(
     admin: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     set_suspended(admin, state, path, false).await
 }
@@ -190,7 +253,7 @@ async fn resume(
 async fn set_suspended(
     _: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     suspended: bool,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
@@ -203,11 +266,32 @@ async fn set_suspended(
     reply::ok(&tenant)
 }
 
-/// `DELETE …/tenants/{id}?yes=true`: like `tenant delete --yes`, refused without the flag.
+/// The query of `DELETE …/tenants/{tenant}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DeleteQuery {
+    /// Must be `true`: deleting a tenant removes all its data (400 `CONFIRMATION_REQUIRED`
+    /// otherwise).
+    yes: bool,
+}
+
+/// Delete a tenant: close it (waiting for its requests), then remove its files; like
+/// `tenant delete --yes`, refused without `yes=true`.
+#[utoipa::path(delete, path = "/admin/v1/tenants/{tenant}", tag = "Admin",
+    operation_id = "admin_delete_tenant", params(TenantPath, DeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`) \
+            or no `yes=true` (`CONFIRMATION_REQUIRED`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+        (status = 409, body = Envelope, description = "Requests still hold the tenant or \
+            another process has it open (`TENANT_IN_USE`)."),
+    ))]
 async fn delete(
     _: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
@@ -223,28 +307,59 @@ async fn delete(
     reply::no_content()
 }
 
-/// A backup under `<data_dir>/backups/`; answers its file name, never a caller-chosen path.
+/// `POST …/tenants/{tenant}/backup`.
+#[derive(Serialize, ToSchema)]
+struct BackupReply {
+    /// The tenant id.
+    #[schema(example = "acme")]
+    id: String,
+    /// The backup's file name.
+    #[schema(example = "acme.20260101T120000Z.0a1b2c3d.sqlite")]
+    backup: String,
+    /// The backup's path, relative to the data folder.
+    #[schema(example = "backups/acme.20260101T120000Z.0a1b2c3d.sqlite")]
+    path: String,
+}
+
+/// Back a tenant up online into a new file under `<data_dir>/backups/`; answers its file
+/// name, never a caller-chosen path.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/backup", tag = "Admin",
+    operation_id = "admin_backup_tenant", params(TenantPath),
+    responses(
+        (status = 201, body = BackupReply, description = "Created"),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
 async fn backup(
     _: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let data_dir = state.config.data_dir.clone();
     let tenant = id.to_string();
     let name = blocking(move || admin::backup_to_folder(&data_dir, id).map_err(refused)).await?;
-    reply::created(&json!({
-        "id": tenant,
-        "backup": name,
-        "path": format!("{}/{name}", admin::BACKUPS_DIR),
-    }))
+    reply::created(&BackupReply {
+        id: tenant,
+        path: format!("{}/{name}", admin::BACKUPS_DIR),
+        backup: name,
+    })
 }
 
-/// The tenant's rows as JSON lines, streamed as they are read (one snapshot).
+/// Export a tenant: its rows as JSON lines (as `tenant export`), streamed as they are read
+/// from one snapshot.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant}/export", tag = "Admin",
+    operation_id = "admin_export_tenant", params(TenantPath),
+    responses(
+        (status = 200, body = String, content_type = "application/x-ndjson",
+            description = "One JSON object per line: a row, with `type` naming its table."),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
 async fn export(
     _: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let data_dir = state.config.data_dir.clone();
@@ -327,11 +442,19 @@ impl MessageBody for ExportBody {
     }
 }
 
-/// `POST …/tenants/{id}/verify`: the audit report, `ok` false with the first problems.
+/// Verify a tenant (as `ledgerlite verify`): its hash chain, every balance against its
+/// operations and conservation per asset; `ok` false with the first problems.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/verify", tag = "Admin",
+    operation_id = "admin_verify_tenant", params(TenantPath),
+    responses(
+        (status = 200, body = TenantAudit),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
 async fn verify(
     _: Admin,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let registry = state.registry.clone();
@@ -342,7 +465,18 @@ async fn verify(
     reply::ok(&audit)
 }
 
-/// `POST /admin/v1/verify`: every tenant's report, `ok` when all are.
+/// `POST /admin/v1/verify`.
+#[derive(Serialize, ToSchema)]
+struct VerifyReport {
+    /// Every tenant is.
+    ok: bool,
+    /// Each tenant's report, sorted by id.
+    tenants: Vec<TenantAudit>,
+}
+
+/// Verify every tenant; `ok` when all are.
+#[utoipa::path(post, path = "/admin/v1/verify", tag = "Admin", operation_id = "admin_verify_all",
+    responses((status = 200, body = VerifyReport)))]
 async fn verify_all(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
     let registry = state.registry.clone();
     let audits = blocking(move || {
@@ -351,7 +485,10 @@ async fn verify_all(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse
     })
     .await?;
     let ok = audits.iter().all(|audit| audit.ok);
-    reply::ok(&json!({ "ok": ok, "tenants": audits }))
+    reply::ok(&VerifyReport {
+        ok,
+        tenants: audits,
+    })
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::auth::Verifier;
 use crate::config::Config;
 use crate::store::Registry;
 
+pub use admin::ADMIN_ROUTES;
 pub use extract::REQUEST_BODY_BYTES_MAX;
 
 /// What every handler can reach.
@@ -41,7 +42,8 @@ pub const LEDGER_SCOPE: &str = "/v1/organizations/{organization_id}/ledgers/{led
 
 /// Every route [`configure`] registers, as `(method, path template)`: the OpenAPI document
 /// must describe exactly these (`tests/openapi.rs` compares both ways and checks the server
-/// answers each). Add a route here when adding it to a handler module.
+/// answers each). Add a route here when adding it to a handler module. The admin API's routes
+/// are listed apart, in [`ADMIN_ROUTES`], since they exist only when it is enabled.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/version"),

@@ -5,6 +5,9 @@
 //! What every route shares is added once, by [`Contract`], from the same tables the server
 //! uses: path parameters from the path template (UUID ones per the `Ids` extractor), each list's
 //! filters from its entity's `FILTERS`, the error envelope for 4xx/5xx and the bearer scheme.
+//!
+//! The document describes what the server serves: the admin API ([`AdminDoc`]) is part of it
+//! only when it is enabled (`LEDGERLITE_ADMIN_TOKEN`), see [`document`].
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -16,10 +19,11 @@ use utoipa::openapi::{ContentBuilder, Ref, Required};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::admin::ADMIN_SCOPE;
 use super::extract::UUID_PARAMS;
 use super::{
-    LEDGER_SCOPE, accounts, asset_rates, balances, ledger_items, ledgers, metrics, organizations,
-    system, transactions,
+    LEDGER_SCOPE, accounts, admin, asset_rates, balances, ledger_items, ledgers, metrics,
+    organizations, system, transactions,
 };
 use crate::domain::entities::{
     Account, AccountType, Asset, Ledger, Organization, Portfolio, Segment,
@@ -34,6 +38,19 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 pub const SWAGGER_PATH: &str = "/swagger/";
 /// The name of the bearer security scheme.
 const BEARER: &str = "bearer";
+/// The name of the admin API's security scheme.
+const ADMIN_BEARER: &str = "adminToken";
+
+/// The document of a server with the admin API enabled (`admin_enabled`) or not: the admin
+/// paths are in it exactly when the server serves them.
+pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    if admin_enabled {
+        doc.merge(AdminDoc::openapi());
+    }
+    Contract.modify(&mut doc);
+    doc
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -124,7 +141,6 @@ const BEARER: &str = "bearer";
         asset_rates::get_one,
         asset_rates::list_from,
     ),
-    modifiers(&Contract),
     tags(
         (name = "System", description = "Health, version, readiness and metrics; no token needed."),
         (name = "Organizations"),
@@ -140,7 +156,27 @@ const BEARER: &str = "bearer";
         (name = "Asset rates"),
     )
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The admin API under `/admin/v1`, merged into [`ApiDoc`] when it is enabled.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        admin::list,
+        admin::create,
+        admin::delete,
+        admin::suspend,
+        admin::resume,
+        admin::backup,
+        admin::export,
+        admin::verify,
+        admin::verify_all,
+    ),
+    tags((name = "Admin", description = "The operator's API, mirroring the `tenant` and `verify` \
+        commands; present because LEDGERLITE_ADMIN_TOKEN is set. Every call needs \
+        `Authorization: Bearer <LEDGERLITE_ADMIN_TOKEN>`; a tenant's JWT is never accepted."))
+)]
+struct AdminDoc;
 
 /// Swagger UI at `/swagger/` reading `/openapi.json` (both served without a token), and a
 /// redirect from `/swagger`.
@@ -234,7 +270,22 @@ struct Contract;
 
 impl Modify for Contract {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let admin_paths = doc.paths.paths.keys().any(|p| p.starts_with(ADMIN_SCOPE));
         let components = doc.components.get_or_insert_with(Default::default);
+        if admin_paths {
+            components.add_security_scheme(
+                ADMIN_BEARER,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "The value of LEDGERLITE_ADMIN_TOKEN (not a JWT). Accepted by the \
+                             /admin/v1 routes only, which accept nothing else.",
+                        ))
+                        .build(),
+                ),
+            );
+        }
         components.add_security_scheme(
             BEARER,
             SecurityScheme::Http(
@@ -271,7 +322,21 @@ impl Modify for Contract {
                         SecurityRequirement::default(),
                         SecurityRequirement::new(BEARER, Vec::<String>::new()),
                     ]);
-                    error_responses(method, operation);
+                    error_responses(
+                        method,
+                        operation,
+                        &[("4XX", CLIENT_ERRORS), ("5XX", SERVER_ERRORS)],
+                    );
+                } else if path.starts_with(ADMIN_SCOPE) {
+                    operation.security = Some(vec![SecurityRequirement::new(
+                        ADMIN_BEARER,
+                        Vec::<String>::new(),
+                    )]);
+                    error_responses(
+                        method,
+                        operation,
+                        &[("401", ADMIN_TOKEN_ERRORS), ("5XX", SERVER_ERRORS)],
+                    );
                 }
             }
         }
@@ -423,20 +488,20 @@ fn filter_parameters(path: &str, method: &str, operation: &mut Operation) {
     }
 }
 
-/// Every `/v1` failure, 4xx or 5xx, is the error envelope (HEAD responses carry no body).
-fn error_responses(method: &str, operation: &mut Operation) {
-    for (range, description) in [
-        (
-            "4XX",
-            "The request was refused: invalid path, query or body (400), token (401), scope or \
-             suspended tenant (403), unknown tenant or entity (404), conflict (409), payload \
-             too large (413) or business rule (422).",
-        ),
-        (
-            "5XX",
-            "Internal error (500) or tenant storage unavailable (503).",
-        ),
-    ] {
+/// The `/v1` refusals, all in the error envelope.
+const CLIENT_ERRORS: &str = "The request was refused: invalid path, query or body (400), token \
+    (401), scope or suspended tenant (403), unknown tenant or entity (404), conflict (409), \
+    payload too large (413) or business rule (422).";
+/// The failures of any route under `/v1` or `/admin/v1`, in the error envelope.
+const SERVER_ERRORS: &str = "Internal error (500) or tenant storage unavailable (503).";
+/// The admin API's refusal of a caller without the admin token.
+const ADMIN_TOKEN_ERRORS: &str =
+    "No admin token (`MISSING_ADMIN_TOKEN`) or a wrong one (`INVALID_ADMIN_TOKEN`).";
+
+/// Failures in the error envelope, by status or range, unless the operation declares that
+/// status itself (HEAD responses carry no body).
+fn error_responses(method: &str, operation: &mut Operation, errors: &[(&str, &str)]) {
+    for &(range, description) in errors {
         let mut response = ResponseBuilder::new().description(description);
         if method != "head" {
             response = response.content(

@@ -98,7 +98,7 @@ pub fn append(
 }
 
 /// What an audit of one tenant found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
     pub chain_entries: u64,
