@@ -238,7 +238,9 @@ pub async fn start_binary(data_dir: &std::path::Path) -> Binary {
         .local_addr()
         .unwrap()
         .port();
+    // `serve` spelled out here; `.ci/run` starts the binary without a command (the default).
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+        .arg("serve")
         .env("LEDGERLITE_DATA_DIR", data_dir)
         .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEDGERLITE_SYNC", "full")
