@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     SECRET, TestApp, assert_export_matches, count, spawn_app_with, spawn_multi_tenant,
-    tamper_balance, token_for,
+    tamper_balance, token_for, transfer,
 };
 use serde_json::{Value, json};
 
@@ -26,16 +26,6 @@ fn tenant_files(app: &TestApp) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn transfer(from: Option<&str>, to: &str, value: &str) -> Value {
-    let mut send = json!({"asset": "USD", "value": value,
-        "distribute": {"to": [{"accountAlias": to, "amount": {"asset": "USD", "value": value}}]}});
-    if let Some(from) = from {
-        send["source"] =
-            json!({"from": [{"accountAlias": from, "amount": {"asset": "USD", "value": value}}]});
-    }
-    json!({ "send": send })
 }
 
 /// A ledger with @a and @b, 100 USD in, 30 moved from @a to @b; returns the ledger path.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::spawn_app;
+use common::{spawn_app, transfer};
 use serde_json::json;
 
 fn value(metrics: &str, series: &str) -> f64 {
@@ -40,15 +40,7 @@ async fn requests_and_errors_are_counted() {
         .await;
     assert_eq!(bad.code(), "0009");
 
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&app).await;
     let get = r#"ledgerlite_http_requests_total{route="/v1/organizations/{id}",method="GET",status="200"}"#;
     assert_eq!(value(&metrics, get), 1.0);
     let not_found = r#"ledgerlite_http_requests_total{route="/v1/organizations/{id}",method="GET",status="404"}"#;
@@ -65,16 +57,6 @@ async fn requests_and_errors_are_counted() {
     assert_eq!(value(&metrics, count), 2.0);
     assert_eq!(value(&metrics, "ledgerlite_tenants_open"), 1.0);
     assert!(value(&metrics, "ledgerlite_tenant_cache_hits_total") >= 4.0);
-}
-
-fn transfer(from: Option<&str>, to: &str, value: &str) -> serde_json::Value {
-    let mut send = json!({"asset": "USD", "value": value,
-        "distribute": {"to": [{"accountAlias": to, "amount": {"asset": "USD", "value": value}}]}});
-    if let Some(from) = from {
-        send["source"] =
-            json!({"from": [{"accountAlias": from, "amount": {"asset": "USD", "value": value}}]});
-    }
-    json!({ "send": send })
 }
 
 async fn metrics_text(app: &common::TestApp) -> String {

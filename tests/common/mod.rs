@@ -350,3 +350,15 @@ pub fn tamper_balance(conn: &rusqlite::Connection, alias: &str, available: &str)
     .unwrap();
     balance
 }
+
+/// A `/transactions/json` body moving `value` USD from `from` to `to`; without `from`, the
+/// `/transactions/inflow` body crediting `to` from the outside.
+pub fn transfer(from: Option<&str>, to: &str, value: &str) -> Value {
+    let mut send = json!({"asset": "USD", "value": value,
+        "distribute": {"to": [{"accountAlias": to, "amount": {"asset": "USD", "value": value}}]}});
+    if let Some(from) = from {
+        send["source"] =
+            json!({"from": [{"accountAlias": from, "amount": {"asset": "USD", "value": value}}]});
+    }
+    json!({ "send": send })
+}
