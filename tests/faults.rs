@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 const BURST_TRANSFERS: usize = 8;
 /// Bursts sent before a test gives up waiting for the storage to fill.
 const BURSTS_MAX: usize = 400;
+/// Free space left on the small disk before the full-disk test starts its bursts, in KiB:
+/// several bursts' worth of WAL.
+const FULL_DISK_ROOM_KIB: u64 = 1024;
 /// No request may take longer than this, in seconds: a fault must never hang a caller.
 const REQUEST_TIMEOUT_SECONDS: u64 = 20;
 
@@ -399,8 +402,9 @@ async fn a_full_disk_gets_503_and_writes_resume_when_space_returns() {
     let full = Fixture::new(&server, "full").await;
     assert_eq!(full.transfer("before").await.0, 201);
 
-    // Room for a few transfers: some are acknowledged, then SQLite hits ENOSPC mid-stream.
-    let filler = disk.fill(256);
+    // Room for a few bursts: some are acknowledged, then SQLite hits ENOSPC mid-stream. (Less
+    // room than one burst's group commit needs would refuse the first burst whole.)
+    let filler = disk.fill(FULL_DISK_ROOM_KIB);
     let (acknowledged, refused) = full.fill().await;
     assert!(acknowledged > 0);
     full.assert_holds(1 + acknowledged).await;
