@@ -282,15 +282,30 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
         }
         return;
     }
+    // A group of one needs no savepoint: if its command is rejected, the whole transaction
+    // (only its own writes) is rolled back instead of committed.
+    let mut rejected_alone = false;
     let mut commands = batch.drain(..);
-    for command in commands.by_ref() {
-        replies.push(apply_in_savepoint(conn, command));
-        if conn.is_autocommit() {
-            break;
+    if commands.len() == 1 {
+        if let Some(command) = commands.next() {
+            let (keep, reply) = command(Some(conn));
+            rejected_alone = !keep;
+            replies.push(reply);
+        }
+    } else {
+        for command in commands.by_ref() {
+            replies.push(apply_in_savepoint(conn, command));
+            if conn.is_autocommit() {
+                break;
+            }
         }
     }
     let committed = if conn.is_autocommit() {
         fail_rolled_back_group(commands, &mut replies)
+    } else if rejected_alone {
+        // The reply carries the command's own error; nothing was acknowledged.
+        rollback(conn);
+        Ok(())
     } else {
         commit(conn)
     };
@@ -336,11 +351,18 @@ fn commit(conn: &Connection) -> Result<()> {
     let committed = run_cached(conn, "COMMIT").map_err(Error::from);
     if let Err(error) = &committed {
         tracing::warn!(%error, cause = ?error.cause, "group commit failed; nothing of it is acknowledged");
-        if !conn.is_autocommit() {
-            let _ = run_cached(conn, "ROLLBACK");
-        }
+        rollback(conn);
     }
     committed
+}
+
+/// `ROLLBACK` unless SQLite already rolled back.
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit()
+        && let Err(error) = run_cached(conn, "ROLLBACK")
+    {
+        tracing::warn!(%error, "rollback failed");
+    }
 }
 
 /// SQLite rolled back the whole transaction in the middle of the group (a statement failed
@@ -436,6 +458,36 @@ mod tests {
             commits_before + 1
         );
         assert_eq!(rows(&writer), vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn a_rejected_lone_command_leaves_nothing_and_the_writer_goes_on() {
+        let (dir, writer) = writer();
+        writer
+            .write_blocking(|conn| Ok(conn.execute("INSERT INTO t VALUES (1)", [])?))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Alone in its group, so no savepoint: the transaction itself is rolled back.
+        let rejected = writer.write_blocking(|conn| -> Result<()> {
+            conn.execute("INSERT INTO t VALUES (2)", [])?;
+            conn.execute("UPDATE t SET v = 10 WHERE v = 1", [])?;
+            Err(Error::new(crate::error::Kind::InsufficientFunds))
+        });
+        assert_eq!(
+            rejected.err().map(|e| e.kind),
+            Some(crate::error::Kind::InsufficientFunds)
+        );
+        // Out of the transaction: the next command commits on its own.
+        writer
+            .write_blocking(|conn| Ok(conn.execute("INSERT INTO t VALUES (3)", [])?))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows(&writer), vec![1, 3]);
+        // And what a second connection sees on disk is the same.
+        let other = Connection::open(dir.path().join("w.sqlite")).unwrap_or_else(|e| panic!("{e}"));
+        let on_disk: Vec<i64> = other
+            .prepare("SELECT v FROM t ORDER BY v")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(on_disk, vec![1, 3]);
     }
 
     type TestCommand<T> = Box<dyn FnOnce(&Connection) -> Result<T> + Send>;
