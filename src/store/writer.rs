@@ -5,7 +5,9 @@
 //! is queued (up to [`WRITER_BATCH_COMMANDS_MAX`]), runs each inside its own `SAVEPOINT` within
 //! one `BEGIN IMMEDIATE … COMMIT`, and answers every caller only after that commit returned, so
 //! one fsync serves a whole batch and a rejected command rolls back only its own savepoint.
-//! Under light load a lone command is committed at once: the writer never waits for company.
+//! Under light load a lone command is committed at once: the writer never waits for company,
+//! and a command alone in its group runs without a savepoint (rejected, its transaction is
+//! rolled back instead of committed).
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
