@@ -194,7 +194,7 @@ fn render_writers(out: &mut String) {
         out,
         "ledgerlite_writer_rejected_total",
         "counter",
-        "Write commands rolled back to their savepoint (the rest of the group commits), by code.",
+        "Write commands rejected and rolled back (the rest of their group commits), by code.",
     );
     for (code, count) in METRICS.rejected() {
         let _ = writeln!(

@@ -69,7 +69,7 @@ pub struct WriterMetrics {
     pub batch_sizes: Histogram<9>,
     /// Duration of each group commit, in microseconds.
     pub commit_latency: Histogram<10>,
-    /// Commands rolled back to their savepoint, by error code.
+    /// Commands rejected and rolled back (alone, or to their savepoint), by error code.
     rejected: Mutex<BTreeMap<&'static str, u64>>,
 }
 
