@@ -223,8 +223,6 @@ async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<Http
     operation_id = "admin_suspend_tenant", params(TenantPath),
     responses(
         (status = 200, body = TenantStatus),
-        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
     ))]
 async fn suspend(
     admin: Admin,
@@ -239,8 +237,6 @@ async fn suspend(
     operation_id = "admin_resume_tenant", params(TenantPath),
     responses(
         (status = 200, body = TenantStatus),
-        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
     ))]
 async fn resume(
     admin: Admin,
@@ -284,7 +280,6 @@ struct DeleteQuery {
         (status = 204, description = "Deleted"),
         (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`) \
             or no `yes=true` (`CONFIRMATION_REQUIRED`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
         (status = 409, body = Envelope, description = "Requests still hold the tenant or \
             another process has it open (`TENANT_IN_USE`)."),
     ))]
@@ -327,8 +322,6 @@ struct BackupReply {
     operation_id = "admin_backup_tenant", params(TenantPath),
     responses(
         (status = 201, body = BackupReply, description = "Created"),
-        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
     ))]
 async fn backup(
     _: Admin,
@@ -353,8 +346,6 @@ async fn backup(
     responses(
         (status = 200, body = String, content_type = "application/x-ndjson",
             description = "One JSON object per line: a row, with `type` naming its table."),
-        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
     ))]
 async fn export(
     _: Admin,
@@ -448,8 +439,6 @@ impl MessageBody for ExportBody {
     operation_id = "admin_verify_tenant", params(TenantPath),
     responses(
         (status = 200, body = TenantAudit),
-        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`)."),
-        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
     ))]
 async fn verify(
     _: Admin,

@@ -133,19 +133,20 @@ fn histogram<B: std::fmt::Display>(
 
 /// Group commits of every writer: queue depth, batch sizes, commit latency, rejections.
 fn render_writers(out: &mut String) {
+    let (buckets, commits, commands) = METRICS.batch_sizes.snapshot();
     metric(
         out,
         "ledgerlite_writer_commits_total",
         "counter",
         "Group commits (one fsync each at synchronous=FULL).",
-        METRICS.commits.load(Ordering::Relaxed),
+        commits,
     );
     metric(
         out,
         "ledgerlite_writer_commands_total",
         "counter",
         "Write commands applied in those commits.",
-        METRICS.commands.load(Ordering::Relaxed),
+        commands,
     );
     metric(
         out,
@@ -156,15 +157,14 @@ fn render_writers(out: &mut String) {
     );
     let name = "ledgerlite_writer_batch_size_commands";
     header(out, name, "histogram", "Write commands per group commit.");
-    let (buckets, count, sum) = METRICS.batch_sizes.snapshot();
     #[allow(clippy::cast_precision_loss)] // a command count far below 2^52
-    let sum = sum as f64;
+    let sum = commands as f64;
     histogram(
         out,
         name,
         "",
         METRICS.batch_sizes.bounds.into_iter().zip(buckets),
-        count,
+        commits,
         sum,
     );
     let name = "ledgerlite_writer_commit_duration_seconds";

@@ -332,6 +332,13 @@ impl Modify for Contract {
                         ADMIN_BEARER,
                         Vec::<String>::new(),
                     )]);
+                    if path.contains("{tenant}") {
+                        error_responses(
+                            method,
+                            operation,
+                            &[("400", INVALID_TENANT_ERROR), ("404", UNKNOWN_TENANT_ERROR)],
+                        );
+                    }
                     error_responses(
                         method,
                         operation,
@@ -494,6 +501,10 @@ const CLIENT_ERRORS: &str = "The request was refused: invalid path, query or bod
     payload too large (413) or business rule (422).";
 /// The failures of any route under `/v1` or `/admin/v1`, in the error envelope.
 const SERVER_ERRORS: &str = "Internal error (500) or tenant storage unavailable (503).";
+/// An admin route's refusal of a `{tenant}` that is not a tenant id.
+const INVALID_TENANT_ERROR: &str = "An invalid tenant id (`INVALID_TENANT`).";
+/// An admin route's answer for a `{tenant}` without a file.
+const UNKNOWN_TENANT_ERROR: &str = "No such tenant (`TENANT_NOT_FOUND`).";
 /// The admin API's refusal of a caller without the admin token.
 const ADMIN_TOKEN_ERRORS: &str =
     "No admin token (`MISSING_ADMIN_TOKEN`) or a wrong one (`INVALID_ADMIN_TOKEN`).";

@@ -50,8 +50,6 @@ pub const COMMIT_LATENCY_BUCKETS_MICROSECONDS: [u64; 10] = [
 /// What every writer of the process did, for `/metrics`.
 pub static METRICS: WriterMetrics = WriterMetrics {
     submitted: AtomicU64::new(0),
-    commits: AtomicU64::new(0),
-    commands: AtomicU64::new(0),
     batch_sizes: Histogram::new(BATCH_SIZE_BUCKETS_COMMANDS),
     commit_latency: Histogram::new(COMMIT_LATENCY_BUCKETS_MICROSECONDS),
     rejected: parking_lot::const_mutex(BTreeMap::new()),
@@ -59,13 +57,10 @@ pub static METRICS: WriterMetrics = WriterMetrics {
 
 /// Process-wide writer counters.
 pub struct WriterMetrics {
-    /// Commands handed to a writer queue (counted once queued, so briefly behind `commands`).
+    /// Commands handed to a writer queue (counted once queued, so briefly behind the
+    /// commands taken).
     pub submitted: AtomicU64,
-    /// Group commits run (each one fsync at `synchronous=FULL`).
-    pub commits: AtomicU64,
-    /// Commands taken off the queues into those commits.
-    pub commands: AtomicU64,
-    /// Commands per group commit.
+    /// Commands per group commit: its count is the commits run, its sum the commands taken.
     pub batch_sizes: Histogram<9>,
     /// Duration of each group commit, in microseconds.
     pub commit_latency: Histogram<10>,
@@ -76,9 +71,8 @@ pub struct WriterMetrics {
 impl WriterMetrics {
     /// Commands submitted and not yet taken by their writer, over all tenants.
     pub fn queued(&self) -> u64 {
-        self.submitted
-            .load(Ordering::Relaxed)
-            .saturating_sub(self.commands.load(Ordering::Relaxed))
+        let (_, _, taken) = self.batch_sizes.snapshot();
+        self.submitted.load(Ordering::Relaxed).saturating_sub(taken)
     }
 
     /// Rejected commands by error code.
@@ -252,10 +246,6 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
         let commands_taken = batch.len() as u64;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
-        METRICS.commits.fetch_add(1, Ordering::Relaxed);
-        METRICS
-            .commands
-            .fetch_add(commands_taken, Ordering::Relaxed);
         METRICS.batch_sizes.observe(commands_taken);
         let started = Instant::now();
         commit_batch(&conn, &mut batch);
@@ -286,20 +276,19 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     }
     // A group of one needs no savepoint: if its command is rejected, the whole transaction
     // (only its own writes) is rolled back instead of committed.
+    let alone = batch.len() == 1;
     let mut rejected_alone = false;
     let mut commands = batch.drain(..);
-    if commands.len() == 1 {
-        if let Some(command) = commands.next() {
+    for command in commands.by_ref() {
+        if alone {
             let (keep, reply) = command(Some(conn));
             rejected_alone = !keep;
             replies.push(reply);
-        }
-    } else {
-        for command in commands.by_ref() {
+        } else {
             replies.push(apply_in_savepoint(conn, command));
-            if conn.is_autocommit() {
-                break;
-            }
+        }
+        if conn.is_autocommit() {
+            break;
         }
     }
     let committed = if conn.is_autocommit() {
