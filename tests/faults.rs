@@ -145,7 +145,7 @@ impl Fixture {
                     count("ledger_transaction")?,
                     count("operation")?,
                     count("chain")?,
-                    count("idempotency_response")?,
+                    count("idempotency_record")?,
                 ])
             })
             .await

@@ -354,14 +354,22 @@ impl World {
         let mut state = BTreeMap::new();
         for (table, columns) in [
             ("balance", "available, on_hold, version, deleted_at"),
-            ("ledger_transaction", "status_code, amount"),
+            ("ledger_transaction", "status_code, amount, idempotency_key"),
             (
                 "operation",
                 "type, amount, available_after, on_hold_after, version_after",
             ),
-            ("idempotency_response", "key, response"),
+            (
+                "idempotency_record",
+                "transaction_id, response, expires_at_ms",
+            ),
         ] {
-            let sql = format!("SELECT CAST(id AS TEXT), json_array({columns}) FROM {table}");
+            let id = if table == "idempotency_record" {
+                "ledger_id || '/' || key"
+            } else {
+                "CAST(id AS TEXT)"
+            };
+            let sql = format!("SELECT {id}, json_array({columns}) FROM {table}");
             let mut statement = conn.prepare(&sql).unwrap();
             let rows = statement
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))

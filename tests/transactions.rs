@@ -2049,6 +2049,118 @@ async fn idempotent_replays_move_money_once() {
     fx.assert_conserved().await;
 }
 
+/// A replay renders the transaction its key created from the journal until that transaction
+/// changes; whatever changes later (PATCH of it or of an operation, commit, cancel), a replay
+/// still answers the first body.
+#[tokio::test]
+async fn a_replay_answers_the_first_body_after_the_transaction_changes() {
+    let fx = Fx::new(&["@alice", "@bob", "@carol"]).await;
+    fx.fund("@alice", "100").await;
+    // Sends `body` to `rest` under `key`: 201, and the same body again when replayed.
+    let post = |rest: &str, body: Option<&Value>, key: &'static str| {
+        let (fx, rest, body) = (&fx, rest.to_owned(), body.map(|b| b.to_string()));
+        async move {
+            let reply = fx
+                .send(
+                    Method::POST,
+                    &rest,
+                    body.as_deref(),
+                    &[("X-Idempotency", key)],
+                )
+                .await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            reply
+        }
+    };
+    let replays_first = |rest: &str, body: Option<&Value>, key: &'static str, first: &Value| {
+        let (post, first) = (&post, first.clone());
+        let (rest, body) = (rest.to_owned(), body.cloned());
+        async move {
+            let again = post(&rest, body.as_ref(), key).await;
+            assert_eq!(
+                again.header("X-Idempotency-Replayed").as_deref(),
+                Some("true")
+            );
+            assert_eq!(again.body, first);
+        }
+    };
+    let change = |method: &'static str, rest: String, body: Value| {
+        let fx = &fx;
+        async move {
+            let reply = if method == "PATCH" {
+                fx.patch(&rest, &body).await
+            } else {
+                fx.post(&rest, &body).await
+            };
+            assert!(reply.status.is_success(), "{}", reply.body);
+            reply.body
+        }
+    };
+    let json = "/transactions/json";
+
+    // Pending, with trailing zeros, per-leg descriptions and metadata of every JSON kind;
+    // PATCHed, then committed.
+    let mut body = send(
+        "12.50",
+        vec![leg("@alice", "12.50")],
+        vec![leg("@bob", "10.250"), leg("@carol", "2.25")],
+    );
+    body["pending"] = json!(true);
+    body["description"] = json!("split");
+    body["metadata"] = json!({"n": 1.5, "big": 12345678901234567u64, "s": "x", "b": true});
+    body["send"]["distribute"]["to"][0]["description"] = json!("bob's part");
+    body["send"]["distribute"]["to"][1]["metadata"] = json!({"leg": 2});
+    let pending = post(json, Some(&body), "pending-1").await.body;
+    assert_eq!(pending["status"]["code"], "PENDING");
+    replays_first(json, Some(&body), "pending-1", &pending).await;
+    let id = id_of(&pending);
+    let patched = change(
+        "PATCH",
+        format!("/transactions/{id}"),
+        json!({"description": "changed", "metadata": {"n": 2}}),
+    )
+    .await;
+    assert_eq!(patched["description"], "changed");
+    replays_first(json, Some(&body), "pending-1", &pending).await;
+    let committed = change("POST", format!("/transactions/{id}/commit"), json!({})).await;
+    assert_eq!(committed["status"]["code"], "APPROVED");
+    replays_first(json, Some(&body), "pending-1", &pending).await;
+
+    // Immediate: answered CREATED (stored APPROVED); then an operation is PATCHed.
+    let body = transfer_body("@bob", "@carol", "3");
+    let created = post(json, Some(&body), "transfer-1").await.body;
+    assert_eq!(created["status"]["code"], "CREATED");
+    let tx = id_of(&created);
+    let debit = id_of(op(&created, "@bob", "DEBIT"));
+    change(
+        "PATCH",
+        format!("/transactions/{tx}/operations/{debit}"),
+        json!({"description": "noted", "metadata": {"k": "v"}}),
+    )
+    .await;
+    replays_first(json, Some(&body), "transfer-1", &created).await;
+
+    // A revert sent with a key, then PATCHed.
+    let revert = format!("/transactions/{tx}/revert");
+    let reverted = post(&revert, None, "undo-1").await.body;
+    assert_eq!(reverted["status"]["code"], "CREATED");
+    let rest = format!("/transactions/{}", id_of(&reverted));
+    change("PATCH", rest, json!({"metadata": {"why": "mistake"}})).await;
+    replays_first(&revert, None, "undo-1", &reverted).await;
+
+    // Pending, replayed while unchanged, then canceled.
+    let mut body = transfer_body("@alice", "@bob", "5");
+    body["pending"] = json!(true);
+    let pending = post(json, Some(&body), "pending-2").await.body;
+    replays_first(json, Some(&body), "pending-2", &pending).await;
+    let rest = format!("/transactions/{}/cancel", id_of(&pending));
+    let canceled = change("POST", rest, json!({})).await;
+    assert_eq!(canceled["status"]["code"], "CANCELED");
+    replays_first(json, Some(&body), "pending-2", &pending).await;
+    fx.assert_balance("@alice", "87.5", "0", 6).await;
+    fx.assert_conserved().await;
+}
+
 #[tokio::test]
 async fn a_failed_request_does_not_burn_its_key() {
     let fx = Fx::new(&["@alice", "@bob"]).await;

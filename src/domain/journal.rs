@@ -17,6 +17,12 @@ pub mod status {
     pub const CANCELED: &str = "CANCELED";
     /// Annotations: recorded without effect on balances.
     pub const NOTED: &str = "NOTED";
+
+    /// The status a create answers for a transaction it stored as `stored`: an immediate
+    /// transaction is stored APPROVED and answered CREATED, the others answer what they store.
+    pub fn answered(stored: &str) -> &str {
+        if stored == APPROVED { CREATED } else { stored }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

@@ -121,8 +121,12 @@ where
     F: FnOnce(&Connection, &Parent) -> Result<Transaction>,
 {
     if let Some(idempotency) = idempotency
-        && let Some(body) = sql::idempotent_response(conn, ledger_id, &idempotency.key, now_ms())?
+        && let Some(record) = sql::idempotency_record(conn, ledger_id, &idempotency.key, now_ms())?
     {
+        let body = match record.response {
+            Some(body) => body,
+            None => created_body(conn, ledger_id, &record.transaction_id)?,
+        };
         return Ok(Created {
             body,
             replayed: true,
@@ -134,19 +138,48 @@ where
         let ttl_ms =
             i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         let now = now_ms();
-        sql::save_idempotent_response(
+        sql::save_idempotency_record(
             conn,
             ledger_id,
             &idempotency.key,
-            &body,
+            &transaction.id,
             now,
             now.saturating_add(ttl_ms),
         )?;
+        // Every create of every test checks that a replay would answer this very body.
+        debug_assert_eq!(
+            created_body(conn, ledger_id, &transaction.id).ok(),
+            Some(body.clone())
+        );
     }
     Ok(Created {
         body,
         replayed: false,
     })
+}
+
+/// The body the create of `transaction_id` answered, rendered from the journal: the
+/// transaction as stored, with the status the create answered. Exact while neither the
+/// transaction nor its operations changed, which [`freeze_replay`] sees to.
+fn created_body(conn: &Connection, ledger_id: &str, transaction_id: &str) -> Result<String> {
+    let mut transaction = sql::get_transaction(conn, ledger_id, transaction_id)?.transaction;
+    let answered = status::answered(&transaction.status.code).to_owned();
+    transaction.status = Status {
+        code: answered.clone(),
+        description: Some(answered),
+    };
+    Ok(serde_json::to_string(&transaction)?)
+}
+
+/// Call before `transaction_id` or one of its operations changes: if a live idempotency key
+/// still renders its create's response from the journal, that response is stored in full
+/// first, so replays keep answering the first body.
+fn freeze_replay(conn: &Connection, ledger_id: &str, transaction_id: &str) -> Result<()> {
+    if let Some(key) = sql::unfrozen_idempotency_key(conn, transaction_id, now_ms())? {
+        let body = created_body(conn, ledger_id, transaction_id)?;
+        sql::freeze_idempotent_response(conn, ledger_id, &key, &body)?;
+    }
+    Ok(())
 }
 
 /// Transactions accepted by one batch request.
@@ -238,16 +271,12 @@ fn post_new(
     let postings = resolve(new.value, new.from, new.to)?;
     let at = now();
     let id = new_id();
-    let (stored_status, answered_status, source_effect, destination_effect) = match new.mode {
-        Mode::Immediate => (
-            status::APPROVED,
-            status::CREATED,
-            Some(Effect::Debit),
-            Some(Effect::Credit),
-        ),
-        Mode::Pending => (status::PENDING, status::PENDING, Some(Effect::Hold), None),
-        Mode::Annotation => (status::NOTED, status::NOTED, None, None),
+    let (stored_status, source_effect, destination_effect) = match new.mode {
+        Mode::Immediate => (status::APPROVED, Some(Effect::Debit), Some(Effect::Credit)),
+        Mode::Pending => (status::PENDING, Some(Effect::Hold), None),
+        Mode::Annotation => (status::NOTED, None, None),
     };
+    let answered_status = status::answered(stored_status);
     let sources = load_balances(conn, &ledger_id, &postings.sources)?;
     let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
     check_rules(&new.asset, &sources, &destinations, new.mode)?;
@@ -499,6 +528,7 @@ pub async fn settle(
                 )),
             );
         }
+        freeze_replay(conn, ledger_id, &transaction.id)?;
         let settled_from = transaction.operations.len();
         let postings: Postings = serde_json::from_str(&row.postings)?;
         let new_status = if commit {
@@ -681,6 +711,7 @@ pub async fn update(
 ) -> Result<Transaction> {
     super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
         let row = sql::get_transaction(conn, ledger_id, &id)?;
+        freeze_replay(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
         if let Some(description) = change.description {
             transaction.description = Some(description);
@@ -709,6 +740,7 @@ pub async fn update_operation(
             ("transaction_id", transaction_id.as_str()),
         ];
         let mut operation = sql::get_operation(conn, &keys, &id)?;
+        freeze_replay(conn, ledger_id, &transaction_id)?;
         if let Some(description) = change.description {
             operation.description = Some(description);
         }

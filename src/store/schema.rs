@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0003_idempotency_rowid.sql"),
     include_str!("../../schema/0004_chain.sql"),
     include_str!("../../schema/0005_drop_operation_balance_index.sql"),
+    include_str!("../../schema/0006_idempotency_by_reference.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -29,4 +30,55 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         db_tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
     }
     db_tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response stored whole before 0006 is replayed whole after it, and its record points
+    /// at the transaction named in the body.
+    #[test]
+    fn responses_stored_whole_survive_the_move_to_records() -> rusqlite::Result<()> {
+        let schema_before_records = 5;
+        let mut conn = Connection::open_in_memory()?;
+        for sql in &MIGRATIONS[..schema_before_records] {
+            conn.execute_batch(sql)?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {schema_before_records}"))?;
+        let body = r#"{"id":"t-1","amount":"1"}"#;
+        conn.execute(
+            "INSERT INTO idempotency_response (ledger_id, key, response, expires_at_ms) \
+             VALUES ('l-1', 'k-1', ?, 99)",
+            [body],
+        )?;
+        migrate(&mut conn)?;
+        let record = conn.query_row(
+            "SELECT ledger_id, key, transaction_id, response, expires_at_ms FROM idempotency_record",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
+        )?;
+        let expected = ("l-1", "k-1", "t-1", Some(body), 99);
+        assert_eq!(
+            (
+                record.0.as_str(),
+                record.1.as_str(),
+                record.2.as_str(),
+                record.3.as_deref(),
+                record.4
+            ),
+            expected
+        );
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        assert_eq!(version, SCHEMA_VERSION);
+        Ok(())
+    }
 }

@@ -356,45 +356,94 @@ pub fn update_balance_amounts(conn: &Connection, b: &Balance) -> Result<()> {
 
 // ---- idempotency ---------------------------------------------------------------------------
 
-/// The stored response for `key` in the ledger, unless it expired.
-pub fn idempotent_response(
+/// What a live idempotency key answers: the transaction its request created, and that
+/// request's response in full once the transaction changed since (`None` while it is as
+/// created, when the response is rendered from the journal).
+pub struct IdempotencyRecord {
+    pub transaction_id: String,
+    pub response: Option<String>,
+}
+
+/// The record of `key` in the ledger, unless it expired.
+pub fn idempotency_record(
     conn: &Connection,
     ledger_id: &str,
     key: &str,
     now_ms: i64,
-) -> Result<Option<String>> {
-    let sql = "SELECT response FROM idempotency_response WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
+) -> Result<Option<IdempotencyRecord>> {
+    let sql = "SELECT transaction_id, response FROM idempotency_record \
+               WHERE ledger_id = ? AND key = ? AND expires_at_ms > ?";
     Ok(conn
         .prepare_cached(sql)?
-        .query_row((ledger_id, key, now_ms), |row| row.get(0))
+        .query_row((ledger_id, key, now_ms), |row| {
+            Ok(IdempotencyRecord {
+                transaction_id: row.get(0)?,
+                response: row.get(1)?,
+            })
+        })
         .optional()?)
 }
 
-/// Expired responses deleted by each save, so the table holds about the live keys only.
+/// Expired records deleted by each save, so the table holds about the live keys only.
 pub const IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE: i64 = 2;
 
-/// Stores the response for `key` (replacing an expired one) and reaps a few expired rows.
-pub fn save_idempotent_response(
+/// Records that `key` created `transaction_id` (replacing an expired record), marks the
+/// transaction with its key, and reaps a few expired records.
+pub fn save_idempotency_record(
     conn: &Connection,
     ledger_id: &str,
     key: &str,
-    response: &str,
+    transaction_id: &str,
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<()> {
     // The limit is part of the text: a bound LIMIT makes SQLite re-prepare the statement on
     // every run.
     conn.prepare_cached(&format!(
-        "DELETE FROM idempotency_response WHERE id IN (SELECT id FROM idempotency_response \
-         WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT {IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE})"
+        "DELETE FROM idempotency_record WHERE (ledger_id, key) IN (SELECT ledger_id, key \
+         FROM idempotency_record WHERE expires_at_ms <= ? ORDER BY expires_at_ms \
+         LIMIT {IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE})"
     ))?
     .execute([now_ms])?;
     conn.prepare_cached(
-        "INSERT INTO idempotency_response (ledger_id, key, response, expires_at_ms) VALUES (?, ?, ?, ?) \
-         ON CONFLICT(ledger_id, key) DO UPDATE SET response = excluded.response, \
+        "INSERT INTO idempotency_record (ledger_id, key, transaction_id, response, expires_at_ms) \
+         VALUES (?, ?, ?, NULL, ?) ON CONFLICT(ledger_id, key) DO UPDATE SET \
+         transaction_id = excluded.transaction_id, response = NULL, \
          expires_at_ms = excluded.expires_at_ms",
     )?
-    .execute((ledger_id, key, response, expires_at_ms))?;
+    .execute((ledger_id, key, transaction_id, expires_at_ms))?;
+    conn.prepare_cached("UPDATE ledger_transaction SET idempotency_key = ? WHERE id = ?")?
+        .execute((key, transaction_id))?;
+    Ok(())
+}
+
+/// The live key whose replay still renders `transaction_id` from the journal, if any.
+pub fn unfrozen_idempotency_key(
+    conn: &Connection,
+    transaction_id: &str,
+    now_ms: i64,
+) -> Result<Option<String>> {
+    let sql = "SELECT r.key FROM ledger_transaction t JOIN idempotency_record r \
+               ON r.ledger_id = t.ledger_id AND r.key = t.idempotency_key \
+               WHERE t.id = ?1 AND r.transaction_id = ?1 AND r.response IS NULL \
+               AND r.expires_at_ms > ?2";
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row((transaction_id, now_ms), |row| row.get(0))
+        .optional()?)
+}
+
+/// Stores the response `key` answers from now on.
+pub fn freeze_idempotent_response(
+    conn: &Connection,
+    ledger_id: &str,
+    key: &str,
+    response: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE idempotency_record SET response = ? WHERE ledger_id = ? AND key = ?",
+    )?
+    .execute((response, ledger_id, key))?;
     Ok(())
 }
 
