@@ -349,8 +349,7 @@ fn post_new(
             (None, None) => {}
         }
     }
-    let operation_ids: Vec<String> = operations.iter().map(|o| o.id.clone()).collect();
-    chain::append(conn, &transaction.id, "create", &operation_ids, &at)?;
+    chain::append(conn, &transaction, "create", &operations, &at)?;
     transaction.operations = operations;
     transaction.status = Status {
         code: answered_status.to_owned(),
@@ -580,15 +579,11 @@ pub async fn settle(
             code: new_status.to_owned(),
             description: Some(new_status.to_owned()),
         };
-        let settled: Vec<String> = transaction.operations[settled_from..]
-            .iter()
-            .map(|o| o.id.clone())
-            .collect();
         chain::append(
             conn,
-            &transaction.id,
+            &transaction,
             if commit { "commit" } else { "cancel" },
-            &settled,
+            &transaction.operations[settled_from..],
             &at,
         )?;
         transaction.stamps.updated_at = at;

@@ -4,10 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::query::amount;
+use crate::domain::journal::{BalanceSnapshot, Operation, Transaction};
+use crate::domain::money;
 use crate::error::Result;
 
 /// The `previous` of the first entry.
@@ -15,30 +17,101 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// Problems an audit lists before it stops looking.
 pub const AUDIT_PROBLEMS_MAX: usize = 20;
 
-/// The canonical encoding of one change: the transaction's identity and amount and every
-/// operation of the change with its balance snapshots, as JSON with sorted keys, read from the
-/// stored rows so that writing and auditing encode the same thing.
+/// What the chain commits to of a transaction. Fields are declared in key order: a change is
+/// encoded as JSON with sorted keys, the same since the first chain was written.
+#[derive(Serialize)]
+struct ChainedTransaction {
+    amount: String,
+    asset: String,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+    id: String,
+    parent: Option<String>,
+}
+
+/// What the chain commits to of an operation: its identity, amount and balance snapshots
+/// (available, on hold, version), in key order.
+#[derive(Serialize)]
+struct ChainedOperation {
+    account: String,
+    affected: bool,
+    after: (String, String, i64),
+    amount: String,
+    balance: String,
+    before: (String, String, i64),
+    id: String,
+    transaction: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// One change (`create`, `commit`, `cancel`) of a transaction; a row that cannot be found is
+/// encoded as `null`.
+#[derive(Serialize)]
+struct Change<'a> {
+    event: &'a str,
+    operations: Vec<Option<ChainedOperation>>,
+    transaction: Option<ChainedTransaction>,
+}
+
+impl From<&Transaction> for ChainedTransaction {
+    fn from(t: &Transaction) -> Self {
+        Self {
+            amount: money::canonical(t.amount),
+            asset: t.asset_code.clone(),
+            created_at: t.stamps.created_at.clone(),
+            id: t.id.clone(),
+            parent: t.parent_transaction_id.clone(),
+        }
+    }
+}
+
+fn snapshot(s: &BalanceSnapshot) -> (String, String, i64) {
+    (
+        money::canonical(s.available),
+        money::canonical(s.on_hold),
+        s.version,
+    )
+}
+
+impl From<&Operation> for ChainedOperation {
+    fn from(o: &Operation) -> Self {
+        Self {
+            account: o.account_id.clone(),
+            affected: o.balance_affected,
+            after: snapshot(&o.balance_after),
+            amount: money::canonical(o.amount.value),
+            balance: o.balance_id.clone(),
+            before: snapshot(&o.balance),
+            id: o.id.clone(),
+            transaction: o.transaction_id.clone(),
+            kind: o.kind.clone(),
+        }
+    }
+}
+
+/// The canonical encoding of one change as stored: the rows of the transaction and of the
+/// operations `operation_ids`, read back. What the audit recomputes.
 fn canonical(
     conn: &Connection,
     transaction_id: &str,
     event: &str,
-    operation_ids: &[String],
+    operation_ids: &[impl AsRef<str>],
 ) -> Result<String> {
     let transaction = conn
         .prepare_cached(
             "SELECT id, parent_transaction_id, amount, asset_code, created_at FROM ledger_transaction WHERE id = ?",
         )?
         .query_row([transaction_id], |r| {
-            Ok(json!({
-                "id": r.get::<_, String>(0)?,
-                "parent": r.get::<_, Option<String>>(1)?,
-                "amount": r.get::<_, String>(2)?,
-                "asset": r.get::<_, String>(3)?,
-                "createdAt": r.get::<_, String>(4)?,
-            }))
+            Ok(ChainedTransaction {
+                id: r.get(0)?,
+                parent: r.get(1)?,
+                amount: r.get(2)?,
+                asset: r.get(3)?,
+                created_at: r.get(4)?,
+            })
         })
-        .optional()?
-        .unwrap_or(Value::Null);
+        .optional()?;
     let mut operations = Vec::with_capacity(operation_ids.len());
     let mut statement = conn.prepare_cached(
         "SELECT id, transaction_id, balance_id, account_id, type, amount, available_before, \
@@ -47,21 +120,28 @@ fn canonical(
     )?;
     for id in operation_ids {
         let operation = statement
-            .query_row([id], |r| {
-                Ok(json!({
-                    "id": r.get::<_, String>(0)?, "transaction": r.get::<_, String>(1)?,
-                    "balance": r.get::<_, String>(2)?, "account": r.get::<_, String>(3)?,
-                    "type": r.get::<_, String>(4)?, "amount": r.get::<_, String>(5)?,
-                    "before": [r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, i64>(8)?],
-                    "after": [r.get::<_, String>(9)?, r.get::<_, String>(10)?, r.get::<_, i64>(11)?],
-                    "affected": r.get::<_, bool>(12)?,
-                }))
+            .query_row([id.as_ref()], |r| {
+                Ok(ChainedOperation {
+                    id: r.get(0)?,
+                    transaction: r.get(1)?,
+                    balance: r.get(2)?,
+                    account: r.get(3)?,
+                    kind: r.get(4)?,
+                    amount: r.get(5)?,
+                    before: (r.get(6)?, r.get(7)?, r.get(8)?),
+                    after: (r.get(9)?, r.get(10)?, r.get(11)?),
+                    affected: r.get(12)?,
+                })
             })
-            .optional()?
-            .unwrap_or(Value::Null);
+            .optional()?;
         operations.push(operation);
     }
-    Ok(json!({"event": event, "transaction": transaction, "operations": operations}).to_string())
+    let change = Change {
+        event,
+        operations,
+        transaction,
+    };
+    Ok(serde_json::to_string(&change)?)
 }
 
 fn hash(previous: &str, canonical: &str) -> String {
@@ -72,13 +152,14 @@ fn hash(previous: &str, canonical: &str) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-/// Appends the entry of a change (`create`, `commit`, `cancel`) of `transaction_id` whose
-/// operations are `operation_ids`; call it in the same write, after the rows are saved.
+/// Appends the entry of a change (`create`, `commit`, `cancel`) of `transaction` whose
+/// operations are `operations`; call it in the same write, after their rows are saved. The
+/// entry is encoded from the values just written, which the rows hold as canonical text.
 pub fn append(
     conn: &Connection,
-    transaction_id: &str,
+    transaction: &Transaction,
     event: &str,
-    operation_ids: &[String],
+    operations: &[Operation],
     at: &str,
 ) -> Result<()> {
     let previous: String = conn
@@ -86,14 +167,29 @@ pub fn append(
         .query_row([], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| GENESIS_HASH.to_owned());
-    let entry_hash = hash(
-        &previous,
-        &canonical(conn, transaction_id, event, operation_ids)?,
+    let change = Change {
+        event,
+        operations: operations.iter().map(|o| Some(o.into())).collect(),
+        transaction: Some(transaction.into()),
+    };
+    let encoded = serde_json::to_string(&change)?;
+    let operation_ids: Vec<&str> = operations.iter().map(|o| o.id.as_str()).collect();
+    // Every write of every test checks that the audit will encode the rows the same way.
+    debug_assert_eq!(
+        canonical(conn, &transaction.id, event, &operation_ids).ok(),
+        Some(encoded.clone())
     );
     conn.prepare_cached(
         "INSERT INTO chain (transaction_id, event, operations, previous, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )?
-    .execute((transaction_id, event, serde_json::to_string(operation_ids)?, &previous, &entry_hash, at))?;
+    .execute((
+        &transaction.id,
+        event,
+        serde_json::to_string(&operation_ids)?,
+        &previous,
+        hash(&previous, &encoded),
+        at,
+    ))?;
     Ok(())
 }
 
@@ -262,4 +358,35 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chains already on disk were hashed over this exact text: the encoding may not change.
+    #[test]
+    fn the_canonical_encoding_of_a_change_is_fixed() -> Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        super::super::schema::migrate(&mut conn)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF; \
+             INSERT INTO ledger_transaction (id, organization_id, ledger_id, parent_transaction_id, \
+             status_code, amount, asset_code, source, destination, postings, created_at, updated_at) \
+             VALUES ('t-1', 'o-1', 'l-1', 't-0', 'APPROVED', '12.5', 'USD', '[]', '[]', '{}', \
+             '2026-01-02T03:04:05.000006Z', '2026-01-02T03:04:05.000006Z'); \
+             INSERT INTO operation (id, transaction_id, organization_id, ledger_id, type, direction, \
+             asset_code, amount, available_before, on_hold_before, version_before, available_after, \
+             on_hold_after, version_after, status_code, account_id, account_alias, balance_key, \
+             balance_id, balance_affected, created_at, updated_at) VALUES \
+             ('op-1', 't-1', 'o-1', 'l-1', 'DEBIT', 'debit', 'USD', '12.5', '100', '0', 2, '87.5', \
+             '0', 3, 'APPROVED', 'a-1', '@a', 'default', 'b-1', 1, 'x', 'x'), \
+             ('op-2', 't-1', 'o-1', 'l-1', 'CREDIT', 'credit', 'USD', '12.5', '0', '0', 1, '12.5', \
+             '0', 2, 'APPROVED', 'a-2', '@b', 'default', 'b-2', 0, 'x', 'x');",
+        )?;
+        let ids = ["op-1".to_owned(), "op-2".to_owned()];
+        let expected = r#"{"event":"create","operations":[{"account":"a-1","affected":true,"after":["87.5","0",3],"amount":"12.5","balance":"b-1","before":["100","0",2],"id":"op-1","transaction":"t-1","type":"DEBIT"},{"account":"a-2","affected":false,"after":["12.5","0",2],"amount":"12.5","balance":"b-2","before":["0","0",1],"id":"op-2","transaction":"t-1","type":"CREDIT"}],"transaction":{"amount":"12.5","asset":"USD","createdAt":"2026-01-02T03:04:05.000006Z","id":"t-1","parent":"t-0"}}"#;
+        assert_eq!(canonical(&conn, "t-1", "create", &ids)?, expected);
+        Ok(())
+    }
 }
