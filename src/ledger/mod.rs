@@ -26,18 +26,17 @@ pub fn new_id() -> String {
 pub fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     match parent {
         Parent::Root => Ok(()),
-        Parent::Organization(org) => store::get::<Organization>(conn, &Parent::Root, org).map(drop),
+        Parent::Organization(org) => store::ensure_exists::<Organization>(conn, &Parent::Root, org),
         Parent::Ledger {
             organization_id,
             ledger_id,
         } => {
-            store::get::<Organization>(conn, &Parent::Root, organization_id)?;
-            store::get::<Ledger>(
+            store::ensure_exists::<Organization>(conn, &Parent::Root, organization_id)?;
+            store::ensure_exists::<Ledger>(
                 conn,
                 &Parent::Organization(organization_id.clone()),
                 ledger_id,
             )
-            .map(drop)
         }
     }
 }

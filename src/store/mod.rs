@@ -93,6 +93,18 @@ pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E>
         .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
 }
 
+/// Fails with `E::NOT_FOUND` unless the live entity `id` exists under `parent` (reads no
+/// columns: writes check their parents with it).
+pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
+    let keys = parent.keys();
+    let scope = Scope {
+        columns: "1",
+        ..scope::<E>(&keys)
+    };
+    query::get(conn, &scope, id, |_| Ok(()))?
+        .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
+}
+
 pub fn list<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<Vec<E>> {
     let keys = parent.keys();
     query::list(conn, &scope::<E>(&keys), list, E::from_row)
