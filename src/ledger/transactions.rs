@@ -100,9 +100,10 @@ where
         ),
         None => None,
     };
+    // Creates and reverts check everything before their first write.
     tenant
         .writer()
-        .write(move |conn| {
+        .write_prechecked(move |conn| {
             ensure_parent(conn, &parent)?;
             once_in(conn, &parent, &ledger_id, idempotency.as_ref(), post)
         })
@@ -193,8 +194,8 @@ pub struct BatchItem {
 
 /// Creates many transactions in one write. Items that could not be parsed arrive as their
 /// error and keep their place. With `atomic`, the first failing item fails the whole batch
-/// (its error names the item's `index`) and nothing is written; otherwise each item is applied
-/// in its own savepoint and answered on its own.
+/// (its error names the item's `index`) and nothing is written; otherwise each item is
+/// answered on its own (a rejected item writes nothing).
 pub async fn create_batch(
     tenant: &Arc<Tenant>,
     parent: Parent,
@@ -218,46 +219,35 @@ pub async fn create_batch(
     {
         return Err(error.clone().at_index(index));
     }
-    let outcomes = tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let mut outcomes = Vec::with_capacity(items.len());
-            for (index, item) in items.into_iter().enumerate() {
-                let outcome = item.and_then(|item| {
-                    let post = move |conn: &Connection, parent: &Parent| {
-                        post_new(conn, parent, item.new, None)
-                    };
-                    if atomic {
-                        once_in(conn, &parent, &ledger_id, Some(&item.idempotency), post)
-                    } else {
-                        in_savepoint(conn, |conn| {
-                            once_in(conn, &parent, &ledger_id, Some(&item.idempotency), post)
-                        })
-                    }
-                });
-                match outcome {
-                    Err(error) if atomic => return Err(error.at_index(index)),
-                    outcome => outcomes.push(outcome),
-                }
+    let command = move |conn: &Connection| {
+        ensure_parent(conn, &parent)?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let changes = conn.total_changes();
+            let outcome = item.and_then(|item| {
+                let post = move |conn: &Connection, parent: &Parent| {
+                    post_new(conn, parent, item.new, None)
+                };
+                once_in(conn, &parent, &ledger_id, Some(&item.idempotency), post)
+            });
+            match outcome {
+                Err(error) if atomic => return Err(error.at_index(index)),
+                // A rejected item wrote nothing (each checks before its first write); one that
+                // failed after writing hit a storage failure, which fails the whole command.
+                Err(error) if conn.total_changes() != changes => return Err(error),
+                outcome => outcomes.push(outcome),
             }
-            Ok(outcomes)
-        })
-        .await;
+        }
+        Ok(outcomes)
+    };
+    // An atomic batch fails after its earlier items wrote: it needs its savepoint.
+    let outcomes = if atomic {
+        tenant.writer().write(command).await
+    } else {
+        tenant.writer().write_prechecked(command).await
+    };
     drop(claims);
     outcomes
-}
-
-/// Runs `work` in a nested savepoint that is rolled back if it fails.
-fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT batch_item")?;
-    let outcome = work(conn);
-    let closed = match outcome {
-        Ok(_) => conn.execute_batch("RELEASE batch_item"),
-        Err(_) => conn.execute_batch("ROLLBACK TO batch_item; RELEASE batch_item"),
-    };
-    closed?;
-    outcome
 }
 
 /// Resolves, checks and applies a new transaction; returns it as the create call answers.
@@ -304,50 +294,38 @@ fn post_new(
         metadata: new.metadata,
         operations: Vec::new(),
     };
-    sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
-    let operation_status = stored_status;
-    let mut operations = Vec::new();
-    for (posting, balance) in postings.sources.iter().zip(sources) {
-        operations.push(record(
-            conn,
-            &transaction,
-            posting,
-            balance,
-            source_effect,
-            Effect::Debit,
-            operation_status,
-            &at,
-        )?);
-    }
+    // Every effect is computed before the first write: a rejected transaction writes nothing.
     let annotated_destination = if new.mode == Mode::Annotation {
         Some(Effect::Credit)
     } else {
         None
     };
+    let mut moves = Vec::with_capacity(sources.len() + destinations.len());
+    for (posting, balance) in postings.sources.iter().zip(sources) {
+        let moved = move_balance(posting, balance, source_effect, &at)?;
+        moves.push((posting, moved, Effect::Debit));
+    }
     for (posting, balance) in postings.destinations.iter().zip(destinations) {
-        match (destination_effect, annotated_destination) {
-            (Some(effect), _) => operations.push(record(
-                conn,
-                &transaction,
-                posting,
-                balance,
-                Some(effect),
-                effect,
-                operation_status,
-                &at,
-            )?),
-            (None, Some(kind)) => operations.push(record(
-                conn,
-                &transaction,
-                posting,
-                balance,
-                None,
-                kind,
-                operation_status,
-                &at,
-            )?),
-            (None, None) => {}
-        }
+        let recorded = match (destination_effect, annotated_destination) {
+            (Some(effect), _) => effect,
+            (None, Some(kind)) => kind,
+            (None, None) => continue,
+        };
+        let moved = move_balance(posting, balance, destination_effect, &at)?;
+        moves.push((posting, moved, recorded));
+    }
+    sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
+    let mut operations = Vec::with_capacity(moves.len());
+    for (posting, moved, recorded) in moves {
+        operations.push(record(
+            conn,
+            &transaction,
+            posting,
+            moved,
+            recorded,
+            stored_status,
+            &at,
+        )?);
     }
     chain::append(conn, &transaction, "create", &operations, &at)?;
     transaction.operations = operations;
@@ -410,19 +388,23 @@ fn check_rules(
     Ok(())
 }
 
-/// Applies `effect` (if any) of `posting` to `balance`, saves both the balance and the
-/// operation, and returns the operation. `recorded` is the type written when nothing moves.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    conn: &Connection,
-    transaction: &Transaction,
+/// A posting's effect on its balance, computed before anything is written.
+struct Moved {
+    /// The balance as it is after the effect (unchanged without one).
+    balance: Balance,
+    effect: Option<Effect>,
+    before: BalanceSnapshot,
+    after: BalanceSnapshot,
+}
+
+/// Applies `effect` (if any) of `posting` to `balance` in memory: fails with 0018 if an
+/// internal balance would go below zero. Writes nothing.
+fn move_balance(
     posting: &Posting,
     mut balance: Balance,
     effect: Option<Effect>,
-    recorded: Effect,
-    operation_status: &str,
     at: &str,
-) -> Result<Operation> {
+) -> Result<Moved> {
     let before = BalanceSnapshot {
         available: balance.available,
         on_hold: balance.on_hold,
@@ -446,7 +428,6 @@ fn record(
             balance.on_hold = amounts.on_hold;
             balance.version += 1;
             balance.stamps.updated_at = at.to_owned();
-            sql::update_balance_amounts(conn, &balance)?;
             BalanceSnapshot {
                 available: balance.available,
                 on_hold: balance.on_hold,
@@ -455,6 +436,34 @@ fn record(
         }
         None => before.clone(),
     };
+    Ok(Moved {
+        balance,
+        effect,
+        before,
+        after,
+    })
+}
+
+/// Saves the moved balance (if it moved) and the operation of `posting`, and returns the
+/// operation. `recorded` is the type written when nothing moves.
+fn record(
+    conn: &Connection,
+    transaction: &Transaction,
+    posting: &Posting,
+    moved: Moved,
+    recorded: Effect,
+    operation_status: &str,
+    at: &str,
+) -> Result<Operation> {
+    let Moved {
+        balance,
+        effect,
+        before,
+        after,
+    } = moved;
+    if effect.is_some() {
+        sql::update_balance_amounts(conn, &balance)?;
+    }
     let kind = effect.unwrap_or(recorded);
     let operation = Operation {
         id: new_id(),
@@ -527,8 +536,6 @@ pub async fn settle(
                 )),
             );
         }
-        freeze_replay(conn, ledger_id, &transaction.id)?;
-        let settled_from = transaction.operations.len();
         let postings: Postings = serde_json::from_str(&row.postings)?;
         let new_status = if commit {
             status::APPROVED
@@ -536,24 +543,17 @@ pub async fn settle(
             status::CANCELED
         };
         let at = now();
-        let sources = load_balances(conn, ledger_id, &postings.sources)?;
         let source_effect = if commit {
             Effect::SettleHold
         } else {
             Effect::Release
         };
+        // Every effect is computed before the first write.
+        let mut moves = Vec::new();
+        let sources = load_balances(conn, ledger_id, &postings.sources)?;
         for (posting, balance) in postings.sources.iter().zip(sources) {
-            let op = record(
-                conn,
-                &transaction,
-                posting,
-                balance,
-                Some(source_effect),
-                source_effect,
-                new_status,
-                &at,
-            )?;
-            transaction.operations.push(op);
+            let moved = move_balance(posting, balance, Some(source_effect), &at)?;
+            moves.push((posting, moved, source_effect));
         }
         if commit {
             let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
@@ -562,19 +562,25 @@ pub async fn settle(
                     .with_message(format!("'{}' may not receive.", b.alias)));
             }
             for (posting, balance) in postings.destinations.iter().zip(destinations) {
-                let op = record(
-                    conn,
-                    &transaction,
-                    posting,
-                    balance,
-                    Some(Effect::Credit),
-                    Effect::Credit,
-                    new_status,
-                    &at,
-                )?;
-                transaction.operations.push(op);
+                let moved = move_balance(posting, balance, Some(Effect::Credit), &at)?;
+                moves.push((posting, moved, Effect::Credit));
             }
         }
+        freeze_replay(conn, ledger_id, &transaction.id)?;
+        let settled_from = transaction.operations.len();
+        let mut settled = Vec::with_capacity(moves.len());
+        for (posting, moved, recorded) in moves {
+            settled.push(record(
+                conn,
+                &transaction,
+                posting,
+                moved,
+                recorded,
+                new_status,
+                &at,
+            )?);
+        }
+        transaction.operations.extend(settled);
         transaction.status = Status {
             code: new_status.to_owned(),
             description: Some(new_status.to_owned()),

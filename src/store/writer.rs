@@ -7,7 +7,9 @@
 //! one fsync serves a whole batch and a rejected command rolls back only its own savepoint.
 //! Under light load a lone command is committed at once: the writer never waits for company,
 //! and a command alone in its group runs without a savepoint (rejected, its transaction is
-//! rolled back instead of committed).
+//! rolled back instead of committed). A command submitted with [`Writer::write_prechecked`]
+//! checks everything before its first write, so it runs without a savepoint in any group: a
+//! savepoint copies every page the command touches that the group already changed.
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,10 +28,16 @@ pub const WRITER_BATCH_COMMANDS_MAX: usize = 256;
 /// Commands that may wait for the writer before submitters are made to wait.
 pub const WRITER_QUEUE_COMMANDS_MAX: usize = 4096;
 
-/// Runs against the write connection inside its savepoint (or not at all, given `None`, when
-/// the batch could not begin); returns whether the savepoint is kept, and the reply to send
-/// once the outcome of the commit is known.
-type Command = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
+/// Runs against the write connection (or not at all, given `None`, when the batch could not
+/// begin); returns whether its writes are kept, and the reply to send once the outcome of the
+/// commit is known.
+type Run = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
+
+struct Command {
+    run: Run,
+    /// Rejects only before its first write, so it needs no savepoint.
+    prechecked: bool,
+}
 type Reply = Box<dyn FnOnce(Result<()>) + Send>;
 
 pub struct Writer {
@@ -180,7 +188,27 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (command, answer) = package(command);
+        self.submit(command, false).await
+    }
+
+    /// [`Writer::write`] for a command that returns an error only before its first write
+    /// (it checks everything, then writes), or for a storage failure. It runs without a
+    /// savepoint. Should it fail after writing anyway, nothing of its group can be kept: the
+    /// group is rolled back and every command of it fails with 503.
+    pub async fn write_prechecked<T, F>(&self, command: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.submit(command, true).await
+    }
+
+    async fn submit<T, F>(&self, command: F, prechecked: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (command, answer) = package(command, prechecked);
         self.queue
             .send(command)
             .await
@@ -197,7 +225,15 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (command, answer) = package(command);
+        self.submit_blocking(command, false)
+    }
+
+    fn submit_blocking<T, F>(&self, command: F, prechecked: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (command, answer) = package(command, prechecked);
         self.queue
             .blocking_send(command)
             .map_err(|_| Error::internal("writer stopped"))?;
@@ -208,13 +244,13 @@ impl Writer {
     }
 }
 
-fn package<T, F>(command: F) -> (Command, oneshot::Receiver<Result<T>>)
+fn package<T, F>(command: F, prechecked: bool) -> (Command, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T> + Send + 'static,
 {
     let (answer, receiver) = oneshot::channel();
-    let command: Command = Box::new(move |conn| {
+    let run: Run = Box::new(move |conn| {
         let outcome = match conn {
             Some(conn) => catch_unwind(AssertUnwindSafe(|| command(conn)))
                 .unwrap_or_else(|_| Err(Error::internal("a write command panicked"))),
@@ -229,7 +265,7 @@ where
         });
         (keep, reply)
     });
-    (command, receiver)
+    (Command { run, prechecked }, receiver)
 }
 
 fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterStats) {
@@ -269,7 +305,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     if let Err(error) = begun {
         let error = Error::from(error);
         for command in batch.drain(..) {
-            let (_, reply) = command(None);
+            let (_, reply) = (command.run)(None);
             reply(Err(error.clone()));
         }
         return;
@@ -280,10 +316,19 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     let mut rejected_alone = false;
     let mut commands = batch.drain(..);
     for command in commands.by_ref() {
-        if alone {
-            let (keep, reply) = command(Some(conn));
-            rejected_alone = !keep;
+        if alone || command.prechecked {
+            let changes = conn.total_changes();
+            let (keep, reply) = (command.run)(Some(conn));
             replies.push(reply);
+            rejected_alone = alone && !keep;
+            if !alone && !keep && conn.total_changes() != changes {
+                // Its writes cannot be undone alone: the group is rolled back (and failed
+                // below, like a group SQLite rolled back itself).
+                tracing::error!(
+                    "a prechecked command failed after writing; its group is rolled back"
+                );
+                rollback(conn);
+            }
         } else {
             replies.push(apply_in_savepoint(conn, command));
         }
@@ -311,10 +356,10 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
 fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
     if let Err(error) = run_cached(conn, "SAVEPOINT command") {
         let error = Error::from(error);
-        let (_, reply) = command(None);
+        let (_, reply) = (command.run)(None);
         return Box::new(move |commit: Result<()>| reply(commit.and(Err(error))));
     }
-    let (keep, reply) = command(Some(conn));
+    let (keep, reply) = (command.run)(Some(conn));
     let closed = if keep {
         run_cached(conn, "RELEASE command")
     } else {
@@ -356,8 +401,9 @@ fn rollback(conn: &Connection) {
     }
 }
 
-/// SQLite rolled back the whole transaction in the middle of the group (a statement failed
-/// with `SQLITE_FULL` or an I/O error and could not be undone alone): nothing of the group is
+/// The whole transaction was rolled back in the middle of the group (by SQLite, when a
+/// statement failed with `SQLITE_FULL` or an I/O error and could not be undone alone, or by
+/// the writer, when a prechecked command failed after writing): nothing of the group is
 /// on disk, so every command is answered with the failure (none acknowledged), and the
 /// commands not run yet are not run at all — outside a transaction each would commit alone.
 fn fail_rolled_back_group(
@@ -365,7 +411,7 @@ fn fail_rolled_back_group(
     replies: &mut Vec<Reply>,
 ) -> Result<()> {
     for command in unrun {
-        let (_, reply) = command(None);
+        let (_, reply) = (command.run)(None);
         replies.push(reply);
     }
     tracing::warn!(
@@ -483,11 +529,12 @@ mod tests {
 
     type TestCommand<T> = Box<dyn FnOnce(&Connection) -> Result<T> + Send>;
 
-    /// Holds the writer busy, then submits `commands` so they queue up and run as one group;
-    /// returns each command's result in order.
+    /// Holds the writer busy, then submits `commands` so they queue up and run as one group
+    /// (the i-th prechecked if `prechecked[i]`); returns each command's result in order.
     fn one_group<T: Send + 'static>(
         writer: &Arc<Writer>,
         commands: Vec<TestCommand<T>>,
+        prechecked: &[bool],
     ) -> Vec<Result<T>> {
         let (started, wait_started) = std_mpsc::channel();
         let busy = {
@@ -503,9 +550,12 @@ mod tests {
         wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
         let commits_before = writer.stats().commits.load(Ordering::Relaxed);
         let mut handles = Vec::new();
-        for command in commands {
+        for (i, command) in commands.into_iter().enumerate() {
             let writer = Arc::clone(writer);
-            handles.push(std::thread::spawn(move || writer.write_blocking(command)));
+            let prechecked = prechecked.get(i).copied().unwrap_or(false);
+            handles.push(std::thread::spawn(move || {
+                writer.submit_blocking(command, prechecked)
+            }));
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(busy.join().is_ok_and(|r| r.is_ok()));
@@ -546,7 +596,7 @@ mod tests {
             conn.execute_batch("ROLLBACK")?;
             Ok(2)
         });
-        let results = one_group(&writer, vec![insert(1), rolled_back, insert(3)]);
+        let results = one_group(&writer, vec![insert(1), rolled_back, insert(3)], &[]);
         assert_eq!(
             kinds(&results),
             vec![Err(Kind::StorageUnavailable); 3],
@@ -576,7 +626,7 @@ mod tests {
             conn.execute("INSERT INTO c VALUES (7)", [])?;
             Ok(7)
         });
-        let results = one_group(&writer, vec![insert(1), dangling, insert(3)]);
+        let results = one_group(&writer, vec![insert(1), dangling, insert(3)], &[]);
         assert!(results.iter().all(|r| r.is_err()), "{:?}", kinds(&results));
         assert_eq!(rows(&writer), Vec::<i64>::new());
         assert_eq!(writer.write_blocking(insert(4)).ok(), Some(4));
@@ -602,12 +652,47 @@ mod tests {
             )?;
             Ok(100)
         });
-        let results = one_group(&writer, vec![insert(1), big, insert(3)]);
+        let results = one_group(&writer, vec![insert(1), big, insert(3)], &[]);
         assert_eq!(
             kinds(&results),
             vec![Ok(1), Err(Kind::StorageUnavailable), Ok(3)]
         );
         assert_eq!(rows(&writer), vec![1, 3]);
+    }
+
+    fn reject(write_first: Option<i64>) -> TestCommand<i64> {
+        Box::new(move |conn| {
+            if let Some(value) = write_first {
+                conn.execute("INSERT INTO t VALUES (?)", [value])?;
+            }
+            Err(Error::new(Kind::InsufficientFunds))
+        })
+    }
+
+    /// Without savepoints, a prechecked command rejected before writing leaves the rest of
+    /// its group (prechecked or not) committed.
+    #[test]
+    fn a_prechecked_command_rejected_before_writing_leaves_its_group_committed() {
+        let (_dir, writer) = writer();
+        let writer = Arc::new(writer);
+        let commands = vec![insert(1), reject(None), reject(Some(3)), insert(4)];
+        let results = one_group(&writer, commands, &[true, true, false, true]);
+        let rejected = Err(Kind::InsufficientFunds);
+        assert_eq!(kinds(&results), vec![Ok(1), rejected, rejected, Ok(4)]);
+        assert_eq!(rows(&writer), vec![1, 4]);
+    }
+
+    /// A prechecked command that fails after writing cannot be undone alone: its group is
+    /// rolled back and every command of it answered 503, none acknowledged.
+    #[test]
+    fn a_prechecked_command_failing_after_writing_fails_its_group() {
+        let (_dir, writer) = writer();
+        let writer = Arc::new(writer);
+        let commands = vec![insert(1), reject(Some(2)), insert(3)];
+        let results = one_group(&writer, commands, &[true, true, false]);
+        assert_eq!(kinds(&results), vec![Err(Kind::StorageUnavailable); 3]);
+        assert_eq!(rows(&writer), Vec::<i64>::new());
+        assert_eq!(writer.write_blocking(insert(4)).ok(), Some(4));
     }
 
     #[test]
