@@ -229,7 +229,7 @@ impl World {
             new,
             idempotency,
         ))?;
-        Ok(serde_json::from_str(&created.body).unwrap())
+        Ok(created.into_value().unwrap())
     }
 
     /// Applies a step; returns whether it was accepted.

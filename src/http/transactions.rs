@@ -488,13 +488,11 @@ fn ttl(req: &HttpRequest) -> u64 {
 
 /// 201 with a create's body and whether it is a replay.
 fn created(created: use_case::Created) -> Result<HttpResponse> {
+    let replayed = if created.replayed() { "true" } else { "false" };
     Ok(HttpResponse::Created()
         .content_type("application/json")
-        .insert_header((
-            "X-Idempotency-Replayed",
-            if created.replayed { "true" } else { "false" },
-        ))
-        .body(created.body))
+        .insert_header(("X-Idempotency-Replayed", replayed))
+        .body(created.into_json()?))
 }
 
 /// The handler of a create endpoint of the given shape.
@@ -719,8 +717,8 @@ async fn create_batch(
             Ok(created) => BatchResult {
                 index,
                 status: 201,
-                replayed: Some(created.replayed),
-                body: BatchBody::Created(serde_json::from_str::<Value>(&created.body)?),
+                replayed: Some(created.replayed()),
+                body: BatchBody::Created(created.into_value()?),
             },
             Err(error) => BatchResult {
                 index,

@@ -53,10 +53,34 @@ pub struct Idempotency {
     pub ttl_seconds: u64,
 }
 
-/// The 201 body of a create and whether it is a replay of an earlier response.
-pub struct Created {
-    pub body: String,
-    pub replayed: bool,
+/// What a create answers (201).
+pub enum Created {
+    /// The transaction this call created; serialized by the caller, off the writer thread.
+    New(Box<Transaction>),
+    /// The body an earlier call with the same idempotency key answered.
+    Replayed(String),
+}
+
+impl Created {
+    pub fn replayed(&self) -> bool {
+        matches!(self, Created::Replayed(_))
+    }
+
+    /// The body as JSON text.
+    pub fn into_json(self) -> Result<String> {
+        match self {
+            Created::New(transaction) => Ok(serde_json::to_string(&transaction)?),
+            Created::Replayed(body) => Ok(body),
+        }
+    }
+
+    /// The body as a JSON value.
+    pub fn into_value(self) -> Result<serde_json::Value> {
+        match self {
+            Created::New(transaction) => Ok(serde_json::to_value(&transaction)?),
+            Created::Replayed(body) => Ok(serde_json::from_str(&body)?),
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -128,13 +152,9 @@ where
             Some(body) => body,
             None => created_body(conn, ledger_id, &record.transaction_id)?,
         };
-        return Ok(Created {
-            body,
-            replayed: true,
-        });
+        return Ok(Created::Replayed(body));
     }
     let transaction = post(conn, parent)?;
-    let body = serde_json::to_string(&transaction)?;
     if let Some(idempotency) = idempotency {
         let ttl_ms =
             i64::try_from(idempotency.ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -150,13 +170,10 @@ where
         // Every create of every test checks that a replay would answer this very body.
         debug_assert_eq!(
             created_body(conn, ledger_id, &transaction.id).ok(),
-            Some(body.clone())
+            serde_json::to_string(&transaction).ok()
         );
     }
-    Ok(Created {
-        body,
-        replayed: false,
-    })
+    Ok(Created::New(Box::new(transaction)))
 }
 
 /// The body the create of `transaction_id` answered, rendered from the journal: the
