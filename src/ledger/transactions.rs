@@ -249,9 +249,13 @@ pub async fn create_batch(
             });
             match outcome {
                 Err(error) if atomic => return Err(error.at_index(index)),
-                // A rejected item wrote nothing (each checks before its first write); one that
-                // failed after writing hit a storage failure, which fails the whole command.
-                Err(error) if conn.total_changes() != changes => return Err(error),
+                // A rejected item wrote nothing (each checks before its first write). One that
+                // failed after writing, or made SQLite roll back the whole transaction, hit a
+                // storage failure: it fails the whole command, and no later item may run
+                // outside the group's transaction.
+                Err(error) if conn.total_changes() != changes || conn.is_autocommit() => {
+                    return Err(error);
+                }
                 outcome => outcomes.push(outcome),
             }
         }
