@@ -17,6 +17,7 @@ use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
 use crate::domain::transaction::{Amounts, Effect, Leg, Posting, Postings, resolve};
 use crate::error::{Error, Kind, Result};
+use crate::store::writer::failed_after_writing;
 use crate::store::{Parent, Tenant, chain, transactions as sql};
 
 /// Idempotency TTL when the request gives none, in seconds.
@@ -253,9 +254,7 @@ pub async fn create_batch(
                 // failed after writing, or made SQLite roll back the whole transaction, hit a
                 // storage failure: it fails the whole command, and no later item may run
                 // outside the group's transaction.
-                Err(error) if conn.total_changes() != changes || conn.is_autocommit() => {
-                    return Err(error);
-                }
+                Err(error) if failed_after_writing(conn, changes) => return Err(error),
                 outcome => outcomes.push(outcome),
             }
         }
@@ -336,18 +335,7 @@ fn post_new(
         moves.push((posting, moved, recorded));
     }
     sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
-    let mut operations = Vec::with_capacity(moves.len());
-    for (posting, moved, recorded) in moves {
-        operations.push(record(
-            conn,
-            &transaction,
-            posting,
-            moved,
-            recorded,
-            stored_status,
-            &at,
-        )?);
-    }
+    let operations = record(conn, &transaction, moves, stored_status, &at)?;
     chain::append(conn, &transaction, "create", &operations, &at)?;
     transaction.operations = operations;
     transaction.status = Status {
@@ -465,9 +453,33 @@ fn move_balance(
     })
 }
 
+/// Saves every computed move of `transaction`, in order: see [`record_move`].
+fn record(
+    conn: &Connection,
+    transaction: &Transaction,
+    moves: Vec<(&Posting, Moved, Effect)>,
+    operation_status: &str,
+    at: &str,
+) -> Result<Vec<Operation>> {
+    moves
+        .into_iter()
+        .map(|(posting, moved, recorded)| {
+            record_move(
+                conn,
+                transaction,
+                posting,
+                moved,
+                recorded,
+                operation_status,
+                at,
+            )
+        })
+        .collect()
+}
+
 /// Saves the moved balance (if it moved) and the operation of `posting`, and returns the
 /// operation. `recorded` is the type written when nothing moves.
-fn record(
+fn record_move(
     conn: &Connection,
     transaction: &Transaction,
     posting: &Posting,
@@ -589,18 +601,7 @@ pub async fn settle(
         }
         freeze_replay(conn, ledger_id, &transaction.id)?;
         let settled_from = transaction.operations.len();
-        let mut settled = Vec::with_capacity(moves.len());
-        for (posting, moved, recorded) in moves {
-            settled.push(record(
-                conn,
-                &transaction,
-                posting,
-                moved,
-                recorded,
-                new_status,
-                &at,
-            )?);
-        }
+        let settled = record(conn, &transaction, moves, new_status, &at)?;
         transaction.operations.extend(settled);
         transaction.status = Status {
             code: new_status.to_owned(),

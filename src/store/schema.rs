@@ -53,30 +53,19 @@ mod tests {
             [body],
         )?;
         migrate(&mut conn)?;
-        let record = conn.query_row(
+        let record: (String, String, String, Option<String>, i64) = conn.query_row(
             "SELECT ledger_id, key, transaction_id, response, expires_at_ms FROM idempotency_record",
             [],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            },
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;
-        let expected = ("l-1", "k-1", "t-1", Some(body), 99);
-        assert_eq!(
-            (
-                record.0.as_str(),
-                record.1.as_str(),
-                record.2.as_str(),
-                record.3.as_deref(),
-                record.4
-            ),
-            expected
+        let expected = (
+            "l-1".into(),
+            "k-1".into(),
+            "t-1".into(),
+            Some(body.into()),
+            99,
         );
+        assert_eq!(record, expected);
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         assert_eq!(version, SCHEMA_VERSION);
         Ok(())

@@ -321,7 +321,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
             let (keep, reply) = (command.run)(Some(conn));
             replies.push(reply);
             rejected_alone = alone && !keep;
-            if !alone && !keep && conn.total_changes() != changes {
+            if !alone && !keep && failed_after_writing(conn, changes) {
                 // Its writes cannot be undone alone: the group is rolled back (and failed
                 // below, like a group SQLite rolled back itself).
                 tracing::error!(
@@ -351,6 +351,13 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
             Err(error) => Err(error.clone()),
         });
     }
+}
+
+/// Whether work that returned an error left behind what only a rollback of the whole
+/// transaction can undo: it wrote (the connection's change count moved from
+/// `changes_before`), or SQLite already rolled the transaction back.
+pub fn failed_after_writing(conn: &Connection, changes_before: u64) -> bool {
+    conn.total_changes() != changes_before || conn.is_autocommit()
 }
 
 fn apply_in_savepoint(conn: &Connection, command: Command) -> Reply {
