@@ -284,10 +284,14 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
         stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
         METRICS.batch_sizes.observe(commands_taken);
         let started = Instant::now();
-        commit_batch(&conn, &mut batch);
+        let (replies, committed) = commit_batch(&conn, &mut batch);
+        // Observed before anyone is answered, so `/metrics` read after a reply counts it.
         METRICS
             .commit_latency
             .observe(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        for reply in replies {
+            reply(committed.clone());
+        }
     }
     // The queue is closed. On shutdown, fold the WAL back into the database file so a stopped
     // tenant is one self-contained file (a failure here loses nothing; the WAL stays valid).
@@ -298,17 +302,17 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
     }
 }
 
-/// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch`, each in a savepoint.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
+/// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch` (each in a savepoint
+/// unless alone or prechecked); returns the replies to send and the outcome of the commit.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) -> (Vec<Reply>, Result<()>) {
     let mut replies = Vec::with_capacity(batch.len());
     let begun = run_cached(conn, "BEGIN IMMEDIATE");
     if let Err(error) = begun {
-        let error = Error::from(error);
         for command in batch.drain(..) {
             let (_, reply) = (command.run)(None);
-            reply(Err(error.clone()));
+            replies.push(reply);
         }
-        return;
+        return (replies, Err(Error::from(error)));
     }
     // A group of one needs no savepoint: if its command is rejected, the whole transaction
     // (only its own writes) is rolled back instead of committed.
@@ -345,12 +349,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) {
     } else {
         commit(conn)
     };
-    for reply in replies {
-        reply(match &committed {
-            Ok(()) => Ok(()),
-            Err(error) => Err(error.clone()),
-        });
-    }
+    (replies, committed)
 }
 
 /// Whether work that returned an error left behind what only a rollback of the whole
