@@ -17,6 +17,10 @@ fn value(metrics: &str, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no series {series} in\n{metrics}"))
 }
 
+/// SQLite's heap with one tenant open and written to is at least this (its parsed schema alone
+/// is ~40 KB), in bytes; 0 would mean the gauge or SQLite's memory statistics are off.
+const SQLITE_MEMORY_ONE_TENANT_MIN_BYTES: f64 = 32_768.0;
+
 /// The writer metrics are process-wide: the two checks run one after the other.
 #[tokio::test]
 async fn metrics() {
@@ -56,6 +60,10 @@ async fn requests_and_errors_are_counted() {
     let count = r#"ledgerlite_http_request_duration_seconds_count{route="/v1/organizations/{id}",method="GET"}"#;
     assert_eq!(value(&metrics, count), 2.0);
     assert_eq!(value(&metrics, "ledgerlite_tenants_open"), 1.0);
+    // An open tenant holds at least its parsed schema and its writer's cached pages.
+    assert!(
+        value(&metrics, "ledgerlite_sqlite_memory_bytes") >= SQLITE_MEMORY_ONE_TENANT_MIN_BYTES
+    );
     assert!(value(&metrics, "ledgerlite_tenant_cache_hits_total") >= 4.0);
 }
 

@@ -247,6 +247,13 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         load(&cache.evictions),
     );
     render_writers(&mut out);
+    metric(
+        &mut out,
+        "ledgerlite_sqlite_memory_bytes",
+        "gauge",
+        "Heap held by SQLite, all open tenants together (page caches, schemas, statements).",
+        crate::store::sqlite_memory_bytes(),
+    );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

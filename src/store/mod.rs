@@ -21,6 +21,16 @@ use crate::domain::query::{FilterSpec, ListQuery};
 use crate::error::{Error, Kind, Result};
 use query::Scope;
 
+/// Bytes of heap SQLite holds right now, all tenants' connections together: page caches,
+/// parsed schemas, prepared statements and lookaside buffers. Most of the process's memory
+/// with many tenants open; `/metrics` shows it so the tenant cache can be sized against it.
+pub fn sqlite_memory_bytes() -> u64 {
+    // SAFETY: `sqlite3_memory_used` takes no arguments and reads SQLite's global memory
+    // statistics under its own mutex; it may be called from any thread at any time.
+    let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+    u64::try_from(used).unwrap_or(0)
+}
+
 /// A stored entity: its table, how a row reads, how it is saved (created or updated).
 pub trait Entity: Sized + Send + 'static {
     const TABLE: &'static str;
