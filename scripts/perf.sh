@@ -16,17 +16,8 @@ work=$(mktemp -d)
 server=
 trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
-start() { # name port [env...]
-  local name=$1 port=$2; shift 2
-  local t0; t0=$(date +%s%N)
-  env LEDGERLITE_DATA_DIR="$work/$name" LEDGERLITE_ADDR="127.0.0.1:$port" LEDGERLITE_LOG=warn \
-    LEDGERLITE_SYNC=full "$@" "$bin" >"$work/$name.log" 2>&1 &
-  server=$!
-  until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.005; done
-  echo "health answered $(( ($(date +%s%N) - t0) / 1000000 )) ms after start"
-}
-stop() { kill -TERM "$server"; wait "$server" || true; server=; }
-rss() { echo "server RSS $(( $(ps -o rss= -p "$server") / 1024 )) MiB"; }
+# shellcheck source=scripts/server.sh
+source scripts/server.sh
 rows=()
 # Thousands separators: mawk's printf has no ' flag.
 commas() { LC_ALL=C printf '%.0f' "$1" | sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta'; }
