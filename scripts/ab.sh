@@ -21,9 +21,6 @@ binary_a=$(realpath "$1") binary_b=$(realpath "$2") scenario=$3
 rounds=${4:-3} seconds=${5:-8}
 cargo build --release --quiet --example loadgen
 loadgen=./target/release/examples/loadgen
-work=$(mktemp -d)
-server=
-trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 # shellcheck source=scripts/server.sh
 source scripts/server.sh
 
@@ -51,11 +48,9 @@ for round in $(seq 1 "$rounds"); do
     memory=$(rss_mib)
     stop
     rm -rf "$work/run$run"
-    awk -v side="$side" -v round="$round" -v rss="$memory" '
-      /^transfers/ { rate = $4; gsub(/[()\/s]/, "", rate) }
-      /^latency/ { p50 = $5 " ms"; p99 = $8 " ms" }
-      END { printf "round %d  %s  %10s transfers/s  p50 %-12s p99 %-12s RSS %s MiB\n", round, side, rate, p50, p99, rss }
-    ' "$work/out"
+    read -r rate p50 p99 _ < <(loadgen_result "$work/out")
+    printf "round %d  %s  %10s transfers/s  p50 %-12s p99 %-12s RSS %s MiB\n" \
+      "$round" "$side" "$rate" "$p50 ms" "$p99 ms" "$memory"
     [[ $status -eq 0 ]] || { echo "load generator failed (exit $status):"; cat "$work/out"; exit 1; }
   done
 done

@@ -12,10 +12,6 @@ seconds=${1:-15}
 cargo build --release --quiet --bin ledgerlite --examples
 bin=./target/release/ledgerlite
 loadgen=./target/release/examples/loadgen
-work=$(mktemp -d)
-server=
-trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
-
 # shellcheck source=scripts/server.sh
 source scripts/server.sh
 rows=()
@@ -24,12 +20,11 @@ commas() { LC_ALL=C printf '%.0f' "$1" | sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2
 load() { # scenario shown-command loadgen-args...
   local scenario=$1 shown=$2; shift 2
   "$loadgen" "$@" | tee "$work/run.out"
-  local rate p50 p99
-  rate=$(awk '/^transfers/ { gsub(/[()\/s]/, "", $4); print $4 }' "$work/run.out")
-  # "latency (per transfer|request) p50 X ms p99 Y ms …", in milliseconds.
-  IFS='|' read -r p50 p99 < <(awk '/^latency/ {
-    per = ($3 == "request)") ? " / request" : ""
-    printf "%.1f ms%s|%.1f ms%s\n", $5, per, $8, per }' "$work/run.out")
+  local rate p50 p99 unit per=
+  read -r rate p50 p99 unit < <(loadgen_result "$work/run.out")
+  [[ $unit == request ]] && per=" / request"
+  p50=$(LC_ALL=C printf '%.1f ms%s' "$p50" "$per")
+  p99=$(LC_ALL=C printf '%.1f ms%s' "$p99" "$per")
   rows+=("| $scenario | \`$shown\` | $(commas "$rate") | $p50 | $p99 | $(awk -v r="$rate" -v b="$raw100" 'BEGIN { printf "%.0f %%", 100 * r / b }') |")
 }
 
