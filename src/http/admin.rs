@@ -37,7 +37,7 @@ pub const EXPORT_CHUNKS_BUFFERED_MAX: usize = 4;
 
 /// Every route [`routes`] registers, as `(method, path template)`: what [`super::ROUTES`] is
 /// for the rest of the API. The OpenAPI document describes exactly these when the admin API
-/// is enabled (`tests/openapi.rs` compares both ways and checks the server answers each).
+/// is enabled (`tests/api/openapi.rs` compares both ways and checks the server answers each).
 pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/v1/verify"),
     ("GET", "/admin/v1/tenants"),

@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, web};
 use parking_lot::Mutex;
 
 use super::AppState;
-use crate::store::writer::METRICS;
+use crate::store::writer::WriterMetrics;
 
 /// Upper bounds of the request latency histogram, in seconds.
 pub const LATENCY_BUCKETS_SECONDS: [f64; 10] =
@@ -132,8 +132,8 @@ fn histogram<B: std::fmt::Display>(
 }
 
 /// Group commits of every writer: queue depth, batch sizes, commit latency, rejections.
-fn render_writers(out: &mut String) {
-    let (buckets, commits, commands) = METRICS.batch_sizes.snapshot();
+fn render_writers(out: &mut String, writers: &WriterMetrics) {
+    let (buckets, commits, commands) = writers.batch_sizes.snapshot();
     metric(
         out,
         "ledgerlite_writer_commits_total",
@@ -153,7 +153,7 @@ fn render_writers(out: &mut String) {
         "ledgerlite_writer_queue_depth",
         "gauge",
         "Write commands queued for their tenant's writer, over all tenants.",
-        METRICS.queued(),
+        writers.queued(),
     );
     let name = "ledgerlite_writer_batch_size_commands";
     header(out, name, "histogram", "Write commands per group commit.");
@@ -163,7 +163,7 @@ fn render_writers(out: &mut String) {
         out,
         name,
         "",
-        METRICS.batch_sizes.bounds.into_iter().zip(buckets),
+        writers.batch_sizes.bounds.into_iter().zip(buckets),
         commits,
         sum,
     );
@@ -174,14 +174,14 @@ fn render_writers(out: &mut String) {
         "histogram",
         "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
     );
-    let (buckets, count, sum) = METRICS.commit_latency.snapshot();
+    let (buckets, count, sum) = writers.commit_latency.snapshot();
     #[allow(clippy::cast_precision_loss)]
     let seconds = |micros: u64| micros as f64 / 1e6;
     histogram(
         out,
         name,
         "",
-        METRICS
+        writers
             .commit_latency
             .bounds
             .into_iter()
@@ -196,7 +196,7 @@ fn render_writers(out: &mut String) {
         "counter",
         "Write commands rejected and rolled back (the rest of their group commits), by code.",
     );
-    for (code, count) in METRICS.rejected() {
+    for (code, count) in writers.rejected() {
         let _ = writeln!(
             out,
             "ledgerlite_writer_rejected_total{{code=\"{code}\"}} {count}"
@@ -246,7 +246,7 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         "Tenants pushed out of the LRU.",
         load(&cache.evictions),
     );
-    render_writers(&mut out);
+    render_writers(&mut out, state.registry.writer_metrics());
     metric(
         &mut out,
         "ledgerlite_sqlite_memory_bytes",

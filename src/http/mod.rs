@@ -41,7 +41,7 @@ pub struct AppState {
 pub const LEDGER_SCOPE: &str = "/v1/organizations/{organization_id}/ledgers/{ledger_id}";
 
 /// Every route [`configure`] registers, as `(method, path template)`: the OpenAPI document
-/// must describe exactly these (`tests/openapi.rs` compares both ways and checks the server
+/// must describe exactly these (`tests/api/openapi.rs` compares both ways and checks the server
 /// answers each). Add a route here when adding it to a handler module. The admin API's routes
 /// are listed apart, in [`ADMIN_ROUTES`], since they exist only when it is enabled.
 pub const ROUTES: &[(&str, &str)] = &[

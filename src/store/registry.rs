@@ -24,7 +24,8 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use scheduled_thread_pool::ScheduledThreadPool;
 
-use super::tenant::{CloseGate, Tenant};
+use super::tenant::{CloseGate, Shared, Tenant};
+use super::writer::WriterMetrics;
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 
@@ -85,7 +86,7 @@ pub struct Registry {
     stats: CacheStats,
     config: StoreConfig,
     state: Mutex<State>,
-    thread_pool: Arc<ScheduledThreadPool>,
+    shared: Shared,
 }
 
 /// What [`Registry::open`] may do when the tenant's file does not exist.
@@ -108,12 +109,15 @@ impl Registry {
             stats: CacheStats::default(),
             config,
             state: Mutex::new(state),
-            thread_pool: Arc::new(
-                ScheduledThreadPool::builder()
-                    .num_threads(POOL_UPKEEP_THREADS)
-                    .thread_name_pattern("pool-upkeep-{}")
-                    .build(),
-            ),
+            shared: Shared {
+                thread_pool: Arc::new(
+                    ScheduledThreadPool::builder()
+                        .num_threads(POOL_UPKEEP_THREADS)
+                        .thread_name_pattern("pool-upkeep-{}")
+                        .build(),
+                ),
+                writer_metrics: Arc::default(),
+            },
         })
     }
 
@@ -216,7 +220,7 @@ impl Registry {
             self.config.sync,
             self.config.tenant_max_bytes,
             true,
-            Arc::clone(&self.thread_pool),
+            &self.shared,
             gate,
         );
         let mut state = self.state.lock();
@@ -232,6 +236,11 @@ impl Registry {
 
     pub fn stats(&self) -> &CacheStats {
         &self.stats
+    }
+
+    /// What the writers of every tenant opened through this registry did.
+    pub fn writer_metrics(&self) -> &WriterMetrics {
+        &self.shared.writer_metrics
     }
 
     fn count_eviction(&self, evicted: &Option<Arc<Tenant>>) {

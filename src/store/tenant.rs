@@ -14,7 +14,7 @@ use scheduled_thread_pool::ScheduledThreadPool;
 
 use super::registry::SyncMode;
 use super::schema;
-use super::writer::Writer;
+use super::writer::{Writer, WriterMetrics};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Result};
 
@@ -83,6 +83,14 @@ impl Drop for Claim {
     }
 }
 
+/// What the open tenants of one registry share.
+pub struct Shared {
+    /// Upkeep threads of every tenant's reader pool.
+    pub thread_pool: Arc<ScheduledThreadPool>,
+    /// Counters of every tenant's writer.
+    pub writer_metrics: Arc<WriterMetrics>,
+}
+
 impl Tenant {
     /// Opens (and if `create`, creates) the tenant file, brings its schema up to date and
     /// starts its writer. Blocking: call it off the async executor.
@@ -92,7 +100,7 @@ impl Tenant {
         sync: SyncMode,
         max_bytes: Option<u64>,
         create: bool,
-        thread_pool: Arc<ScheduledThreadPool>,
+        shared: &Shared,
         gate: Arc<CloseGate>,
     ) -> Result<Self> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -107,8 +115,14 @@ impl Tenant {
         }
         schema::migrate(&mut conn)?;
         // The writer thread signals the gate once it has closed the write connection.
-        let writer = Writer::start(id.as_str(), conn, Closed(gate)).map_err(Error::internal)?;
-        let readers = reader_pool(&path, thread_pool)?;
+        let writer = Writer::start(
+            id.as_str(),
+            conn,
+            Closed(gate),
+            Arc::clone(&shared.writer_metrics),
+        )
+        .map_err(Error::internal)?;
+        let readers = reader_pool(&path, Arc::clone(&shared.thread_pool))?;
         Ok(Self {
             id,
             path,

@@ -45,6 +45,7 @@ pub struct Writer {
     /// closes the connection and ends on its own, so dropping never blocks.
     queue: mpsc::Sender<Command>,
     stats: Arc<WriterStats>,
+    metrics: Arc<WriterMetrics>,
 }
 
 /// Upper bounds of the group-commit size histogram, in commands.
@@ -55,15 +56,8 @@ pub const COMMIT_LATENCY_BUCKETS_MICROSECONDS: [u64; 10] = [
     500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
 ];
 
-/// What every writer of the process did, for `/metrics`.
-pub static METRICS: WriterMetrics = WriterMetrics {
-    submitted: AtomicU64::new(0),
-    batch_sizes: Histogram::new(BATCH_SIZE_BUCKETS_COMMANDS),
-    commit_latency: Histogram::new(COMMIT_LATENCY_BUCKETS_MICROSECONDS),
-    rejected: parking_lot::const_mutex(BTreeMap::new()),
-};
-
-/// Process-wide writer counters.
+/// What every writer of one registry did, for `/metrics`: shared by the writers of all its
+/// tenants (two engines in one process count apart).
 pub struct WriterMetrics {
     /// Commands handed to a writer queue (counted once queued, so briefly behind the
     /// commands taken).
@@ -74,6 +68,17 @@ pub struct WriterMetrics {
     pub commit_latency: Histogram<10>,
     /// Commands rejected and rolled back (alone, or to their savepoint), by error code.
     rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Default for WriterMetrics {
+    fn default() -> Self {
+        Self {
+            submitted: AtomicU64::new(0),
+            batch_sizes: Histogram::new(BATCH_SIZE_BUCKETS_COMMANDS),
+            commit_latency: Histogram::new(COMMIT_LATENCY_BUCKETS_MICROSECONDS),
+            rejected: Mutex::new(BTreeMap::new()),
+        }
+    }
 }
 
 impl WriterMetrics {
@@ -155,18 +160,24 @@ impl Writer {
         name: &str,
         conn: Connection,
         on_closed: impl Send + 'static,
+        metrics: Arc<WriterMetrics>,
     ) -> std::io::Result<Self> {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
         let stats = Arc::new(WriterStats::default());
         let counters = Arc::clone(&stats);
+        let observed = Arc::clone(&metrics);
         // Detached: the thread ends on its own once the queue is closed and drained.
         std::thread::Builder::new()
             .name(format!("writer-{name}"))
             .spawn(move || {
-                run(conn, commands, &counters);
+                run(conn, commands, &counters, &observed);
                 drop(on_closed);
             })?;
-        Ok(Self { queue, stats })
+        Ok(Self {
+            queue,
+            stats,
+            metrics,
+        })
     }
 
     pub fn stats(&self) -> &WriterStats {
@@ -208,12 +219,12 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (command, answer) = package(command, prechecked);
+        let (command, answer) = package(command, prechecked, Arc::clone(&self.metrics));
         self.queue
             .send(command)
             .await
             .map_err(|_| Error::internal("writer stopped"))?;
-        METRICS.submitted.fetch_add(1, Ordering::Relaxed);
+        self.metrics.submitted.fetch_add(1, Ordering::Relaxed);
         answer
             .await
             .map_err(|_| Error::internal("writer dropped a command"))?
@@ -233,18 +244,22 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (command, answer) = package(command, prechecked);
+        let (command, answer) = package(command, prechecked, Arc::clone(&self.metrics));
         self.queue
             .blocking_send(command)
             .map_err(|_| Error::internal("writer stopped"))?;
-        METRICS.submitted.fetch_add(1, Ordering::Relaxed);
+        self.metrics.submitted.fetch_add(1, Ordering::Relaxed);
         answer
             .blocking_recv()
             .map_err(|_| Error::internal("writer dropped a command"))?
     }
 }
 
-fn package<T, F>(command: F, prechecked: bool) -> (Command, oneshot::Receiver<Result<T>>)
+fn package<T, F>(
+    command: F,
+    prechecked: bool,
+    metrics: Arc<WriterMetrics>,
+) -> (Command, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -258,7 +273,7 @@ where
         };
         let keep = outcome.is_ok();
         if let (Some(_), Err(error)) = (conn, &outcome) {
-            METRICS.reject(error.spec().code);
+            metrics.reject(error.spec().code);
         }
         let reply: Reply = Box::new(move |commit: Result<()>| {
             let _ = answer.send(commit.and(outcome));
@@ -268,7 +283,12 @@ where
     (Command { run, prechecked }, receiver)
 }
 
-fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterStats) {
+fn run(
+    conn: Connection,
+    mut commands: mpsc::Receiver<Command>,
+    stats: &WriterStats,
+    metrics: &WriterMetrics,
+) {
     let mut batch = Vec::with_capacity(WRITER_BATCH_COMMANDS_MAX);
     while let Some(first) = commands.blocking_recv() {
         batch.push(first);
@@ -282,11 +302,11 @@ fn run(conn: Connection, mut commands: mpsc::Receiver<Command>, stats: &WriterSt
         let commands_taken = batch.len() as u64;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
-        METRICS.batch_sizes.observe(commands_taken);
+        metrics.batch_sizes.observe(commands_taken);
         let started = Instant::now();
         let (replies, committed) = commit_batch(&conn, &mut batch);
         // Observed before anyone is answered, so `/metrics` read after a reply counts it.
-        METRICS
+        metrics
             .commit_latency
             .observe(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         for reply in replies {
@@ -440,7 +460,8 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.sqlite")).unwrap_or_else(|e| panic!("{e}"));
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap_or_else(|e| panic!("{e}"));
-        let writer = Writer::start("test", conn, ()).unwrap_or_else(|e| panic!("{e}"));
+        let writer =
+            Writer::start("test", conn, (), Arc::default()).unwrap_or_else(|e| panic!("{e}"));
         (dir, writer)
     }
 

@@ -2,19 +2,26 @@
 //! filled through the API by a running server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Binary as Server, assert_export_matches, count, start_binary as start};
+use common::{Binary, assert_export_matches, count, start_binary};
 use serde_json::{Value, json};
+
+/// The server binary, killed when a test ends early.
+struct Server(Binary);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
     }
+}
+
+async fn start(data_dir: &Path) -> Server {
+    Server(start_binary(data_dir).await)
 }
 
 fn cli(data_dir: &Path, args: &[&str]) -> Output {
@@ -46,7 +53,7 @@ fn refused(data_dir: &Path, args: &[&str]) -> String {
 }
 
 fn stop(mut server: Server) {
-    let pid = server.child.id().to_string();
+    let pid = server.0.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -54,7 +61,7 @@ fn stop(mut server: Server) {
             .unwrap()
             .success()
     );
-    assert!(server.child.wait().unwrap().success());
+    assert!(server.0.child.wait().unwrap().success());
 }
 
 async fn post(base: &str, path: &str, body: Value) -> Value {
@@ -120,7 +127,7 @@ async fn backup_export_restore_and_delete_a_tenant() {
     let data = data.as_path();
     ok(data, &["tenant", "create", "default"]);
     let server = start(data).await;
-    fill(&server.base, INFLOWS).await;
+    fill(&server.0.base, INFLOWS).await;
     let tenants = data.join("tenants");
     let live = tenants.join("default.sqlite");
 

@@ -4,7 +4,7 @@
 //! everyone else meanwhile. Raw TCP, so the bytes on the wire are exactly the test's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

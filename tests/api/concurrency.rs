@@ -2,7 +2,7 @@
 //! pending transaction committed by many callers at once has exactly one winner.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

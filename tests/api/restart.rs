@@ -2,7 +2,7 @@
 //! `kill -9`, and a SIGTERM stops the server cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

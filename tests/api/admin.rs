@@ -2,7 +2,7 @@
 //! otherwise, and each endpoint's effect on the tenants the `/v1` API serves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{
     SECRET, TestApp, assert_export_matches, count, spawn_app_with, spawn_multi_tenant,

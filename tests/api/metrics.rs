@@ -2,7 +2,7 @@
 //! writer counters.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{spawn_app, transfer};
 use serde_json::json;

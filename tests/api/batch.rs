@@ -1,7 +1,7 @@
 //! `POST …/transactions/batch`: many transfers in one request, atomic or item by item.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use serde_json::{Value, json};

@@ -8,15 +8,15 @@
 //! keys, stray and non-UTF-8 bytes), arbitrary JSON, random bytes, odd content types, odd path
 //! ids, and random query strings. Every request must be answered (no dropped connection),
 //! never with a 5xx; a 4xx must carry the JSON error envelope with its `code`, and must leave
-//! the tenant file exactly as it was. The bodies in `tests/fuzz_corpus/` are replayed against
+//! the tenant file exactly as it was. The bodies in `tests/api/fuzz_corpus/` are replayed against
 //! every body-taking endpoint before the random cases; the ledger's audit must be clean at
 //! the end.
 //!
 //! Reproducible like `tests/model.rs`: fixed seed and case count unless `PROPTEST_RNG_SEED` /
-//! `PROPTEST_CASES` say otherwise; failures are saved in `tests/fuzz.proptest-regressions`.
+//! `PROPTEST_CASES` say otherwise; failures are saved in `tests/api/fuzz.proptest-regressions`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,8 +46,8 @@ const PENDING_FIXTURES: usize = 4;
 
 /// Failing cases found so far, replayed before new ones (relative to the package root, where
 /// `cargo test` runs).
-const REGRESSIONS_FILE: &str = "tests/fuzz.proptest-regressions";
-const CORPUS_DIR: &str = "tests/fuzz_corpus";
+const REGRESSIONS_FILE: &str = "tests/api/fuzz.proptest-regressions";
+const CORPUS_DIR: &str = "tests/api/fuzz_corpus";
 
 // ---- the fixture ---------------------------------------------------------------------------
 

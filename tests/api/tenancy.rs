@@ -5,7 +5,7 @@
 // Test code states its expectations with `expect`; the crate lints forbid it only in `src`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::num::NonZeroUsize;

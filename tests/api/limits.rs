@@ -2,7 +2,7 @@
 //! nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use ledgerlite::domain::query::PAGE_LIMIT_MAX;

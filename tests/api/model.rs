@@ -14,10 +14,10 @@
 //!
 //! Reproducible: the seed is fixed (`MODEL_SEED_DEFAULT`) unless `PROPTEST_RNG_SEED` is set,
 //! the case count is `MODEL_CASES_DEFAULT` unless `PROPTEST_CASES` is set, and a failing case
-//! is shrunk, printed and saved in `tests/model.proptest-regressions`, replayed first next time.
+//! is shrunk, printed and saved in `tests/api/model.proptest-regressions`, replayed first next time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ const LEGS_PER_SIDE_GENERATED_MAX: usize = 3;
 
 /// Failing cases found so far, replayed before new ones (relative to the package root, where
 /// `cargo test` runs).
-const REGRESSIONS_FILE: &str = "tests/model.proptest-regressions";
+const REGRESSIONS_FILE: &str = "tests/api/model.proptest-regressions";
 const EXTERNAL_USD: &str = "@external/USD";
 const EXTERNAL_EUR: &str = "@external/EUR";
 /// Everyone a leg can name: four USD deposit accounts, the USD external account, an EUR

@@ -7,7 +7,7 @@
 // A failed expectation is a failed test: `expect` is the assertion here.
 #![allow(clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

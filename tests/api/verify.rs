@@ -2,7 +2,7 @@
 //! server's back is named precisely.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app, tamper_balance};
 use ledgerlite::store::chain::audit;

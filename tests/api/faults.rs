@@ -4,7 +4,7 @@
 //! and takes writes again once space returns, without a restart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

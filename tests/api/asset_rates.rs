@@ -1,7 +1,7 @@
 //! `…/asset-rates`: upsert by currency pair, get by external id, list from a code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::json;

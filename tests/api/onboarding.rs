@@ -4,7 +4,7 @@
 // A failed expectation is a failed test: `expect` is the assertion here.
 #![allow(clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Reply, TestApp, spawn_app};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! when it is enabled), and Swagger UI is served from the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

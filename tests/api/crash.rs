@@ -3,7 +3,7 @@
 //! is left, the audit (chain, balances replayed from operations, conservation) passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command};

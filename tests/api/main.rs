@@ -1,0 +1,28 @@
+//! The integration tests, compiled as one binary: each module drives the real server (in
+//! process or as the built binary) or the library against real tenant files; `common` holds
+//! the helpers they share.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod admin;
+mod asset_rates;
+mod batch;
+mod cli;
+mod concurrency;
+mod connections;
+mod crash;
+mod faults;
+mod fuzz;
+mod invariants;
+mod limits;
+mod logs;
+mod metrics;
+mod model;
+mod onboarding;
+mod openapi;
+mod restart;
+mod smoke;
+mod tenancy;
+mod transactions;
+mod verify;
