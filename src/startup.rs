@@ -89,6 +89,7 @@ impl Application {
             registry: Arc::clone(&registry),
             verifier,
         });
+        http::check_route_table()?;
         let doc = http::openapi::document(state.config.admin_token.is_some());
         let server = HttpServer::new(move || {
             App::new()

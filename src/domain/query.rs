@@ -37,6 +37,9 @@ pub enum Match {
     Flag,
     /// One of the listed codes, case-insensitive, compared upper-case.
     OneOf(&'static [&'static str]),
+    /// Any of the comma-separated values given (exact text); repeating the parameter adds
+    /// values.
+    AnyOf,
 }
 
 /// A filter an entity's list accepts: the query parameter and the stored field it reads.
@@ -51,6 +54,8 @@ pub struct FilterSpec {
 pub enum FilterValue {
     Text(String),
     Flag(bool),
+    /// The values of an [`Match::AnyOf`] filter.
+    List(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,13 +162,33 @@ impl ListQuery {
                     if let Some(meta_key) = key.strip_prefix("metadata.") {
                         query.metadata = Some((meta_key.to_owned(), value.clone()));
                     } else if let Some(spec) = specs.iter().find(|s| s.param == key) {
-                        query.filters.push(parse_filter(spec, value)?);
+                        query.add_filter(parse_filter(spec, value)?);
                     }
                 }
             }
         }
         query.window = parse_window(start, end)?;
         Ok(query)
+    }
+
+    /// Adds `filter`; the values of a repeated [`Match::AnyOf`] join the earlier ones, and one
+    /// without values filters nothing.
+    fn add_filter(&mut self, filter: Filter) {
+        if filter.value == FilterValue::List(Vec::new()) {
+            return;
+        }
+        let earlier = self
+            .filters
+            .iter_mut()
+            .find(|f| f.field == filter.field && f.matching == Match::AnyOf);
+        match (earlier, filter.value) {
+            (Some(earlier), FilterValue::List(more)) => {
+                if let FilterValue::List(values) = &mut earlier.value {
+                    values.extend(more);
+                }
+            }
+            (_, value) => self.filters.push(Filter { value, ..filter }),
+        }
     }
 
     pub fn offset(&self) -> i64 {
@@ -222,6 +247,15 @@ fn parse_filter(spec: &FilterSpec, raw: &str) -> Result<Filter> {
             "false" => FilterValue::Flag(false),
             _ => return Err(invalid(spec.param)),
         },
+        Match::AnyOf => {
+            let values: Vec<String> = raw
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect();
+            FilterValue::List(values)
+        }
         Match::OneOf(allowed) => {
             let upper = raw.to_ascii_uppercase();
             if !allowed.contains(&upper.as_str()) {

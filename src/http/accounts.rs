@@ -1,6 +1,6 @@
 //! `…/ledgers/{ledger_id}/accounts`, by id, alias and external code.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,32 +9,36 @@ use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, TenantCtx};
-use super::ledger_items::{crud, entity_docs, list};
+use super::ledger_items::{count, entity_docs, get, list};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias,
 };
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::accounts;
+use crate::store::Entity;
 
 /// Longest account name, type and entity id, in characters.
 pub const ACCOUNT_TEXT_LENGTH_MAX: usize = 256;
 /// Longest alias and asset code, in characters.
 pub const ALIAS_LENGTH_MAX: usize = 100;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, patch, post};
-    cfg.service(web::resource("/accounts/alias/{alias}").route(get().to(get_by_alias)))
-        .service(web::resource("/accounts/external/{code}").route(get().to(get_external)));
-    crud::<Account>(
-        cfg,
-        "accounts",
-        post().to(create),
-        get().to(list::<Account>),
-        patch().to(update),
-        delete().to(remove),
-    );
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::Accounts);
+    vec![
+        Route::new::<__path_get_by_alias>(access, |r| r.to(get_by_alias)),
+        Route::new::<__path_get_external>(access, |r| r.to(get_external)),
+        Route::new::<__path_count_accounts>(access, |r| r.to(count::<Account>))
+            .filters(Account::FILTERS),
+        Route::new::<__path_create>(access, |r| r.to(create)),
+        Route::new::<__path_list_accounts>(access, |r| r.to(list::<Account>))
+            .filters(Account::FILTERS),
+        Route::new::<__path_get_account>(access, |r| r.to(get::<Account>)),
+        Route::new::<__path_update>(access, |r| r.to(update)),
+        Route::new::<__path_remove>(access, |r| r.to(remove)),
+    ]
 }
 
 /// Creating an account also creates its `default` balance.
@@ -158,7 +162,7 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&accounts::create_account(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&accounts::create_account(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// Update an account (not an external one: 0074).
@@ -189,13 +193,13 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         status: input.status.map(StatusInput::into_status),
         metadata: patch_metadata(input.metadata)?,
     };
-    reply::ok(&accounts::update_account(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+    reply::ok(&accounts::update_account(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
 }
 
 /// Delete an account (soft) and its balances, which must all be zero (0012).
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/accounts/{id}", tag = "Accounts", responses((status = 204)))]
 async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    accounts::delete_account(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    accounts::delete_account(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
     reply::no_content()
 }
 
@@ -203,13 +207,13 @@ async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/alias/{alias}", tag = "Accounts",
     responses((status = 200, body = Account)))]
 async fn get_by_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
+    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger()?, ids.get("alias")?).await?)
 }
 
 /// Get the external account `@external/{code}` of an asset.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/external/{code}", tag = "Accounts",
     responses((status = 200, body = Account)))]
 async fn get_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let alias = external_alias(&ids.get("code"));
-    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger(), alias).await?)
+    let alias = external_alias(&ids.get("code")?);
+    reply::ok(&accounts::get_by_alias(&ctx.tenant, ids.ledger()?, alias).await?)
 }

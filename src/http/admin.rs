@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::Payload;
 use actix_web::web::{self, Bytes};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, guard};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -22,8 +22,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::Envelope;
-use super::extract::{Body, QueryPairs};
+use super::extract::{Body, QueryPairs, bearer};
 use super::reply;
+use super::routes::{Access, Route};
 use crate::admin::{self, Refused, TenantAudit, TenantStatus};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
@@ -35,47 +36,23 @@ pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks of an export buffered ahead of a slow client, so memory stays bounded.
 pub const EXPORT_CHUNKS_BUFFERED_MAX: usize = 4;
 
-/// Every route [`routes`] registers, as `(method, path template)`: what [`super::ROUTES`] is
-/// for the rest of the API. The OpenAPI document describes exactly these when the admin API
-/// is enabled (`tests/api/openapi.rs` compares both ways and checks the server answers each).
-pub const ADMIN_ROUTES: &[(&str, &str)] = &[
-    ("POST", "/admin/v1/verify"),
-    ("GET", "/admin/v1/tenants"),
-    ("POST", "/admin/v1/tenants"),
-    ("DELETE", "/admin/v1/tenants/{tenant}"),
-    ("POST", "/admin/v1/tenants/{tenant}/suspend"),
-    ("POST", "/admin/v1/tenants/{tenant}/resume"),
-    ("POST", "/admin/v1/tenants/{tenant}/backup"),
-    ("GET", "/admin/v1/tenants/{tenant}/export"),
-    ("POST", "/admin/v1/tenants/{tenant}/verify"),
-];
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(ADMIN_SCOPE)
-            .guard(guard::fn_guard(|ctx| {
-                ctx.app_data::<web::Data<AppState>>()
-                    .is_some_and(|state| state.config.admin_token.is_some())
-            }))
-            .route("/verify", web::post().to(verify_all))
-            .service(
-                web::resource("/tenants")
-                    .route(web::get().to(list))
-                    .route(web::post().to(create)),
-            )
-            .route("/tenants/{tenant}", web::delete().to(delete))
-            .route("/tenants/{tenant}/suspend", web::post().to(suspend))
-            .route("/tenants/{tenant}/resume", web::post().to(resume))
-            .route("/tenants/{tenant}/backup", web::post().to(backup))
-            .route("/tenants/{tenant}/export", web::get().to(export))
-            .route("/tenants/{tenant}/verify", web::post().to(verify))
-            .default_service(web::to(unknown)),
-    );
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new::<__path_verify_all>(Access::Admin, |r| r.to(verify_all)),
+        Route::new::<__path_list>(Access::Admin, |r| r.to(list)),
+        Route::new::<__path_create>(Access::Admin, |r| r.to(create)),
+        Route::new::<__path_delete>(Access::Admin, |r| r.to(delete)),
+        Route::new::<__path_suspend>(Access::Admin, |r| r.to(suspend)),
+        Route::new::<__path_resume>(Access::Admin, |r| r.to(resume)),
+        Route::new::<__path_backup>(Access::Admin, |r| r.to(backup)),
+        Route::new::<__path_export>(Access::Admin, |r| r.to(export)),
+        Route::new::<__path_verify>(Access::Admin, |r| r.to(verify)),
+    ]
 }
 
 /// Paths and methods the admin API does not have: 404 once the caller proved to be the admin,
 /// so the API's shape is not revealed to anyone else.
-async fn unknown(_: Admin, req: HttpRequest) -> HttpResponse {
+pub(super) async fn unknown(_: Admin, req: HttpRequest) -> HttpResponse {
     super::not_found(req).await
 }
 
@@ -97,15 +74,7 @@ fn admit(req: &HttpRequest) -> Result<Admin> {
         .app_data::<web::Data<AppState>>()
         .and_then(|state| state.config.admin_token.clone())
         .ok_or_else(|| Error::internal("admin route without an admin token"))?;
-    let given = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| Error::new(Kind::MissingAdminToken))?;
+    let given = bearer(req).ok_or_else(|| Error::new(Kind::MissingAdminToken))?;
     if digests_equal(given.as_bytes(), expected.as_bytes()) {
         Ok(Admin)
     } else {
@@ -291,7 +260,7 @@ async fn delete(
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let confirmed = query
-        .0
+        .pairs
         .iter()
         .any(|(key, value)| key == "yes" && value == "true");
     if !confirmed {

@@ -1,6 +1,6 @@
 //! `…/asset-rates`: PUT (upsert by pair), GET by external id, list from an asset code.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -10,19 +10,22 @@ use super::body::{Check, create_metadata};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::journal::AssetRate;
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
-use crate::ledger::asset_rates::{self, NewAssetRate};
+use crate::ledger::asset_rates::{self, ASSET_RATE_FILTERS, NewAssetRate};
 
 /// Longest asset code and rate source, in characters.
 pub const ASSET_RATE_TEXT_LENGTH_MAX: usize = 100;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{get, put};
-    cfg.service(web::resource("/asset-rates").route(put().to(upsert)))
-        .service(web::resource("/asset-rates/from/{asset_code}").route(get().to(list_from)))
-        .service(web::resource("/asset-rates/{external_id}").route(get().to(get_one)));
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::AssetRates);
+    vec![
+        Route::new::<__path_upsert>(access, |r| r.to(upsert)),
+        Route::new::<__path_list_from>(access, |r| r.to(list_from)).filters(ASSET_RATE_FILTERS),
+        Route::new::<__path_get_one>(access, |r| r.to(get_one)),
+    ]
 }
 
 /// A rate keyed by its `from`/`to` pair: a second PUT of the pair replaces the first.
@@ -108,37 +111,26 @@ async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         external_id: input.external_id.map(|id| id.to_lowercase()),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&asset_rates::put(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&asset_rates::put(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// Get an asset rate by its external id.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/asset-rates/{external_id}", tag = "Asset rates",
     responses((status = 200, body = AssetRate)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&asset_rates::get(&ctx.tenant, ids.ledger(), ids.get("external_id")).await?)
+    reply::ok(&asset_rates::get(&ctx.tenant, ids.ledger()?, ids.get("external_id")?).await?)
 }
 
 /// List the rates from an asset code.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/asset-rates/from/{asset_code}", tag = "Asset rates",
-    params(CursorQuery, ("to" = Option<String>, Query, description = "Comma-separated target codes, e.g. `BRL,USD`.")),
+    params(CursorQuery),
     responses((status = 200, body = CursorPage<AssetRate>)))]
 async fn list_from(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let to: Vec<String> = query
-        .0
-        .iter()
-        .filter(|(k, _)| k == "to")
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-        })
-        .collect();
-    let list = query.list(&[])?;
+    let list = query.list()?;
     let page = asset_rates::list_from(
         &ctx.tenant,
-        ids.ledger(),
-        ids.get("asset_code"),
-        to,
+        ids.ledger()?,
+        ids.get("asset_code")?,
         list.clone(),
     )
     .await?;

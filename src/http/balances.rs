@@ -1,6 +1,6 @@
 //! Balances (by id, account, alias, external code; history) and account operations.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -10,6 +10,7 @@ use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Balance, external_alias};
 use crate::domain::journal::Operation;
 use crate::domain::time::{DayEnd, format, parse_query_date};
@@ -22,50 +23,31 @@ pub const BALANCE_KEY_LENGTH_MAX: usize = 100;
 /// Balances returned by the alias and external-code lookups (not paginated).
 pub const ALIAS_BALANCES_LIMIT: usize = 10;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, patch, post};
-    let accounts = "/accounts";
-    cfg.service(
-        web::resource(format!("{accounts}/alias/{{alias}}/balances")).route(get().to(of_alias)),
-    )
-    .service(
-        web::resource(format!("{accounts}/external/{{code}}/balances"))
-            .route(get().to(of_external)),
-    )
-    .service(
-        web::resource(format!("{accounts}/{{account_id}}/balances/history"))
-            .route(get().to(account_history)),
-    )
-    .service(
-        web::resource(format!("{accounts}/{{account_id}}/balances"))
-            .route(get().to(of_account))
-            .route(post().to(create)),
-    )
-    .service(
-        web::resource(format!("{accounts}/{{account_id}}/operations")).route(get().to(operations)),
-    )
-    .service(
-        web::resource(format!(
-            "{accounts}/{{account_id}}/operations/{{operation_id}}"
-        ))
-        .route(get().to(operation)),
-    )
-    .service(web::resource("/balances").route(get().to(list)))
-    .service(web::resource("/balances/{balance_id}/history").route(get().to(history)))
-    .service(
-        web::resource("/balances/{balance_id}")
-            .route(get().to(get_one))
-            .route(patch().to(update))
-            .route(delete().to(remove)),
-    );
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::Balances);
+    vec![
+        Route::new::<__path_of_alias>(access, |r| r.to(of_alias)),
+        Route::new::<__path_of_external>(access, |r| r.to(of_external)),
+        Route::new::<__path_account_history>(access, |r| r.to(account_history)),
+        Route::new::<__path_of_account>(access, |r| r.to(of_account)),
+        Route::new::<__path_create>(access, |r| r.to(create)),
+        Route::new::<__path_operations>(Access::Tenant(Resource::Operations), |r| r.to(operations))
+            .filters(OPERATION_FILTERS),
+        Route::new::<__path_operation>(Access::Tenant(Resource::Operations), |r| r.to(operation)),
+        Route::new::<__path_list>(access, |r| r.to(list)),
+        Route::new::<__path_history>(access, |r| r.to(history)),
+        Route::new::<__path_get_one>(access, |r| r.to(get_one)),
+        Route::new::<__path_update>(access, |r| r.to(update)),
+        Route::new::<__path_remove>(access, |r| r.to(remove)),
+    ]
 }
 
 /// List the ledger's balances.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances", tag = "Balances", params(CursorQuery),
     responses((status = 200, body = CursorPage<Balance>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(&[])?;
-    let page = balances::list(&ctx.tenant, ids.ledger(), None, query.clone()).await?;
+    let query = query.list()?;
+    let page = balances::list(&ctx.tenant, ids.ledger()?, None, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
@@ -73,11 +55,11 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/balances", tag = "Balances",
     params(CursorQuery), responses((status = 200, body = CursorPage<Balance>)))]
 async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(&[])?;
+    let query = query.list()?;
     let page = balances::list(
         &ctx.tenant,
-        ids.ledger(),
-        Some(ids.get("account_id")),
+        ids.ledger()?,
+        Some(ids.get("account_id")?),
         query.clone(),
     )
     .await?;
@@ -103,22 +85,22 @@ fn alias_list(items: Vec<Balance>) -> Result<HttpResponse> {
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/alias/{alias}/balances", tag = "Balances",
     responses((status = 200, body = AliasBalances)))]
 async fn of_alias(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), ids.get("alias")).await?)
+    alias_list(balances::of_alias(&ctx.tenant, ids.ledger()?, ids.get("alias")?).await?)
 }
 
 /// The balances of the external account `@external/{code}` (at most 10).
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/external/{code}/balances", tag = "Balances",
     responses((status = 200, body = AliasBalances)))]
 async fn of_external(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let alias = external_alias(&ids.get("code"));
-    alias_list(balances::of_alias(&ctx.tenant, ids.ledger(), alias).await?)
+    let alias = external_alias(&ids.get("code")?);
+    alias_list(balances::of_alias(&ctx.tenant, ids.ledger()?, alias).await?)
 }
 
 /// Get a balance.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
     responses((status = 200, body = Balance)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<Balance>(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?)
+    reply::ok(&ledger::get::<Balance>(&ctx.tenant, ids.ledger()?, ids.get("balance_id")?).await?)
 }
 
 /// Absent flags are kept.
@@ -138,14 +120,14 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         allow_sending: input.allow_sending,
         allow_receiving: input.allow_receiving,
     };
-    reply::ok(&balances::update(&ctx.tenant, ids.ledger(), ids.get("balance_id"), flags).await?)
+    reply::ok(&balances::update(&ctx.tenant, ids.ledger()?, ids.get("balance_id")?, flags).await?)
 }
 
 /// Delete a balance (soft); only when nothing is available or on hold (0093).
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
     responses((status = 204)))]
 async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    balances::delete(&ctx.tenant, ids.ledger(), ids.get("balance_id")).await?;
+    balances::delete(&ctx.tenant, ids.ledger()?, ids.get("balance_id")?).await?;
     reply::no_content()
 }
 
@@ -176,7 +158,9 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         allow_sending: input.allow_sending.unwrap_or(true),
         allow_receiving: input.allow_receiving.unwrap_or(true),
     };
-    reply::created(&balances::create(&ctx.tenant, ids.ledger(), ids.get("account_id"), new).await?)
+    reply::created(
+        &balances::create(&ctx.tenant, ids.ledger()?, ids.get("account_id")?, new).await?,
+    )
 }
 
 /// The query of the history routes.
@@ -226,7 +210,7 @@ struct HistoricBalances {
 /// The `date` query parameter: required (0142), `YYYY-MM-DD hh:mm:ss` or RFC 3339 (0131).
 fn history_date(query: &QueryPairs) -> Result<String> {
     let raw = query
-        .0
+        .pairs
         .iter()
         .find(|(k, _)| k == "date")
         .map(|(_, v)| v.as_str())
@@ -260,7 +244,7 @@ fn history_view(balance: Balance) -> Result<serde_json::Value> {
 async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
     reply::ok(&history_view(
-        balances::history(&ctx.tenant, ids.ledger(), ids.get("balance_id"), at).await?,
+        balances::history(&ctx.tenant, ids.ledger()?, ids.get("balance_id")?, at).await?,
     )?)
 }
 
@@ -270,7 +254,7 @@ async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResp
 async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
     let balances =
-        balances::account_history(&ctx.tenant, ids.ledger(), ids.get("account_id"), at).await?;
+        balances::account_history(&ctx.tenant, ids.ledger()?, ids.get("account_id")?, at).await?;
     let items = balances
         .into_iter()
         .map(history_view)
@@ -282,11 +266,11 @@ async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/operations", tag = "Operations",
     params(CursorQuery), responses((status = 200, body = CursorPage<Operation>)))]
 async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(OPERATION_FILTERS)?;
+    let query = query.list()?;
     let page = transactions::operations_of_account(
         &ctx.tenant,
-        ids.ledger(),
-        ids.get("account_id"),
+        ids.ledger()?,
+        ids.get("account_id")?,
         query.clone(),
     )
     .await?;
@@ -299,9 +283,9 @@ async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpR
 async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let found = transactions::operation_of_account(
         &ctx.tenant,
-        ids.ledger(),
-        ids.get("account_id"),
-        ids.get("operation_id"),
+        ids.ledger()?,
+        ids.get("account_id")?,
+        ids.get("operation_id")?,
     )
     .await?;
     reply::ok(&found)

@@ -11,6 +11,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
 
 use super::AppState;
+use super::routes::{Access, PathRoutes, is_uuid_param};
 use crate::auth::{Claims, permits};
 use crate::domain::query::{FilterSpec, ListQuery};
 use crate::domain::tenant::TenantId;
@@ -19,35 +20,6 @@ use crate::store::{Missing, Parent, Tenant};
 
 /// Largest request body accepted, in bytes.
 pub const REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
-
-/// Path parameters that must be UUIDs (0065 otherwise).
-pub(super) const UUID_PARAMS: &[&str] = &[
-    "organization_id",
-    "ledger_id",
-    "id",
-    "account_id",
-    "transaction_id",
-    "operation_id",
-    "balance_id",
-    "external_id",
-];
-
-/// Resource names of the authorization scopes, as they appear in paths.
-const RESOURCES: &[&str] = &[
-    "organizations",
-    "ledgers",
-    "assets",
-    "portfolios",
-    "segments",
-    "accounts",
-    "account-types",
-    "transactions",
-    "operations",
-    "balances",
-    "asset-rates",
-    "operation-routes",
-    "transaction-routes",
-];
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>> {
     req.app_data::<web::Data<AppState>>()
@@ -108,7 +80,8 @@ fn authorize(state: &AppState, req: &HttpRequest) -> Result<TenantId> {
     tenant_of(&claims, &state.config.tenant_claim)
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
+/// The token of an `Authorization: Bearer <token>` header.
+pub(super) fn bearer(req: &HttpRequest) -> Option<&str> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?
@@ -132,12 +105,15 @@ fn tenant_of(claims: &Claims, claim: &str) -> Result<TenantId> {
     TenantId::parse(raw).ok_or_else(|| Error::new(Kind::InvalidTenant))
 }
 
+/// Whether the token allows the route's `resource:action`; the route table declares the
+/// resource of every tenant route, and a route declared otherwise is refused (deny by default).
 fn check_scope(claims: &Claims, req: &HttpRequest) -> Result<()> {
-    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
-    let resource = pattern
-        .split('/')
-        .rfind(|segment| RESOURCES.contains(segment))
-        .unwrap_or("settings");
+    let Access::Tenant(resource) = PathRoutes::of(req)?.access else {
+        return Err(Error::internal(
+            "a tenant extractor on a route without a tenant scope",
+        ));
+    };
+    let resource = resource.as_str();
     let action = req.method().as_str().to_ascii_lowercase();
     if permits(claims, resource, &action) {
         Ok(())
@@ -151,20 +127,24 @@ fn check_scope(claims: &Claims, req: &HttpRequest) -> Result<()> {
 pub struct Ids(HashMap<String, String>);
 
 impl Ids {
-    /// The parameter `name`; routes only ask for parameters they declare.
-    pub fn get(&self, name: &str) -> String {
-        self.0.get(name).cloned().unwrap_or_default()
+    /// The parameter `name` of the route's path; a handler asking for one its path does not
+    /// have is a programming error, answered 500.
+    pub fn get(&self, name: &str) -> Result<String> {
+        self.0
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::internal(format!("the route has no path parameter '{name}'")))
     }
 
-    pub fn organization(&self) -> Parent {
-        Parent::Organization(self.get("organization_id"))
+    pub fn organization(&self) -> Result<Parent> {
+        Ok(Parent::Organization(self.get("organization_id")?))
     }
 
-    pub fn ledger(&self) -> Parent {
-        Parent::Ledger {
-            organization_id: self.get("organization_id"),
-            ledger_id: self.get("ledger_id"),
-        }
+    pub fn ledger(&self) -> Result<Parent> {
+        Ok(Parent::Ledger {
+            organization_id: self.get("organization_id")?,
+            ledger_id: self.get("ledger_id")?,
+        })
     }
 }
 
@@ -175,7 +155,7 @@ impl FromRequest for Ids {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let mut ids = HashMap::new();
         for (name, value) in req.match_info().iter() {
-            if UUID_PARAMS.contains(&name) {
+            if is_uuid_param(name) {
                 match uuid::Uuid::parse_str(value) {
                     Ok(id) => ids.insert(name.to_owned(), id.hyphenated().to_string()),
                     Err(_) => {
@@ -193,12 +173,16 @@ impl FromRequest for Ids {
     }
 }
 
-/// The raw query pairs, in order.
-pub struct QueryPairs(pub Vec<(String, String)>);
+/// The raw query pairs, in order, and the filters the route's list accepts.
+pub struct QueryPairs {
+    pub pairs: Vec<(String, String)>,
+    filters: &'static [FilterSpec],
+}
 
 impl QueryPairs {
-    pub fn list(&self, specs: &[FilterSpec]) -> Result<ListQuery> {
-        ListQuery::parse(&self.0, specs)
+    /// The list query: paging, sorting, dates and the route's declared filters.
+    pub fn list(&self) -> Result<ListQuery> {
+        ListQuery::parse(&self.pairs, self.filters)
     }
 }
 
@@ -207,9 +191,14 @@ impl FromRequest for QueryPairs {
     type Future = std::future::Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map(|q| QueryPairs(q.into_inner()))
-            .map_err(|_| Error::new(Kind::InvalidQueryParameter));
+        let parsed = PathRoutes::of(req).and_then(|route| {
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map(|q| QueryPairs {
+                    pairs: q.into_inner(),
+                    filters: route.filters,
+                })
+                .map_err(|_| Error::new(Kind::InvalidQueryParameter))
+        });
         std::future::ready(parsed)
     }
 }
@@ -238,5 +227,20 @@ impl FromRequest for Body {
                     _ => Error::new(Kind::InvalidRequestBody).with_message(error.to_string()),
                 })
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_parameter_the_route_does_not_have_is_an_internal_error() {
+        let ids = Ids(HashMap::from([("id".to_owned(), "x".to_owned())]));
+        assert_eq!(ids.get("id").ok().as_deref(), Some("x"));
+        let missing = ids.get("ledger_id").unwrap_err();
+        assert_eq!(missing.spec().status, 500, "{missing:?}");
+        assert!(ids.ledger().is_err());
     }
 }

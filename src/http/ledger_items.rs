@@ -1,6 +1,6 @@
 //! Ledger-scoped catalogue entities: assets, portfolios, segments and account types.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,6 +11,7 @@ use super::body::{
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::codes::CURRENCY_CODES;
 use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
 use crate::domain::metadata::Metadata;
@@ -31,59 +32,45 @@ pub const ACCOUNT_TYPE_KEY_LENGTH_MAX: usize = 50;
 /// Asset types Midaz accepts.
 pub const ASSET_TYPES: &[&str] = &["crypto", "currency", "commodity", "others"];
 
-/// The routes of one entity: create, list, count, get, update and delete.
-pub(super) fn crud<E: Entity + Serialize>(
-    cfg: &mut web::ServiceConfig,
-    path: &str,
-    create: actix_web::Route,
-    list: actix_web::Route,
-    update: actix_web::Route,
-    delete: actix_web::Route,
-) {
-    cfg.service(web::resource(format!("/{path}/metrics/count")).route(web::head().to(count::<E>)))
-        .service(web::resource(format!("/{path}")).route(create).route(list))
-        .service(
-            web::resource(format!("/{path}/{{id}}"))
-                .route(web::get().to(get::<E>))
-                .route(update)
-                .route(delete),
-        );
-}
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, patch, post};
-    crud::<Asset>(
-        cfg,
-        "assets",
-        post().to(create_asset),
-        get().to(list::<Asset>),
-        patch().to(update_asset),
-        delete().to(delete_asset),
-    );
-    crud::<Portfolio>(
-        cfg,
-        "portfolios",
-        post().to(create_portfolio),
-        get().to(list::<Portfolio>),
-        patch().to(update_portfolio),
-        delete().to(delete_entity::<Portfolio>),
-    );
-    crud::<Segment>(
-        cfg,
-        "segments",
-        post().to(create_segment),
-        get().to(list::<Segment>),
-        patch().to(update_segment),
-        delete().to(delete_entity::<Segment>),
-    );
-    crud::<AccountType>(
-        cfg,
-        "account-types",
-        post().to(create_account_type),
-        get().to(list_account_types),
-        patch().to(update_account_type),
-        delete().to(delete_entity::<AccountType>),
-    );
+pub(super) fn routes() -> Vec<Route> {
+    let assets = Access::Tenant(Resource::Assets);
+    let portfolios = Access::Tenant(Resource::Portfolios);
+    let segments = Access::Tenant(Resource::Segments);
+    let account_types = Access::Tenant(Resource::AccountTypes);
+    vec![
+        Route::new::<__path_count_assets>(assets, |r| r.to(count::<Asset>)).filters(Asset::FILTERS),
+        Route::new::<__path_create_asset>(assets, |r| r.to(create_asset)),
+        Route::new::<__path_list_assets>(assets, |r| r.to(list::<Asset>)).filters(Asset::FILTERS),
+        Route::new::<__path_get_asset>(assets, |r| r.to(get::<Asset>)),
+        Route::new::<__path_update_asset>(assets, |r| r.to(update_asset)),
+        Route::new::<__path_delete_asset>(assets, |r| r.to(delete_asset)),
+        Route::new::<__path_count_portfolios>(portfolios, |r| r.to(count::<Portfolio>))
+            .filters(Portfolio::FILTERS),
+        Route::new::<__path_create_portfolio>(portfolios, |r| r.to(create_portfolio)),
+        Route::new::<__path_list_portfolios>(portfolios, |r| r.to(list::<Portfolio>))
+            .filters(Portfolio::FILTERS),
+        Route::new::<__path_get_portfolio>(portfolios, |r| r.to(get::<Portfolio>)),
+        Route::new::<__path_update_portfolio>(portfolios, |r| r.to(update_portfolio)),
+        Route::new::<__path_delete_portfolio>(portfolios, |r| r.to(delete_entity::<Portfolio>)),
+        Route::new::<__path_count_segments>(segments, |r| r.to(count::<Segment>))
+            .filters(Segment::FILTERS),
+        Route::new::<__path_create_segment>(segments, |r| r.to(create_segment)),
+        Route::new::<__path_list_segments>(segments, |r| r.to(list::<Segment>))
+            .filters(Segment::FILTERS),
+        Route::new::<__path_get_segment>(segments, |r| r.to(get::<Segment>)),
+        Route::new::<__path_update_segment>(segments, |r| r.to(update_segment)),
+        Route::new::<__path_delete_segment>(segments, |r| r.to(delete_entity::<Segment>)),
+        Route::new::<__path_count_account_types>(account_types, |r| r.to(count::<AccountType>))
+            .filters(AccountType::FILTERS),
+        Route::new::<__path_create_account_type>(account_types, |r| r.to(create_account_type)),
+        Route::new::<__path_list_account_types>(account_types, |r| r.to(list_account_types))
+            .filters(AccountType::FILTERS),
+        Route::new::<__path_get_account_type>(account_types, |r| r.to(get::<AccountType>)),
+        Route::new::<__path_update_account_type>(account_types, |r| r.to(update_account_type)),
+        Route::new::<__path_delete_account_type>(account_types, |r| {
+            r.to(delete_entity::<AccountType>)
+        }),
+    ]
 }
 
 /// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`count`],
@@ -136,7 +123,7 @@ entity_docs!(count "Account types" "account-types" AccountType count_account_typ
 entity_docs!(delete "Account types" "account-types" AccountType delete_account_type);
 
 pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?)
+    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?)
 }
 
 pub(super) async fn list<E: Entity + Serialize>(
@@ -144,8 +131,8 @@ pub(super) async fn list<E: Entity + Serialize>(
     ids: Ids,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
-    let query = query.list(E::FILTERS)?;
-    let items = ledger::list::<E>(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    let query = query.list()?;
+    let items = ledger::list::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
     reply::page(&items, &query)
 }
 
@@ -154,13 +141,11 @@ pub(super) async fn count<E: Entity>(
     ids: Ids,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
-    reply::total_count(
-        ledger::count::<E>(&ctx.tenant, ids.ledger(), query.list(E::FILTERS)?).await?,
-    )
+    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger()?, query.list()?).await?)
 }
 
 async fn delete_entity<E: Entity>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    ledger::delete::<E>(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
     reply::no_content()
 }
 
@@ -250,7 +235,7 @@ async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRespon
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&onboarding::create_asset(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&onboarding::create_asset(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// Update an asset.
@@ -258,13 +243,13 @@ async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRespon
     responses((status = 200, body = Asset)))]
 async fn update_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let patch = body.parse::<UpdateNamed>()?.into_patch()?;
-    reply::ok(&onboarding::update_asset(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+    reply::ok(&onboarding::update_asset(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
 }
 
 /// Delete an asset (soft) and its external account.
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", responses((status = 204)))]
 async fn delete_asset(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    accounts::delete_asset(&ctx.tenant, ids.ledger(), ids.get("id")).await?;
+    accounts::delete_asset(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
     reply::no_content()
 }
 
@@ -313,7 +298,7 @@ async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&onboarding::create_portfolio(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&onboarding::create_portfolio(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// Update a portfolio.
@@ -334,7 +319,9 @@ async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
         named,
         entity_id: input.entity_id,
     };
-    reply::ok(&onboarding::update_portfolio(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+    reply::ok(
+        &onboarding::update_portfolio(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
+    )
 }
 
 // ---- segments ------------------------------------------------------------------------------
@@ -364,7 +351,7 @@ async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResp
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&onboarding::create_segment(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&onboarding::create_segment(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// Update a segment.
@@ -372,7 +359,7 @@ async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResp
     responses((status = 200, body = Segment)))]
 async fn update_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let patch = body.parse::<UpdateNamed>()?.into_patch()?;
-    reply::ok(&onboarding::update_segment(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?)
+    reply::ok(&onboarding::update_segment(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
 }
 
 // ---- account types -------------------------------------------------------------------------
@@ -436,7 +423,7 @@ async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
         key_value,
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger(), new).await?)
+    reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
 /// List the ledger's account types.
@@ -445,8 +432,8 @@ async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/account-types", tag = "Account types",
     params(CursorQuery), responses((status = 200, body = CursorPage<AccountType>)))]
 async fn list_account_types(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(AccountType::FILTERS)?;
-    let page = onboarding::list_account_types(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    let query = query.list()?;
+    let page = onboarding::list_account_types(&ctx.tenant, ids.ledger()?, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
@@ -469,6 +456,6 @@ async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
         metadata: patch_metadata(input.metadata)?,
     };
     reply::ok(
-        &onboarding::update_account_type(&ctx.tenant, ids.ledger(), ids.get("id"), patch).await?,
+        &onboarding::update_account_type(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
     )
 }

@@ -1,6 +1,6 @@
 //! `/v1/organizations/{organization_id}/ledgers` and `/settings`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -11,6 +11,7 @@ use super::body::{
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{Page, PageQuery};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Ledger, LedgerSettings};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
@@ -22,25 +23,18 @@ pub const LEDGER_NAME_LENGTH_MAX: usize = 256;
 /// Largest settings PATCH body, in bytes.
 pub const SETTINGS_BODY_BYTES_MAX: usize = 64 * 1024;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let base = "/v1/organizations/{organization_id}/ledgers";
-    cfg.service(web::resource(format!("{base}/metrics/count")).route(web::head().to(count)))
-        .service(
-            web::resource(base)
-                .route(web::post().to(create))
-                .route(web::get().to(list)),
-        )
-        .service(
-            web::resource(format!("{base}/{{id}}/settings"))
-                .route(web::get().to(get_settings))
-                .route(web::patch().to(update_settings)),
-        )
-        .service(
-            web::resource(format!("{base}/{{id}}"))
-                .route(web::get().to(get))
-                .route(web::patch().to(update))
-                .route(web::delete().to(delete)),
-        );
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::Ledgers);
+    vec![
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(Ledger::FILTERS),
+        Route::new::<__path_create>(access, |r| r.to(create)),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(Ledger::FILTERS),
+        Route::new::<__path_get_settings>(access, |r| r.to(get_settings)),
+        Route::new::<__path_update_settings>(access, |r| r.to(update_settings)),
+        Route::new::<__path_get>(access, |r| r.to(get)),
+        Route::new::<__path_update>(access, |r| r.to(update)),
+        Route::new::<__path_delete>(access, |r| r.to(delete)),
+    ]
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -113,7 +107,7 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         status: status_or_active(input.status),
         metadata: create_metadata(input.metadata)?,
     };
-    reply::created(&onboarding::create_ledger(&ctx.tenant, ids.get("organization_id"), new).await?)
+    reply::created(&onboarding::create_ledger(&ctx.tenant, ids.get("organization_id")?, new).await?)
 }
 
 /// Update a ledger.
@@ -132,8 +126,8 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     };
     let ledger = onboarding::update_ledger(
         &ctx.tenant,
-        ids.get("organization_id"),
-        ids.get("id"),
+        ids.get("organization_id")?,
+        ids.get("id")?,
         patch,
     )
     .await?;
@@ -143,15 +137,15 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
 /// Get a ledger.
 #[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", responses((status = 200, body = Ledger)))]
 async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?)
+    reply::ok(&ledger::get::<Ledger>(&ctx.tenant, ids.organization()?, ids.get("id")?).await?)
 }
 
 /// List the ledgers of an organization.
 #[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers", tag = "Ledgers", params(PageQuery),
     responses((status = 200, body = Page<Ledger>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(Ledger::FILTERS)?;
-    let items = ledger::list::<Ledger>(&ctx.tenant, ids.organization(), query.clone()).await?;
+    let query = query.list()?;
+    let items = ledger::list::<Ledger>(&ctx.tenant, ids.organization()?, query.clone()).await?;
     reply::page(&items, &query)
 }
 
@@ -160,19 +154,14 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
     responses((status = 204, headers(("X-Total-Count" = i64)))))]
 async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     reply::total_count(
-        ledger::count::<Ledger>(
-            &ctx.tenant,
-            ids.organization(),
-            query.list(Ledger::FILTERS)?,
-        )
-        .await?,
+        ledger::count::<Ledger>(&ctx.tenant, ids.organization()?, query.list()?).await?,
     )
 }
 
 /// Delete a ledger (soft).
 #[utoipa::path(delete, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", responses((status = 204)))]
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    ledger::delete::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
+    ledger::delete::<Ledger>(&ctx.tenant, ids.organization()?, ids.get("id")?).await?;
     reply::no_content()
 }
 
@@ -180,7 +169,7 @@ async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 #[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers/{id}/settings", tag = "Ledgers",
     responses((status = 200, body = LedgerSettings)))]
 async fn get_settings(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let ledger = ledger::get::<Ledger>(&ctx.tenant, ids.organization(), ids.get("id")).await?;
+    let ledger = ledger::get::<Ledger>(&ctx.tenant, ids.organization()?, ids.get("id")?).await?;
     reply::ok(&ledger.settings)
 }
 
@@ -204,8 +193,8 @@ async fn update_settings(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRes
     let input = settings_input(root)?;
     let ledger = onboarding::update_ledger_settings(
         &ctx.tenant,
-        ids.get("organization_id"),
-        ids.get("id"),
+        ids.get("organization_id")?,
+        ids.get("id")?,
         move |current| Ok(input.apply(current)),
     )
     .await?;

@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, web};
 use parking_lot::Mutex;
 
 use super::AppState;
+use super::routes::{Access, Route};
 use crate::store::writer::WriterMetrics;
 
 /// Upper bounds of the request latency histogram, in seconds.
@@ -204,8 +205,10 @@ fn render_writers(out: &mut String, writers: &WriterMetrics) {
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(render));
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new::<__path_render>(Access::Public, |r| {
+        r.to(render)
+    })]
 }
 
 /// Prometheus text exposition: requests by route pattern, method and status with latency

@@ -6,7 +6,7 @@
 //! uses: path parameters from the path template (UUID ones per the `Ids` extractor), each list's
 //! filters from its entity's `FILTERS`, the error envelope for 4xx/5xx and the bearer scheme.
 //!
-//! The document describes what the server serves: the admin API ([`AdminDoc`]) is part of it
+//! The document describes what the server serves: the admin API is part of it
 //! only when it is enabled (`LEDGERLITE_ADMIN_TOKEN`), see [`document`].
 
 use actix_web::{HttpResponse, web};
@@ -15,22 +15,14 @@ use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, Required};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::admin::ADMIN_SCOPE;
-use super::extract::UUID_PARAMS;
-use super::{
-    LEDGER_SCOPE, accounts, admin, asset_rates, balances, ledger_items, ledgers, metrics,
-    organizations, system, transactions,
-};
-use crate::domain::entities::{
-    Account, AccountType, Asset, Ledger, Organization, Portfolio, Segment,
-};
+use super::routes::{Access, Route, is_uuid_param};
 use crate::domain::query::{FilterSpec, Match};
-use crate::store::Entity;
-use crate::store::transactions::{OPERATION_FILTERS, TRANSACTION_FILTERS};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -41,14 +33,40 @@ const BEARER: &str = "bearer";
 /// The name of the admin API's security scheme.
 const ADMIN_BEARER: &str = "adminToken";
 
-/// The document of a server with the admin API enabled (`admin_enabled`) or not: the admin
-/// paths are in it exactly when the server serves them.
+/// The document of a server with the admin API enabled (`admin_enabled`) or not, built from
+/// the route table: each route's operation under its method and path, the schemas they use,
+/// and what every route shares ([`Contract`]). The admin paths are in it exactly when the
+/// server serves them.
 pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    if admin_enabled {
-        doc.merge(AdminDoc::openapi());
+    let routes: Vec<Route> = super::route_table()
+        .into_iter()
+        .filter(|route| admin_enabled || route.info.access != Access::Admin)
+        .collect();
+    let mut schemas = Vec::new();
+    for route in &routes {
+        doc.paths
+            .add_path_operation(&route.path, vec![route.http_method()], route.operation());
+        route.schemas(&mut schemas);
     }
-    Contract.modify(&mut doc);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    if admin_enabled {
+        doc.tags.get_or_insert_with(Vec::new).push(
+            TagBuilder::new()
+                .name("Admin")
+                .description(Some(
+                    "The operator's API, mirroring the `tenant` and `verify` commands; present \
+                     because LEDGERLITE_ADMIN_TOKEN is set. Every call needs \
+                     `Authorization: Bearer <LEDGERLITE_ADMIN_TOKEN>`; a tenant's JWT is never \
+                     accepted.",
+                ))
+                .build(),
+        );
+    }
+    Contract { routes: &routes }.modify(&mut doc);
     doc
 }
 
@@ -60,86 +78,6 @@ pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
             Authentication: in single-tenant mode (the default) no token is needed; with \
             `LEDGERLITE_AUTH=true` or in multi-tenant mode every `/v1` request needs \
             `Authorization: Bearer <JWT>` (the `tenantId` claim selects the tenant)."
-    ),
-    paths(
-        system::health,
-        system::version,
-        system::readyz,
-        metrics::render,
-        organizations::count,
-        organizations::create,
-        organizations::list,
-        organizations::get,
-        organizations::update,
-        organizations::delete,
-        ledgers::count,
-        ledgers::create,
-        ledgers::list,
-        ledgers::get,
-        ledgers::update,
-        ledgers::delete,
-        ledgers::get_settings,
-        ledgers::update_settings,
-        ledger_items::count_assets,
-        ledger_items::create_asset,
-        ledger_items::list_assets,
-        ledger_items::get_asset,
-        ledger_items::update_asset,
-        ledger_items::delete_asset,
-        ledger_items::count_portfolios,
-        ledger_items::create_portfolio,
-        ledger_items::list_portfolios,
-        ledger_items::get_portfolio,
-        ledger_items::update_portfolio,
-        ledger_items::delete_portfolio,
-        ledger_items::count_segments,
-        ledger_items::create_segment,
-        ledger_items::list_segments,
-        ledger_items::get_segment,
-        ledger_items::update_segment,
-        ledger_items::delete_segment,
-        ledger_items::count_account_types,
-        ledger_items::create_account_type,
-        ledger_items::list_account_types,
-        ledger_items::get_account_type,
-        ledger_items::update_account_type,
-        ledger_items::delete_account_type,
-        accounts::count_accounts,
-        accounts::create,
-        accounts::list_accounts,
-        accounts::get_account,
-        accounts::update,
-        accounts::remove,
-        accounts::get_by_alias,
-        accounts::get_external,
-        transactions::count,
-        transactions::create_json,
-        transactions::create_inflow,
-        transactions::create_outflow,
-        transactions::create_annotation,
-        transactions::create_batch,
-        transactions::list,
-        transactions::get_one,
-        transactions::update,
-        transactions::commit,
-        transactions::cancel,
-        transactions::revert,
-        transactions::update_operation,
-        balances::list,
-        balances::get_one,
-        balances::update,
-        balances::remove,
-        balances::history,
-        balances::of_account,
-        balances::create,
-        balances::account_history,
-        balances::of_alias,
-        balances::of_external,
-        balances::operations,
-        balances::operation,
-        asset_rates::upsert,
-        asset_rates::get_one,
-        asset_rates::list_from,
     ),
     tags(
         (name = "System", description = "Health, version, readiness and metrics; no token needed."),
@@ -157,26 +95,6 @@ pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
     )
 )]
 struct ApiDoc;
-
-/// The admin API under `/admin/v1`, merged into [`ApiDoc`] when it is enabled.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        admin::list,
-        admin::create,
-        admin::delete,
-        admin::suspend,
-        admin::resume,
-        admin::backup,
-        admin::export,
-        admin::verify,
-        admin::verify_all,
-    ),
-    tags((name = "Admin", description = "The operator's API, mirroring the `tenant` and `verify` \
-        commands; present because LEDGERLITE_ADMIN_TOKEN is set. Every call needs \
-        `Authorization: Bearer <LEDGERLITE_ADMIN_TOKEN>`; a tenant's JWT is never accepted."))
-)]
-struct AdminDoc;
 
 /// Swagger UI at `/swagger/` reading `/openapi.json` (both served without a token), and a
 /// redirect from `/swagger`.
@@ -265,10 +183,23 @@ pub struct CursorQuery {
     end_date: Option<String>,
 }
 
-/// What every operation shares, added to the generated document.
-struct Contract;
+/// What every operation shares, added to the generated document; the list filters are the
+/// routes'.
+struct Contract<'a> {
+    routes: &'a [Route],
+}
 
-impl Modify for Contract {
+impl Contract<'_> {
+    /// The filters the route `method path` declares.
+    fn filters_of(&self, path: &str, method: &str) -> &'static [FilterSpec] {
+        self.routes
+            .iter()
+            .find(|route| route.path == path && route.method.as_str().eq_ignore_ascii_case(method))
+            .map_or(&[], |route| route.info.filters)
+    }
+}
+
+impl Modify for Contract<'_> {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let admin_paths = doc.paths.paths.keys().any(|p| p.starts_with(ADMIN_SCOPE));
         let components = doc.components.get_or_insert_with(Default::default);
@@ -317,7 +248,7 @@ impl Modify for Contract {
                 describe_responses(operation);
                 path_parameters(path, operation);
                 if path.starts_with("/v1/") {
-                    filter_parameters(path, method, operation);
+                    filter_parameters(method, operation, self.filters_of(path, method));
                     operation.security = Some(vec![
                         SecurityRequirement::default(),
                         SecurityRequirement::new(BEARER, Vec::<String>::new()),
@@ -411,7 +342,7 @@ fn path_parameters(path: &str, operation: &mut Operation) {
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
     let mut added = Vec::new();
     for name in names.filter(|n| !declared.iter().any(|d| d == n)) {
-        let uuid = UUID_PARAMS.contains(&name);
+        let uuid = is_uuid_param(name);
         let schema = if uuid {
             ObjectBuilder::new().schema_type(Type::String).format(Some(
                 utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
@@ -432,33 +363,12 @@ fn path_parameters(path: &str, operation: &mut Operation) {
     *parameters = added;
 }
 
-/// The entity filters of a list or count route, from the entity's own `FILTERS`.
-fn filters_of(path: &str, method: &str) -> &'static [FilterSpec] {
-    if !matches!(method, "get" | "head") {
-        return &[];
-    }
-    let scoped = path.strip_prefix(LEDGER_SCOPE);
-    let route = scoped.unwrap_or(path).trim_end_matches("/metrics/count");
-    match (scoped.is_some(), route) {
-        (false, "/v1/organizations") => Organization::FILTERS,
-        (false, "/v1/organizations/{organization_id}/ledgers") => Ledger::FILTERS,
-        (true, "/assets") => Asset::FILTERS,
-        (true, "/portfolios") => Portfolio::FILTERS,
-        (true, "/segments") => Segment::FILTERS,
-        (true, "/account-types") => AccountType::FILTERS,
-        (true, "/accounts") => Account::FILTERS,
-        (true, "/transactions") => TRANSACTION_FILTERS,
-        (true, "/accounts/{account_id}/operations") => OPERATION_FILTERS,
-        _ => &[],
-    }
-}
-
-fn filter_parameters(path: &str, method: &str, operation: &mut Operation) {
+fn filter_parameters(method: &str, operation: &mut Operation, filters: &[FilterSpec]) {
     let parameters = operation.parameters.get_or_insert_with(Vec::new);
     let is_list = parameters
         .iter()
         .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "limit"));
-    for spec in filters_of(path, method) {
+    for spec in filters {
         let (schema, description) = match spec.matching {
             Match::Exact => (
                 ObjectBuilder::new().schema_type(Type::String),
@@ -469,6 +379,10 @@ fn filter_parameters(path: &str, method: &str, operation: &mut Operation) {
                 "Case-insensitive prefix.",
             ),
             Match::Flag => (ObjectBuilder::new().schema_type(Type::Boolean), "Flag."),
+            Match::AnyOf => (
+                ObjectBuilder::new().schema_type(Type::String),
+                "Comma-separated values, any of which matches (exact).",
+            ),
             Match::OneOf(values) => (
                 ObjectBuilder::new()
                     .schema_type(Type::String)
@@ -486,7 +400,7 @@ fn filter_parameters(path: &str, method: &str, operation: &mut Operation) {
                 .build(),
         ));
     }
-    if is_list || method == "head" && !filters_of(path, method).is_empty() {
+    if is_list || method == "head" && !filters.is_empty() {
         let note = "Also filters by one metadata key: `metadata.<key>=<value>` (exact match).";
         operation.description = Some(match operation.description.take() {
             Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),

@@ -1,6 +1,6 @@
 //! `/v1/organizations`
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,6 +10,7 @@ use super::body::{
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{Page, PageQuery};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Address, Organization};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
@@ -21,19 +22,16 @@ use crate::store::Parent;
 /// Longest organization text field, in characters.
 pub const ORGANIZATION_TEXT_LENGTH_MAX: usize = 256;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/organizations/metrics/count").route(web::head().to(count)))
-        .service(
-            web::resource("/v1/organizations")
-                .route(web::post().to(create))
-                .route(web::get().to(list)),
-        )
-        .service(
-            web::resource("/v1/organizations/{id}")
-                .route(web::get().to(get))
-                .route(web::patch().to(update))
-                .route(web::delete().to(delete)),
-        );
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::Organizations);
+    vec![
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(Organization::FILTERS),
+        Route::new::<__path_create>(access, |r| r.to(create)),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(Organization::FILTERS),
+        Route::new::<__path_get>(access, |r| r.to(get)),
+        Route::new::<__path_update>(access, |r| r.to(update)),
+        Route::new::<__path_delete>(access, |r| r.to(delete)),
+    ]
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -196,20 +194,20 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         status: input.status.map(StatusInput::into_status),
         metadata: patch_metadata(input.metadata)?,
     };
-    reply::ok(&onboarding::update_organization(&ctx.tenant, ids.get("id"), patch).await?)
+    reply::ok(&onboarding::update_organization(&ctx.tenant, ids.get("id")?, patch).await?)
 }
 
 /// Get an organization.
 #[utoipa::path(get, path = "/v1/organizations/{id}", tag = "Organizations",
     responses((status = 200, body = Organization)))]
 async fn get(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?)
+    reply::ok(&ledger::get::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")?).await?)
 }
 
 /// The list query of organizations: a metadata filter cannot be combined with a name filter
 /// (0082), as in Midaz.
 fn list_query(query: &QueryPairs) -> Result<ListQuery> {
-    let query = query.list(Organization::FILTERS)?;
+    let query = query.list()?;
     let by_name = query
         .filters
         .iter()
@@ -246,6 +244,6 @@ async fn count(ctx: TenantCtx, query: QueryPairs) -> Result<HttpResponse> {
 #[utoipa::path(delete, path = "/v1/organizations/{id}", tag = "Organizations",
     responses((status = 204)))]
 async fn delete(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    ledger::delete::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")).await?;
+    ledger::delete::<Organization>(&ctx.tenant, Parent::Root, ids.get("id")?).await?;
     reply::no_content()
 }

@@ -5,11 +5,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::routes::{Access, Route};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/version", web::get().to(version))
-        .route("/readyz", web::get().to(readyz));
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new::<__path_health>(Access::Public, |r| r.to(health)),
+        Route::new::<__path_version>(Access::Public, |r| r.to(version)),
+        Route::new::<__path_readyz>(Access::Public, |r| r.to(readyz)),
+    ]
 }
 
 /// Liveness: plain text `healthy`.

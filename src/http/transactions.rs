@@ -1,7 +1,7 @@
 //! `…/transactions`: create (json, inflow, outflow, annotation), commit, cancel, revert,
 //! get, list, count, update; operation updates.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,6 +14,7 @@ use super::error::Envelope;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery, decimal_input};
 use super::reply;
+use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
 use crate::domain::journal::{Operation, Transaction};
 use crate::domain::metadata::Metadata;
@@ -35,38 +36,25 @@ pub const TRANSACTION_CODE_LENGTH_MAX: usize = 100;
 /// Longest `X-Idempotency` key, in characters.
 pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 256;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{get, head, patch, post};
-    let base = "/transactions".to_owned();
-    cfg.service(web::resource(format!("{base}/metrics/count")).route(head().to(count)))
-        .service(web::resource(format!("{base}/json")).route(post().to(create(Shape::Json))))
-        .service(web::resource(format!("{base}/batch")).route(post().to(create_batch)))
-        .service(web::resource(format!("{base}/inflow")).route(post().to(create(Shape::Inflow))))
-        .service(web::resource(format!("{base}/outflow")).route(post().to(create(Shape::Outflow))))
-        .service(
-            web::resource(format!("{base}/annotation")).route(post().to(create(Shape::Annotation))),
-        )
-        .service(web::resource(base.clone()).route(get().to(list)))
-        .service(
-            web::resource(format!("{base}/{{transaction_id}}/commit")).route(post().to(commit)),
-        )
-        .service(
-            web::resource(format!("{base}/{{transaction_id}}/cancel")).route(post().to(cancel)),
-        )
-        .service(
-            web::resource(format!("{base}/{{transaction_id}}/revert")).route(post().to(revert)),
-        )
-        .service(
-            web::resource(format!(
-                "{base}/{{transaction_id}}/operations/{{operation_id}}"
-            ))
-            .route(patch().to(update_operation)),
-        )
-        .service(
-            web::resource(format!("{base}/{{transaction_id}}"))
-                .route(get().to(get_one))
-                .route(patch().to(update)),
-        );
+pub(super) fn routes() -> Vec<Route> {
+    let access = Access::Tenant(Resource::Transactions);
+    vec![
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(TRANSACTION_FILTERS),
+        Route::new::<__path_create_json>(access, |r| r.to(create(Shape::Json))),
+        Route::new::<__path_create_batch>(access, |r| r.to(create_batch)),
+        Route::new::<__path_create_inflow>(access, |r| r.to(create(Shape::Inflow))),
+        Route::new::<__path_create_outflow>(access, |r| r.to(create(Shape::Outflow))),
+        Route::new::<__path_create_annotation>(access, |r| r.to(create(Shape::Annotation))),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(TRANSACTION_FILTERS),
+        Route::new::<__path_commit>(access, |r| r.to(commit)),
+        Route::new::<__path_cancel>(access, |r| r.to(cancel)),
+        Route::new::<__path_revert>(access, |r| r.to(revert)),
+        Route::new::<__path_update_operation>(Access::Tenant(Resource::Operations), |r| {
+            r.to(update_operation)
+        }),
+        Route::new::<__path_get_one>(access, |r| r.to(get_one)),
+        Route::new::<__path_update>(access, |r| r.to(update)),
+    ]
 }
 
 /// The body of `/transactions/json`; `/inflow` omits `send.source` and `pending`, `/outflow`
@@ -549,7 +537,7 @@ async fn create_with(
     let parsed = parse(&body, shape)?;
     debug_assert!(!parsed.pending || parsed.new.mode == Mode::Pending);
     let idempotency = idempotency(&req, parsed.fingerprint)?;
-    created(use_case::create(&ctx.tenant, ids.ledger(), parsed.new, idempotency).await?)
+    created(use_case::create(&ctx.tenant, ids.ledger()?, parsed.new, idempotency).await?)
 }
 
 /// Commit a pending transaction (0099 unless PENDING).
@@ -557,7 +545,7 @@ async fn create_with(
     responses((status = 201, body = Transaction)))]
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::created(
-        &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), true).await?,
+        &use_case::settle(&ctx.tenant, ids.ledger()?, ids.get("transaction_id")?, true).await?,
     )
 }
 
@@ -566,7 +554,13 @@ async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     responses((status = 201, body = Transaction)))]
 async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::created(
-        &use_case::settle(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), false).await?,
+        &use_case::settle(
+            &ctx.tenant,
+            ids.ledger()?,
+            ids.get("transaction_id")?,
+            false,
+        )
+        .await?,
     )
 }
 
@@ -580,8 +574,8 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
     created(
         use_case::revert_once(
             &ctx.tenant,
-            ids.ledger(),
-            ids.get("transaction_id"),
+            ids.ledger()?,
+            ids.get("transaction_id")?,
             idempotency,
         )
         .await?,
@@ -592,15 +586,15 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}", tag = "Transactions",
     responses((status = 200, body = Transaction)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&use_case::get(&ctx.tenant, ids.ledger(), ids.get("transaction_id")).await?)
+    reply::ok(&use_case::get(&ctx.tenant, ids.ledger()?, ids.get("transaction_id")?).await?)
 }
 
 /// List the ledger's transactions.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions", tag = "Transactions", params(CursorQuery),
     responses((status = 200, body = CursorPage<Transaction>)))]
 async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list(TRANSACTION_FILTERS)?;
-    let page = use_case::list(&ctx.tenant, ids.ledger(), query.clone()).await?;
+    let query = query.list()?;
+    let page = use_case::list(&ctx.tenant, ids.ledger()?, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
@@ -610,7 +604,7 @@ async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespons
     params(("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)),
     responses((status = 204, headers(("X-Total-Count" = i64)))))]
 async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let mut query: ListQuery = query.list(TRANSACTION_FILTERS)?;
+    let mut query: ListQuery = query.list()?;
     if query.window.is_none() {
         let today = time::OffsetDateTime::now_utc().date();
         let start = today.midnight().assume_utc();
@@ -619,7 +613,7 @@ async fn count(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpRespon
             format(start + time::Duration::days(1) - time::Duration::microseconds(1)),
         ));
     }
-    reply::total_count(use_case::count(&ctx.tenant, ids.ledger(), query).await?)
+    reply::total_count(use_case::count(&ctx.tenant, ids.ledger()?, query).await?)
 }
 
 /// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
@@ -654,7 +648,13 @@ impl AnnotationsInput {
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
     reply::ok(
-        &use_case::update(&ctx.tenant, ids.ledger(), ids.get("transaction_id"), change).await?,
+        &use_case::update(
+            &ctx.tenant,
+            ids.ledger()?,
+            ids.get("transaction_id")?,
+            change,
+        )
+        .await?,
     )
 }
 
@@ -665,9 +665,9 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
     let operation = use_case::update_operation(
         &ctx.tenant,
-        ids.ledger(),
-        ids.get("transaction_id"),
-        ids.get("operation_id"),
+        ids.ledger()?,
+        ids.get("transaction_id")?,
+        ids.get("operation_id")?,
         change,
     )
     .await?;
@@ -710,7 +710,7 @@ async fn create_batch(
         .into_iter()
         .map(|item| batch_item(item, ttl_seconds))
         .collect();
-    let outcomes = use_case::create_batch(&ctx.tenant, ids.ledger(), parsed, atomic).await?;
+    let outcomes = use_case::create_batch(&ctx.tenant, ids.ledger()?, parsed, atomic).await?;
     let mut results = Vec::with_capacity(outcomes.len());
     for (index, outcome) in outcomes.into_iter().enumerate() {
         results.push(match outcome {

@@ -6,7 +6,7 @@ use super::{ensure_parent, new_id};
 use crate::domain::entities::Stamps;
 use crate::domain::journal::AssetRate;
 use crate::domain::metadata::Metadata;
-use crate::domain::query::ListQuery;
+use crate::domain::query::{FilterSpec, ListQuery, Match};
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
 use crate::store::query::CursorPage;
@@ -79,15 +79,21 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> R
     .await
 }
 
+/// The filters (query parameter → stored column) of the rates listed from one code: `to`, the target codes wanted.
+pub const ASSET_RATE_FILTERS: &[FilterSpec] = &[FilterSpec {
+    param: "to",
+    field: "target_code",
+    matching: Match::AnyOf,
+}];
+
 pub async fn list_from(
     tenant: &Arc<Tenant>,
     parent: Parent,
     from: String,
-    to: Vec<String>,
     query: ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
-        sql::list_from(conn, ledger_id, &from, &to, &query)
+        sql::list_from(conn, ledger_id, &from, &query)
     })
     .await
 }

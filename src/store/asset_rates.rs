@@ -81,12 +81,11 @@ pub fn by_external_id(
         .optional()?)
 }
 
-/// A cursor page of the rates from `from`, optionally only to the codes in `to`.
+/// A cursor page of the rates from `from` (filtered in the query, so pages are full).
 pub fn list_from(
     conn: &Connection,
     ledger_id: &str,
     from: &str,
-    to: &[String],
     query: &ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
@@ -95,14 +94,5 @@ pub fn list_from(
         columns: ASSET_RATE_COLUMNS,
         keys: &keys,
     };
-    let page = list_by_cursor(conn, &scope, query, asset_rate_from, |r| r.id.as_str())?;
-    if to.is_empty() {
-        return Ok(page);
-    }
-    let items = page
-        .items
-        .into_iter()
-        .filter(|r| to.contains(&r.to))
-        .collect();
-    Ok(CursorPage { items, ..page })
+    list_by_cursor(conn, &scope, query, asset_rate_from, |r| r.id.as_str())
 }

@@ -43,6 +43,11 @@ fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
                 sql.push_str(&format!(" AND {column} = ?"));
                 params.push(Sql::Text(text.clone()));
             }
+            (FilterValue::List(values), _) => {
+                let marks = vec!["?"; values.len()].join(", ");
+                sql.push_str(&format!(" AND {column} IN ({marks})"));
+                params.extend(values.iter().cloned().map(Sql::Text));
+            }
             (FilterValue::Flag(flag), _) => {
                 sql.push_str(&format!(" AND {column} = ?"));
                 params.push(Sql::Integer(i64::from(*flag)));

@@ -135,3 +135,41 @@ async fn an_external_id_of_another_pair_is_a_conflict() {
     assert_eq!(kept.status, 200);
     assert_eq!(kept.body["to"], "BRL");
 }
+
+/// `to` filters in the query, before paging: every page is full and the cursors walk every
+/// matching rate exactly once.
+#[tokio::test]
+async fn a_to_filter_pages_full_pages_and_its_cursors_skip_nothing() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    // From USD to six codes, inserted alternately matching (BRL, EUR, JPY) and not.
+    for to in ["BRL", "GBP", "EUR", "CHF", "JPY", "CAD"] {
+        let put = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("{ledger}/asset-rates"),
+                Some(json!({"from": "USD", "to": to, "rate": 2, "ttl": 60})),
+            )
+            .await;
+        assert_eq!(put.status, 201, "{}", put.body);
+    }
+    let mut seen = Vec::new();
+    let mut url = format!("{ledger}/asset-rates/from/USD?to=BRL,EUR&to=JPY&limit=2");
+    loop {
+        let page = app.get(&url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        let codes: Vec<&str> = items.iter().map(|i| i["to"].as_str().unwrap()).collect();
+        seen.extend(codes.iter().map(|c| (*c).to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(codes.len(), 2, "a page before the last is full: {codes:?}");
+                url = format!(
+                    "{ledger}/asset-rates/from/USD?to=BRL,EUR&to=JPY&limit=2&cursor={cursor}"
+                );
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["BRL", "EUR", "JPY"]);
+}
