@@ -169,6 +169,7 @@ struct ApiDoc;
         admin::resume,
         admin::backup,
         admin::export,
+        admin::import,
         admin::verify,
         admin::verify_all,
     ),
