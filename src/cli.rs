@@ -158,33 +158,7 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             }
             println!("deleted {id}");
         }
-        TenantAction::Export { id, to } => {
-            let id = parse(&id)?;
-            match to {
-                Some(path) => {
-                    let file = std::fs::File::create_new(&path)
-                        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-                    let written = (|| -> anyhow::Result<u64> {
-                        let mut out = std::io::BufWriter::new(file);
-                        let rows = admin::export(&config.data_dir, id, &mut out)?;
-                        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                        Ok(rows)
-                    })();
-                    match written {
-                        Ok(rows) => eprintln!("exported {rows} rows to {}", path.display()),
-                        Err(e) => {
-                            // No half-written export is left behind.
-                            let _ = std::fs::remove_file(&path);
-                            return Err(e);
-                        }
-                    }
-                }
-                None => {
-                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                    admin::export(&config.data_dir, id, &mut out)?;
-                }
-            }
-        }
+        TenantAction::Export { id, to } => export(config, parse(&id)?, to)?,
         TenantAction::Import { id, from, force } => {
             let id = parse(&id)?;
             let file = std::fs::File::open(&from)
@@ -192,6 +166,35 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             let input = std::io::BufReader::new(file);
             let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
             println!("imported {id} from {} ({rows} rows)", from.display());
+        }
+    }
+    Ok(())
+}
+
+/// `tenant export`: to a new file (removed again if the export fails) or to stdout.
+fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    match to {
+        Some(path) => {
+            let file = std::fs::File::create_new(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let written = (|| -> anyhow::Result<u64> {
+                let mut out = std::io::BufWriter::new(file);
+                let rows = admin::export(&config.data_dir, id, &mut out)?;
+                out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                Ok(rows)
+            })();
+            match written {
+                Ok(rows) => eprintln!("exported {rows} rows to {}", path.display()),
+                Err(e) => {
+                    // No half-written export is left behind.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e);
+                }
+            }
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            admin::export(&config.data_dir, id, &mut out)?;
         }
     }
     Ok(())
