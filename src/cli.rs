@@ -1,13 +1,57 @@
 //! The command line: `serve` (the default), `token`, `tenant …` (create, list, suspend,
-//! resume, backup, restore, delete, export), `verify`. The work itself is in [`crate::admin`],
-//! shared with the admin API.
+//! resume, backup, restore, delete, export, import), `verify`. The work itself is in
+//! [`crate::admin`], shared with the admin API.
+
+use std::ops::Deref;
 
 use crate::admin;
 use crate::auth;
 use crate::config::{Cli, Command, Config, TenantAction};
 use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind};
 use crate::startup::Application;
 use crate::store::Registry;
+
+/// What a failed command prints: one line, for the operator (not a chain of causes).
+pub fn one_line(error: &anyhow::Error) -> String {
+    let text = match error.downcast_ref::<Error>() {
+        // An unexpected failure's message says nothing; what went wrong is its cause.
+        Some(error) if error.kind == Kind::InternalServer => {
+            error.cause.clone().unwrap_or_else(|| error.message.clone())
+        }
+        Some(error) => error.message.clone(),
+        None => format!("{error:#}"),
+    };
+    format!(
+        "error: {}",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// The registry of one command. Whatever it opened is closed cleanly when the command ends,
+/// however it ends: the write-ahead log folded into the file and truncated, the writer
+/// threads done. Otherwise a tenant the command touched would look in use afterwards.
+struct Opened(Registry);
+
+impl Opened {
+    fn new(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self(Registry::new(config.store())?))
+    }
+}
+
+impl Deref for Opened {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        &self.0
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.0.close_all();
+    }
+}
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -66,11 +110,11 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
     match action {
         TenantAction::Create { id } => {
             let id = parse(&id)?;
-            let created = Registry::new(config.store())?.create(&id)?;
+            let created = Opened::new(config)?.create(&id)?;
             println!("{} {id}", if created { "created" } else { "exists" });
         }
         TenantAction::List => {
-            for tenant in admin::list_tenants(&Registry::new(config.store())?)? {
+            for tenant in admin::list_tenants(&*Opened::new(config)?)? {
                 let suspended = if tenant.status == "suspended" {
                     " suspended"
                 } else {
@@ -81,12 +125,12 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
         }
         TenantAction::Suspend { id } => {
             let id = parse(&id)?;
-            Registry::new(config.store())?.set_suspended(&id, true)?;
+            Opened::new(config)?.set_suspended(&id, true)?;
             println!("suspended {id}");
         }
         TenantAction::Resume { id } => {
             let id = parse(&id)?;
-            Registry::new(config.store())?.set_suspended(&id, false)?;
+            Opened::new(config)?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
         TenantAction::Backup { id, to, force } => {
@@ -102,40 +146,55 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
         TenantAction::Delete { id, yes } => {
             let id = parse(&id)?;
             if !yes {
-                anyhow::bail!("deleting tenant {id} removes all its data; pass --yes to confirm");
+                return Err(Error::new(Kind::DeletionNotConfirmed)
+                    .with_message(format!(
+                        "deleting tenant {id} removes all its data; pass --yes to confirm"
+                    ))
+                    .into());
             }
-            let registry = Registry::new(config.store())?;
+            let registry = Opened::new(config)?;
             for path in admin::delete_tenant(&registry, id.clone())? {
                 eprintln!("removed {}", path.display());
             }
             println!("deleted {id}");
         }
-        TenantAction::Export { id, to } => {
+        TenantAction::Export { id, to } => export(config, parse(&id)?, to)?,
+        TenantAction::Import { id, from, force } => {
             let id = parse(&id)?;
-            match to {
-                Some(path) => {
-                    let file = std::fs::File::create_new(&path)
-                        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-                    let written = (|| -> anyhow::Result<u64> {
-                        let mut out = std::io::BufWriter::new(file);
-                        let rows = admin::export(&config.data_dir, id, &mut out)?;
-                        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                        Ok(rows)
-                    })();
-                    match written {
-                        Ok(rows) => eprintln!("exported {rows} rows to {}", path.display()),
-                        Err(e) => {
-                            // No half-written export is left behind.
-                            let _ = std::fs::remove_file(&path);
-                            return Err(e);
-                        }
-                    }
-                }
-                None => {
-                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                    admin::export(&config.data_dir, id, &mut out)?;
+            let file = std::fs::File::open(&from)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", from.display()))?;
+            let input = std::io::BufReader::new(file);
+            let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
+            println!("imported {id} from {} ({rows} rows)", from.display());
+        }
+    }
+    Ok(())
+}
+
+/// `tenant export`: to a new file (removed again if the export fails) or to stdout.
+fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    match to {
+        Some(path) => {
+            let file = std::fs::File::create_new(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let written = (|| -> anyhow::Result<u64> {
+                let mut out = std::io::BufWriter::new(file);
+                let rows = admin::export(&config.data_dir, id, &mut out)?;
+                out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                Ok(rows)
+            })();
+            match written {
+                Ok(rows) => eprintln!("exported {rows} rows to {}", path.display()),
+                Err(e) => {
+                    // No half-written export is left behind.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e);
                 }
             }
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            admin::export(&config.data_dir, id, &mut out)?;
         }
     }
     Ok(())
@@ -147,9 +206,9 @@ fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<
         (Some(id), false) => {
             vec![TenantId::parse(&id).ok_or_else(|| anyhow::anyhow!("invalid tenant id {id:?}"))?]
         }
-        _ => Registry::new(config.store())?.list()?,
+        _ => Opened::new(config)?.list()?,
     };
-    let registry = Registry::new(config.store())?;
+    let registry = Opened::new(config)?;
     let mut failed = 0;
     for tenant in admin::verify_tenants(&registry, &ids)? {
         let (id, audit) = (tenant.id, tenant.audit);

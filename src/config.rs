@@ -103,13 +103,23 @@ pub enum TenantAction {
         #[arg(long)]
         yes: bool,
     },
-    /// Write a tenant's organizations, ledgers, assets, accounts, balances, transactions and
-    /// operations as JSON lines.
+    /// Write every row of a tenant (every table of its schema) as JSON lines.
     Export {
         id: String,
         /// Output file; standard output when absent.
         #[arg(long)]
         to: Option<PathBuf>,
+    },
+    /// Create or replace a tenant from an export; checked like `verify` before it is put in
+    /// place, refused while the tenant is in use.
+    Import {
+        id: String,
+        /// Export to read (written by `tenant export`).
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing tenant.
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -59,6 +59,8 @@ kinds! {
     InvalidAdminToken => 401, "INVALID_ADMIN_TOKEN", "Invalid Admin Token", "The admin token is not valid.";
     InvalidTenantId => 400, "INVALID_TENANT", "Invalid Tenant", "The tenant id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$.";
     TenantInUse => 409, "TENANT_IN_USE", "Tenant In Use", "The tenant is in use; try again once its requests have finished.";
+    TenantExists => 409, "TENANT_EXISTS", "Tenant Exists", "The tenant exists; pass force=true to replace it.";
+    InvalidImport => 400, "INVALID_IMPORT", "Invalid Import", "The import is not a valid tenant export.";
     DeletionNotConfirmed => 400, "CONFIRMATION_REQUIRED", "Confirmation Required", "Deleting a tenant removes all its data; pass ?yes=true to confirm.";
     InsufficientPrivileges => 403, "0043", "Insufficient Privileges", "You do not have the necessary permissions to perform this action.";
     // Onboarding business rules (Midaz v3.8 codes).

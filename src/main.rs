@@ -1,5 +1,13 @@
 //! `ledgerlite`: serve the ledger (default) or manage tokens and tenants.
 
-fn main() -> anyhow::Result<()> {
-    ledgerlite::cli::run(ledgerlite::config::Config::from_env_and_args())
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match ledgerlite::cli::run(ledgerlite::config::Config::from_env_and_args()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}", ledgerlite::cli::one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
 }

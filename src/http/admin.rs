@@ -25,7 +25,7 @@ use super::error::Envelope;
 use super::extract::{Body, QueryPairs, bearer};
 use super::reply;
 use super::routes::{Access, Route};
-use crate::admin::{self, Refused, TenantAudit, TenantStatus};
+use crate::admin::{self, TenantAudit, TenantStatus};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 
@@ -35,6 +35,9 @@ pub const ADMIN_SCOPE: &str = "/admin/v1";
 pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks of an export buffered ahead of a slow client, so memory stays bounded.
 pub const EXPORT_CHUNKS_BUFFERED_MAX: usize = 4;
+/// Largest export an import over the admin API accepts, in bytes (it is held in memory while
+/// it is imported; `ledgerlite tenant import` reads a file of any size).
+pub const IMPORT_BODY_BYTES_MAX: usize = 256 * 1024 * 1024;
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -46,6 +49,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_resume>(Access::Admin, |r| r.to(resume)),
         Route::new::<__path_backup>(Access::Admin, |r| r.to(backup)),
         Route::new::<__path_export>(Access::Admin, |r| r.to(export)),
+        Route::new::<__path_import>(Access::Admin, |r| r.to(import)),
         Route::new::<__path_verify>(Access::Admin, |r| r.to(verify)),
     ]
 }
@@ -108,20 +112,12 @@ where
         .map_err(|_| Error::internal("admin work panicked"))?
 }
 
-/// The API error of a failed [`crate::admin`] operation.
-fn refused(error: anyhow::Error) -> Error {
-    if let Some(refused) = error.downcast_ref::<Refused>() {
-        return match refused {
-            Refused::NotFound(id, _) => Error::new(Kind::TenantNotFound)
-                .with_message(format!("The tenant {id} is not provisioned.")),
-            Refused::Live(id, _) => Error::new(Kind::TenantInUse)
-                .with_message(format!("The tenant {id} is in use by another process.")),
-        };
-    }
-    match error.downcast::<Error>() {
-        Ok(error) => error,
-        Err(error) => Error::internal(format!("{error:#}")),
-    }
+/// Whether the query sets `name=true`.
+fn flag(query: &QueryPairs, name: &str) -> bool {
+    query
+        .pairs
+        .iter()
+        .any(|(key, value)| key == name && value == "true")
 }
 
 /// The `{tenant}` of a tenant's route, parsed by [`tenant_id`].
@@ -259,15 +255,11 @@ async fn delete(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
-    let confirmed = query
-        .pairs
-        .iter()
-        .any(|(key, value)| key == "yes" && value == "true");
-    if !confirmed {
+    if !flag(&query, "yes") {
         return Err(Error::new(Kind::DeletionNotConfirmed));
     }
     let registry = state.registry.clone();
-    blocking(move || admin::delete_tenant(&registry, id).map_err(refused)).await?;
+    blocking(move || admin::delete_tenant(&registry, id)).await?;
     reply::no_content()
 }
 
@@ -300,7 +292,7 @@ async fn backup(
     let id = tenant_id(&path)?;
     let data_dir = state.config.data_dir.clone();
     let tenant = id.to_string();
-    let name = blocking(move || admin::backup_to_folder(&data_dir, id).map_err(refused)).await?;
+    let name = blocking(move || admin::backup_to_folder(&data_dir, id)).await?;
     reply::created(&BackupReply {
         id: tenant,
         path: format!("{}/{name}", admin::BACKUPS_DIR),
@@ -323,12 +315,8 @@ async fn export(
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let data_dir = state.config.data_dir.clone();
-    let files = admin::TenantFiles::new(&data_dir, id.clone());
-    let exists = blocking(move || Ok(files.database().is_file())).await?;
-    if !exists {
-        return Err(Error::new(Kind::TenantNotFound)
-            .with_message(format!("The tenant {id} is not provisioned.")));
-    }
+    let files = state.registry.files_of(&id);
+    blocking(move || files.require_exists()).await?;
     let (sender, receiver) = mpsc::channel(EXPORT_CHUNKS_BUFFERED_MAX);
     // Detached: it ends when the export is written or the client goes away.
     drop(actix_web::rt::task::spawn_blocking(move || {
@@ -337,7 +325,7 @@ async fn export(
             sender,
         };
         if let Err(error) = admin::export(&data_dir, id, &mut out) {
-            tracing::error!(error = %format!("{error:#}"), "export failed");
+            tracing::error!(message = %error.message, cause = ?error.cause, "export failed");
             // The status is sent already: cutting the stream short is all that is left.
             let _ = out
                 .sender
@@ -347,6 +335,63 @@ async fn export(
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .body(ExportBody(receiver)))
+}
+
+/// The query of `POST …/tenants/{tenant}/import`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ImportQuery {
+    /// `true` replaces an existing tenant (409 `TENANT_EXISTS` otherwise).
+    force: Option<bool>,
+}
+
+/// `POST …/tenants/{tenant}/import`.
+#[derive(Serialize, ToSchema)]
+struct ImportReply {
+    /// The tenant id.
+    #[schema(example = "acme")]
+    id: String,
+    /// Rows imported.
+    rows: u64,
+}
+
+/// Import a tenant from an export (the JSON lines `GET …/export` answers), as `tenant
+/// import`: written into a new file in one transaction, checked like `verify` checks a
+/// tenant, then put in place; a refused import changes nothing.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/import", tag = "Admin",
+    operation_id = "admin_import_tenant", params(TenantPath, ImportQuery),
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "An export: one JSON object per line."),
+    responses(
+        (status = 201, body = ImportReply, description = "Imported"),
+        (status = 400, body = Envelope, description = "An invalid tenant id (`INVALID_TENANT`) \
+            or an export that cannot be imported (`INVALID_IMPORT`, the message names the line)."),
+        (status = 409, body = Envelope, description = "The tenant exists and `force=true` was \
+            not given (`TENANT_EXISTS`), or it is in use (`TENANT_IN_USE`)."),
+        (status = 413, body = Envelope, description = "The export is larger than the admin API \
+            takes (0143); import it with `ledgerlite tenant import`."),
+    ))]
+async fn import(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<TenantPath>,
+    query: QueryPairs,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let id = tenant_id(&path)?;
+    let force = flag(&query, "force");
+    let body = match payload.to_bytes_limited(IMPORT_BODY_BYTES_MAX).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(error)) => {
+            return Err(Error::new(Kind::InvalidRequestBody).with_message(error.to_string()));
+        }
+        Err(_) => return Err(Error::new(Kind::PayloadTooLarge)),
+    };
+    let registry = state.registry.clone();
+    let tenant = id.to_string();
+    let rows = blocking(move || admin::import_tenant(&registry, id, &body[..], force)).await?;
+    reply::created(&ImportReply { id: tenant, rows })
 }
 
 /// Collects the export into chunks of [`EXPORT_CHUNK_BYTES`] and hands them to the response.

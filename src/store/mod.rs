@@ -4,6 +4,8 @@
 pub mod asset_rates;
 pub mod balances;
 pub mod chain;
+pub mod export;
+pub mod files;
 pub mod onboarding;
 pub mod query;
 pub mod registry;

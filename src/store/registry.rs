@@ -24,6 +24,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use scheduled_thread_pool::ScheduledThreadPool;
 
+use super::files::{TENANTS_DIR, TenantFiles};
 use super::tenant::{CloseGate, Shared, Tenant};
 use super::writer::WriterMetrics;
 use crate::domain::tenant::TenantId;
@@ -98,7 +99,7 @@ pub enum Missing {
 
 impl Registry {
     pub fn new(config: StoreConfig) -> std::io::Result<Self> {
-        std::fs::create_dir_all(config.data_dir.join("tenants"))?;
+        std::fs::create_dir_all(config.data_dir.join(TENANTS_DIR))?;
         let state = State {
             lru: LruCache::new(config.tenant_cache),
             live: HashMap::new(),
@@ -126,15 +127,20 @@ impl Registry {
     }
 
     pub fn tenants_dir(&self) -> PathBuf {
-        self.config.data_dir.join("tenants")
+        self.config.data_dir.join(TENANTS_DIR)
+    }
+
+    /// The files of tenant `id`.
+    pub fn files_of(&self, id: &TenantId) -> TenantFiles {
+        TenantFiles::in_data_dir(&self.config.data_dir, id.clone())
     }
 
     pub fn file_of(&self, id: &TenantId) -> PathBuf {
-        self.tenants_dir().join(format!("{id}.sqlite"))
+        self.files_of(id).database()
     }
 
     fn suspension_marker(&self, id: &TenantId) -> PathBuf {
-        self.tenants_dir().join(format!("{id}.suspended"))
+        self.files_of(id).suspension_marker()
     }
 
     pub fn exists(&self, id: &TenantId) -> bool {
@@ -168,7 +174,7 @@ impl Registry {
         for entry in std::fs::read_dir(self.tenants_dir()).map_err(Error::internal)? {
             let name = entry.map_err(Error::internal)?.file_name();
             let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(".sqlite").and_then(TenantId::parse) {
+            if let Some(id) = TenantFiles::id_of(&name) {
                 ids.push(id);
             }
         }

@@ -3,6 +3,8 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::error::{Error, Kind, Result};
+
 /// Every migration, in order; the position + 1 is the schema version it produces.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_onboarding.sql"),
@@ -15,6 +17,25 @@ const MIGRATIONS: &[&str] = &[
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Lowest `user_version` of a file written by this project (0 is an empty SQLite file).
+pub const SCHEMA_VERSION_MIN: i64 = 1;
+
+/// Refuses (`ServiceUnavailable`) a file whose schema is newer than this binary's: a newer
+/// binary wrote it, and this one would misread or damage it.
+pub fn refuse_newer(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        let why = format!(
+            "the tenant file has schema version {version}, newer than this binary's \
+             {SCHEMA_VERSION}; upgrade ledgerlite to open it"
+        );
+        let mut error = Error::new(Kind::ServiceUnavailable).with_message(why.clone());
+        error.cause = Some(why);
+        return Err(error);
+    }
+    Ok(())
+}
 
 /// Brings the file up to [`SCHEMA_VERSION`] in one immediate transaction, so that two
 /// processes opening the same new file cannot both apply a migration.

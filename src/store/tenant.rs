@@ -109,6 +109,7 @@ impl Tenant {
         }
         let mut conn = Connection::open_with_flags(&path, flags)?;
         refuse_read_only(&conn)?;
+        schema::refuse_newer(&conn)?;
         configure_writer(&conn, sync)?;
         if let Some(max_bytes) = max_bytes {
             limit_file_size(&conn, max_bytes)?;

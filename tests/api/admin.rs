@@ -5,8 +5,8 @@
 use crate::common;
 
 use common::{
-    SECRET, TestApp, assert_export_matches, count, spawn_app_with, spawn_multi_tenant,
-    tamper_balance, token_for, transfer,
+    SECRET, TestApp, assert_export_matches, count, empty_tables, fill_every_kind, spawn_app_with,
+    spawn_multi_tenant, tamper_balance, token_for, transfer,
 };
 use serde_json::{Value, json};
 
@@ -464,4 +464,128 @@ async fn single_tenant_mode_serves_the_admin_api_for_the_default_tenant() {
     let refused = app.get("/admin/v1/tenants").await;
     assert_eq!(refused.status, 401);
     assert_eq!(refused.code(), "MISSING_ADMIN_TOKEN");
+}
+
+async fn export_of(app: &TestApp, tenant: &str) -> String {
+    let response = app
+        .client
+        .get(format!("{}/admin/v1/tenants/{tenant}/export", app.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+async fn import(app: &TestApp, tenant: &str, query: &str, body: String) -> common::Reply {
+    let response = app
+        .client
+        .post(format!(
+            "{}/admin/v1/tenants/{tenant}/import{query}",
+            app.base
+        ))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    common::Reply::from(response).await
+}
+
+#[tokio::test]
+async fn an_export_imports_as_another_tenant_that_verifies_and_serves_the_same_data() {
+    let (app, admin) = admin_app().await;
+    admin.post("/admin/v1/tenants", json!({"id": "acme"})).await;
+    let acme = app.with_token(token_for("acme", json!({})));
+    let ledger = fill_every_kind(&app.base, acme.token.as_deref()).await;
+    let live = app.data_dir.join("tenants/acme.sqlite");
+    let exported = export_of(&app, "acme").await;
+    assert_eq!(
+        empty_tables(&live),
+        Vec::<String>::new(),
+        "every table has rows"
+    );
+    let counts = assert_export_matches(&exported, &live);
+
+    let imported = import(&app, "copy", "", exported.clone()).await;
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let rows: i64 = counts.values().sum();
+    assert_eq!(imported.body, json!({"id": "copy", "rows": rows}));
+    // Rows are copied as they are, ids and hash chain included: nothing may differ.
+    assert_eq!(export_of(&app, "copy").await, exported);
+    let audit = admin.post("/admin/v1/tenants/copy/verify", json!({})).await;
+    assert_eq!(audit.body["ok"], true, "{}", audit.body);
+    assert!(audit.body["chainEntries"].as_u64().unwrap() > 0);
+    let copy = app.with_token(token_for("copy", json!({})));
+    let balances = format!("{ledger}/accounts/alias/@a/balances");
+    let served = copy.get(&balances).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, acme.get(&balances).await.body);
+
+    // An existing tenant only with force=true, and then its requests see the new data.
+    let again = import(&app, "copy", "", exported.clone()).await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (409, "TENANT_EXISTS")
+    );
+    let bad = format!("{exported}{{\"type\":\"nothing\",\"data\":{{}}}}\n");
+    let refused = import(&app, "copy", "?force=true", bad).await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (400, "INVALID_IMPORT")
+    );
+    let line = exported.lines().count() + 1;
+    assert_eq!(
+        refused.body["message"],
+        format!("line {line}: unknown type \"nothing\"")
+    );
+    assert_eq!(copy.get(&balances).await.body, served.body, "unchanged");
+    let empty = import(&app, "copy", "?force=true", String::new()).await;
+    assert_eq!(empty.status, 201, "{}", empty.body);
+    assert_eq!(empty.body["rows"], 0);
+    assert_eq!(copy.get(&balances).await.status, 404);
+    assert_eq!(export_of(&app, "copy").await, "");
+
+    let invalid = import(&app, "-x", "", String::new()).await;
+    assert_eq!(invalid.code(), "INVALID_TENANT");
+    let unauthorized = acme
+        .call(reqwest::Method::POST, "/admin/v1/tenants/x/import", None)
+        .await;
+    assert_eq!(unauthorized.code(), "INVALID_ADMIN_TOKEN");
+    assert!(!app.data_dir.join("tenants/x.sqlite").exists());
+}
+
+#[tokio::test]
+async fn a_tenant_file_of_a_newer_schema_is_not_served() {
+    let (app, admin) = admin_app().await;
+    let file = app.data_dir.join("tenants/newer.sqlite");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let newer = ledgerlite::store::schema::SCHEMA_VERSION + 1;
+    conn.pragma_update(None, "user_version", newer).unwrap();
+    drop(conn);
+    let tenant = app.with_token(token_for("newer", json!({})));
+    let refused = tenant.get("/v1/organizations").await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (503, "SERVICE_UNAVAILABLE")
+    );
+    let message = refused.body["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "schema version {newer}, newer than this binary's {}",
+            newer - 1
+        )),
+        "{message}"
+    );
+    let audit = admin
+        .post("/admin/v1/tenants/newer/verify", json!({}))
+        .await;
+    assert_eq!(audit.code(), "SERVICE_UNAVAILABLE");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, newer, "the file was left as it was");
 }

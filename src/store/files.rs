@@ -1,0 +1,324 @@
+//! A tenant's files on disk (`<data_dir>/tenants/<id>.sqlite` and its companions), named in
+//! one place, and the file-level operations on them: liveness, read-only opens, online
+//! copies, validation of a copy, atomic replacement.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::schema;
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind, Result};
+
+/// Folder below the data folder that holds the tenant files.
+pub const TENANTS_DIR: &str = "tenants";
+/// Suffix of a tenant's database file; a file with another name is never taken for a tenant.
+pub const DATABASE_SUFFIX: &str = ".sqlite";
+const WAL_SUFFIX: &str = ".sqlite-wal";
+const SHM_SUFFIX: &str = ".sqlite-shm";
+const SUSPENDED_SUFFIX: &str = ".suspended";
+/// Suffixes of every file that belongs to a tenant.
+const TENANT_FILE_SUFFIXES: [&str; 4] = [DATABASE_SUFFIX, WAL_SUFFIX, SHM_SUFFIX, SUSPENDED_SUFFIX];
+
+/// Pages copied per backup step; between steps the server may write, in pages.
+pub const BACKUP_STEP_PAGES: i32 = 256;
+/// Pause between backup steps, so a running server keeps its write lock free, in milliseconds.
+pub const BACKUP_STEP_PAUSE_MS: u64 = 5;
+/// Longest a backup (or a restore's copy) may take before it gives up, in seconds. A source
+/// written faster than it can be copied restarts the copy, so it needs a bound.
+pub const BACKUP_TIMEOUT_SECS: u64 = 600;
+/// How long the liveness check waits for the tenant's file lock, in milliseconds.
+pub const LIVENESS_BUSY_TIMEOUT_MS: u64 = 200;
+/// How long a read-only source connection waits for a lock, in milliseconds.
+pub const SOURCE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// The files of one tenant below `<data_dir>/tenants/`.
+#[derive(Debug, Clone)]
+pub struct TenantFiles {
+    dir: PathBuf,
+    id: TenantId,
+}
+
+impl TenantFiles {
+    /// The files of `id` in the tenants folder `tenants_dir`.
+    pub fn new(tenants_dir: &Path, id: TenantId) -> Self {
+        Self {
+            dir: tenants_dir.to_path_buf(),
+            id,
+        }
+    }
+
+    /// The files of `id` under the data folder `data_dir`.
+    pub fn in_data_dir(data_dir: &Path, id: TenantId) -> Self {
+        Self::new(&data_dir.join(TENANTS_DIR), id)
+    }
+
+    /// The tenant whose database file is named `file_name`, if it is one.
+    pub fn id_of(file_name: &str) -> Option<TenantId> {
+        file_name
+            .strip_suffix(DATABASE_SUFFIX)
+            .and_then(TenantId::parse)
+    }
+
+    pub fn id(&self) -> &TenantId {
+        &self.id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn with_suffix(&self, suffix: &str) -> PathBuf {
+        self.dir.join(format!("{}{suffix}", self.id))
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.with_suffix(DATABASE_SUFFIX)
+    }
+
+    pub fn wal(&self) -> PathBuf {
+        self.with_suffix(WAL_SUFFIX)
+    }
+
+    pub fn shm(&self) -> PathBuf {
+        self.with_suffix(SHM_SUFFIX)
+    }
+
+    /// The marker whose presence suspends the tenant.
+    pub fn suspension_marker(&self) -> PathBuf {
+        self.with_suffix(SUSPENDED_SUFFIX)
+    }
+
+    pub fn exists(&self) -> bool {
+        self.database().is_file()
+    }
+
+    /// `TenantNotFound` unless the tenant's database file exists.
+    pub fn require_exists(&self) -> Result<()> {
+        if self.exists() {
+            Ok(())
+        } else {
+            Err(Error::new(Kind::TenantNotFound)
+                .with_message(format!("tenant {} not found", self.id)))
+        }
+    }
+
+    /// `TenantExists` if the tenant's database file exists and `force` was not given.
+    pub fn refuse_if_exists(&self, force: bool) -> Result<()> {
+        if self.exists() && !force {
+            return Err(Error::new(Kind::TenantExists).with_message(format!(
+                "tenant {} exists; pass --force to replace it",
+                self.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses (`TenantInUse`) when the tenant looks in use: a non-empty write-ahead log (a
+    /// server has it open, or one stopped without checkpointing), or a lock another
+    /// connection holds.
+    pub fn refuse_if_live(&self) -> Result<()> {
+        let wal_len = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
+        if wal_len > 0 {
+            return Err(self.live(format!(
+                "looks live: {}{WAL_SUFFIX} is not empty ({wal_len} bytes)",
+                self.id
+            )));
+        }
+        if !self.exists() {
+            return Ok(());
+        }
+        let conn = Connection::open_with_flags(
+            self.database(),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_millis(LIVENESS_BUSY_TIMEOUT_MS))?;
+        match conn.execute_batch("BEGIN EXCLUSIVE; ROLLBACK;") {
+            Ok(()) => Ok(()),
+            Err(e) if is_busy(&e) => Err(self.live("is locked by another process".to_owned())),
+            // A damaged file is nobody's lock: the caller decides what to do with it.
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn live(&self, why: String) -> Error {
+        Error::new(Kind::TenantInUse)
+            .with_message(format!("tenant {} {why}; stop the server first", self.id))
+    }
+
+    /// Removes every file of the tenant; returns the files removed.
+    pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
+        let mut removed = Vec::new();
+        for suffix in TENANT_FILE_SUFFIXES {
+            let path = self.with_suffix(suffix);
+            if remove_if_exists(&path)? {
+                removed.push(path);
+            }
+        }
+        sync_parent(&self.database());
+        Ok(removed)
+    }
+
+    /// Removes the write-ahead log and shared memory of a replaced file (checked empty by
+    /// [`TenantFiles::refuse_if_live`]): they must not be read with the new one.
+    pub fn remove_leftovers(&self) -> Result<()> {
+        remove_if_exists(&self.wal())?;
+        remove_if_exists(&self.shm())?;
+        Ok(())
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// An unexpected file-system failure, naming what was being done.
+pub fn io_error(doing: &str, path: &Path, error: std::io::Error) -> Error {
+    Error::internal(format!("{doing} {}: {error}", path.display()))
+}
+
+/// A read-only connection to a file that must already exist.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::internal(format!("opening {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_millis(SOURCE_BUSY_TIMEOUT_MS))?;
+    Ok(conn)
+}
+
+/// Copies `source` into `dest` with the online backup API, a few pages at a time, so a
+/// running server is never blocked for long. The result is a consistent snapshot.
+fn copy_online(source: &Connection, dest: &mut Connection) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(BACKUP_TIMEOUT_SECS);
+    {
+        let backup = Backup::new(source, dest)?;
+        loop {
+            match backup.step(BACKUP_STEP_PAGES)? {
+                StepResult::Done => break,
+                StepResult::More | StepResult::Busy | StepResult::Locked => {}
+                // `StepResult` is non-exhaustive; anything new is treated as "try again".
+                _ => {}
+            }
+            if Instant::now() > deadline {
+                return Err(Error::internal(format!(
+                    "backup did not finish within {BACKUP_TIMEOUT_SECS} s"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(BACKUP_STEP_PAUSE_MS));
+        }
+    }
+    // A single self-contained file: no `-wal` travels with the copy.
+    dest.pragma_update(None, "journal_mode", "DELETE")?;
+    Ok(())
+}
+
+/// A temporary sibling of `target` that [`TenantFiles`] and the registry never take for a
+/// tenant (its name does not end in [`DATABASE_SUFFIX`]).
+fn temp_sibling(target: &Path) -> Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::internal(format!("{} has no file name", target.display())))?;
+    let mut temp = name.to_os_string();
+    temp.push(format!(".tmp-{}", std::process::id()));
+    Ok(target.with_file_name(temp))
+}
+
+/// Builds a new SQLite file with `build` in a temp file next to `target`, syncs it and
+/// renames it over `target`. On any error the temp file is removed and `target` is
+/// untouched.
+pub fn build_then_rename(
+    target: &Path,
+    build: impl FnOnce(&mut Connection) -> Result<()>,
+) -> Result<()> {
+    let temp = temp_sibling(target)?;
+    let result = (|| -> Result<()> {
+        remove_if_exists(&temp)?;
+        let mut dest = Connection::open(&temp)
+            .map_err(|e| Error::internal(format!("creating {}: {e}", temp.display())))?;
+        build(&mut dest)?;
+        dest.close().map_err(|(_, e)| e)?;
+        File::open(&temp)
+            .and_then(|file| file.sync_all())
+            .map_err(|e| io_error("syncing", &temp, e))?;
+        std::fs::rename(&temp, target).map_err(|e| io_error("renaming over", target, e))?;
+        sync_parent(target);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+        let _ = std::fs::remove_file(with_suffix(&temp, "-journal"));
+    }
+    result
+}
+
+/// Copies `source` (possibly live) to `target` through a temp file; see [`build_then_rename`].
+pub fn copy_then_rename(source: &Connection, target: &Path) -> Result<()> {
+    build_then_rename(target, |dest| copy_online(source, dest))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Makes a rename durable; best effort, as not every platform can open a directory.
+fn sync_parent(path: &Path) {
+    if let Some(parent) = path.parent()
+        && let Ok(dir) = File::open(parent)
+    {
+        let _ = dir.sync_all();
+    }
+}
+
+fn remove_if_exists(path: &Path) -> Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error("removing", path, e)),
+    }
+}
+
+/// Refuses a file that is not a whole tenant database of a schema this binary can serve.
+fn invalid(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::new(Kind::BadRequest).with_message(format!("{} {why}", path.display()))
+}
+
+/// Checks that `conn` (the file `path`) is an undamaged SQLite file written by this project,
+/// of a schema this binary can serve.
+pub fn validate_database(conn: &Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|_| invalid(path, "is not a SQLite database"))?;
+    if version < schema::SCHEMA_VERSION_MIN {
+        return Err(invalid(
+            path,
+            format!("is not a ledgerlite database (schema version {version})"),
+        ));
+    }
+    schema::refuse_newer(conn)?;
+    let has_transactions: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'ledger_transaction')",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_transactions {
+        return Err(invalid(
+            path,
+            "is not a ledgerlite database (no ledger_transaction table)",
+        ));
+    }
+    let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    if check != "ok" {
+        return Err(invalid(path, format!("is damaged: {check}")));
+    }
+    Ok(())
+}
