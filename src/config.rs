@@ -282,6 +282,23 @@ impl Config {
     }
 }
 
+/// `--sync` / `LEDGERLITE_SYNC`: `full` or `normal` (the store knows nothing of the command
+/// line).
+impl clap::ValueEnum for SyncMode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[SyncMode::Full, SyncMode::Normal]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            SyncMode::Full => clap::builder::PossibleValue::new("full")
+                .help("fsync on every commit: survives power loss"),
+            SyncMode::Normal => clap::builder::PossibleValue::new("normal")
+                .help("fsync at checkpoints only: survives a process crash, not power loss"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;

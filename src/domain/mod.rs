@@ -6,6 +6,7 @@ pub mod journal;
 pub mod metadata;
 pub mod money;
 pub mod query;
+pub mod scope;
 pub mod tenant;
 pub mod time;
 pub mod transaction;

@@ -79,6 +79,14 @@ pub struct ListQuery {
     pub cursor: Option<Cursor>,
 }
 
+/// One page of a cursor list, with the cursors to the pages around it.
+#[derive(Debug, Clone)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
 /// A position in a cursor list: the id of the item at the edge of the page seen, and whether
 /// the next page after it or the previous page before it is wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]

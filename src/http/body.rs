@@ -32,8 +32,13 @@ pub fn parse_value<T: DeserializeOwned + Serialize>(value: Value) -> Result<T> {
     if !value.is_object() {
         return Err(unmarshalling("the body must be a JSON object"));
     }
-    let parsed: T =
-        serde_json::from_value(value.clone()).map_err(|e| unmarshalling(&e.to_string()))?;
+    let parsed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        // Names the field whose value has the wrong type, as Midaz does (`legalName: …`).
+        match e.path().to_string().as_str() {
+            "." => unmarshalling(&e.inner().to_string()),
+            path => unmarshalling(&format!("{path}: {}", e.inner())),
+        }
+    })?;
     let known = serde_json::to_value(&parsed)?;
     let mut unknown = BTreeMap::new();
     collect_unknown(&value, &known, "", &mut unknown);

@@ -7,8 +7,8 @@
 //! they are written. Its path placeholders named `id` or `…_id` are UUIDs (400/0065 otherwise),
 //! every other placeholder is free text.
 
-use actix_web::http::Method;
-use actix_web::{HttpRequest, guard, web};
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::schema::Schema;
@@ -251,7 +251,9 @@ fn resources(routes: Vec<(String, Route)>) -> Vec<actix_web::Resource> {
                     .map(|route| (route.method.clone(), route.info))
                     .collect(),
             );
-            let mut resource = web::resource(path).app_data(infos);
+            let mut resource = web::resource(path)
+                .app_data(infos)
+                .default_service(web::to(method_not_allowed));
             for route in routes {
                 resource = resource.route((route.attach)(web::method(route.method)));
             }
@@ -290,6 +292,29 @@ pub fn check(routes: &[Route]) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A known path called with a method it does not serve: 405 in the envelope Midaz's HTTP
+/// framework uses (as for an unknown path), with `Allow` listing the methods it serves.
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let allowed = req
+        .app_data::<PathRoutes>()
+        .map(|routes| {
+            routes
+                .0
+                .iter()
+                .map(|(method, _)| method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allowed))
+        .json(serde_json::json!({
+            "code": 405,
+            "title": "request_failed",
+            "message": "Method Not Allowed",
+        }))
 }
 
 /// Whether the path placeholder `name` holds a UUID.

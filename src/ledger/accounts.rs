@@ -13,7 +13,8 @@ use crate::domain::entities::{
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
-use crate::store::{self, Parent, Tenant, balances, onboarding as sql};
+use crate::store::onboarding::{self as sql, Unique};
+use crate::store::{self, Parent, Tenant, balances};
 
 pub struct NewAccount {
     pub name: Option<String>,
@@ -124,7 +125,10 @@ pub async fn create_account(
             else {
                 return Err(Error::internal("account outside a ledger"));
             };
-            if !sql::taken(conn, "asset", "code", &ledger_id, &new.asset_code)? {
+            if !sql::taken(
+                conn,
+                Unique::in_ledger("asset", "code", &ledger_id, &new.asset_code),
+            )? {
                 return Err(Error::new(Kind::AssetCodeNotFound));
             }
             check_account_type(conn, &parent, &new.kind)?;
@@ -144,7 +148,10 @@ pub async fn create_account(
             let id = new_id();
             let alias = new.alias.unwrap_or_else(|| id.clone());
             ensure_free(
-                sql::taken(conn, "account", "alias", &ledger_id, &alias)?,
+                sql::taken(
+                    conn,
+                    Unique::in_ledger("account", "alias", &ledger_id, &alias),
+                )?,
                 Kind::AliasUnavailability,
             )?;
             let account = Account {
@@ -191,10 +198,12 @@ fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<
     }
     if sql::taken(
         conn,
-        <AccountType as store::Entity>::TABLE,
-        "key_value",
-        ledger_id,
-        kind,
+        Unique::in_ledger(
+            <AccountType as store::Entity>::TABLE,
+            "key_value",
+            ledger_id,
+            kind,
+        ),
     )? {
         Ok(())
     } else {

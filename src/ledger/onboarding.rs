@@ -13,8 +13,9 @@ use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::ListQuery;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
+use crate::store::onboarding::{self as sql, Unique};
 use crate::store::query::CursorPage;
-use crate::store::{self, Parent, Tenant, onboarding as sql};
+use crate::store::{self, Parent, Tenant};
 
 pub struct NewOrganization {
     pub legal_name: String,
@@ -122,19 +123,6 @@ pub struct NewLedger {
     pub metadata: Metadata,
 }
 
-fn ledger_name_taken(
-    conn: &Connection,
-    organization_id: &str,
-    name: &str,
-    except: &str,
-) -> Result<bool> {
-    let sql = "SELECT EXISTS(SELECT 1 FROM ledger WHERE organization_id = ? AND name = ? \
-               AND id <> ? AND deleted_at IS NULL)";
-    Ok(conn
-        .prepare_cached(sql)?
-        .query_row((organization_id, name, except), |row| row.get(0))?)
-}
-
 pub async fn create_ledger(
     tenant: &Arc<Tenant>,
     organization_id: String,
@@ -145,7 +133,15 @@ pub async fn create_ledger(
         .write(move |conn| {
             ensure_parent(conn, &Parent::Organization(organization_id.clone()))?;
             ensure_free(
-                ledger_name_taken(conn, &organization_id, &new.name, "")?,
+                sql::taken(
+                    conn,
+                    Unique::new(
+                        "ledger",
+                        ("organization_id", &organization_id),
+                        "name",
+                        &new.name,
+                    ),
+                )?,
                 Kind::LedgerNameConflict,
             )?;
             let ledger = Ledger {
@@ -176,7 +172,16 @@ pub async fn update_ledger(
         move |conn, l: &mut Ledger| {
             if let Some(name) = patch.name {
                 ensure_free(
-                    ledger_name_taken(conn, &l.organization_id, &name, &l.id)?,
+                    sql::taken(
+                        conn,
+                        Unique::new(
+                            "ledger",
+                            ("organization_id", &l.organization_id),
+                            "name",
+                            &name,
+                        )
+                        .except(&l.id),
+                    )?,
                     Kind::LedgerNameConflict,
                 )?;
                 l.name = name;
@@ -267,9 +272,10 @@ pub async fn update_asset(
 ) -> Result<Asset> {
     super::update(tenant, parent, id, move |conn, a: &mut Asset| {
         if let Some(name) = patch.name {
-            let sql = "SELECT EXISTS(SELECT 1 FROM asset WHERE ledger_id = ? AND name = ? AND id <> ? \
-                       AND deleted_at IS NULL)";
-            let taken = conn.prepare_cached(sql)?.query_row((&a.ledger_id, &name, &a.id), |r| r.get(0))?;
+            let taken = sql::taken(
+                conn,
+                Unique::in_ledger("asset", "name", &a.ledger_id, &name).except(&a.id),
+            )?;
             ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
             a.name = name;
         }
@@ -354,19 +360,6 @@ pub struct NewSegment {
     pub metadata: Metadata,
 }
 
-fn segment_name_taken(
-    conn: &Connection,
-    ledger_id: &str,
-    name: &str,
-    except: &str,
-) -> Result<bool> {
-    let sql = "SELECT EXISTS(SELECT 1 FROM segment WHERE ledger_id = ? AND name = ? AND id <> ? \
-               AND deleted_at IS NULL)";
-    Ok(conn
-        .prepare_cached(sql)?
-        .query_row((ledger_id, name, except), |row| row.get(0))?)
-}
-
 pub async fn create_segment(
     tenant: &Arc<Tenant>,
     parent: Parent,
@@ -384,7 +377,10 @@ pub async fn create_segment(
                 return Err(Error::internal("segment outside a ledger"));
             };
             ensure_free(
-                segment_name_taken(conn, &ledger_id, &new.name, "")?,
+                sql::taken(
+                    conn,
+                    Unique::in_ledger("segment", "name", &ledger_id, &new.name),
+                )?,
                 Kind::DuplicateSegmentName,
             )?;
             let segment = Segment {
@@ -411,7 +407,10 @@ pub async fn update_segment(
     super::update(tenant, parent, id, move |conn, s: &mut Segment| {
         if let Some(name) = patch.name {
             ensure_free(
-                segment_name_taken(conn, &s.ledger_id, &name, &s.id)?,
+                sql::taken(
+                    conn,
+                    Unique::in_ledger("segment", "name", &s.ledger_id, &name).except(&s.id),
+                )?,
                 Kind::DuplicateSegmentName,
             )?;
             s.name = name;
@@ -454,10 +453,7 @@ pub async fn create_account_type(
             };
             let taken = sql::taken(
                 conn,
-                "account_type",
-                "key_value",
-                &ledger_id,
-                &new.key_value,
+                Unique::in_ledger("account_type", "key_value", &ledger_id, &new.key_value),
             )?;
             ensure_free(taken, Kind::DuplicateAccountTypeKeyValue)?;
             let account_type = AccountType {

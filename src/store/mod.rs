@@ -19,6 +19,8 @@ use rusqlite::{Connection, Row};
 pub use registry::{Missing, Registry, StoreConfig, SyncMode};
 pub use tenant::Tenant;
 
+pub use crate::domain::scope::Parent;
+
 use crate::domain::query::{FilterSpec, ListQuery};
 use crate::error::{Error, Kind, Result};
 use query::Scope;
@@ -48,45 +50,18 @@ pub trait Entity: Sized + Send + 'static {
     fn save(&self, conn: &Connection) -> Result<()>;
 }
 
-/// Where an entity lives: at the root, in an organization, or in a ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parent {
-    Root,
-    Organization(String),
-    Ledger {
-        organization_id: String,
-        ledger_id: String,
-    },
-}
-
-impl Parent {
-    /// The organization and ledger ids of a ledger-scoped parent.
-    pub fn ledger_ids(&self) -> Result<(String, String)> {
-        match self {
-            Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } => Ok((organization_id.clone(), ledger_id.clone())),
-            _ => Err(Error::internal(
-                "a ledger-scoped use case called outside a ledger",
-            )),
-        }
-    }
-
-    fn keys(&self) -> Vec<(&'static str, &str)> {
-        match self {
-            Parent::Root => vec![],
-            Parent::Organization(org) => vec![("organization_id", org.as_str())],
-            Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } => {
-                vec![
-                    ("organization_id", organization_id.as_str()),
-                    ("ledger_id", ledger_id.as_str()),
-                ]
-            }
-        }
+/// The key columns of the rows under `parent`.
+fn keys(parent: &Parent) -> Vec<(&'static str, &str)> {
+    match parent {
+        Parent::Root => vec![],
+        Parent::Organization(org) => vec![("organization_id", org.as_str())],
+        Parent::Ledger {
+            organization_id,
+            ledger_id,
+        } => vec![
+            ("organization_id", organization_id.as_str()),
+            ("ledger_id", ledger_id.as_str()),
+        ],
     }
 }
 
@@ -100,7 +75,7 @@ fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
 
 /// The live entity `id` under `parent`, or `E::NOT_FOUND`.
 pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     query::get(conn, &scope::<E>(&keys), id, E::from_row)?
         .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
 }
@@ -108,7 +83,7 @@ pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E>
 /// Fails with `E::NOT_FOUND` unless the live entity `id` exists under `parent` (reads no
 /// columns: writes check their parents with it).
 pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     let scope = Scope {
         columns: "1",
         ..scope::<E>(&keys)
@@ -118,18 +93,18 @@ pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) ->
 }
 
 pub fn list<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<Vec<E>> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     query::list(conn, &scope::<E>(&keys), list, E::from_row)
 }
 
 pub fn count<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<i64> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     query::count(conn, &scope::<E>(&keys), list)
 }
 
 /// Soft-deletes the live entity `id` under `parent`, or fails with `E::NOT_FOUND`.
 pub fn delete<E: Entity>(conn: &Connection, parent: &Parent, id: &str, now: &str) -> Result<()> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     if query::soft_delete(conn, &scope::<E>(&keys), id, now)? {
         Ok(())
     } else {
@@ -143,7 +118,7 @@ pub fn list_by_cursor<E: Entity + Identified>(
     parent: &Parent,
     list: &ListQuery,
 ) -> Result<query::CursorPage<E>> {
-    let keys = parent.keys();
+    let keys = keys(parent);
     query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)
 }
 

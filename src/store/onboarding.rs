@@ -360,20 +360,64 @@ pub fn account_by_alias(
     }
 }
 
-/// Whether a live row of `table` in the ledger has `column = value` (uniqueness checks).
-pub fn taken(
-    conn: &Connection,
-    table: &'static str,
-    column: &'static str,
-    ledger_id: &str,
-    value: &str,
-) -> Result<bool> {
+/// A uniqueness check: is there a live row of `table` under its parent (`parent` column =
+/// id) whose `column` is `value`, other than the row `except` (`""`: none)?
+pub struct Unique<'a> {
+    pub table: &'static str,
+    pub parent: (&'static str, &'a str),
+    pub column: &'static str,
+    pub value: &'a str,
+    pub except: &'a str,
+}
+
+impl<'a> Unique<'a> {
+    pub fn new(
+        table: &'static str,
+        parent: (&'static str, &'a str),
+        column: &'static str,
+        value: &'a str,
+    ) -> Self {
+        Self {
+            table,
+            parent,
+            column,
+            value,
+            except: "",
+        }
+    }
+
+    /// `table.column = value` among the rows of one ledger.
+    pub fn in_ledger(
+        table: &'static str,
+        column: &'static str,
+        ledger_id: &'a str,
+        value: &'a str,
+    ) -> Self {
+        Self::new(table, ("ledger_id", ledger_id), column, value)
+    }
+
+    /// The same check, leaving out the row `id` (the one being renamed).
+    pub fn except(self, id: &'a str) -> Self {
+        Self { except: id, ..self }
+    }
+}
+
+/// Whether the value `unique` checks is taken.
+pub fn taken(conn: &Connection, unique: Unique<'_>) -> Result<bool> {
+    let Unique {
+        table,
+        parent: (parent_column, parent_id),
+        column,
+        value,
+        except,
+    } = unique;
     let sql = format!(
-        "SELECT EXISTS(SELECT 1 FROM {table} WHERE ledger_id = ? AND {column} = ? AND deleted_at IS NULL)"
+        "SELECT EXISTS(SELECT 1 FROM {table} WHERE {parent_column} = ? AND {column} = ? \
+         AND id <> ? AND deleted_at IS NULL)"
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row((ledger_id, value), |row| row.get(0))?)
+        .query_row((parent_id, value, except), |row| row.get(0))?)
 }
 
 // ---- the entity table of each type --------------------------------------------------------

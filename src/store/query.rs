@@ -6,6 +6,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use crate::domain::metadata::Metadata;
+pub use crate::domain::query::CursorPage;
 use crate::domain::query::{FilterValue, ListQuery, Match};
 use crate::error::Result;
 
@@ -154,14 +155,6 @@ pub fn metadata_from(text: Option<String>) -> Metadata {
 
 pub fn metadata_to(metadata: &Metadata) -> String {
     serde_json::Value::Object(metadata.clone()).to_string()
-}
-
-/// One page of a cursor list, with the cursors to the pages around it.
-#[derive(Debug, Clone)]
-pub struct CursorPage<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
 }
 
 /// A cursor page of live rows in id (UUIDv7, so creation) order.

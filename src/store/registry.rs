@@ -37,7 +37,7 @@ pub const CLOSE_WAIT_MS: u64 = 30_000;
 pub const POOL_UPKEEP_THREADS: usize = 2;
 
 /// SQLite `synchronous` setting of every tenant file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
     /// fsync on every commit: survives power loss.
     Full,

@@ -161,7 +161,7 @@ impl Tenant {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let tenant = Arc::clone(self);
-        actix_web::rt::task::spawn_blocking(move || tenant.read_blocking(query))
+        tokio::task::spawn_blocking(move || tenant.read_blocking(query))
             .await
             .map_err(|_| Error::internal("a read panicked"))?
     }

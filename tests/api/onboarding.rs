@@ -382,11 +382,25 @@ async fn organization_body_validation_in_midaz_order() {
     assert_error(&send_raw(&app, Method::POST, ORGS, "{").await, 400, "0094");
     assert_error(&send_raw(&app, Method::POST, ORGS, "[]").await, 400, "0094");
     assert_error(&send_raw(&app, Method::POST, ORGS, "").await, 400, "0094");
-    assert_error(
-        &app.post(ORGS, json!({"legalName": 5, "legalDocument": "1"}))
-            .await,
-        400,
-        "0094",
+    // A value of the wrong type names its field, nested ones by their path.
+    let wrong_type = app
+        .post(ORGS, json!({"legalName": 5, "legalDocument": "1"}))
+        .await;
+    assert_error(&wrong_type, 400, "0094");
+    assert_eq!(
+        wrong_type.body["message"],
+        "Invalid request body: legalName: invalid type: number, expected a string."
+    );
+    let nested = app
+        .post(
+            ORGS,
+            json!({"legalName": "A", "legalDocument": "1", "address": {"country": 7}}),
+        )
+        .await;
+    assert_error(&nested, 400, "0094");
+    assert_eq!(
+        nested.body["message"],
+        "Invalid request body: address.country: invalid type: number, expected a string."
     );
     assert_error(
         &app.post(
@@ -397,6 +411,7 @@ async fn organization_body_validation_in_midaz_order() {
         400,
         "0094",
     );
+    assert_eq!(app.get(ORGS).await.body["items"], json!([]));
     // Nesting deeper than 10 levels is refused before anything else is looked at.
     let deep = format!(
         "{{\"legalName\": \"A\", \"extra\": 1, \"metadata\": {}1{}}}",
