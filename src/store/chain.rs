@@ -8,9 +8,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::query::{amount, decode_json};
+use crate::domain::entities::{Address, LedgerSettings};
 use crate::domain::journal::{BalanceSnapshot, Operation, OperationType, Transaction};
+use crate::domain::metadata::Metadata;
 use crate::domain::money;
-use crate::domain::transaction::{Replayed, replay, total};
+use crate::domain::transaction::{Postings, Replayed, replay, total};
 use crate::error::Result;
 
 /// The `previous` of the first entry.
@@ -222,7 +224,58 @@ pub fn audit(conn: &Connection) -> Result<Audit> {
     let mut audit = Audit::default();
     audit_chain(conn, &mut audit)?;
     audit_balances(conn, &mut audit)?;
+    audit_json_columns(conn, &mut audit)?;
     Ok(audit)
+}
+
+/// Why stored JSON text does not decode as `T`, if it does not: with the decoder reads use.
+fn undecodable<T: serde::de::DeserializeOwned>(text: &str) -> Option<String> {
+    decode_json::<T>(text).err().map(|error| error.to_string())
+}
+
+/// Checks that stored JSON text decodes as the type its reads decode it as.
+type JsonCheck = fn(&str) -> Option<String>;
+
+/// Every JSON column, with its check.
+const JSON_COLUMNS: &[(&str, &str, JsonCheck)] = &[
+    ("organization", "address", undecodable::<Address>),
+    ("organization", "metadata", undecodable::<Metadata>),
+    ("ledger", "settings", undecodable::<LedgerSettings>),
+    ("ledger", "metadata", undecodable::<Metadata>),
+    ("asset", "metadata", undecodable::<Metadata>),
+    ("portfolio", "metadata", undecodable::<Metadata>),
+    ("segment", "metadata", undecodable::<Metadata>),
+    ("account_type", "metadata", undecodable::<Metadata>),
+    ("account", "metadata", undecodable::<Metadata>),
+    ("ledger_transaction", "source", undecodable::<Vec<String>>),
+    (
+        "ledger_transaction",
+        "destination",
+        undecodable::<Vec<String>>,
+    ),
+    ("ledger_transaction", "postings", undecodable::<Postings>),
+    ("ledger_transaction", "metadata", undecodable::<Metadata>),
+    ("operation", "metadata", undecodable::<Metadata>),
+    ("asset_rate", "metadata", undecodable::<Metadata>),
+];
+
+/// Names every row whose JSON column a read would fail on (reads never default it away).
+fn audit_json_columns(conn: &Connection, audit: &mut Audit) -> Result<()> {
+    for (table, column, check) in JSON_COLUMNS {
+        let mut statement = conn.prepare(&format!(
+            "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY rowid"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, text): (String, String) = (row.get(0)?, row.get(1)?);
+            if let Some(error) = check(&text) {
+                audit.problem(format!(
+                    "{table} {id}: column {column} does not decode ({error})"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
