@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::query::{amount, decode_json};
 use crate::domain::entities::{Address, LedgerSettings};
-use crate::domain::journal::{BalanceSnapshot, Operation, OperationType, Transaction};
+use crate::domain::journal::{
+    BalanceSnapshot, Direction, Operation, OperationType, Transaction, TransactionStatus,
+};
 use crate::domain::metadata::Metadata;
 use crate::domain::money;
 use crate::domain::transaction::{Postings, Replayed, replay, total};
@@ -224,7 +226,7 @@ pub fn audit(conn: &Connection) -> Result<Audit> {
     let mut audit = Audit::default();
     audit_chain(conn, &mut audit)?;
     audit_balances(conn, &mut audit)?;
-    audit_json_columns(conn, &mut audit)?;
+    audit_decoded_columns(conn, &mut audit)?;
     Ok(audit)
 }
 
@@ -233,11 +235,19 @@ fn undecodable<T: serde::de::DeserializeOwned>(text: &str) -> Option<String> {
     decode_json::<T>(text).err().map(|error| error.to_string())
 }
 
-/// Checks that stored JSON text decodes as the type its reads decode it as.
-type JsonCheck = fn(&str) -> Option<String>;
+/// Why a stored code is not one of `C`'s, if it is not.
+fn uncoded<C>(text: &str, parse: fn(&str) -> Option<C>) -> Option<String> {
+    match parse(text) {
+        Some(_) => None,
+        None => Some(format!("unknown code {text:?}")),
+    }
+}
 
-/// Every JSON column, with its check.
-const JSON_COLUMNS: &[(&str, &str, JsonCheck)] = &[
+/// Checks that stored text decodes as the type its reads decode it as.
+type ColumnCheck = fn(&str) -> Option<String>;
+
+/// Every column whose text reads decode (JSON, or a code of an enum), with its check.
+const DECODED_COLUMNS: &[(&str, &str, ColumnCheck)] = &[
     ("organization", "address", undecodable::<Address>),
     ("organization", "metadata", undecodable::<Metadata>),
     ("ledger", "settings", undecodable::<LedgerSettings>),
@@ -257,11 +267,19 @@ const JSON_COLUMNS: &[(&str, &str, JsonCheck)] = &[
     ("ledger_transaction", "metadata", undecodable::<Metadata>),
     ("operation", "metadata", undecodable::<Metadata>),
     ("asset_rate", "metadata", undecodable::<Metadata>),
+    ("ledger_transaction", "status_code", |t| {
+        uncoded(t, TransactionStatus::parse)
+    }),
+    ("operation", "status_code", |t| {
+        uncoded(t, TransactionStatus::parse)
+    }),
+    ("operation", "type", |t| uncoded(t, OperationType::parse)),
+    ("operation", "direction", |t| uncoded(t, Direction::parse)),
 ];
 
-/// Names every row whose JSON column a read would fail on (reads never default it away).
-fn audit_json_columns(conn: &Connection, audit: &mut Audit) -> Result<()> {
-    for (table, column, check) in JSON_COLUMNS {
+/// Names every row whose decoded column a read would fail on (reads never default it away).
+fn audit_decoded_columns(conn: &Connection, audit: &mut Audit) -> Result<()> {
+    for (table, column, check) in DECODED_COLUMNS {
         let mut statement = conn.prepare(&format!(
             "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY rowid"
         ))?;
@@ -343,8 +361,16 @@ fn snapshot_at(row: &rusqlite::Row<'_>, columns: [&str; 3]) -> rusqlite::Result<
 }
 
 fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
-    // One pass over every operation in the order they were written, replaying each balance
-    // with the domain's effect table.
+    let replayed = replay_operations(conn, audit)?;
+    audit_stored_balances(conn, audit, replayed)
+}
+
+/// One pass over every operation in the order they were written, replaying each balance with
+/// the domain's effect table; returns the state each balance's operations leave it in.
+fn replay_operations(
+    conn: &Connection,
+    audit: &mut Audit,
+) -> Result<HashMap<String, BalanceSnapshot>> {
     let mut replayed: HashMap<String, BalanceSnapshot> = HashMap::new();
     let mut operations = conn.prepare(
         "SELECT id, balance_id, type, amount, available_before, on_hold_before, version_before, \
@@ -381,6 +407,16 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
         }
         *state = after;
     }
+    Ok(replayed)
+}
+
+/// Each stored balance against the state its operations leave it in, and conservation: the
+/// balances of each asset add up to zero.
+fn audit_stored_balances(
+    conn: &Connection,
+    audit: &mut Audit,
+    mut replayed: HashMap<String, BalanceSnapshot>,
+) -> Result<()> {
     let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
     let mut balances = conn.prepare(
         "SELECT id, asset_code, available, on_hold, version FROM balance ORDER BY rowid",

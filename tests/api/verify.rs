@@ -179,8 +179,40 @@ fn id(conn: &rusqlite::Connection, sql: &str) -> String {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// Writes `garbage` into `column` of row `row` of `table` behind the server's back, checks
+/// that the read at `path` fails with the 500 envelope and that the audit names the row, then
+/// puts the stored text back and checks that the read works again.
+async fn assert_corruption_surfaces(
+    app: &TestApp,
+    conn: &rusqlite::Connection,
+    (table, row, column, garbage): (&str, &str, &str, &str),
+    path: &str,
+) {
+    let select = format!("SELECT {column} FROM {table} WHERE id = ?");
+    let stored: Option<String> = conn.query_row(&select, [row], |r| r.get(0)).unwrap();
+    let update = format!("UPDATE {table} SET {column} = ? WHERE id = ?");
+    conn.execute(&update, rusqlite::params![garbage, row])
+        .unwrap();
+
+    let read = app.get(path).await;
+    assert_eq!(read.status, 500, "{table}.{column}: {}", read.body);
+    assert_eq!(read.code(), "0046", "{}", read.body);
+    assert_eq!(read.body["title"], "Internal Server Error", "{}", read.body);
+    let report = audit(conn).unwrap();
+    let named = format!("{table} {row}: column {column} does not decode");
+    assert!(
+        report.problems.iter().any(|p| p.starts_with(&named)),
+        "{named}: {:?}",
+        report.problems
+    );
+
+    conn.execute(&update, rusqlite::params![stored, row])
+        .unwrap();
+    assert_eq!(app.get(path).await.status, 200, "{table}.{column} restored");
+}
+
 #[tokio::test]
-async fn corrupt_json_in_a_stored_column_fails_the_read_and_is_named_by_verify() {
+async fn a_corrupt_stored_column_fails_the_read_and_is_named_by_the_audit() {
     let (app, ledger) = busy_ledger().await;
     let conn = open(&app);
     let organization = id(&conn, "SELECT id FROM organization");
@@ -194,82 +226,53 @@ async fn corrupt_json_in_a_stored_column_fails_the_read_and_is_named_by_verify()
         &conn,
         "SELECT id FROM operation WHERE account_alias = '@a' ORDER BY rowid LIMIT 1",
     );
-    // (table, row, column, what is written there, the read that decodes it)
     let cases = [
         (
-            "organization",
-            &organization,
-            "address",
-            "{\"line1\": ",
+            (
+                "organization",
+                organization.as_str(),
+                "address",
+                "{\"line1\": ",
+            ),
             format!("/v1/organizations/{organization}"),
         ),
         (
-            "ledger",
-            &ledger_id,
-            "settings",
-            "{\"accounting\": 5}",
+            ("ledger", &ledger_id, "settings", "{\"accounting\": 5}"),
             ledger.clone(),
         ),
         (
-            "account",
-            &account,
-            "metadata",
-            "[1, 2]",
+            ("account", &account, "metadata", "[1, 2]"),
             format!("{ledger}/accounts/{account}"),
         ),
         (
-            "ledger_transaction",
-            &transaction,
-            "metadata",
-            "{oops",
+            ("ledger_transaction", &transaction, "metadata", "{oops"),
             format!("{ledger}/transactions/{transaction}"),
         ),
         (
-            "ledger_transaction",
-            &transaction,
-            "source",
-            "not json",
+            ("ledger_transaction", &transaction, "source", "not json"),
             format!("{ledger}/transactions/{transaction}"),
         ),
         (
-            "operation",
-            &operation,
-            "metadata",
-            "{\"k\": ",
+            ("ledger_transaction", &transaction, "status_code", "LOST"),
+            format!("{ledger}/transactions/{transaction}"),
+        ),
+        (
+            ("operation", &operation, "metadata", "{\"k\": "),
             format!("{ledger}/accounts/{account}/operations/{operation}"),
         ),
     ];
-    for (table, row, column, garbage, path) in cases {
-        let select = format!("SELECT {column} FROM {table} WHERE id = ?");
-        let stored: Option<String> = conn.query_row(&select, [row], |r| r.get(0)).unwrap();
-        let update = format!("UPDATE {table} SET {column} = ? WHERE id = ?");
-        conn.execute(&update, rusqlite::params![garbage, row])
-            .unwrap();
-
-        let read = app.get(&path).await;
-        assert_eq!(read.status, 500, "{table}.{column}: {}", read.body);
-        assert_eq!(read.code(), "0046", "{}", read.body);
-        assert_eq!(read.body["title"], "Internal Server Error", "{}", read.body);
-        let report = audit(&conn).unwrap();
-        let named = format!("{table} {row}: column {column} does not decode");
-        assert!(
-            report.problems.iter().any(|p| p.starts_with(&named)),
-            "{named}: {:?}",
-            report.problems
-        );
-
-        conn.execute(&update, rusqlite::params![stored, row])
-            .unwrap();
-        assert_eq!(
-            app.get(&path).await.status,
-            200,
-            "{table}.{column} restored"
-        );
+    for (corruption, path) in cases {
+        assert_corruption_surfaces(&app, &conn, corruption, &path).await;
     }
     let report = audit(&conn).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
+}
 
-    // The command names the row too.
+#[tokio::test]
+async fn the_verify_command_names_a_corrupt_json_column() {
+    let (app, _) = busy_ledger().await;
+    let conn = open(&app);
+    let account = id(&conn, "SELECT id FROM account WHERE alias = '@a'");
     conn.execute(
         "UPDATE account SET metadata = 'garbage' WHERE id = ?",
         [&account],
