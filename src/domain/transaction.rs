@@ -299,6 +299,49 @@ pub fn settlement(commit: bool) -> Plan {
     }
 }
 
+/// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
+/// source of a pending transaction (0098).
+pub fn check_balances(
+    asset: &str,
+    sources: &[Balance],
+    destinations: &[Balance],
+    mode: Mode,
+) -> Result<()> {
+    for balance in sources.iter().chain(destinations) {
+        if balance.asset_code != asset {
+            return Err(Error::new(Kind::AssetCodeNotFound).with_message(format!(
+                "The balance of '{}' holds {}, not {asset}.",
+                balance.alias, balance.asset_code
+            )));
+        }
+    }
+    if mode == Mode::Annotation {
+        return Ok(());
+    }
+    if let Some(b) = sources.iter().find(|b| !b.allow_sending) {
+        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
+            .with_message(format!("'{}' may not send.", b.alias)));
+    }
+    check_receiving(destinations)?;
+    if mode == Mode::Pending
+        && sources
+            .iter()
+            .any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL)
+    {
+        return Err(Error::new(Kind::OnHoldExternalAccount));
+    }
+    Ok(())
+}
+
+/// Every destination may receive (0024): checked on create and again on commit.
+pub fn check_receiving(destinations: &[Balance]) -> Result<()> {
+    match destinations.iter().find(|b| !b.allow_receiving) {
+        Some(b) => Err(Error::new(Kind::AccountStatusTransactionRestriction)
+            .with_message(format!("'{}' may not receive.", b.alias))),
+        None => Ok(()),
+    }
+}
+
 /// `effect` of `value` on `balance`, under the funds rule: an internal balance may not go
 /// below zero (0018); an external (`@external/...`) one may.
 pub fn post(balance: &Balance, effect: Effect, value: Decimal) -> Result<BalanceSnapshot> {
@@ -633,5 +676,82 @@ mod tests {
             post(&balance, Effect::Debit, dec("6")).ok(),
             Some(snapshot("-1", "0", 2))
         );
+    }
+
+    fn operation(alias: &str, kind: OperationType, value: &str, affected: bool) -> Operation {
+        use crate::domain::journal::{JournalStatus, OperationAmount};
+        let effect = kind.effects()[0];
+        Operation {
+            id: Default::default(),
+            transaction_id: Default::default(),
+            description: None,
+            kind,
+            asset_code: "USD".to_owned(),
+            chart_of_accounts: None,
+            amount: OperationAmount { value: dec(value) },
+            balance: BalanceSnapshot::OPENED,
+            balance_after: BalanceSnapshot::OPENED,
+            status: JournalStatus::new(TransactionStatus::Approved),
+            account_id: Default::default(),
+            account_alias: alias.to_owned(),
+            balance_key: "default".to_owned(),
+            balance_id: Default::default(),
+            organization_id: Default::default(),
+            ledger_id: Default::default(),
+            route: None,
+            balance_affected: affected,
+            direction: effect.direction(),
+            stamps: crate::domain::entities::Stamps::new(String::new()),
+            metadata: Metadata::new(),
+        }
+    }
+
+    #[test]
+    fn reversal_mirrors_what_moved_and_refuses_what_did_not() -> Result<()> {
+        let moved = [
+            operation("@z", OperationType::OnHold, "5", true),
+            operation("@z", OperationType::Debit, "5", true),
+            operation("@b", OperationType::Credit, "2", true),
+            operation("@a", OperationType::Credit, "3", true),
+        ];
+        let (from, to) = reversal(&moved)?;
+        let legs = |legs: &[Leg]| -> Vec<(String, LegValue)> {
+            legs.iter()
+                .map(|l| (l.alias.clone(), l.value.clone()))
+                .collect()
+        };
+        assert_eq!(
+            legs(&from),
+            vec![
+                ("@a".to_owned(), LegValue::Amount(dec("3"))),
+                ("@b".to_owned(), LegValue::Amount(dec("2")))
+            ]
+        );
+        assert_eq!(
+            legs(&to),
+            vec![("@z".to_owned(), LegValue::Amount(dec("5")))]
+        );
+        let noted = [
+            operation("@a", OperationType::Debit, "1", false),
+            operation("@b", OperationType::Credit, "1", false),
+        ];
+        assert_eq!(
+            reversal(&noted).map_err(|e| e.kind).err(),
+            Some(Kind::TransactionCantRevert)
+        );
+        let huge = [
+            operation(
+                "@a",
+                OperationType::Credit,
+                "79228162514264337593543950335",
+                true,
+            ),
+            operation("@a", OperationType::Credit, "1", true),
+        ];
+        assert_eq!(
+            reversal(&huge).map_err(|e| e.kind).err(),
+            Some(Kind::AmountOverflow)
+        );
+        Ok(())
     }
 }

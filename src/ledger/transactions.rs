@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
-use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Balance, Stamps};
+use crate::domain::entities::{Balance, Stamps};
 use crate::domain::ids::{AccountId, LedgerId, OperationId, OrganizationId, TransactionId};
 use crate::domain::journal::{
     BalanceSnapshot, JournalStatus, Operation, OperationAmount, Transaction, TransactionStatus,
@@ -19,7 +19,8 @@ use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
 pub use crate::domain::transaction::Mode;
 use crate::domain::transaction::{
-    Leg, Posting, Postings, SidePlan, post, resolve, reversal, settlement, snapshot_of,
+    Leg, Posting, Postings, SidePlan, check_balances, check_receiving, post, resolve, reversal,
+    settlement, snapshot_of,
 };
 use crate::error::{Error, Kind, Result};
 use crate::store::writer::failed_after_writing;
@@ -290,7 +291,7 @@ fn post_new(
     let plan = new.mode.plan();
     let sources = load_balances(conn, &ledger_id, &postings.sources)?;
     let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
-    check_rules(&new.asset, &sources, &destinations, new.mode)?;
+    check_balances(&new.asset, &sources, &destinations, new.mode)?;
     let mut transaction = Transaction {
         id: TransactionId::new(new_id()),
         parent_transaction_id,
@@ -342,43 +343,6 @@ fn load_balances(
             })
         })
         .collect()
-}
-
-/// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
-/// source of a pending transaction (0098).
-fn check_rules(
-    asset: &str,
-    sources: &[Balance],
-    destinations: &[Balance],
-    mode: Mode,
-) -> Result<()> {
-    for balance in sources.iter().chain(destinations) {
-        if balance.asset_code != asset {
-            return Err(Error::new(Kind::AssetCodeNotFound).with_message(format!(
-                "The balance of '{}' holds {}, not {asset}.",
-                balance.alias, balance.asset_code
-            )));
-        }
-    }
-    if mode == Mode::Annotation {
-        return Ok(());
-    }
-    if let Some(b) = sources.iter().find(|b| !b.allow_sending) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-            .with_message(format!("'{}' may not send.", b.alias)));
-    }
-    if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-            .with_message(format!("'{}' may not receive.", b.alias)));
-    }
-    if mode == Mode::Pending
-        && sources
-            .iter()
-            .any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL)
-    {
-        return Err(Error::new(Kind::OnHoldExternalAccount));
-    }
-    Ok(())
 }
 
 /// A posting's effect on its balance, computed before anything is written.
@@ -536,10 +500,7 @@ pub async fn settle(
         let mut moves = move_side(&postings.sources, sources, plan.sources, &at)?;
         if let Some(side) = plan.destinations {
             let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
-            if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-                return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-                    .with_message(format!("'{}' may not receive.", b.alias)));
-            }
+            check_receiving(&destinations)?;
             moves.extend(move_side(&postings.destinations, destinations, side, &at)?);
         }
         freeze_replay(conn, ledger_id, &transaction.id)?;
