@@ -1,10 +1,18 @@
 //! Typed ids: each wraps the lower-case hyphenated UUID text the store keeps, so that an
-//! account id cannot be passed where a balance id is expected without a compile error.
+//! account id cannot be passed where a balance id is expected without a compile error:
+//!
+//! ```compile_fail
+//! use ledgerlite::domain::ids::{AccountId, BalanceId};
+//! fn balance(_: &BalanceId) {}
+//! balance(&AccountId::new("01900000-0000-7000-8000-000000000000"));
+//! ```
+//!
+//! On the wire and in the database an id is its text, unchanged.
 
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[derive(serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -56,4 +64,20 @@ ids! {
     TransactionId;
     OperationId;
     BalanceId;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_its_text_on_the_wire() {
+        let text = "01900000-0000-7000-8000-000000000000";
+        let id = TransactionId::new(text);
+        assert_eq!(id.as_str(), text);
+        assert_eq!(id.to_string(), text);
+        assert_eq!(serde_json::to_string(&id).ok(), Some(format!("\"{text}\"")));
+        let read: Option<TransactionId> = serde_json::from_str(&format!("\"{text}\"")).ok();
+        assert_eq!(read, Some(id));
+    }
 }

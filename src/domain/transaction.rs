@@ -454,6 +454,9 @@ pub fn reversal(operations: &[Operation]) -> Result<(Vec<Leg>, Vec<Leg>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{
+        AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
+    };
 
     fn dec(text: &str) -> Decimal {
         text.parse().unwrap_or_default()
@@ -646,10 +649,10 @@ mod tests {
     #[test]
     fn the_funds_rule_spares_external_balances_only() {
         let mut balance = Balance {
-            id: Default::default(),
-            organization_id: Default::default(),
-            ledger_id: Default::default(),
-            account_id: Default::default(),
+            id: BalanceId::new("b-1"),
+            organization_id: OrganizationId::new("o-1"),
+            ledger_id: LedgerId::new("l-1"),
+            account_id: AccountId::new("a-1"),
             alias: "@a".to_owned(),
             key: "default".to_owned(),
             asset_code: "USD".to_owned(),
@@ -682,8 +685,8 @@ mod tests {
         use crate::domain::journal::{JournalStatus, OperationAmount};
         let effect = kind.effects()[0];
         Operation {
-            id: Default::default(),
-            transaction_id: Default::default(),
+            id: OperationId::new(format!("op-{alias}")),
+            transaction_id: TransactionId::new("t-1"),
             description: None,
             kind,
             asset_code: "USD".to_owned(),
@@ -692,12 +695,12 @@ mod tests {
             balance: BalanceSnapshot::OPENED,
             balance_after: BalanceSnapshot::OPENED,
             status: JournalStatus::new(TransactionStatus::Approved),
-            account_id: Default::default(),
+            account_id: AccountId::new(format!("a-{alias}")),
             account_alias: alias.to_owned(),
             balance_key: "default".to_owned(),
-            balance_id: Default::default(),
-            organization_id: Default::default(),
-            ledger_id: Default::default(),
+            balance_id: BalanceId::new(format!("b-{alias}")),
+            organization_id: OrganizationId::new("o-1"),
+            ledger_id: LedgerId::new("l-1"),
             route: None,
             balance_affected: affected,
             direction: effect.direction(),
