@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use super::metadata::Metadata;
 use super::time::Timestamp;
 
@@ -219,10 +220,14 @@ pub fn external_alias(asset_code: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub account_id: String,
+    #[schema(value_type = String)]
+    pub id: BalanceId,
+    #[schema(value_type = String)]
+    pub organization_id: OrganizationId,
+    #[schema(value_type = String)]
+    pub ledger_id: LedgerId,
+    #[schema(value_type = String)]
+    pub account_id: AccountId,
     pub alias: String,
     pub key: String,
     pub asset_code: String,

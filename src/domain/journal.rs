@@ -5,34 +5,126 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::entities::{Stamps, Status};
+use super::ids::{AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId};
 use super::metadata::Metadata;
 use super::money;
 
-/// Transaction status codes.
-pub mod status {
-    /// Returned by the call that creates an immediate transaction.
-    pub const CREATED: &str = "CREATED";
-    pub const APPROVED: &str = "APPROVED";
-    pub const PENDING: &str = "PENDING";
-    pub const CANCELED: &str = "CANCELED";
-    /// Annotations: recorded without effect on balances.
-    pub const NOTED: &str = "NOTED";
+/// Declares a unit enum stored and sent as fixed text: `as_str`, `parse`, serde and the list
+/// of its codes, all from one table.
+macro_rules! coded {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vdoc])* $variant,)* }
 
-    /// The status a create answers for a transaction it stored as `stored`: an immediate
+        impl $name {
+            /// Every code, in declaration order.
+            pub const CODES: &'static [&'static str] = &[$($code,)*];
+
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code,)* }
+            }
+
+            pub fn parse(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = String::deserialize(deserializer)?;
+                Self::parse(&code).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {} {code:?}", stringify!($name)))
+                })
+            }
+        }
+    };
+}
+
+coded! {
+    /// The status of a transaction, and of each of its operations.
+    TransactionStatus {
+        /// Answered by the call that creates an immediate transaction; never stored.
+        Created => "CREATED",
+        Approved => "APPROVED",
+        Pending => "PENDING",
+        Canceled => "CANCELED",
+        /// Annotations: recorded without effect on balances.
+        Noted => "NOTED",
+    }
+}
+
+impl TransactionStatus {
+    /// The status a create answers for a transaction it stored as `self`: an immediate
     /// transaction is stored APPROVED and answered CREATED, the others answer what they store.
-    pub fn answered(stored: &str) -> &str {
-        if stored == APPROVED { CREATED } else { stored }
+    pub fn answered(self) -> Self {
+        if self == Self::Approved {
+            Self::Created
+        } else {
+            self
+        }
+    }
+}
+
+coded! {
+    /// The `type` of an operation.
+    OperationType {
+        Debit => "DEBIT",
+        Credit => "CREDIT",
+        OnHold => "ON_HOLD",
+        Release => "RELEASE",
+    }
+}
+
+coded! {
+    /// The `direction` of an operation.
+    Direction {
+        Debit => "debit",
+        Credit => "credit",
+    }
+}
+
+/// The `status` of a transaction or operation: its code and the description stored with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalStatus {
+    pub code: TransactionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl JournalStatus {
+    /// `status`, described by its own code.
+    pub fn new(status: TransactionStatus) -> Self {
+        Self {
+            code: status,
+            description: Some(status.as_str().to_owned()),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: TransactionId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_transaction_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub parent_transaction_id: Option<TransactionId>,
     pub description: Option<String>,
-    pub status: Status,
+    #[schema(value_type = Status)]
+    pub status: JournalStatus,
     #[serde(serialize_with = "money::serialize")]
     #[schema(value_type = String)]
     pub amount: Decimal,
@@ -40,8 +132,10 @@ pub struct Transaction {
     pub chart_of_accounts_group_name: Option<String>,
     pub source: Vec<String>,
     pub destination: Vec<String>,
-    pub ledger_id: String,
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub ledger_id: LedgerId,
+    #[schema(value_type = String)]
+    pub organization_id: OrganizationId,
     pub route: Option<String>,
     #[serde(flatten)]
     pub stamps: Stamps,
@@ -70,29 +164,47 @@ pub struct BalanceSnapshot {
     pub version: i64,
 }
 
+impl BalanceSnapshot {
+    /// What a balance holds before its first operation.
+    pub const OPENED: BalanceSnapshot = BalanceSnapshot {
+        available: Decimal::ZERO,
+        on_hold: Decimal::ZERO,
+        version: 1,
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
-    pub id: String,
-    pub transaction_id: String,
+    #[schema(value_type = String)]
+    pub id: OperationId,
+    #[schema(value_type = String)]
+    pub transaction_id: TransactionId,
     pub description: Option<String>,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: OperationType,
     pub asset_code: String,
     pub chart_of_accounts: Option<String>,
     pub amount: OperationAmount,
     pub balance: BalanceSnapshot,
     pub balance_after: BalanceSnapshot,
-    pub status: Status,
-    pub account_id: String,
+    #[schema(value_type = Status)]
+    pub status: JournalStatus,
+    #[schema(value_type = String)]
+    pub account_id: AccountId,
     pub account_alias: String,
     pub balance_key: String,
-    pub balance_id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
+    #[schema(value_type = String)]
+    pub balance_id: BalanceId,
+    #[schema(value_type = String)]
+    pub organization_id: OrganizationId,
+    #[schema(value_type = String)]
+    pub ledger_id: LedgerId,
     pub route: Option<String>,
     pub balance_affected: bool,
-    pub direction: String,
+    #[schema(value_type = String)]
+    pub direction: Direction,
     #[serde(flatten)]
     pub stamps: Stamps,
     #[schema(value_type = Object)]

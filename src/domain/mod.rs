@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod entities;
+pub mod ids;
 pub mod journal;
 pub mod metadata;
 pub mod money;

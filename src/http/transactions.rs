@@ -16,6 +16,7 @@ use super::openapi::{CursorPage, CursorQuery, decimal_input};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
+use crate::domain::ids::{OperationId, TransactionId};
 use crate::domain::journal::{Operation, Transaction};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
@@ -545,7 +546,13 @@ async fn create_with(
     responses((status = 201, body = Transaction)))]
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::created(
-        &use_case::settle(&ctx.tenant, ids.ledger()?, ids.get("transaction_id")?, true).await?,
+        &use_case::settle(
+            &ctx.tenant,
+            ids.ledger()?,
+            TransactionId::new(ids.get("transaction_id")?),
+            true,
+        )
+        .await?,
     )
 }
 
@@ -557,7 +564,7 @@ async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
         &use_case::settle(
             &ctx.tenant,
             ids.ledger()?,
-            ids.get("transaction_id")?,
+            TransactionId::new(ids.get("transaction_id")?),
             false,
         )
         .await?,
@@ -575,7 +582,7 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
         use_case::revert_once(
             &ctx.tenant,
             ids.ledger()?,
-            ids.get("transaction_id")?,
+            TransactionId::new(ids.get("transaction_id")?),
             idempotency,
         )
         .await?,
@@ -586,7 +593,14 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}", tag = "Transactions",
     responses((status = 200, body = Transaction)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(&use_case::get(&ctx.tenant, ids.ledger()?, ids.get("transaction_id")?).await?)
+    reply::ok(
+        &use_case::get(
+            &ctx.tenant,
+            ids.ledger()?,
+            TransactionId::new(ids.get("transaction_id")?),
+        )
+        .await?,
+    )
 }
 
 /// List the ledger's transactions.
@@ -651,7 +665,7 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         &use_case::update(
             &ctx.tenant,
             ids.ledger()?,
-            ids.get("transaction_id")?,
+            TransactionId::new(ids.get("transaction_id")?),
             change,
         )
         .await?,
@@ -666,8 +680,8 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     let operation = use_case::update_operation(
         &ctx.tenant,
         ids.ledger()?,
-        ids.get("transaction_id")?,
-        ids.get("operation_id")?,
+        TransactionId::new(ids.get("transaction_id")?),
+        OperationId::new(ids.get("operation_id")?),
         change,
     )
     .await?;

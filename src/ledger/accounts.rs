@@ -10,6 +10,7 @@ use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
     Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
 };
+use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
@@ -45,10 +46,10 @@ pub struct AccountPatch {
 /// A new `default` balance for `account`, both flags on.
 fn default_balance(account: &Account) -> Balance {
     Balance {
-        id: new_id(),
-        organization_id: account.organization_id.clone(),
-        ledger_id: account.ledger_id.clone(),
-        account_id: account.id.clone(),
+        id: BalanceId::new(new_id()),
+        organization_id: OrganizationId::new(account.organization_id.clone()),
+        ledger_id: LedgerId::new(account.ledger_id.clone()),
+        account_id: AccountId::new(account.id.clone()),
         alias: account.alias.clone(),
         key: DEFAULT_BALANCE_KEY.to_owned(),
         asset_code: account.asset_code.clone(),
@@ -259,7 +260,7 @@ pub async fn delete_account(tenant: &Arc<Tenant>, parent: Parent, id: String) ->
             if account.is_external() {
                 return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
             }
-            let held = balances::of_account(conn, &id)?;
+            let held = balances::of_account(conn, &AccountId::new(id.clone()))?;
             if held
                 .iter()
                 .any(|b| !b.available.is_zero() || !b.on_hold.is_zero())

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
 use crate::domain::entities::{Account, Balance};
+use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use crate::domain::journal::BalanceSnapshot;
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
@@ -36,7 +37,7 @@ fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
 pub async fn list(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    account_id: Option<String>,
+    account_id: Option<AccountId>,
     query: ListQuery,
 ) -> Result<CursorPage<Balance>> {
     tenant
@@ -44,8 +45,8 @@ pub async fn list(
             ensure_parent(conn, &parent)?;
             let mut keys = ledger_keys(&parent);
             if let Some(account_id) = account_id {
-                store::get::<Account>(conn, &parent, &account_id)?;
-                keys.push(("account_id", account_id));
+                store::get::<Account>(conn, &parent, account_id.as_str())?;
+                keys.push(("account_id", account_id.into_string()));
             }
             let keys: Vec<(&'static str, &str)> =
                 keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -64,7 +65,7 @@ pub async fn of_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Re
             };
             let account = onboarding::account_by_alias(conn, ledger_id, &alias)?
                 .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))?;
-            balances::of_account(conn, &account.id)
+            balances::of_account(conn, &AccountId::new(account.id))
         })
         .await
 }
@@ -77,32 +78,37 @@ pub struct Flags {
 pub async fn update(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    id: String,
+    id: BalanceId,
     flags: Flags,
 ) -> Result<Balance> {
-    super::update(tenant, parent, id, move |_, b: &mut Balance| {
-        if let Some(allow) = flags.allow_sending {
-            b.allow_sending = allow;
-        }
-        if let Some(allow) = flags.allow_receiving {
-            b.allow_receiving = allow;
-        }
-        Ok(())
-    })
+    super::update(
+        tenant,
+        parent,
+        id.into_string(),
+        move |_, b: &mut Balance| {
+            if let Some(allow) = flags.allow_sending {
+                b.allow_sending = allow;
+            }
+            if let Some(allow) = flags.allow_receiving {
+                b.allow_receiving = allow;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
 /// Deletes a balance holding nothing (0093 otherwise).
-pub async fn delete(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+pub async fn delete(tenant: &Arc<Tenant>, parent: Parent, id: BalanceId) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let balance = store::get::<Balance>(conn, &parent, &id)?;
+            let balance = store::get::<Balance>(conn, &parent, id.as_str())?;
             if !balance.available.is_zero() || !balance.on_hold.is_zero() {
                 return Err(Error::new(Kind::BalancesCantBeDeleted));
             }
-            store::delete::<Balance>(conn, &parent, &id, &now())
+            store::delete::<Balance>(conn, &parent, id.as_str(), &now())
         })
         .await
 }
@@ -117,30 +123,30 @@ pub struct NewBalance {
 pub async fn create(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    account_id: String,
+    account_id: AccountId,
     new: NewBalance,
 ) -> Result<Balance> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
-            let account = store::get::<Account>(conn, &parent, &account_id)?;
+            let account = store::get::<Account>(conn, &parent, account_id.as_str())?;
             if account.is_external() {
                 return Err(Error::new(Kind::AdditionalBalanceNotAllowed));
             }
             if RESERVED_BALANCE_KEYS.contains(&new.key.as_str()) {
                 return Err(Error::new(Kind::ReservedBalanceKey));
             }
-            if sql::balance_by_alias(conn, &account.ledger_id, &account.alias, &new.key)?.is_some()
-            {
+            let ledger_id = LedgerId::new(account.ledger_id.clone());
+            if sql::balance_by_alias(conn, &ledger_id, &account.alias, &new.key)?.is_some() {
                 return Err(Error::new(Kind::DuplicatedAliasKeyValue));
             }
             let at = now();
             let balance = Balance {
-                id: new_id(),
-                organization_id: account.organization_id.clone(),
-                ledger_id: account.ledger_id.clone(),
-                account_id: account.id.clone(),
+                id: BalanceId::new(new_id()),
+                organization_id: OrganizationId::new(account.organization_id.clone()),
+                ledger_id,
+                account_id,
                 alias: account.alias.clone(),
                 key: new.key,
                 asset_code: account.asset_code.clone(),
@@ -166,12 +172,8 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
     if balance.stamps.created_at.as_str() > at {
         return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
     }
-    let snapshot =
-        sql::snapshot_at(conn, &balance.account_id, &balance.id, at)?.unwrap_or(BalanceSnapshot {
-            available: Decimal::ZERO,
-            on_hold: Decimal::ZERO,
-            version: 1,
-        });
+    let snapshot = sql::snapshot_at(conn, &balance.account_id, &balance.id, at)?
+        .unwrap_or(BalanceSnapshot::OPENED);
     balance.available = snapshot.available;
     balance.on_hold = snapshot.on_hold;
     balance.version = snapshot.version;
@@ -181,13 +183,13 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
 pub async fn history(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    id: String,
+    id: BalanceId,
     at: String,
 ) -> Result<Balance> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            let balance = store::get::<Balance>(conn, &parent, &id)?;
+            let balance = store::get::<Balance>(conn, &parent, id.as_str())?;
             at_time(conn, balance, &at)
         })
         .await
@@ -196,13 +198,13 @@ pub async fn history(
 pub async fn account_history(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    account_id: String,
+    account_id: AccountId,
     at: String,
 ) -> Result<Vec<Balance>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            store::get::<Account>(conn, &parent, &account_id)?;
+            store::get::<Account>(conn, &parent, account_id.as_str())?;
             let all = balances::of_account(conn, &account_id)?;
             let existing: Vec<Balance> = all
                 .into_iter()

@@ -4,18 +4,24 @@
 //! ones it writes, all legs, operations and balance updates land in one savepoint, and a
 //! rejected transaction leaves nothing behind, not even a `version` bump.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
-use crate::domain::entities::{ACCOUNT_TYPE_EXTERNAL, Balance, Stamps, Status};
-use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction, status};
+use crate::domain::entities::{Balance, Stamps};
+use crate::domain::ids::{AccountId, LedgerId, OperationId, OrganizationId, TransactionId};
+use crate::domain::journal::{
+    BalanceSnapshot, JournalStatus, Operation, OperationAmount, Transaction, TransactionStatus,
+};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::time::now;
-use crate::domain::transaction::{Amounts, Effect, Leg, Posting, Postings, resolve};
+pub use crate::domain::transaction::Mode;
+use crate::domain::transaction::{
+    Leg, Posting, Postings, SidePlan, check_balances, check_receiving, post, resolve, reversal,
+    settlement, snapshot_of,
+};
 use crate::error::{Error, Kind, Result};
 use crate::store::writer::failed_after_writing;
 use crate::store::{Parent, Tenant, chain, transactions as sql};
@@ -24,17 +30,6 @@ use crate::store::{Parent, Tenant, chain, transactions as sql};
 pub const IDEMPOTENCY_TTL_DEFAULT_SECONDS: u64 = 300;
 /// Longest idempotency TTL accepted, in seconds (30 days).
 pub const IDEMPOTENCY_TTL_MAX_SECONDS: u64 = 30 * 24 * 3600;
-
-/// How a new transaction affects balances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Sources debited and destinations credited now.
-    Immediate,
-    /// Sources' amounts put on hold until commit or cancel.
-    Pending,
-    /// Recorded with status NOTED, no balance touched.
-    Annotation,
-}
 
 pub struct NewTransaction {
     pub mode: Mode,
@@ -116,7 +111,7 @@ async fn once<F>(
 where
     F: FnOnce(&Connection, &Parent) -> Result<Transaction> + Send + 'static,
 {
-    let (_, ledger_id) = parent.ledger_ids()?;
+    let (_, ledger_id) = ledger_of(&parent)?;
     let _claim = match &idempotency {
         Some(idempotency) => Some(
             tenant
@@ -139,7 +134,7 @@ where
 fn once_in<F>(
     conn: &Connection,
     parent: &Parent,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     idempotency: Option<&Idempotency>,
     post: F,
 ) -> Result<Created>
@@ -180,20 +175,24 @@ where
 /// The body the create of `transaction_id` answered, rendered from the journal: the
 /// transaction as stored, with the status the create answered. Exact while neither the
 /// transaction nor its operations changed, which [`freeze_replay`] sees to.
-fn created_body(conn: &Connection, ledger_id: &str, transaction_id: &str) -> Result<String> {
+fn created_body(
+    conn: &Connection,
+    ledger_id: &LedgerId,
+    transaction_id: &TransactionId,
+) -> Result<String> {
     let mut transaction = sql::get_transaction(conn, ledger_id, transaction_id)?.transaction;
-    let answered = status::answered(&transaction.status.code).to_owned();
-    transaction.status = Status {
-        code: answered.clone(),
-        description: Some(answered),
-    };
+    transaction.status = JournalStatus::new(transaction.status.code.answered());
     Ok(serde_json::to_string(&transaction)?)
 }
 
 /// Call before `transaction_id` or one of its operations changes: if a live idempotency key
 /// still renders its create's response from the journal, that response is stored in full
 /// first, so replays keep answering the first body.
-fn freeze_replay(conn: &Connection, ledger_id: &str, transaction_id: &str) -> Result<()> {
+fn freeze_replay(
+    conn: &Connection,
+    ledger_id: &LedgerId,
+    transaction_id: &TransactionId,
+) -> Result<()> {
     if let Some(key) = sql::unfrozen_idempotency_key(conn, transaction_id, now_ms())? {
         let body = created_body(conn, ledger_id, transaction_id)?;
         sql::freeze_idempotent_response(conn, ledger_id, &key, &body)?;
@@ -220,7 +219,7 @@ pub async fn create_batch(
     items: Vec<Result<BatchItem>>,
     atomic: bool,
 ) -> Result<Vec<Result<Created>>> {
-    let (_, ledger_id) = parent.ledger_ids()?;
+    let (_, ledger_id) = ledger_of(&parent)?;
     let mut claims = Vec::with_capacity(items.len());
     let items: Vec<Result<BatchItem>> = items
         .into_iter()
@@ -270,34 +269,34 @@ pub async fn create_batch(
     outcomes
 }
 
+/// The organization and ledger of a ledger-scoped parent.
+fn ledger_of(parent: &Parent) -> Result<(OrganizationId, LedgerId)> {
+    let (organization_id, ledger_id) = parent.ledger_ids()?;
+    Ok((
+        OrganizationId::new(organization_id),
+        LedgerId::new(ledger_id),
+    ))
+}
+
 /// Resolves, checks and applies a new transaction; returns it as the create call answers.
 fn post_new(
     conn: &Connection,
     parent: &Parent,
     new: NewTransaction,
-    parent_transaction_id: Option<String>,
+    parent_transaction_id: Option<TransactionId>,
 ) -> Result<Transaction> {
-    let (organization_id, ledger_id) = parent.ledger_ids()?;
+    let (organization_id, ledger_id) = ledger_of(parent)?;
     let postings = resolve(new.value, new.from, new.to)?;
     let at = now();
-    let id = new_id();
-    let (stored_status, source_effect, destination_effect) = match new.mode {
-        Mode::Immediate => (status::APPROVED, Some(Effect::Debit), Some(Effect::Credit)),
-        Mode::Pending => (status::PENDING, Some(Effect::Hold), None),
-        Mode::Annotation => (status::NOTED, None, None),
-    };
-    let answered_status = status::answered(stored_status);
+    let plan = new.mode.plan();
     let sources = load_balances(conn, &ledger_id, &postings.sources)?;
     let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
-    check_rules(&new.asset, &sources, &destinations, new.mode)?;
+    check_balances(&new.asset, &sources, &destinations, new.mode)?;
     let mut transaction = Transaction {
-        id: id.clone(),
+        id: TransactionId::new(new_id()),
         parent_transaction_id,
         description: new.description,
-        status: Status {
-            code: stored_status.to_owned(),
-            description: Some(stored_status.to_owned()),
-        },
+        status: JournalStatus::new(plan.status),
         amount: postings.value,
         asset_code: new.asset,
         chart_of_accounts_group_name: new.chart_of_accounts_group_name,
@@ -315,38 +314,24 @@ fn post_new(
         operations: Vec::new(),
     };
     // Every effect is computed before the first write: a rejected transaction writes nothing.
-    let annotated_destination = if new.mode == Mode::Annotation {
-        Some(Effect::Credit)
-    } else {
-        None
-    };
-    let mut moves = Vec::with_capacity(sources.len() + destinations.len());
-    for (posting, balance) in postings.sources.iter().zip(sources) {
-        let moved = move_balance(posting, balance, source_effect, &at)?;
-        moves.push((posting, moved, Effect::Debit));
-    }
-    for (posting, balance) in postings.destinations.iter().zip(destinations) {
-        let recorded = match (destination_effect, annotated_destination) {
-            (Some(effect), _) => effect,
-            (None, Some(kind)) => kind,
-            (None, None) => continue,
-        };
-        let moved = move_balance(posting, balance, destination_effect, &at)?;
-        moves.push((posting, moved, recorded));
+    let mut moves = move_side(&postings.sources, sources, plan.sources, &at)?;
+    if let Some(side) = plan.destinations {
+        moves.extend(move_side(&postings.destinations, destinations, side, &at)?);
     }
     sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
-    let operations = record(conn, &transaction, moves, stored_status, &at)?;
+    let operations = record(conn, &transaction, moves, plan.status, &at)?;
     chain::append(conn, &transaction, "create", &operations, &at)?;
     transaction.operations = operations;
-    transaction.status = Status {
-        code: answered_status.to_owned(),
-        description: Some(answered_status.to_owned()),
-    };
+    transaction.status = JournalStatus::new(plan.status.answered());
     Ok(transaction)
 }
 
 /// The balance of every posting, in order; any missing one is 0019.
-fn load_balances(conn: &Connection, ledger_id: &str, postings: &[Posting]) -> Result<Vec<Balance>> {
+fn load_balances(
+    conn: &Connection,
+    ledger_id: &LedgerId,
+    postings: &[Posting],
+) -> Result<Vec<Balance>> {
     postings
         .iter()
         .map(|p| {
@@ -360,171 +345,109 @@ fn load_balances(conn: &Connection, ledger_id: &str, postings: &[Posting]) -> Re
         .collect()
 }
 
-/// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
-/// source of a pending transaction (0098).
-fn check_rules(
-    asset: &str,
-    sources: &[Balance],
-    destinations: &[Balance],
-    mode: Mode,
-) -> Result<()> {
-    for balance in sources.iter().chain(destinations) {
-        if balance.asset_code != asset {
-            return Err(Error::new(Kind::AssetCodeNotFound).with_message(format!(
-                "The balance of '{}' holds {}, not {asset}.",
-                balance.alias, balance.asset_code
-            )));
-        }
-    }
-    if mode == Mode::Annotation {
-        return Ok(());
-    }
-    if let Some(b) = sources.iter().find(|b| !b.allow_sending) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-            .with_message(format!("'{}' may not send.", b.alias)));
-    }
-    if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-        return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-            .with_message(format!("'{}' may not receive.", b.alias)));
-    }
-    if mode == Mode::Pending
-        && sources
-            .iter()
-            .any(|b| b.account_type == ACCOUNT_TYPE_EXTERNAL)
-    {
-        return Err(Error::new(Kind::OnHoldExternalAccount));
-    }
-    Ok(())
-}
-
 /// A posting's effect on its balance, computed before anything is written.
-struct Moved {
+struct Moved<'a> {
+    posting: &'a Posting,
     /// The balance as it is after the effect (unchanged without one).
     balance: Balance,
-    effect: Option<Effect>,
+    plan: SidePlan,
     before: BalanceSnapshot,
     after: BalanceSnapshot,
 }
 
-/// Applies `effect` (if any) of `posting` to `balance` in memory: fails with 0018 if an
-/// internal balance would go below zero. Writes nothing.
-fn move_balance(
-    posting: &Posting,
-    mut balance: Balance,
-    effect: Option<Effect>,
+/// Applies the plan of one side to each posting's balance in memory, under the domain's
+/// rules (0018, 0097). Writes nothing.
+fn move_side<'a>(
+    postings: &'a [Posting],
+    balances: Vec<Balance>,
+    plan: SidePlan,
     at: &str,
-) -> Result<Moved> {
-    let before = BalanceSnapshot {
-        available: balance.available,
-        on_hold: balance.on_hold,
-        version: balance.version,
-    };
-    let after = match effect {
-        Some(effect) => {
-            let amounts = Amounts {
-                available: balance.available,
-                on_hold: balance.on_hold,
-            }
-            .apply(effect, posting.amount)?;
-            if amounts.available.is_sign_negative() && balance.account_type != ACCOUNT_TYPE_EXTERNAL
-            {
-                return Err(Error::new(Kind::InsufficientFunds).with_message(format!(
-                    "Insufficient funds in '{}#{}'.",
-                    balance.alias, balance.key
-                )));
-            }
-            balance.available = amounts.available;
-            balance.on_hold = amounts.on_hold;
-            balance.version += 1;
-            balance.stamps.updated_at = at.to_owned();
-            BalanceSnapshot {
-                available: balance.available,
-                on_hold: balance.on_hold,
-                version: balance.version,
-            }
-        }
-        None => before.clone(),
-    };
-    Ok(Moved {
-        balance,
-        effect,
-        before,
-        after,
-    })
+) -> Result<Vec<Moved<'a>>> {
+    postings
+        .iter()
+        .zip(balances)
+        .map(|(posting, mut balance)| {
+            let before = snapshot_of(&balance);
+            let after = match plan.effect {
+                Some(effect) => {
+                    let after = post(&balance, effect, posting.amount)?;
+                    balance.available = after.available;
+                    balance.on_hold = after.on_hold;
+                    balance.version = after.version;
+                    balance.stamps.updated_at = at.to_owned();
+                    after
+                }
+                None => before.clone(),
+            };
+            Ok(Moved {
+                posting,
+                balance,
+                plan,
+                before,
+                after,
+            })
+        })
+        .collect()
 }
 
 /// Saves every computed move of `transaction`, in order: see [`record_move`].
 fn record(
     conn: &Connection,
     transaction: &Transaction,
-    moves: Vec<(&Posting, Moved, Effect)>,
-    operation_status: &str,
+    moves: Vec<Moved<'_>>,
+    operation_status: TransactionStatus,
     at: &str,
 ) -> Result<Vec<Operation>> {
     moves
         .into_iter()
-        .map(|(posting, moved, recorded)| {
-            record_move(
-                conn,
-                transaction,
-                posting,
-                moved,
-                recorded,
-                operation_status,
-                at,
-            )
-        })
+        .map(|moved| record_move(conn, transaction, moved, operation_status, at))
         .collect()
 }
 
-/// Saves the moved balance (if it moved) and the operation of `posting`, and returns the
-/// operation. `recorded` is the type written when nothing moves.
+/// Saves the moved balance (if it moved) and the operation of its posting, and returns the
+/// operation.
 fn record_move(
     conn: &Connection,
     transaction: &Transaction,
-    posting: &Posting,
-    moved: Moved,
-    recorded: Effect,
-    operation_status: &str,
+    moved: Moved<'_>,
+    operation_status: TransactionStatus,
     at: &str,
 ) -> Result<Operation> {
     let Moved {
+        posting,
         balance,
-        effect,
+        plan,
         before,
         after,
     } = moved;
-    if effect.is_some() {
+    let affected = plan.effect.is_some();
+    if affected {
         sql::update_balance_amounts(conn, &balance)?;
     }
-    let kind = effect.unwrap_or(recorded);
     let operation = Operation {
-        id: new_id(),
+        id: OperationId::new(new_id()),
         transaction_id: transaction.id.clone(),
         description: posting
             .description
             .clone()
             .or_else(|| transaction.description.clone()),
-        kind: kind.operation_type().to_owned(),
+        kind: plan.recorded.operation_type(),
         asset_code: balance.asset_code.clone(),
         chart_of_accounts: posting.chart_of_accounts.clone(),
         amount: OperationAmount {
             value: posting.amount,
         },
-        balance: if effect.is_some() {
+        balance: if affected {
             before
         } else {
             zero_snapshot(&balance)
         },
-        balance_after: if effect.is_some() {
+        balance_after: if affected {
             after
         } else {
             zero_snapshot(&balance)
         },
-        status: Status {
-            code: operation_status.to_owned(),
-            description: Some(operation_status.to_owned()),
-        },
+        status: JournalStatus::new(operation_status),
         account_id: balance.account_id.clone(),
         account_alias: balance.alias.clone(),
         balance_key: balance.key.clone(),
@@ -532,8 +455,8 @@ fn record_move(
         organization_id: transaction.organization_id.clone(),
         ledger_id: transaction.ledger_id.clone(),
         route: posting.route.clone(),
-        balance_affected: effect.is_some(),
-        direction: kind.direction().to_owned(),
+        balance_affected: affected,
+        direction: plan.recorded.direction(),
         stamps: Stamps::new(at.to_owned()),
         metadata: posting.metadata.clone(),
     };
@@ -543,9 +466,8 @@ fn record_move(
 
 fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
     BalanceSnapshot {
-        available: Decimal::ZERO,
-        on_hold: Decimal::ZERO,
         version: balance.version,
+        ..BalanceSnapshot::OPENED
     }
 }
 
@@ -555,13 +477,14 @@ fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
 pub async fn settle(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    id: String,
+    id: TransactionId,
     commit: bool,
 ) -> Result<Transaction> {
     super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
-        if transaction.status.code != status::PENDING {
+        if transaction.status.code != TransactionStatus::Pending {
             return Err(
                 Error::new(Kind::CommitTransactionNotPending).with_message(format!(
                     "The transaction is {}, not PENDING.",
@@ -570,43 +493,21 @@ pub async fn settle(
             );
         }
         let postings: Postings = serde_json::from_str(&row.postings)?;
-        let new_status = if commit {
-            status::APPROVED
-        } else {
-            status::CANCELED
-        };
+        let plan = settlement(commit);
         let at = now();
-        let source_effect = if commit {
-            Effect::SettleHold
-        } else {
-            Effect::Release
-        };
         // Every effect is computed before the first write.
-        let mut moves = Vec::new();
         let sources = load_balances(conn, ledger_id, &postings.sources)?;
-        for (posting, balance) in postings.sources.iter().zip(sources) {
-            let moved = move_balance(posting, balance, Some(source_effect), &at)?;
-            moves.push((posting, moved, source_effect));
-        }
-        if commit {
+        let mut moves = move_side(&postings.sources, sources, plan.sources, &at)?;
+        if let Some(side) = plan.destinations {
             let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
-            if let Some(b) = destinations.iter().find(|b| !b.allow_receiving) {
-                return Err(Error::new(Kind::AccountStatusTransactionRestriction)
-                    .with_message(format!("'{}' may not receive.", b.alias)));
-            }
-            for (posting, balance) in postings.destinations.iter().zip(destinations) {
-                let moved = move_balance(posting, balance, Some(Effect::Credit), &at)?;
-                moves.push((posting, moved, Effect::Credit));
-            }
+            check_receiving(&destinations)?;
+            moves.extend(move_side(&postings.destinations, destinations, side, &at)?);
         }
         freeze_replay(conn, ledger_id, &transaction.id)?;
         let settled_from = transaction.operations.len();
-        let settled = record(conn, &transaction, moves, new_status, &at)?;
+        let settled = record(conn, &transaction, moves, plan.status, &at)?;
         transaction.operations.extend(settled);
-        transaction.status = Status {
-            code: new_status.to_owned(),
-            description: Some(new_status.to_owned()),
-        };
+        transaction.status = JournalStatus::new(plan.status);
         chain::append(
             conn,
             &transaction,
@@ -622,7 +523,11 @@ pub async fn settle(
 }
 
 /// Reverts an APPROVED transaction with a new one moving the same amounts back.
-pub async fn revert(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Transaction> {
+pub async fn revert(
+    tenant: &Arc<Tenant>,
+    parent: Parent,
+    id: TransactionId,
+) -> Result<Transaction> {
     tenant
         .writer()
         .write(move |conn| {
@@ -637,7 +542,7 @@ pub async fn revert(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<
 pub async fn revert_once(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    id: String,
+    id: TransactionId,
     idempotency: Option<Idempotency>,
 ) -> Result<Created> {
     once(tenant, parent, idempotency, move |conn, parent| {
@@ -646,8 +551,8 @@ pub async fn revert_once(
     .await
 }
 
-fn post_reversal(conn: &Connection, parent: &Parent, id: &str) -> Result<Transaction> {
-    let (_, ledger_id) = parent.ledger_ids()?;
+fn post_reversal(conn: &Connection, parent: &Parent, id: &TransactionId) -> Result<Transaction> {
+    let (_, ledger_id) = ledger_of(parent)?;
     let original = sql::get_transaction(conn, &ledger_id, id)?.transaction;
     if original.parent_transaction_id.is_some() {
         return Err(Error::new(Kind::TransactionIsRevert));
@@ -655,7 +560,7 @@ fn post_reversal(conn: &Connection, parent: &Parent, id: &str) -> Result<Transac
     if sql::has_reversal(conn, id)? {
         return Err(Error::new(Kind::TransactionHasParent));
     }
-    if original.status.code != status::APPROVED {
+    if original.status.code != TransactionStatus::Approved {
         return Err(
             Error::new(Kind::CommitTransactionNotPending).with_message(format!(
                 "Only APPROVED transactions can be reverted; this one is {}.",
@@ -663,51 +568,8 @@ fn post_reversal(conn: &Connection, parent: &Parent, id: &str) -> Result<Transac
             )),
         );
     }
-    let new = reversal_of(&original)?;
-    post_new(conn, parent, new, Some(original.id.clone()))
-}
-
-/// The transaction that undoes `original`: its credits become sources and its debits
-/// destinations, amount for amount (holds settled by a commit count as debits).
-fn reversal_of(original: &Transaction) -> Result<NewTransaction> {
-    let mut from: Vec<Leg> = Vec::new();
-    let mut to: Vec<Leg> = Vec::new();
-    let mut moved: HashMap<(String, String, &str), Decimal> = HashMap::new();
-    for op in original.operations.iter().filter(|op| op.balance_affected) {
-        let side = match op.kind.as_str() {
-            "CREDIT" => "from",
-            "DEBIT" => "to",
-            _ => continue,
-        };
-        let entry = moved
-            .entry((op.account_alias.clone(), op.balance_key.clone(), side))
-            .or_default();
-        *entry = entry
-            .checked_add(op.amount.value)
-            .ok_or_else(|| Error::new(Kind::AmountOverflow))?;
-    }
-    if moved.is_empty() {
-        return Err(Error::new(Kind::TransactionCantRevert));
-    }
-    let mut ordered: Vec<_> = moved.into_iter().collect();
-    ordered.sort_by(|a, b| a.0.cmp(&b.0));
-    for ((alias, balance_key, side), amount) in ordered {
-        let leg = Leg {
-            alias,
-            balance_key,
-            value: crate::domain::transaction::LegValue::Amount(amount),
-            description: None,
-            chart_of_accounts: None,
-            metadata: Metadata::new(),
-            route: None,
-        };
-        if side == "from" {
-            from.push(leg)
-        } else {
-            to.push(leg)
-        }
-    }
-    Ok(NewTransaction {
+    let (from, to) = reversal(&original.operations)?;
+    let new = NewTransaction {
         mode: Mode::Immediate,
         description: Some(format!("Revert of transaction {}", original.id)),
         chart_of_accounts_group_name: original.chart_of_accounts_group_name.clone(),
@@ -717,7 +579,8 @@ fn reversal_of(original: &Transaction) -> Result<NewTransaction> {
         value: original.amount,
         from,
         to,
-    })
+    };
+    post_new(conn, parent, new, Some(original.id))
 }
 
 /// Description and metadata changes of a transaction or operation.
@@ -729,10 +592,11 @@ pub struct Annotations {
 pub async fn update(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    id: String,
+    id: TransactionId,
     change: Annotations,
 ) -> Result<Transaction> {
     super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         freeze_replay(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
@@ -752,16 +616,17 @@ pub async fn update(
 pub async fn update_operation(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    transaction_id: String,
-    id: String,
+    transaction_id: TransactionId,
+    id: OperationId,
     change: Annotations,
 ) -> Result<Operation> {
     super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
-        sql::get_transaction(conn, ledger_id, &transaction_id)?;
         let keys = [
             ("ledger_id", ledger_id),
             ("transaction_id", transaction_id.as_str()),
         ];
+        let ledger_id = &LedgerId::new(ledger_id);
+        sql::get_transaction(conn, ledger_id, &transaction_id)?;
         let mut operation = sql::get_operation(conn, &keys, &id)?;
         freeze_replay(conn, ledger_id, &transaction_id)?;
         if let Some(description) = change.description {
@@ -777,9 +642,9 @@ pub async fn update_operation(
     .await
 }
 
-pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<Transaction> {
+pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: TransactionId) -> Result<Transaction> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
-        Ok(sql::get_transaction(conn, ledger_id, &id)?.transaction)
+        Ok(sql::get_transaction(conn, &LedgerId::new(ledger_id), &id)?.transaction)
     })
     .await
 }
@@ -790,7 +655,7 @@ pub async fn list(
     query: crate::domain::query::ListQuery,
 ) -> Result<crate::store::query::CursorPage<Transaction>> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
-        sql::list_transactions(conn, ledger_id, &query)
+        sql::list_transactions(conn, &LedgerId::new(ledger_id), &query)
     })
     .await
 }
@@ -801,7 +666,7 @@ pub async fn count(
     query: crate::domain::query::ListQuery,
 ) -> Result<i64> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
-        sql::count_transactions(conn, ledger_id, &query)
+        sql::count_transactions(conn, &LedgerId::new(ledger_id), &query)
     })
     .await
 }
@@ -809,14 +674,18 @@ pub async fn count(
 pub async fn operations_of_account(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    account_id: String,
+    account_id: AccountId,
     query: crate::domain::query::ListQuery,
 ) -> Result<crate::store::query::CursorPage<Operation>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
-            crate::store::get::<crate::domain::entities::Account>(conn, &parent, &account_id)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
+            crate::store::get::<crate::domain::entities::Account>(
+                conn,
+                &parent,
+                account_id.as_str(),
+            )?;
+            let (_, ledger_id) = ledger_of(&parent)?;
             sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
         })
         .await
@@ -825,8 +694,8 @@ pub async fn operations_of_account(
 pub async fn operation_of_account(
     tenant: &Arc<Tenant>,
     parent: Parent,
-    account_id: String,
-    id: String,
+    account_id: AccountId,
+    id: OperationId,
 ) -> Result<Operation> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
         let keys = [

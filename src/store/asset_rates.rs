@@ -28,7 +28,7 @@ pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
             updated_at: row.get("updated_at")?,
             deleted_at: row.get("deleted_at")?,
         },
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 

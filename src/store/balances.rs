@@ -5,6 +5,7 @@ use rusqlite::{Connection, Row, named_params};
 use super::Entity;
 use super::query::amount;
 use crate::domain::entities::{Balance, Stamps};
+use crate::domain::ids::AccountId;
 use crate::domain::metadata::Metadata;
 use crate::domain::money::canonical;
 use crate::error::{Kind, Result};
@@ -77,7 +78,7 @@ pub fn save_balance(conn: &Connection, b: &Balance) -> Result<()> {
 }
 
 /// Live balances of an account, oldest first.
-pub fn of_account(conn: &Connection, account_id: &str) -> Result<Vec<Balance>> {
+pub fn of_account(conn: &Connection, account_id: &AccountId) -> Result<Vec<Balance>> {
     let sql = format!(
         "SELECT {BALANCE_COLUMNS} FROM balance WHERE account_id = ? AND deleted_at IS NULL \
          ORDER BY created_at, id"

@@ -7,9 +7,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::query::amount;
-use crate::domain::journal::{BalanceSnapshot, Operation, Transaction};
+use super::query::{amount, decode_json};
+use crate::domain::entities::{Address, LedgerSettings};
+use crate::domain::journal::{
+    BalanceSnapshot, Direction, Operation, OperationType, Transaction, TransactionStatus,
+};
+use crate::domain::metadata::Metadata;
 use crate::domain::money;
+use crate::domain::transaction::{Postings, Replayed, replay, total};
 use crate::error::Result;
 
 /// The `previous` of the first entry.
@@ -60,8 +65,8 @@ impl From<&Transaction> for ChainedTransaction {
             amount: money::canonical(t.amount),
             asset: t.asset_code.clone(),
             created_at: t.stamps.created_at.clone(),
-            id: t.id.clone(),
-            parent: t.parent_transaction_id.clone(),
+            id: t.id.to_string(),
+            parent: t.parent_transaction_id.as_ref().map(|p| p.to_string()),
         }
     }
 }
@@ -77,15 +82,15 @@ fn snapshot(s: &BalanceSnapshot) -> (String, String, i64) {
 impl From<&Operation> for ChainedOperation {
     fn from(o: &Operation) -> Self {
         Self {
-            account: o.account_id.clone(),
+            account: o.account_id.to_string(),
             affected: o.balance_affected,
             after: snapshot(&o.balance_after),
             amount: money::canonical(o.amount.value),
-            balance: o.balance_id.clone(),
+            balance: o.balance_id.to_string(),
             before: snapshot(&o.balance),
-            id: o.id.clone(),
-            transaction: o.transaction_id.clone(),
-            kind: o.kind.clone(),
+            id: o.id.to_string(),
+            transaction: o.transaction_id.to_string(),
+            kind: o.kind.as_str().to_owned(),
         }
     }
 }
@@ -176,14 +181,14 @@ pub fn append(
     let operation_ids: Vec<&str> = operations.iter().map(|o| o.id.as_str()).collect();
     // Every write of every test checks that the audit will encode the rows the same way.
     debug_assert_eq!(
-        canonical(conn, &transaction.id, event, &operation_ids).ok(),
+        canonical(conn, transaction.id.as_str(), event, &operation_ids).ok(),
         Some(encoded.clone())
     );
     conn.prepare_cached(
         "INSERT INTO chain (transaction_id, event, operations, previous, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )?
     .execute((
-        &transaction.id,
+        transaction.id.as_str(),
         event,
         serde_json::to_string(&operation_ids)?,
         &previous,
@@ -221,7 +226,74 @@ pub fn audit(conn: &Connection) -> Result<Audit> {
     let mut audit = Audit::default();
     audit_chain(conn, &mut audit)?;
     audit_balances(conn, &mut audit)?;
+    audit_decoded_columns(conn, &mut audit)?;
     Ok(audit)
+}
+
+/// Why stored JSON text does not decode as `T`, if it does not: with the decoder reads use.
+fn undecodable<T: serde::de::DeserializeOwned>(text: &str) -> Option<String> {
+    decode_json::<T>(text).err().map(|error| error.to_string())
+}
+
+/// Why a stored code is not one of `C`'s, if it is not.
+fn uncoded<C>(text: &str, parse: fn(&str) -> Option<C>) -> Option<String> {
+    match parse(text) {
+        Some(_) => None,
+        None => Some(format!("unknown code {text:?}")),
+    }
+}
+
+/// Checks that stored text decodes as the type its reads decode it as.
+type ColumnCheck = fn(&str) -> Option<String>;
+
+/// Every column whose text reads decode (JSON, or a code of an enum), with its check.
+const DECODED_COLUMNS: &[(&str, &str, ColumnCheck)] = &[
+    ("organization", "address", undecodable::<Address>),
+    ("organization", "metadata", undecodable::<Metadata>),
+    ("ledger", "settings", undecodable::<LedgerSettings>),
+    ("ledger", "metadata", undecodable::<Metadata>),
+    ("asset", "metadata", undecodable::<Metadata>),
+    ("portfolio", "metadata", undecodable::<Metadata>),
+    ("segment", "metadata", undecodable::<Metadata>),
+    ("account_type", "metadata", undecodable::<Metadata>),
+    ("account", "metadata", undecodable::<Metadata>),
+    ("ledger_transaction", "source", undecodable::<Vec<String>>),
+    (
+        "ledger_transaction",
+        "destination",
+        undecodable::<Vec<String>>,
+    ),
+    ("ledger_transaction", "postings", undecodable::<Postings>),
+    ("ledger_transaction", "metadata", undecodable::<Metadata>),
+    ("operation", "metadata", undecodable::<Metadata>),
+    ("asset_rate", "metadata", undecodable::<Metadata>),
+    ("ledger_transaction", "status_code", |t| {
+        uncoded(t, TransactionStatus::parse)
+    }),
+    ("operation", "status_code", |t| {
+        uncoded(t, TransactionStatus::parse)
+    }),
+    ("operation", "type", |t| uncoded(t, OperationType::parse)),
+    ("operation", "direction", |t| uncoded(t, Direction::parse)),
+];
+
+/// Names every row whose decoded column a read would fail on (reads never default it away).
+fn audit_decoded_columns(conn: &Connection, audit: &mut Audit) -> Result<()> {
+    for (table, column, check) in DECODED_COLUMNS {
+        let mut statement = conn.prepare(&format!(
+            "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY rowid"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, text): (String, String) = (row.get(0)?, row.get(1)?);
+            if let Some(error) = check(&text) {
+                audit.problem(format!(
+                    "{table} {id}: column {column} does not decode ({error})"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
@@ -235,8 +307,15 @@ fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
         audit.chain_entries += 1;
         let (seq, transaction_id, event): (i64, String, String) =
             (row.get(0)?, row.get(1)?, row.get(2)?);
-        let operation_ids: Vec<String> =
-            serde_json::from_str(&row.get::<_, String>(3)?).unwrap_or_default();
+        let operation_ids: Vec<String> = match decode_json(&row.get::<_, String>(3)?) {
+            Ok(ids) => ids,
+            Err(error) => {
+                audit.problem(format!(
+                    "chain entry {seq}: its list of operations is not valid JSON ({error})"
+                ));
+                Vec::new()
+            }
+        };
         let (previous, stored): (String, String) = (row.get(4)?, row.get(5)?);
         if previous != expected_previous {
             audit.problem(format!(
@@ -273,14 +352,26 @@ fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
     Ok(())
 }
 
-/// Available, on hold and version of a balance.
-type BalanceState = (Decimal, Decimal, i64);
-/// What a balance holds before its first operation.
-const BALANCE_OPENED: BalanceState = (Decimal::ZERO, Decimal::ZERO, 1);
+fn snapshot_at(row: &rusqlite::Row<'_>, columns: [&str; 3]) -> rusqlite::Result<BalanceSnapshot> {
+    Ok(BalanceSnapshot {
+        available: amount(row, columns[0])?,
+        on_hold: amount(row, columns[1])?,
+        version: row.get(columns[2])?,
+    })
+}
 
 fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
-    // One pass over every operation in the order they were written, replaying each balance.
-    let mut replayed: HashMap<String, BalanceState> = HashMap::new();
+    let replayed = replay_operations(conn, audit)?;
+    audit_stored_balances(conn, audit, replayed)
+}
+
+/// One pass over every operation in the order they were written, replaying each balance with
+/// the domain's effect table; returns the state each balance's operations leave it in.
+fn replay_operations(
+    conn: &Connection,
+    audit: &mut Audit,
+) -> Result<HashMap<String, BalanceSnapshot>> {
+    let mut replayed: HashMap<String, BalanceSnapshot> = HashMap::new();
     let mut operations = conn.prepare(
         "SELECT id, balance_id, type, amount, available_before, on_hold_before, version_before, \
          available_after, on_hold_after, version_after FROM operation WHERE balance_affected = 1 \
@@ -290,36 +381,43 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
     while let Some(op) = ops.next()? {
         let (op_id, id, kind): (String, String, String) = (op.get(0)?, op.get(1)?, op.get(2)?);
         let value = amount(op, "amount")?;
-        let before = (
-            amount(op, "available_before")?,
-            amount(op, "on_hold_before")?,
-            op.get::<_, i64>(6)?,
-        );
-        let after = (
-            amount(op, "available_after")?,
-            amount(op, "on_hold_after")?,
-            op.get::<_, i64>(9)?,
-        );
-        let state = replayed.entry(id.clone()).or_insert(BALANCE_OPENED);
+        let before = snapshot_at(op, ["available_before", "on_hold_before", "version_before"])?;
+        let after = snapshot_at(op, ["available_after", "on_hold_after", "version_after"])?;
+        let state = replayed
+            .entry(id.clone())
+            .or_insert(BalanceSnapshot::OPENED);
         if before != *state {
-            audit.problem(format!("balance {id}: operation {op_id} starts from {before:?}, the operations before it end at {state:?}"));
-        }
-        let delta = (after.0 - before.0, after.1 - before.1);
-        let consistent = match kind.as_str() {
-            "CREDIT" => delta == (value, Decimal::ZERO),
-            "DEBIT" => delta == (-value, Decimal::ZERO) || delta == (Decimal::ZERO, -value),
-            "ON_HOLD" => delta == (-value, value),
-            "RELEASE" => delta == (value, -value),
-            _ => false,
-        };
-        if !consistent || after.2 != before.2 + 1 {
             audit.problem(format!(
-                "balance {id}: operation {op_id} ({kind} {value}) does not move it by its amount"
+                "balance {id}: operation {op_id} starts from {}, the operations before it end at {}",
+                shown(&before),
+                shown(state)
             ));
+        }
+        let outcome = OperationType::parse(&kind).map_or(Replayed::Inconsistent, |k| {
+            replay(k, value, &before, &after)
+        });
+        match outcome {
+            Replayed::Consistent => {}
+            Replayed::Inconsistent => audit.problem(format!(
+                "balance {id}: operation {op_id} ({kind} {value}) does not move it by its amount"
+            )),
+            Replayed::Overflow => audit.problem(format!(
+                "balance {id}: operation {op_id} ({kind} {value}) overflows the balance it starts from"
+            )),
         }
         *state = after;
     }
-    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+    Ok(replayed)
+}
+
+/// Each stored balance against the state its operations leave it in, and conservation: the
+/// balances of each asset add up to zero.
+fn audit_stored_balances(
+    conn: &Connection,
+    audit: &mut Audit,
+    mut replayed: HashMap<String, BalanceSnapshot>,
+) -> Result<()> {
+    let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
     let mut balances = conn.prepare(
         "SELECT id, asset_code, available, on_hold, version FROM balance ORDER BY rowid",
     )?;
@@ -327,23 +425,16 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
     while let Some(row) = rows.next()? {
         audit.balances += 1;
         let (id, asset): (String, String) = (row.get(0)?, row.get(1)?);
-        let stored = (
-            amount(row, "available")?,
-            amount(row, "on_hold")?,
-            row.get::<_, i64>(4)?,
-        );
-        let state = replayed.remove(&id).unwrap_or(BALANCE_OPENED);
+        let stored = snapshot_at(row, ["available", "on_hold", "version"])?;
+        let state = replayed.remove(&id).unwrap_or(BalanceSnapshot::OPENED);
         if state != stored {
             audit.problem(format!(
                 "balance {id}: stored available {} onHold {} version {}, its operations give {} / {} / {}",
-                stored.0, stored.1, stored.2, state.0, state.1, state.2
+                stored.available, stored.on_hold, stored.version, state.available, state.on_hold, state.version
             ));
         }
-        let total = totals.entry(asset).or_default();
-        *total = total
-            .checked_add(stored.0)
-            .and_then(|t| t.checked_add(stored.1))
-            .unwrap_or(Decimal::MAX);
+        let sum = totals.entry(asset).or_insert(Some(Decimal::ZERO));
+        *sum = sum.and_then(|sum| total(&stored).and_then(|t| sum.checked_add(t)));
     }
     for id in replayed.keys() {
         audit.problem(format!(
@@ -351,13 +442,22 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
         ));
     }
     for (asset, total) in totals {
-        if !total.is_zero() {
-            audit.problem(format!(
+        match total {
+            Some(total) if total.is_zero() => {}
+            Some(total) => audit.problem(format!(
                 "asset {asset} is not conserved: its balances add up to {total}, not 0"
-            ));
+            )),
+            None => audit.problem(format!(
+                "asset {asset} is not conserved: its balances add up to more than an amount can hold"
+            )),
         }
     }
     Ok(())
+}
+
+/// A balance state as the audit's findings show it.
+fn shown(s: &BalanceSnapshot) -> String {
+    format!("({}, {}, {})", s.available, s.on_hold, s.version)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, Row, named_params};
 
 use super::Entity;
-use super::query::{CursorPage, Scope, list_by_cursor, metadata_from, metadata_to};
+use super::query::{CursorPage, Scope, json, list_by_cursor, metadata_from, metadata_to};
 use crate::domain::query::{FilterSpec, ListQuery, Match};
 
 const NAME_FILTER: &[FilterSpec] = &[FilterSpec {
@@ -33,11 +33,6 @@ fn status(row: &Row<'_>) -> rusqlite::Result<Status> {
     })
 }
 
-fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
@@ -54,10 +49,10 @@ pub fn organization_from(row: &Row<'_>) -> rusqlite::Result<Organization> {
         legal_name: row.get("legal_name")?,
         legal_document: row.get("legal_document")?,
         doing_business_as: row.get("doing_business_as")?,
-        address: json_or_default::<Address>(row.get("address")?),
+        address: json::<Address>(row, "address")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -92,10 +87,10 @@ pub fn ledger_from(row: &Row<'_>) -> rusqlite::Result<Ledger> {
         id: row.get("id")?,
         organization_id: row.get("organization_id")?,
         name: row.get("name")?,
-        settings: json_or_default::<LedgerSettings>(row.get("settings")?),
+        settings: json::<LedgerSettings>(row, "settings")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -132,7 +127,7 @@ pub fn asset_from(row: &Row<'_>) -> rusqlite::Result<Asset> {
         code: row.get("code")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -182,7 +177,7 @@ pub fn portfolio_from(row: &Row<'_>) -> rusqlite::Result<Portfolio> {
         entity_id: row.get("entity_id")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -218,7 +213,7 @@ pub fn segment_from(row: &Row<'_>) -> rusqlite::Result<Segment> {
         name: row.get("name")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -254,7 +249,7 @@ pub fn account_type_from(row: &Row<'_>) -> rusqlite::Result<AccountType> {
         description: row.get("description")?,
         key_value: row.get("key_value")?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -316,7 +311,7 @@ pub fn account_from(row: &Row<'_>) -> rusqlite::Result<Account> {
         blocked: row.get("blocked")?,
         status: status(row)?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 

@@ -147,10 +147,32 @@ pub fn soft_delete(conn: &Connection, scope: &Scope<'_>, id: &str, now: &str) ->
         == 1)
 }
 
-/// Metadata column text → object (an unreadable column reads as empty, never fails a read).
-pub fn metadata_from(text: Option<String>) -> Metadata {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+/// A JSON column decoded as `T`; NULL reads as `T`'s default. Text that does not decode is a
+/// corrupt row and fails the read rather than reading as the default.
+pub fn json<T: serde::de::DeserializeOwned + Default>(
+    row: &Row<'_>,
+    column: &str,
+) -> rusqlite::Result<T> {
+    match row.get::<_, Option<String>>(column)? {
+        None => Ok(T::default()),
+        Some(text) => decode_json(&text).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("bad JSON in {column}: {error}").into(),
+            )
+        }),
+    }
+}
+
+/// The one decoder of stored JSON text, shared by reads and the audit.
+pub fn decode_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_str(text)
+}
+
+/// The `metadata` column of a row: see [`json`].
+pub fn metadata_from(row: &Row<'_>) -> rusqlite::Result<Metadata> {
+    json(row, "metadata")
 }
 
 pub fn metadata_to(metadata: &Metadata) -> String {

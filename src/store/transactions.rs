@@ -1,20 +1,71 @@
 //! SQL of the journal (transactions, operations), balance postings, idempotency and asset rates.
 
-use rusqlite::{Connection, OptionalExtension, Row, named_params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, named_params};
 
 use super::balances::{BALANCE_COLUMNS, balance_from};
-use super::query::{CursorPage, Scope, amount, list_by_cursor, metadata_from, metadata_to};
+use super::query::{CursorPage, Scope, amount, json, list_by_cursor, metadata_from, metadata_to};
 use super::{Entity, Identified};
-use crate::domain::entities::{Balance, Stamps, Status};
-use crate::domain::journal::{BalanceSnapshot, Operation, OperationAmount, Transaction};
+use crate::domain::entities::{Balance, Stamps};
+use crate::domain::ids::{
+    AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
+};
+use crate::domain::journal::{
+    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationType,
+    Transaction, TransactionStatus,
+};
 use crate::domain::money::canonical;
 use crate::domain::query::{FilterSpec, ListQuery, Match};
 use crate::domain::time::uuid_v7_ceiling;
 use crate::error::{Error, Kind, Result};
 
-fn aliases(text: String) -> Vec<String> {
-    serde_json::from_str(&text).unwrap_or_default()
+/// Typed ids are stored as their text.
+macro_rules! id_columns {
+    ($($id:ty),*) => {$(
+        impl ToSql for $id {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $id {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                String::column_result(value).map(<$id>::new)
+            }
+        }
+    )*};
 }
+
+id_columns!(
+    OrganizationId,
+    LedgerId,
+    AccountId,
+    TransactionId,
+    OperationId,
+    BalanceId
+);
+
+/// Coded enums are stored as their code; an unknown code is a corrupt row.
+macro_rules! code_columns {
+    ($($coded:ty),*) => {$(
+        impl ToSql for $coded {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $coded {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let code = value.as_str()?;
+                <$coded>::parse(code).ok_or_else(|| {
+                    FromSqlError::Other(format!("unknown {} {code:?}", stringify!($coded)).into())
+                })
+            }
+        }
+    )*};
+}
+
+code_columns!(TransactionStatus, OperationType, Direction);
 
 fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
     Ok(Stamps {
@@ -47,20 +98,20 @@ pub fn transaction_from(row: &Row<'_>) -> rusqlite::Result<TransactionRow> {
             id: row.get("id")?,
             parent_transaction_id: row.get("parent_transaction_id")?,
             description: row.get("description")?,
-            status: Status {
+            status: JournalStatus {
                 code: row.get("status_code")?,
                 description: row.get("status_description")?,
             },
             amount: amount(row, "amount")?,
             asset_code: row.get("asset_code")?,
             chart_of_accounts_group_name: row.get("chart_of_accounts_group_name")?,
-            source: aliases(row.get("source")?),
-            destination: aliases(row.get("destination")?),
+            source: json(row, "source")?,
+            destination: json(row, "destination")?,
             ledger_id: row.get("ledger_id")?,
             organization_id: row.get("organization_id")?,
             route: row.get("route")?,
             stamps: stamps(row)?,
-            metadata: metadata_from(row.get("metadata")?),
+            metadata: metadata_from(row)?,
             operations: Vec::new(),
         },
         postings: row.get("postings")?,
@@ -101,16 +152,25 @@ fn transactions_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
 }
 
 /// The transaction `id` of the ledger with its operations.
-pub fn get_transaction(conn: &Connection, ledger_id: &str, id: &str) -> Result<TransactionRow> {
-    let keys = [("ledger_id", ledger_id)];
-    let mut row = super::query::get(conn, &transactions_scope(&keys), id, transaction_from)?
-        .ok_or_else(|| Error::new(Kind::TransactionIdNotFound).with_entity("Transaction"))?;
+pub fn get_transaction(
+    conn: &Connection,
+    ledger_id: &LedgerId,
+    id: &TransactionId,
+) -> Result<TransactionRow> {
+    let keys = [("ledger_id", ledger_id.as_str())];
+    let mut row = super::query::get(
+        conn,
+        &transactions_scope(&keys),
+        id.as_str(),
+        transaction_from,
+    )?
+    .ok_or_else(|| Error::new(Kind::TransactionIdNotFound).with_entity("Transaction"))?;
     row.transaction.operations = operations_of(conn, id)?;
     Ok(row)
 }
 
 /// Whether a reversal of `id` exists.
-pub fn has_reversal(conn: &Connection, id: &str) -> Result<bool> {
+pub fn has_reversal(conn: &Connection, id: &TransactionId) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM ledger_transaction WHERE parent_transaction_id = ?)";
     Ok(conn
         .prepare_cached(sql)?
@@ -121,7 +181,7 @@ pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
     FilterSpec {
         param: "status",
         field: "status_code",
-        matching: Match::OneOf(&["CREATED", "APPROVED", "PENDING", "CANCELED", "NOTED"]),
+        matching: Match::OneOf(TransactionStatus::CODES),
     },
     FilterSpec {
         param: "route",
@@ -133,10 +193,10 @@ pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
 /// A cursor page of the ledger's transactions, each with its operations.
 pub fn list_transactions(
     conn: &Connection,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     query: &ListQuery,
 ) -> Result<CursorPage<Transaction>> {
-    let keys = [("ledger_id", ledger_id)];
+    let keys = [("ledger_id", ledger_id.as_str())];
     let page = list_by_cursor(
         conn,
         &transactions_scope(&keys),
@@ -157,8 +217,12 @@ pub fn list_transactions(
     })
 }
 
-pub fn count_transactions(conn: &Connection, ledger_id: &str, query: &ListQuery) -> Result<i64> {
-    let keys = [("ledger_id", ledger_id)];
+pub fn count_transactions(
+    conn: &Connection,
+    ledger_id: &LedgerId,
+    query: &ListQuery,
+) -> Result<i64> {
+    let keys = [("ledger_id", ledger_id.as_str())];
     super::query::count(conn, &transactions_scope(&keys), query)
 }
 
@@ -191,7 +255,7 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
             on_hold: amount(row, "on_hold_after")?,
             version: row.get("version_after")?,
         },
-        status: Status {
+        status: JournalStatus {
             code: row.get("status_code")?,
             description: row.get("status_description")?,
         },
@@ -205,7 +269,7 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
         balance_affected: row.get("balance_affected")?,
         direction: row.get("direction")?,
         stamps: stamps(row)?,
-        metadata: metadata_from(row.get("metadata")?),
+        metadata: metadata_from(row)?,
     })
 }
 
@@ -240,7 +304,7 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
 }
 
 /// Operations of a transaction in creation order.
-pub fn operations_of(conn: &Connection, transaction_id: &str) -> Result<Vec<Operation>> {
+pub fn operations_of(conn: &Connection, transaction_id: &TransactionId) -> Result<Vec<Operation>> {
     let sql =
         format!("SELECT {OPERATION_COLUMNS} FROM operation WHERE transaction_id = ? ORDER BY id");
     let mut statement = conn.prepare_cached(&sql)?;
@@ -252,7 +316,7 @@ pub const OPERATION_FILTERS: &[FilterSpec] = &[
     FilterSpec {
         param: "type",
         field: "type",
-        matching: Match::OneOf(&["DEBIT", "CREDIT", "ON_HOLD", "RELEASE"]),
+        matching: Match::OneOf(OperationType::CODES),
     },
     FilterSpec {
         param: "direction",
@@ -276,11 +340,14 @@ fn operations_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
 
 pub fn list_operations_of_account(
     conn: &Connection,
-    ledger_id: &str,
-    account_id: &str,
+    ledger_id: &LedgerId,
+    account_id: &AccountId,
     query: &ListQuery,
 ) -> Result<CursorPage<Operation>> {
-    let keys = [("ledger_id", ledger_id), ("account_id", account_id)];
+    let keys = [
+        ("ledger_id", ledger_id.as_str()),
+        ("account_id", account_id.as_str()),
+    ];
     list_by_cursor(conn, &operations_scope(&keys), query, operation_from, |o| {
         o.id.as_str()
     })
@@ -290,9 +357,9 @@ pub fn list_operations_of_account(
 pub fn get_operation(
     conn: &Connection,
     keys: &[(&'static str, &str)],
-    id: &str,
+    id: &OperationId,
 ) -> Result<Operation> {
-    super::query::get(conn, &operations_scope(keys), id, operation_from)?
+    super::query::get(conn, &operations_scope(keys), id.as_str(), operation_from)?
         .ok_or_else(|| Error::new(Kind::OperationIdNotFound).with_entity("Operation"))
 }
 
@@ -303,8 +370,8 @@ pub fn get_operation(
 /// the first match is the last one applied by then.
 pub fn snapshot_at(
     conn: &Connection,
-    account_id: &str,
-    balance_id: &str,
+    account_id: &AccountId,
+    balance_id: &BalanceId,
     at: &str,
 ) -> Result<Option<BalanceSnapshot>> {
     let sql = "SELECT available_after, on_hold_after, version_after \
@@ -329,7 +396,7 @@ pub fn snapshot_at(
 /// The live balance `alias#key` of the ledger.
 pub fn balance_by_alias(
     conn: &Connection,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     alias: &str,
     key: &str,
 ) -> Result<Option<Balance>> {
@@ -360,14 +427,14 @@ pub fn update_balance_amounts(conn: &Connection, b: &Balance) -> Result<()> {
 /// request's response in full once the transaction changed since (`None` while it is as
 /// created, when the response is rendered from the journal).
 pub struct IdempotencyRecord {
-    pub transaction_id: String,
+    pub transaction_id: TransactionId,
     pub response: Option<String>,
 }
 
 /// The record of `key` in the ledger, unless it expired.
 pub fn idempotency_record(
     conn: &Connection,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     key: &str,
     now_ms: i64,
 ) -> Result<Option<IdempotencyRecord>> {
@@ -391,9 +458,9 @@ pub const IDEMPOTENCY_EXPIRED_REAPED_PER_SAVE: i64 = 2;
 /// transaction with its key, and reaps a few expired records.
 pub fn save_idempotency_record(
     conn: &Connection,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     key: &str,
-    transaction_id: &str,
+    transaction_id: &TransactionId,
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<()> {
@@ -420,7 +487,7 @@ pub fn save_idempotency_record(
 /// The live key whose replay still renders `transaction_id` from the journal, if any.
 pub fn unfrozen_idempotency_key(
     conn: &Connection,
-    transaction_id: &str,
+    transaction_id: &TransactionId,
     now_ms: i64,
 ) -> Result<Option<String>> {
     let sql = "SELECT r.key FROM ledger_transaction t JOIN idempotency_record r \
@@ -436,7 +503,7 @@ pub fn unfrozen_idempotency_key(
 /// Stores the response `key` answers from now on.
 pub fn freeze_idempotent_response(
     conn: &Connection,
-    ledger_id: &str,
+    ledger_id: &LedgerId,
     key: &str,
     response: &str,
 ) -> Result<()> {
@@ -449,7 +516,7 @@ pub fn freeze_idempotent_response(
 
 impl Identified for Balance {
     fn id(&self) -> &str {
-        &self.id
+        self.id.as_str()
     }
 }
 

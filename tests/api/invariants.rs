@@ -12,6 +12,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use ledgerlite::domain::entities::Status;
+use ledgerlite::domain::ids::TransactionId;
 use ledgerlite::domain::metadata::Metadata;
 use ledgerlite::domain::tenant::TenantId;
 use ledgerlite::domain::transaction::{Leg, LegValue};
@@ -87,8 +88,8 @@ struct World {
     tenant: Arc<Tenant>,
     parent: Parent,
     file: std::path::PathBuf,
-    pending: Vec<String>,
-    approved: Vec<String>,
+    pending: Vec<TransactionId>,
+    approved: Vec<TransactionId>,
     key: u64,
 }
 
@@ -244,7 +245,8 @@ impl World {
                     vec![leg(external, LegValue::Amount(v))],
                     vec![leg(ALIASES[to], LegValue::Amount(v))],
                 ))?;
-                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+                self.approved
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
             }
             Step::Withdraw { from, cents } => {
                 let v = amount(cents);
@@ -254,7 +256,8 @@ impl World {
                     vec![leg(ALIASES[from], LegValue::Amount(v))],
                     vec![leg(external, LegValue::Amount(v))],
                 ))?;
-                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+                self.approved
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
             }
             Step::Transfer { from, to, cents } => {
                 let v = amount(cents);
@@ -264,7 +267,8 @@ impl World {
                     vec![leg(ALIASES[from], LegValue::Amount(v))],
                     vec![leg(ALIASES[to], LegValue::Remaining)],
                 ))?;
-                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+                self.approved
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
             }
             Step::Split {
                 from,
@@ -283,7 +287,8 @@ impl World {
                     vec![leg(ALIASES[from], LegValue::Amount(v))],
                     vec![leg(ALIASES[a], share), leg(ALIASES[b], LegValue::Remaining)],
                 ))?;
-                self.approved.push(tx["id"].as_str().unwrap().to_owned());
+                self.approved
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
             }
             Step::Hold { from, to, cents } => {
                 let v = amount(cents);
@@ -293,7 +298,8 @@ impl World {
                     vec![leg(ALIASES[from], LegValue::Amount(v))],
                     vec![leg(ALIASES[to], LegValue::Amount(v))],
                 ))?;
-                self.pending.push(tx["id"].as_str().unwrap().to_owned());
+                self.pending
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
             }
             Step::Commit(k) | Step::Cancel(k) => {
                 let commit = matches!(step, Step::Commit(_));

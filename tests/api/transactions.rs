@@ -2451,3 +2451,33 @@ async fn racing_commits_and_cancels_settle_a_pending_transaction_once() {
     }
     fx.assert_conserved().await;
 }
+
+#[tokio::test]
+async fn an_inflow_past_the_largest_amount_is_refused_with_0097_and_changes_nothing() {
+    let fx = Fx::new(&["@alice", "@bob"]).await;
+    let max = Decimal::MAX.to_string();
+    fx.fund("@alice", &max).await;
+    fx.assert_balance("@alice", &max, "0", 2).await;
+    fx.assert_balance(EXTERNAL, &format!("-{max}"), "0", 2)
+        .await;
+    // @alice would go past the largest amount, @external/USD past the smallest.
+    fx.reject(
+        "/transactions/inflow",
+        &inflow_body("@alice", "1"),
+        422,
+        "0097",
+    )
+    .await;
+    fx.reject(
+        "/transactions/inflow",
+        &inflow_body("@bob", "1"),
+        422,
+        "0097",
+    )
+    .await;
+    fx.assert_balance("@alice", &max, "0", 2).await;
+    fx.assert_balance("@bob", "0", "0", 1).await;
+    fx.assert_balance(EXTERNAL, &format!("-{max}"), "0", 2)
+        .await;
+    assert_eq!(fx.transaction_count().await, 1);
+}

@@ -173,3 +173,167 @@ async fn the_verify_command_reports_ok_then_names_a_tampered_balance() {
         "{out}"
     );
 }
+
+/// The id of the one row `sql` selects.
+fn id(conn: &rusqlite::Connection, sql: &str) -> String {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Writes `garbage` into `column` of row `row` of `table` behind the server's back, checks
+/// that the read at `path` fails with the 500 envelope and that the audit names the row, then
+/// puts the stored text back and checks that the read works again.
+async fn assert_corruption_surfaces(
+    app: &TestApp,
+    conn: &rusqlite::Connection,
+    (table, row, column, garbage): (&str, &str, &str, &str),
+    path: &str,
+) {
+    let select = format!("SELECT {column} FROM {table} WHERE id = ?");
+    let stored: Option<String> = conn.query_row(&select, [row], |r| r.get(0)).unwrap();
+    let update = format!("UPDATE {table} SET {column} = ? WHERE id = ?");
+    conn.execute(&update, rusqlite::params![garbage, row])
+        .unwrap();
+
+    let read = app.get(path).await;
+    assert_eq!(read.status, 500, "{table}.{column}: {}", read.body);
+    assert_eq!(read.code(), "0046", "{}", read.body);
+    assert_eq!(read.body["title"], "Internal Server Error", "{}", read.body);
+    let report = audit(conn).unwrap();
+    let named = format!("{table} {row}: column {column} does not decode");
+    assert!(
+        report.problems.iter().any(|p| p.starts_with(&named)),
+        "{named}: {:?}",
+        report.problems
+    );
+
+    conn.execute(&update, rusqlite::params![stored, row])
+        .unwrap();
+    assert_eq!(app.get(path).await.status, 200, "{table}.{column} restored");
+}
+
+#[tokio::test]
+async fn a_corrupt_stored_column_fails_the_read_and_is_named_by_the_audit() {
+    let (app, ledger) = busy_ledger().await;
+    let conn = open(&app);
+    let organization = id(&conn, "SELECT id FROM organization");
+    let ledger_id = id(&conn, "SELECT id FROM ledger");
+    let account = id(&conn, "SELECT id FROM account WHERE alias = '@a'");
+    let transaction = id(
+        &conn,
+        "SELECT id FROM ledger_transaction ORDER BY rowid LIMIT 1",
+    );
+    let operation = id(
+        &conn,
+        "SELECT id FROM operation WHERE account_alias = '@a' ORDER BY rowid LIMIT 1",
+    );
+    let cases = [
+        (
+            (
+                "organization",
+                organization.as_str(),
+                "address",
+                "{\"line1\": ",
+            ),
+            format!("/v1/organizations/{organization}"),
+        ),
+        (
+            ("ledger", &ledger_id, "settings", "{\"accounting\": 5}"),
+            ledger.clone(),
+        ),
+        (
+            ("account", &account, "metadata", "[1, 2]"),
+            format!("{ledger}/accounts/{account}"),
+        ),
+        (
+            ("ledger_transaction", &transaction, "metadata", "{oops"),
+            format!("{ledger}/transactions/{transaction}"),
+        ),
+        (
+            ("ledger_transaction", &transaction, "source", "not json"),
+            format!("{ledger}/transactions/{transaction}"),
+        ),
+        (
+            ("ledger_transaction", &transaction, "status_code", "LOST"),
+            format!("{ledger}/transactions/{transaction}"),
+        ),
+        (
+            ("operation", &operation, "metadata", "{\"k\": "),
+            format!("{ledger}/accounts/{account}/operations/{operation}"),
+        ),
+    ];
+    for (corruption, path) in cases {
+        assert_corruption_surfaces(&app, &conn, corruption, &path).await;
+    }
+    let report = audit(&conn).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn the_verify_command_names_a_corrupt_json_column() {
+    let (app, _) = busy_ledger().await;
+    let conn = open(&app);
+    let account = id(&conn, "SELECT id FROM account WHERE alias = '@a'");
+    conn.execute(
+        "UPDATE account SET metadata = 'garbage' WHERE id = ?",
+        [&account],
+    )
+    .unwrap();
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .args(["verify", "--all"])
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        out.contains(&format!(
+            "account {account}: column metadata does not decode"
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_operation_edited_past_the_largest_amount_is_a_finding_not_a_panic() {
+    let (app, _) = busy_ledger().await;
+    let conn = open(&app);
+    let credit = |offset: u32| {
+        id(
+            &conn,
+            &format!(
+                "SELECT id FROM operation WHERE type = 'CREDIT' AND balance_affected = 1 \
+                 ORDER BY rowid LIMIT 1 OFFSET {offset}"
+            ),
+        )
+    };
+    let (first, second) = (credit(0), credit(1));
+    let max = rust_decimal::Decimal::MAX.to_string();
+    // Crediting the largest amount overflows.
+    conn.execute(
+        "UPDATE operation SET available_before = ? WHERE id = ?",
+        [&max, &first],
+    )
+    .unwrap();
+    // The move from the smallest to the largest amount is more than an amount can hold.
+    conn.execute(
+        "UPDATE operation SET available_before = ?, available_after = ? WHERE id = ?",
+        [&format!("-{max}"), &max, &second],
+    )
+    .unwrap();
+    let report = audit(&conn).unwrap();
+    let names = |needle: String| {
+        assert!(
+            report.problems.iter().any(|p| p.contains(&needle)),
+            "{needle}: {:?}",
+            report.problems
+        );
+    };
+    names(format!(
+        "operation {first} (CREDIT 100) overflows the balance"
+    ));
+    names(format!(
+        "operation {second} (CREDIT 30) does not move it by its amount"
+    ));
+}
