@@ -6,22 +6,21 @@
 //! cargo run --example embed            # exits 1 if a balance or the audit is wrong
 //! ```
 
-use std::sync::Arc;
-
 use anyhow::{Context, ensure};
 use ledgerlite::Engine;
 use ledgerlite::domain::entities::{
     Address, DEFAULT_BALANCE_KEY, LedgerSettings, Status, external_alias,
 };
 use ledgerlite::domain::metadata::Metadata;
+use ledgerlite::domain::scope::Parent;
 use ledgerlite::domain::transaction::{Leg, LegValue};
+use ledgerlite::ledger::Tenant;
 use ledgerlite::ledger::accounts::{self, NewAccount};
 use ledgerlite::ledger::onboarding::{self, NewAsset, NewLedger, NewOrganization};
 use ledgerlite::ledger::transactions::{
     self, IDEMPOTENCY_TTL_DEFAULT_SECONDS, Idempotency, Mode, NewTransaction,
 };
 use ledgerlite::ledger::{audit, balances};
-use ledgerlite::store::{Parent, Tenant};
 use rust_decimal::Decimal;
 
 /// Money brought in from outside, in USD.
@@ -139,7 +138,7 @@ fn leg(alias: &str, value: Decimal) -> Leg {
 
 /// Moves `value` USD from `from` to `to` in one balanced transaction.
 async fn post(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: &Parent,
     from: &str,
     to: &str,
@@ -166,7 +165,7 @@ async fn post(
 }
 
 /// The available amount of the default balance of the account `alias`.
-async fn available(tenant: &Arc<Tenant>, parent: &Parent, alias: &str) -> anyhow::Result<Decimal> {
+async fn available(tenant: &Tenant, parent: &Parent, alias: &str) -> anyhow::Result<Decimal> {
     let found = balances::of_alias(tenant, parent.clone(), alias.to_owned()).await?;
     let balance = found
         .iter()

@@ -8,9 +8,9 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::domain::audit::Audit;
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
-use crate::store::chain::Audit;
 use crate::store::export;
 use crate::store::files::{self, TenantFiles, io_error};
 use crate::store::{Missing, Registry};
@@ -194,7 +194,7 @@ pub fn verify_tenants(registry: &Registry, ids: &[TenantId]) -> Result<Vec<Tenan
                     error
                 }
             })?;
-            let audit = crate::ledger::audit::verify_blocking(&tenant)?;
+            let audit = crate::ledger::audit::verify_blocking(&tenant.into())?;
             Ok(TenantAudit {
                 id: id.to_string(),
                 ok: audit.ok(),

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
-use crate::store::{Missing, Registry, Tenant};
+use crate::ledger::Tenant;
+use crate::store::{Missing, Registry};
 
 /// One data folder of tenants, each opened on first use and kept in the registry's LRU.
 pub struct Engine {
@@ -32,15 +33,46 @@ impl Engine {
 
     /// Tenants as `config` (sync mode, cache size, data folder) says.
     pub fn with_config(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self {
-            registry: Arc::new(Registry::new(config.store())?),
-        })
+        Ok(Self::with_registry(Arc::new(Registry::new(
+            config.store(),
+        )?)))
+    }
+
+    /// The tenants of `registry` (the server's).
+    pub fn with_registry(registry: Arc<Registry>) -> Self {
+        Self { registry }
     }
 
     /// The tenant `id`, its file created if it does not exist yet. Blocking (file I/O).
-    pub fn tenant(&self, id: &str) -> Result<Arc<Tenant>> {
+    pub fn tenant(&self, id: &str) -> Result<Tenant> {
         let id = TenantId::parse(id).ok_or_else(|| Error::new(Kind::InvalidTenantId))?;
-        self.registry.open(&id, Missing::Create)
+        self.registry.open(&id, Missing::Create).map(Tenant::from)
+    }
+
+    /// The tenant `id` if it is open now (no I/O).
+    pub fn find(&self, id: &TenantId) -> Option<Tenant> {
+        self.registry.find(id).map(Tenant::from)
+    }
+
+    /// Opens the tenant `id`; a tenant without a file is created only when the configuration
+    /// provisions tenants on first use, else it is `TENANT_NOT_FOUND`. Blocking (file I/O).
+    pub fn open_tenant(&self, id: &TenantId) -> Result<Tenant> {
+        let missing = if self.registry.config().auto_provision {
+            Missing::Create
+        } else {
+            Missing::Fail
+        };
+        self.registry.open(id, missing).map(Tenant::from)
+    }
+
+    /// Whether the operator suspended the tenant `id`.
+    pub fn is_suspended(&self, id: &TenantId) -> bool {
+        self.registry.is_suspended(id)
+    }
+
+    /// Bytes of heap SQLite holds now, over every open tenant.
+    pub fn sqlite_memory_bytes() -> u64 {
+        crate::store::sqlite_memory_bytes()
     }
 
     pub fn registry(&self) -> &Arc<Registry> {

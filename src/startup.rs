@@ -86,7 +86,7 @@ impl Application {
         let state = web::Data::new(AppState {
             metrics: Default::default(),
             config,
-            registry: Arc::clone(&registry),
+            engine: Arc::new(crate::Engine::with_registry(Arc::clone(&registry))),
             verifier,
         });
         http::check_route_table()?;

@@ -1,5 +1,6 @@
 //! Pure rules: no actix, no rusqlite, no I/O.
 
+pub mod audit;
 pub mod codes;
 pub mod entities;
 pub mod ids;

@@ -18,7 +18,7 @@ use crate::domain::entities::{
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::accounts;
-use crate::store::Entity;
+use crate::ledger::filters;
 
 /// Longest account name, type and entity id, in characters.
 pub const ACCOUNT_TEXT_LENGTH_MAX: usize = 256;
@@ -31,10 +31,10 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_get_by_alias>(access, |r| r.to(get_by_alias)),
         Route::new::<__path_get_external>(access, |r| r.to(get_external)),
         Route::new::<__path_count_accounts>(access, |r| r.to(count::<Account>))
-            .filters(Account::FILTERS),
+            .filters(filters::ACCOUNT_FILTERS),
         Route::new::<__path_create>(access, |r| r.to(create)),
         Route::new::<__path_list_accounts>(access, |r| r.to(list::<Account>))
-            .filters(Account::FILTERS),
+            .filters(filters::ACCOUNT_FILTERS),
         Route::new::<__path_get_account>(access, |r| r.to(get::<Account>)),
         Route::new::<__path_update>(access, |r| r.to(update)),
         Route::new::<__path_remove>(access, |r| r.to(remove)),

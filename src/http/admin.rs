@@ -6,6 +6,8 @@
 //! JWT is never an admin credential, and the admin token is never a tenant credential (it is
 //! not a JWT the verifier accepts).
 
+use std::sync::Arc;
+
 use std::future::{Ready, ready};
 use std::io::Write;
 use std::pin::Pin;
@@ -140,7 +142,7 @@ struct TenantList {
 #[utoipa::path(get, path = "/admin/v1/tenants", tag = "Admin", operation_id = "admin_list_tenants",
     responses((status = 200, body = TenantList)))]
 async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let items = blocking(move || admin::list_tenants(&registry)).await?;
     reply::ok(&TenantList { items })
 }
@@ -170,7 +172,7 @@ async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<Http
             .with_fields([("id".to_owned(), "id is required".to_owned())].into())
     })?;
     let id = TenantId::parse(&raw).ok_or_else(|| Error::new(Kind::InvalidTenantId))?;
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let (created, tenant) = blocking(move || {
         let created = registry.create(&id)?;
         Ok((created, TenantStatus::of(&registry, &id)))
@@ -218,7 +220,7 @@ async fn set_suspended(
     suspended: bool,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let tenant = blocking(move || {
         registry.set_suspended(&id, suspended)?;
         Ok(TenantStatus::of(&registry, &id))
@@ -258,7 +260,7 @@ async fn delete(
     if !flag(&query, "yes") {
         return Err(Error::new(Kind::DeletionNotConfirmed));
     }
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     blocking(move || admin::delete_tenant(&registry, id)).await?;
     reply::no_content()
 }
@@ -315,7 +317,7 @@ async fn export(
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
     let data_dir = state.config.data_dir.clone();
-    let files = state.registry.files_of(&id);
+    let files = state.engine.registry().files_of(&id);
     blocking(move || files.require_exists()).await?;
     let (sender, receiver) = mpsc::channel(EXPORT_CHUNKS_BUFFERED_MAX);
     // Detached: it ends when the export is written or the client goes away.
@@ -388,7 +390,7 @@ async fn import(
         }
         Err(_) => return Err(Error::new(Kind::PayloadTooLarge)),
     };
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let tenant = id.to_string();
     let rows = blocking(move || admin::import_tenant(&registry, id, &body[..], force)).await?;
     reply::created(&ImportReply { id: tenant, rows })
@@ -460,7 +462,7 @@ async fn verify(
     path: web::Path<TenantPath>,
 ) -> Result<HttpResponse> {
     let id = tenant_id(&path)?;
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let mut audits = blocking(move || admin::verify_tenants(&registry, &[id])).await?;
     let audit = audits
         .pop()
@@ -481,7 +483,7 @@ struct VerifyReport {
 #[utoipa::path(post, path = "/admin/v1/verify", tag = "Admin", operation_id = "admin_verify_all",
     responses((status = 200, body = VerifyReport)))]
 async fn verify_all(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let registry = state.registry.clone();
+    let registry = Arc::clone(state.engine.registry());
     let audits = blocking(move || {
         let ids = registry.list()?;
         admin::verify_tenants(&registry, &ids)

@@ -14,7 +14,8 @@ use super::routes::{Access, Resource, Route};
 use crate::domain::journal::AssetRate;
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
-use crate::ledger::asset_rates::{self, ASSET_RATE_FILTERS, NewAssetRate};
+use crate::ledger::asset_rates::{self, NewAssetRate};
+use crate::ledger::filters;
 
 /// Longest asset code and rate source, in characters.
 pub const ASSET_RATE_TEXT_LENGTH_MAX: usize = 100;
@@ -23,7 +24,8 @@ pub(super) fn routes() -> Vec<Route> {
     let access = Access::Tenant(Resource::AssetRates);
     vec![
         Route::new::<__path_upsert>(access, |r| r.to(upsert)),
-        Route::new::<__path_list_from>(access, |r| r.to(list_from)).filters(ASSET_RATE_FILTERS),
+        Route::new::<__path_list_from>(access, |r| r.to(list_from))
+            .filters(filters::ASSET_RATE_FILTERS),
         Route::new::<__path_get_one>(access, |r| r.to(get_one)),
     ]
 }

@@ -16,8 +16,8 @@ use crate::domain::ids::{AccountId, BalanceId, OperationId};
 use crate::domain::journal::Operation;
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::error::{Error, Kind, Result};
+use crate::ledger::filters;
 use crate::ledger::{self, balances, transactions};
-use crate::store::transactions::OPERATION_FILTERS;
 
 /// Longest balance key, in characters.
 pub const BALANCE_KEY_LENGTH_MAX: usize = 100;
@@ -33,7 +33,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_of_account>(access, |r| r.to(of_account)),
         Route::new::<__path_create>(access, |r| r.to(create)),
         Route::new::<__path_operations>(Access::Tenant(Resource::Operations), |r| r.to(operations))
-            .filters(OPERATION_FILTERS),
+            .filters(filters::OPERATION_FILTERS),
         Route::new::<__path_operation>(Access::Tenant(Resource::Operations), |r| r.to(operation)),
         Route::new::<__path_list>(access, |r| r.to(list)),
         Route::new::<__path_history>(access, |r| r.to(history)),

@@ -14,9 +14,10 @@ use super::AppState;
 use super::routes::{Access, PathRoutes, is_uuid_param};
 use crate::auth::{Claims, permits};
 use crate::domain::query::{FilterSpec, ListQuery};
+use crate::domain::scope::Parent;
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
-use crate::store::{Missing, Parent, Tenant};
+use crate::ledger::Tenant;
 
 /// Largest request body accepted, in bytes.
 pub const REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
@@ -30,7 +31,7 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>> {
 /// The tenant a request acts on, after its token (if required) was verified, its scope
 /// allows the route, and the tenant is provisioned and not suspended.
 pub struct TenantCtx {
-    pub tenant: Arc<Tenant>,
+    pub tenant: Tenant,
 }
 
 impl FromRequest for TenantCtx {
@@ -45,19 +46,14 @@ impl FromRequest for TenantCtx {
         Box::pin(async move {
             let (state, id) = resolved?;
             tracing::Span::current().record("tenant", id.as_str());
-            let registry = Arc::clone(&state.registry);
-            if registry.is_suspended(&id) {
+            let engine = Arc::clone(&state.engine);
+            if engine.is_suspended(&id) {
                 return Err(Error::new(Kind::TenantSuspended));
             }
-            let missing = if registry.config().auto_provision {
-                Missing::Create
-            } else {
-                Missing::Fail
-            };
-            if let Some(tenant) = registry.find(&id) {
+            if let Some(tenant) = engine.find(&id) {
                 return Ok(TenantCtx { tenant });
             }
-            let tenant = actix_web::rt::task::spawn_blocking(move || registry.open(&id, missing))
+            let tenant = actix_web::rt::task::spawn_blocking(move || engine.open_tenant(&id))
                 .await
                 .map_err(|_| Error::internal("opening a tenant panicked"))??;
             Ok(TenantCtx { tenant })

@@ -16,8 +16,8 @@ use crate::domain::codes::CURRENCY_CODES;
 use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
+use crate::ledger::filters;
 use crate::ledger::{self, accounts, onboarding};
-use crate::store::Entity;
 
 /// Longest name of an asset, portfolio or segment, and longest portfolio entity id, in characters.
 pub const NAME_LENGTH_MAX: usize = 256;
@@ -38,33 +38,35 @@ pub(super) fn routes() -> Vec<Route> {
     let segments = Access::Tenant(Resource::Segments);
     let account_types = Access::Tenant(Resource::AccountTypes);
     vec![
-        Route::new::<__path_count_assets>(assets, |r| r.to(count::<Asset>)).filters(Asset::FILTERS),
+        Route::new::<__path_count_assets>(assets, |r| r.to(count::<Asset>))
+            .filters(filters::ASSET_FILTERS),
         Route::new::<__path_create_asset>(assets, |r| r.to(create_asset)),
-        Route::new::<__path_list_assets>(assets, |r| r.to(list::<Asset>)).filters(Asset::FILTERS),
+        Route::new::<__path_list_assets>(assets, |r| r.to(list::<Asset>))
+            .filters(filters::ASSET_FILTERS),
         Route::new::<__path_get_asset>(assets, |r| r.to(get::<Asset>)),
         Route::new::<__path_update_asset>(assets, |r| r.to(update_asset)),
         Route::new::<__path_delete_asset>(assets, |r| r.to(delete_asset)),
         Route::new::<__path_count_portfolios>(portfolios, |r| r.to(count::<Portfolio>))
-            .filters(Portfolio::FILTERS),
+            .filters(filters::PORTFOLIO_FILTERS),
         Route::new::<__path_create_portfolio>(portfolios, |r| r.to(create_portfolio)),
         Route::new::<__path_list_portfolios>(portfolios, |r| r.to(list::<Portfolio>))
-            .filters(Portfolio::FILTERS),
+            .filters(filters::PORTFOLIO_FILTERS),
         Route::new::<__path_get_portfolio>(portfolios, |r| r.to(get::<Portfolio>)),
         Route::new::<__path_update_portfolio>(portfolios, |r| r.to(update_portfolio)),
         Route::new::<__path_delete_portfolio>(portfolios, |r| r.to(delete_entity::<Portfolio>)),
         Route::new::<__path_count_segments>(segments, |r| r.to(count::<Segment>))
-            .filters(Segment::FILTERS),
+            .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_create_segment>(segments, |r| r.to(create_segment)),
         Route::new::<__path_list_segments>(segments, |r| r.to(list::<Segment>))
-            .filters(Segment::FILTERS),
+            .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_get_segment>(segments, |r| r.to(get::<Segment>)),
         Route::new::<__path_update_segment>(segments, |r| r.to(update_segment)),
         Route::new::<__path_delete_segment>(segments, |r| r.to(delete_entity::<Segment>)),
         Route::new::<__path_count_account_types>(account_types, |r| r.to(count::<AccountType>))
-            .filters(AccountType::FILTERS),
+            .filters(filters::ACCOUNT_TYPE_FILTERS),
         Route::new::<__path_create_account_type>(account_types, |r| r.to(create_account_type)),
         Route::new::<__path_list_account_types>(account_types, |r| r.to(list_account_types))
-            .filters(AccountType::FILTERS),
+            .filters(filters::ACCOUNT_TYPE_FILTERS),
         Route::new::<__path_get_account_type>(account_types, |r| r.to(get::<AccountType>)),
         Route::new::<__path_update_account_type>(account_types, |r| r.to(update_account_type)),
         Route::new::<__path_delete_account_type>(account_types, |r| {
@@ -122,11 +124,14 @@ entity_docs!(get "Account types" "account-types" AccountType get_account_type);
 entity_docs!(count "Account types" "account-types" AccountType count_account_types);
 entity_docs!(delete "Account types" "account-types" AccountType delete_account_type);
 
-pub(super) async fn get<E: Entity + Serialize>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+pub(super) async fn get<E: ledger::Record + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?)
 }
 
-pub(super) async fn list<E: Entity + Serialize>(
+pub(super) async fn list<E: ledger::Record + Serialize>(
     ctx: TenantCtx,
     ids: Ids,
     query: QueryPairs,
@@ -136,7 +141,7 @@ pub(super) async fn list<E: Entity + Serialize>(
     reply::page(&items, &query)
 }
 
-pub(super) async fn count<E: Entity>(
+pub(super) async fn count<E: ledger::Record>(
     ctx: TenantCtx,
     ids: Ids,
     query: QueryPairs,
@@ -144,7 +149,7 @@ pub(super) async fn count<E: Entity>(
     reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger()?, query.list()?).await?)
 }
 
-async fn delete_entity<E: Entity>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+async fn delete_entity<E: ledger::Record>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
     reply::no_content()
 }

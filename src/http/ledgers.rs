@@ -15,8 +15,8 @@ use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Ledger, LedgerSettings};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
+use crate::ledger::filters;
 use crate::ledger::{self, onboarding};
-use crate::store::Entity;
 
 /// Longest ledger name, in characters.
 pub const LEDGER_NAME_LENGTH_MAX: usize = 256;
@@ -26,9 +26,9 @@ pub const SETTINGS_BODY_BYTES_MAX: usize = 64 * 1024;
 pub(super) fn routes() -> Vec<Route> {
     let access = Access::Tenant(Resource::Ledgers);
     vec![
-        Route::new::<__path_count>(access, |r| r.to(count)).filters(Ledger::FILTERS),
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(filters::LEDGER_FILTERS),
         Route::new::<__path_create>(access, |r| r.to(create)),
-        Route::new::<__path_list>(access, |r| r.to(list)).filters(Ledger::FILTERS),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(filters::LEDGER_FILTERS),
         Route::new::<__path_get_settings>(access, |r| r.to(get_settings)),
         Route::new::<__path_update_settings>(access, |r| r.to(update_settings)),
         Route::new::<__path_get>(access, |r| r.to(get)),

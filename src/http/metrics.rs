@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use super::AppState;
 use super::routes::{Access, Route};
-use crate::store::writer::WriterMetrics;
+use crate::Engine;
 
 /// Upper bounds of the request latency histogram, in seconds.
 pub const LATENCY_BUCKETS_SECONDS: [f64; 10] =
@@ -133,7 +133,8 @@ fn histogram<B: std::fmt::Display>(
 }
 
 /// Group commits of every writer: queue depth, batch sizes, commit latency, rejections.
-fn render_writers(out: &mut String, writers: &WriterMetrics) {
+fn render_writers(out: &mut String, engine: &Engine) {
+    let writers = engine.registry().writer_metrics();
     let (buckets, commits, commands) = writers.batch_sizes.snapshot();
     metric(
         out,
@@ -218,8 +219,8 @@ pub(super) fn routes() -> Vec<Route> {
 async fn render(state: web::Data<AppState>) -> HttpResponse {
     let mut out = String::new();
     state.metrics.render_requests(&mut out);
-    let cache = state.registry.stats();
-    let open = u64::try_from(state.registry.open_count()).unwrap_or(u64::MAX);
+    let cache = state.engine.registry().stats();
+    let open = u64::try_from(state.engine.registry().open_count()).unwrap_or(u64::MAX);
     metric(
         &mut out,
         "ledgerlite_tenants_open",
@@ -249,13 +250,13 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         "Tenants pushed out of the LRU.",
         load(&cache.evictions),
     );
-    render_writers(&mut out, state.registry.writer_metrics());
+    render_writers(&mut out, &state.engine);
     metric(
         &mut out,
         "ledgerlite_sqlite_memory_bytes",
         "gauge",
         "Heap held by SQLite, all open tenants together (page caches, schemas, statements).",
-        crate::store::sqlite_memory_bytes(),
+        Engine::sqlite_memory_bytes(),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -22,9 +22,9 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::Engine;
 use crate::auth::Verifier;
 use crate::config::Config;
-use crate::store::Registry;
 
 pub use extract::REQUEST_BODY_BYTES_MAX;
 pub use routes::{Access, LEDGER_SCOPE, Route};
@@ -32,7 +32,8 @@ pub use routes::{Access, LEDGER_SCOPE, Route};
 /// What every handler can reach.
 pub struct AppState {
     pub config: Config,
-    pub registry: Arc<Registry>,
+    /// The tenants, opened on first use.
+    pub engine: Arc<Engine>,
     /// Present when requests must carry a verified token.
     pub verifier: Option<Verifier>,
     pub metrics: metrics::HttpMetrics,

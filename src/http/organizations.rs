@@ -14,10 +14,10 @@ use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Address, Organization};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
+use crate::domain::scope::Parent;
 use crate::error::{Error, Kind, Result};
+use crate::ledger::filters;
 use crate::ledger::{self, onboarding};
-use crate::store::Entity;
-use crate::store::Parent;
 
 /// Longest organization text field, in characters.
 pub const ORGANIZATION_TEXT_LENGTH_MAX: usize = 256;
@@ -25,9 +25,9 @@ pub const ORGANIZATION_TEXT_LENGTH_MAX: usize = 256;
 pub(super) fn routes() -> Vec<Route> {
     let access = Access::Tenant(Resource::Organizations);
     vec![
-        Route::new::<__path_count>(access, |r| r.to(count)).filters(Organization::FILTERS),
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(filters::ORGANIZATION_FILTERS),
         Route::new::<__path_create>(access, |r| r.to(create)),
-        Route::new::<__path_list>(access, |r| r.to(list)).filters(Organization::FILTERS),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(filters::ORGANIZATION_FILTERS),
         Route::new::<__path_get>(access, |r| r.to(get)),
         Route::new::<__path_update>(access, |r| r.to(update)),
         Route::new::<__path_delete>(access, |r| r.to(delete)),

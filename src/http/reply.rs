@@ -34,7 +34,7 @@ pub fn total_count(count: i64) -> Result<HttpResponse> {
 
 /// A cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
 pub fn cursor_page<T: Serialize>(
-    page: &crate::store::query::CursorPage<T>,
+    page: &crate::domain::query::CursorPage<T>,
     query: &ListQuery,
 ) -> Result<HttpResponse> {
     let mut body = json!({"items": page.items, "limit": query.limit});

@@ -70,7 +70,7 @@ struct ReadinessChecks {
     (status = 503, body = Readiness, description = "Not ready"),
 ))]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let dir = state.registry.tenants_dir();
+    let dir = state.engine.registry().tenants_dir();
     let ready = std::fs::metadata(&dir)
         .map(|m| m.is_dir() && !m.permissions().readonly())
         .unwrap_or(false);

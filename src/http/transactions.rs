@@ -23,12 +23,12 @@ use crate::domain::query::ListQuery;
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::domain::transaction::{LEGS_PER_SIDE_MAX, Leg, LegValue};
 use crate::error::{Error, Kind, Result};
+use crate::ledger::filters;
 use crate::ledger::transactions::{
     self as use_case, Annotations, BATCH_TRANSACTIONS_MAX, BatchItem,
     IDEMPOTENCY_TTL_DEFAULT_SECONDS, IDEMPOTENCY_TTL_MAX_SECONDS, Idempotency, Mode,
     NewTransaction,
 };
-use crate::store::transactions::TRANSACTION_FILTERS;
 
 /// Longest description, chart-of-accounts group name and route, in characters.
 pub const TRANSACTION_TEXT_LENGTH_MAX: usize = 256;
@@ -40,13 +40,13 @@ pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 256;
 pub(super) fn routes() -> Vec<Route> {
     let access = Access::Tenant(Resource::Transactions);
     vec![
-        Route::new::<__path_count>(access, |r| r.to(count)).filters(TRANSACTION_FILTERS),
+        Route::new::<__path_count>(access, |r| r.to(count)).filters(filters::TRANSACTION_FILTERS),
         Route::new::<__path_create_json>(access, |r| r.to(create(Shape::Json))),
         Route::new::<__path_create_batch>(access, |r| r.to(create_batch)),
         Route::new::<__path_create_inflow>(access, |r| r.to(create(Shape::Inflow))),
         Route::new::<__path_create_outflow>(access, |r| r.to(create(Shape::Outflow))),
         Route::new::<__path_create_annotation>(access, |r| r.to(create(Shape::Annotation))),
-        Route::new::<__path_list>(access, |r| r.to(list)).filters(TRANSACTION_FILTERS),
+        Route::new::<__path_list>(access, |r| r.to(list)).filters(filters::TRANSACTION_FILTERS),
         Route::new::<__path_commit>(access, |r| r.to(commit)),
         Route::new::<__path_cancel>(access, |r| r.to(cancel)),
         Route::new::<__path_revert>(access, |r| r.to(revert)),

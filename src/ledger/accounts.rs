@@ -1,7 +1,6 @@
 //! Accounts and the balances created with them; assets' external accounts.
 
-use std::sync::Arc;
-
+use super::Tenant;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
@@ -12,10 +11,11 @@ use crate::domain::entities::{
 };
 use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
 use crate::store::onboarding::{self as sql, Unique};
-use crate::store::{self, Parent, Tenant, balances};
+use crate::store::{self, balances};
 
 pub struct NewAccount {
     pub name: Option<String>,
@@ -71,7 +71,7 @@ fn save_with_default_balance(conn: &Connection, account: &Account) -> Result<()>
 }
 
 /// Creates `@external/<CODE>` and its default balance for a new asset, unless it exists.
-pub fn ensure_external_account(conn: &Connection, asset: &Asset) -> Result<()> {
+pub(crate) fn ensure_external_account(conn: &Connection, asset: &Asset) -> Result<()> {
     let alias = external_alias(&asset.code);
     if sql::account_by_alias(conn, &asset.ledger_id, &alias)?.is_some() {
         return Ok(());
@@ -110,11 +110,7 @@ fn ensure_member<E: store::Entity>(
     }
 }
 
-pub async fn create_account(
-    tenant: &Arc<Tenant>,
-    parent: Parent,
-    new: NewAccount,
-) -> Result<Account> {
+pub async fn create_account(tenant: &Tenant, parent: Parent, new: NewAccount) -> Result<Account> {
     tenant
         .writer()
         .write(move |conn| {
@@ -213,7 +209,7 @@ fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<
 }
 
 pub async fn update_account(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: String,
     patch: AccountPatch,
@@ -251,7 +247,7 @@ pub async fn update_account(
 
 /// Deletes an account and its balances; refused for external accounts and while any of its
 /// balances holds funds.
-pub async fn delete_account(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+pub async fn delete_account(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
@@ -275,7 +271,7 @@ pub async fn delete_account(tenant: &Arc<Tenant>, parent: Parent, id: String) ->
 }
 
 /// Deletes an asset and its `@external/<CODE>` account (with that account's balances).
-pub async fn delete_asset(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+pub async fn delete_asset(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
@@ -294,7 +290,7 @@ pub async fn delete_asset(tenant: &Arc<Tenant>, parent: Parent, id: String) -> R
 }
 
 /// The live account with `alias` in the ledger, or 0085.
-pub async fn get_by_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Result<Account> {
+pub async fn get_by_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Account> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;

@@ -1,16 +1,16 @@
 //! Asset rates: upsert by currency pair, get by external id, list from a code.
 
-use std::sync::Arc;
-
+use super::Tenant;
 use super::{ensure_parent, new_id};
 use crate::domain::entities::Stamps;
 use crate::domain::journal::AssetRate;
 use crate::domain::metadata::Metadata;
-use crate::domain::query::{FilterSpec, ListQuery, Match};
+use crate::domain::query::CursorPage;
+use crate::domain::query::ListQuery;
+use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
-use crate::store::query::CursorPage;
-use crate::store::{Parent, Tenant, asset_rates as sql};
+use crate::store::asset_rates as sql;
 
 pub struct NewAssetRate {
     pub from: String,
@@ -24,7 +24,7 @@ pub struct NewAssetRate {
 }
 
 /// Creates the rate of `from → to`, or replaces the existing one (keeping its id).
-pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Result<AssetRate> {
+pub async fn put(tenant: &Tenant, parent: Parent, new: NewAssetRate) -> Result<AssetRate> {
     tenant
         .writer()
         .write(move |conn| {
@@ -71,7 +71,7 @@ pub async fn put(tenant: &Arc<Tenant>, parent: Parent, new: NewAssetRate) -> Res
         .await
 }
 
-pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> Result<AssetRate> {
+pub async fn get(tenant: &Tenant, parent: Parent, external_id: String) -> Result<AssetRate> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
         sql::by_external_id(conn, ledger_id, &external_id)?
             .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
@@ -79,15 +79,8 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, external_id: String) -> R
     .await
 }
 
-/// The filters (query parameter → stored column) of the rates listed from one code: `to`, the target codes wanted.
-pub const ASSET_RATE_FILTERS: &[FilterSpec] = &[FilterSpec {
-    param: "to",
-    field: "target_code",
-    matching: Match::AnyOf,
-}];
-
 pub async fn list_from(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     from: String,
     query: ListQuery,

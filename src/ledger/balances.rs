@@ -1,7 +1,6 @@
 //! Balances: reads, flag changes, additional keys, deletion and point-in-time history.
 
-use std::sync::Arc;
-
+use super::Tenant;
 use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
@@ -9,11 +8,12 @@ use crate::domain::entities::{Account, Balance};
 use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use crate::domain::journal::BalanceSnapshot;
 use crate::domain::metadata::Metadata;
+use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
+use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
-use crate::store::query::CursorPage;
-use crate::store::{self, Parent, Tenant, balances, onboarding, transactions as sql};
+use crate::store::{self, balances, onboarding, transactions as sql};
 
 /// Balance keys nobody may create: reserved for system-managed balances.
 pub const RESERVED_BALANCE_KEYS: &[&str] = &["overdraft"];
@@ -35,7 +35,7 @@ fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
 
 /// A cursor page of the ledger's balances, or of one account's when `account_id` is given.
 pub async fn list(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     account_id: Option<AccountId>,
     query: ListQuery,
@@ -56,7 +56,7 @@ pub async fn list(
 }
 
 /// Balances of the account with `alias` (`@external/<code>` when `external` is set).
-pub async fn of_alias(tenant: &Arc<Tenant>, parent: Parent, alias: String) -> Result<Vec<Balance>> {
+pub async fn of_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Vec<Balance>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -76,7 +76,7 @@ pub struct Flags {
 }
 
 pub async fn update(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: BalanceId,
     flags: Flags,
@@ -99,7 +99,7 @@ pub async fn update(
 }
 
 /// Deletes a balance holding nothing (0093 otherwise).
-pub async fn delete(tenant: &Arc<Tenant>, parent: Parent, id: BalanceId) -> Result<()> {
+pub async fn delete(tenant: &Tenant, parent: Parent, id: BalanceId) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
@@ -121,7 +121,7 @@ pub struct NewBalance {
 
 /// Adds a balance under a new key to an account (not external: 0124; key taken: 0123).
 pub async fn create(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     account_id: AccountId,
     new: NewBalance,
@@ -181,7 +181,7 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
 }
 
 pub async fn history(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: BalanceId,
     at: String,
@@ -196,7 +196,7 @@ pub async fn history(
 }
 
 pub async fn account_history(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     account_id: AccountId,
     at: String,

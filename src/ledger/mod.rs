@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod asset_rates;
 pub mod audit;
 pub mod balances;
+pub mod filters;
 pub mod onboarding;
 pub mod transactions;
 
@@ -15,7 +16,52 @@ use rusqlite::Connection;
 use crate::domain::entities::{Ledger, Organization};
 use crate::domain::query::ListQuery;
 use crate::error::{Error, Kind, Result};
-use crate::store::{self, Entity, Parent, Tenant};
+
+use crate::domain::scope::Parent;
+use crate::domain::tenant::TenantId;
+use crate::store::{self, Entity};
+
+/// One tenant's ledger: the handle every use case takes. Cheap to clone; the tenant's file
+/// stays open while a handle is held (an evicted tenant keeps serving its holders).
+#[derive(Clone)]
+pub struct Tenant(Arc<store::Tenant>);
+
+impl From<Arc<store::Tenant>> for Tenant {
+    fn from(tenant: Arc<store::Tenant>) -> Self {
+        Self(tenant)
+    }
+}
+
+impl Tenant {
+    pub fn id(&self) -> &TenantId {
+        self.0.id()
+    }
+
+    /// The tenant's writer, for use cases that change it.
+    fn writer(&self) -> &store::writer::Writer {
+        self.0.writer()
+    }
+
+    /// Runs `query` on a read connection on a blocking thread.
+    async fn read<T, F>(&self, query: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.0.read(query).await
+    }
+
+    /// The stored tenant, for the audit and the store's own tools.
+    fn store(&self) -> &Arc<store::Tenant> {
+        &self.0
+    }
+}
+
+/// An entity the generic use cases ([`get`], [`list`], [`count`], [`delete`], [`update`])
+/// serve: any stored entity of the catalogue.
+pub trait Record: Entity {}
+
+impl<E: Entity> Record for E {}
 
 /// A fresh time-ordered id.
 pub fn new_id() -> String {
@@ -23,7 +69,7 @@ pub fn new_id() -> String {
 }
 
 /// Fails with 0038 / 0037 unless the organization (and ledger) of `parent` exist.
-pub fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
+pub(crate) fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     match parent {
         Parent::Root => Ok(()),
         Parent::Organization(org) => store::ensure_exists::<Organization>(conn, &Parent::Root, org),
@@ -43,7 +89,7 @@ pub fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
 
 /// Runs `command` as one write in the ledger of `parent` once the organization and ledger are
 /// known to exist; `command` gets the parent and the ledger id.
-pub async fn write_in_ledger<T, F>(tenant: &Arc<Tenant>, parent: Parent, command: F) -> Result<T>
+pub(crate) async fn write_in_ledger<T, F>(tenant: &Tenant, parent: Parent, command: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
@@ -59,7 +105,7 @@ where
 }
 
 /// [`write_in_ledger`] for reads, on a read connection.
-pub async fn read_in_ledger<T, F>(tenant: &Arc<Tenant>, parent: Parent, query: F) -> Result<T>
+pub(crate) async fn read_in_ledger<T, F>(tenant: &Tenant, parent: Parent, query: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
@@ -73,7 +119,7 @@ where
         .await
 }
 
-pub async fn get<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<E> {
+pub async fn get<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<E> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -82,11 +128,7 @@ pub async fn get<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String) ->
         .await
 }
 
-pub async fn list<E: Entity>(
-    tenant: &Arc<Tenant>,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<Vec<E>> {
+pub async fn list<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<Vec<E>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -95,11 +137,7 @@ pub async fn list<E: Entity>(
         .await
 }
 
-pub async fn count<E: Entity>(
-    tenant: &Arc<Tenant>,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<i64> {
+pub async fn count<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<i64> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -109,7 +147,7 @@ pub async fn count<E: Entity>(
 }
 
 /// Soft-deletes an entity that has no delete rules of its own.
-pub async fn delete<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String) -> Result<()> {
+pub async fn delete<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
@@ -120,9 +158,14 @@ pub async fn delete<E: Entity>(tenant: &Arc<Tenant>, parent: Parent, id: String)
 }
 
 /// Runs `change` on the live entity `id` and saves it with a new `updatedAt`.
-pub async fn update<E, F>(tenant: &Arc<Tenant>, parent: Parent, id: String, change: F) -> Result<E>
+pub(crate) async fn update<E, F>(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+    change: F,
+) -> Result<E>
 where
-    E: Entity + Stamped,
+    E: Record + Stamped,
     F: FnOnce(&Connection, &mut E) -> Result<()> + Send + 'static,
 {
     tenant

@@ -1,7 +1,6 @@
 //! Creating and changing organizations, ledgers, assets, portfolios, segments and account types.
 
-use std::sync::Arc;
-
+use super::Tenant;
 use rusqlite::Connection;
 
 use super::{ensure_free, ensure_parent, new_id};
@@ -10,12 +9,13 @@ use crate::domain::entities::{
     Status,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
+use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
+use crate::store;
 use crate::store::onboarding::{self as sql, Unique};
-use crate::store::query::CursorPage;
-use crate::store::{self, Parent, Tenant};
 
 pub struct NewOrganization {
     pub legal_name: String,
@@ -47,10 +47,7 @@ fn ensure_parent_organization(conn: &Connection, parent: &Option<String>) -> Res
     }
 }
 
-pub async fn create_organization(
-    tenant: &Arc<Tenant>,
-    new: NewOrganization,
-) -> Result<Organization> {
+pub async fn create_organization(tenant: &Tenant, new: NewOrganization) -> Result<Organization> {
     tenant
         .writer()
         .write(move |conn| {
@@ -73,7 +70,7 @@ pub async fn create_organization(
 }
 
 pub async fn update_organization(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     id: String,
     patch: OrganizationPatch,
 ) -> Result<Organization> {
@@ -124,7 +121,7 @@ pub struct NewLedger {
 }
 
 pub async fn create_ledger(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     organization_id: String,
     new: NewLedger,
 ) -> Result<Ledger> {
@@ -160,7 +157,7 @@ pub async fn create_ledger(
 }
 
 pub async fn update_ledger(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     organization_id: String,
     id: String,
     patch: NamedPatch,
@@ -195,7 +192,7 @@ pub async fn update_ledger(
 
 /// Replaces the ledger's settings with `settings` (already merged and checked by the caller).
 pub async fn update_ledger_settings(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     organization_id: String,
     id: String,
     change: impl FnOnce(LedgerSettings) -> Result<LedgerSettings> + Send + 'static,
@@ -232,7 +229,7 @@ pub struct NewAsset {
     pub metadata: Metadata,
 }
 
-pub async fn create_asset(tenant: &Arc<Tenant>, parent: Parent, new: NewAsset) -> Result<Asset> {
+pub async fn create_asset(tenant: &Tenant, parent: Parent, new: NewAsset) -> Result<Asset> {
     tenant
         .writer()
         .write(move |conn| {
@@ -265,7 +262,7 @@ pub async fn create_asset(tenant: &Arc<Tenant>, parent: Parent, new: NewAsset) -
 }
 
 pub async fn update_asset(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: String,
     patch: NamedPatch,
@@ -299,7 +296,7 @@ pub struct PortfolioPatch {
 }
 
 pub async fn create_portfolio(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     new: NewPortfolio,
 ) -> Result<Portfolio> {
@@ -331,7 +328,7 @@ pub async fn create_portfolio(
 }
 
 pub async fn update_portfolio(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: String,
     patch: PortfolioPatch,
@@ -360,11 +357,7 @@ pub struct NewSegment {
     pub metadata: Metadata,
 }
 
-pub async fn create_segment(
-    tenant: &Arc<Tenant>,
-    parent: Parent,
-    new: NewSegment,
-) -> Result<Segment> {
+pub async fn create_segment(tenant: &Tenant, parent: Parent, new: NewSegment) -> Result<Segment> {
     tenant
         .writer()
         .write(move |conn| {
@@ -399,7 +392,7 @@ pub async fn create_segment(
 }
 
 pub async fn update_segment(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: String,
     patch: NamedPatch,
@@ -436,7 +429,7 @@ pub struct AccountTypePatch {
 }
 
 pub async fn create_account_type(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     new: NewAccountType,
 ) -> Result<AccountType> {
@@ -473,7 +466,7 @@ pub async fn create_account_type(
 }
 
 pub async fn list_account_types(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     query: ListQuery,
 ) -> Result<CursorPage<AccountType>> {
@@ -493,7 +486,7 @@ pub async fn list_account_types(
 }
 
 pub async fn update_account_type(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: String,
     patch: AccountTypePatch,

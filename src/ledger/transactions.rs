@@ -4,8 +4,7 @@
 //! ones it writes, all legs, operations and balance updates land in one savepoint, and a
 //! rejected transaction leaves nothing behind, not even a `version` bump.
 
-use std::sync::Arc;
-
+use super::Tenant;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
@@ -16,6 +15,8 @@ use crate::domain::journal::{
     BalanceSnapshot, JournalStatus, Operation, OperationAmount, Transaction, TransactionStatus,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::query::CursorPage;
+use crate::domain::scope::Parent;
 use crate::domain::time::now;
 pub use crate::domain::transaction::Mode;
 use crate::domain::transaction::{
@@ -24,7 +25,7 @@ use crate::domain::transaction::{
 };
 use crate::error::{Error, Kind, Result};
 use crate::store::writer::failed_after_writing;
-use crate::store::{Parent, Tenant, chain, transactions as sql};
+use crate::store::{chain, transactions as sql};
 
 /// Idempotency TTL when the request gives none, in seconds.
 pub const IDEMPOTENCY_TTL_DEFAULT_SECONDS: u64 = 300;
@@ -88,7 +89,7 @@ fn now_ms() -> i64 {
 
 /// Creates a transaction, or replays the response stored under its idempotency key.
 pub async fn create(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     new: NewTransaction,
     idempotency: Idempotency,
@@ -103,7 +104,7 @@ pub async fn create(
 /// while the key is claimed by another request the answer is 0084, within its TTL the stored
 /// response is replayed, and a failure leaves the key unused.
 async fn once<F>(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     idempotency: Option<Idempotency>,
     post: F,
@@ -115,6 +116,7 @@ where
     let _claim = match &idempotency {
         Some(idempotency) => Some(
             tenant
+                .store()
                 .claim(format!("{ledger_id}/{}", idempotency.key))
                 .ok_or_else(|| Error::new(Kind::IdempotencyKey))?,
         ),
@@ -214,7 +216,7 @@ pub struct BatchItem {
 /// (its error names the item's `index`) and nothing is written; otherwise each item is
 /// answered on its own (a rejected item writes nothing).
 pub async fn create_batch(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     items: Vec<Result<BatchItem>>,
     atomic: bool,
@@ -226,6 +228,7 @@ pub async fn create_batch(
         .map(|item| {
             let item = item?;
             let claim = tenant
+                .store()
                 .claim(format!("{ledger_id}/{}", item.idempotency.key))
                 .ok_or_else(|| Error::new(Kind::IdempotencyKey))?;
             claims.push(claim);
@@ -475,7 +478,7 @@ fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
 /// cancel (holds released). Only from PENDING (0099); the writer runs one at a time, so of
 /// two racing calls exactly one wins.
 pub async fn settle(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: TransactionId,
     commit: bool,
@@ -523,11 +526,7 @@ pub async fn settle(
 }
 
 /// Reverts an APPROVED transaction with a new one moving the same amounts back.
-pub async fn revert(
-    tenant: &Arc<Tenant>,
-    parent: Parent,
-    id: TransactionId,
-) -> Result<Transaction> {
+pub async fn revert(tenant: &Tenant, parent: Parent, id: TransactionId) -> Result<Transaction> {
     tenant
         .writer()
         .write(move |conn| {
@@ -540,7 +539,7 @@ pub async fn revert(
 /// [`revert`] as the API answers it: like a create, a revert sent with an idempotency key is
 /// answered once and then replayed.
 pub async fn revert_once(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: TransactionId,
     idempotency: Option<Idempotency>,
@@ -590,7 +589,7 @@ pub struct Annotations {
 }
 
 pub async fn update(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     id: TransactionId,
     change: Annotations,
@@ -614,7 +613,7 @@ pub async fn update(
 }
 
 pub async fn update_operation(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     transaction_id: TransactionId,
     id: OperationId,
@@ -642,7 +641,7 @@ pub async fn update_operation(
     .await
 }
 
-pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: TransactionId) -> Result<Transaction> {
+pub async fn get(tenant: &Tenant, parent: Parent, id: TransactionId) -> Result<Transaction> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
         Ok(sql::get_transaction(conn, &LedgerId::new(ledger_id), &id)?.transaction)
     })
@@ -650,10 +649,10 @@ pub async fn get(tenant: &Arc<Tenant>, parent: Parent, id: TransactionId) -> Res
 }
 
 pub async fn list(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     query: crate::domain::query::ListQuery,
-) -> Result<crate::store::query::CursorPage<Transaction>> {
+) -> Result<CursorPage<Transaction>> {
     super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
         sql::list_transactions(conn, &LedgerId::new(ledger_id), &query)
     })
@@ -661,7 +660,7 @@ pub async fn list(
 }
 
 pub async fn count(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     query: crate::domain::query::ListQuery,
 ) -> Result<i64> {
@@ -672,11 +671,11 @@ pub async fn count(
 }
 
 pub async fn operations_of_account(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     account_id: AccountId,
     query: crate::domain::query::ListQuery,
-) -> Result<crate::store::query::CursorPage<Operation>> {
+) -> Result<CursorPage<Operation>> {
     tenant
         .read(move |conn| {
             ensure_parent(conn, &parent)?;
@@ -692,7 +691,7 @@ pub async fn operations_of_account(
 }
 
 pub async fn operation_of_account(
-    tenant: &Arc<Tenant>,
+    tenant: &Tenant,
     parent: Parent,
     account_id: AccountId,
     id: OperationId,

@@ -2,9 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, named_params};
 
-use super::query::{CursorPage, Scope, amount, list_by_cursor, metadata_from, metadata_to};
+use super::query::{Scope, amount, list_by_cursor, metadata_from, metadata_to};
 use crate::domain::entities::Stamps;
 use crate::domain::journal::AssetRate;
+use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
 use crate::error::Result;
 

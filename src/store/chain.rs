@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::query::{amount, decode_json};
+use crate::domain::audit::Audit;
 use crate::domain::entities::{Address, LedgerSettings};
 use crate::domain::journal::{
     BalanceSnapshot, Direction, Operation, OperationType, Transaction, TransactionStatus,
@@ -19,8 +20,6 @@ use crate::error::Result;
 
 /// The `previous` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// Problems an audit lists before it stops looking.
-pub const AUDIT_PROBLEMS_MAX: usize = 20;
 
 /// What the chain commits to of a transaction. Fields are declared in key order: a change is
 /// encoded as JSON with sorted keys, the same since the first chain was written.
@@ -196,29 +195,6 @@ pub fn append(
         at,
     ))?;
     Ok(())
-}
-
-/// What an audit of one tenant found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Audit {
-    pub chain_entries: u64,
-    pub operations: u64,
-    pub balances: u64,
-    /// The first problems found, most precise first, at most [`AUDIT_PROBLEMS_MAX`].
-    pub problems: Vec<String>,
-}
-
-impl Audit {
-    pub fn ok(&self) -> bool {
-        self.problems.is_empty()
-    }
-
-    fn problem(&mut self, text: String) {
-        if self.problems.len() < AUDIT_PROBLEMS_MAX {
-            self.problems.push(text);
-        }
-    }
 }
 
 /// Recomputes the chain, every balance from its operations, and conservation per asset.

@@ -19,9 +19,9 @@ use rusqlite::{Connection, Row};
 pub use registry::{Missing, Registry, StoreConfig, SyncMode};
 pub use tenant::Tenant;
 
-pub use crate::domain::scope::Parent;
+use crate::domain::scope::Parent;
 
-use crate::domain::query::{FilterSpec, ListQuery};
+use crate::domain::query::{CursorPage, ListQuery};
 use crate::error::{Error, Kind, Result};
 use query::Scope;
 
@@ -43,8 +43,6 @@ pub trait Entity: Sized + Send + 'static {
     const NOT_FOUND: Kind;
     /// The entity name used in error bodies (`entityType`).
     const NAME: &'static str;
-    /// The list filters of the entity: query parameter → column.
-    const FILTERS: &'static [FilterSpec] = &[];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
     fn save(&self, conn: &Connection) -> Result<()>;
@@ -117,7 +115,7 @@ pub fn list_by_cursor<E: Entity + Identified>(
     conn: &Connection,
     parent: &Parent,
     list: &ListQuery,
-) -> Result<query::CursorPage<E>> {
+) -> Result<CursorPage<E>> {
     let keys = keys(parent);
     query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)
 }

@@ -4,14 +4,10 @@
 use rusqlite::{Connection, Row, named_params};
 
 use super::Entity;
-use super::query::{CursorPage, Scope, json, list_by_cursor, metadata_from, metadata_to};
-use crate::domain::query::{FilterSpec, ListQuery, Match};
+use super::query::{Scope, json, list_by_cursor, metadata_from, metadata_to};
+use crate::domain::query::CursorPage;
+use crate::domain::query::ListQuery;
 
-const NAME_FILTER: &[FilterSpec] = &[FilterSpec {
-    param: "name",
-    field: "name",
-    matching: Match::Prefix,
-}];
 use crate::domain::entities::{
     Account, AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment,
     Stamps, Status,
@@ -422,28 +418,6 @@ impl Entity for Organization {
     const COLUMNS: &'static str = ORGANIZATION_COLUMNS;
     const NOT_FOUND: Kind = Kind::OrganizationIdNotFound;
     const NAME: &'static str = "Organization";
-    const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec {
-            param: "legal_name",
-            field: "legal_name",
-            matching: Match::Prefix,
-        },
-        FilterSpec {
-            param: "doing_business_as",
-            field: "doing_business_as",
-            matching: Match::Prefix,
-        },
-        FilterSpec {
-            param: "legal_document",
-            field: "legal_document",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "status",
-            field: "status_code",
-            matching: Match::OneOf(&["ACTIVE", "INACTIVE"]),
-        },
-    ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         organization_from(row)
@@ -459,18 +433,6 @@ impl Entity for Ledger {
     const COLUMNS: &'static str = LEDGER_COLUMNS;
     const NOT_FOUND: Kind = Kind::LedgerIdNotFound;
     const NAME: &'static str = "Ledger";
-    const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec {
-            param: "name",
-            field: "name",
-            matching: Match::Prefix,
-        },
-        FilterSpec {
-            param: "status",
-            field: "status_code",
-            matching: Match::OneOf(&["ACTIVE", "INACTIVE"]),
-        },
-    ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         ledger_from(row)
@@ -486,7 +448,6 @@ impl Entity for Asset {
     const COLUMNS: &'static str = ASSET_COLUMNS;
     const NOT_FOUND: Kind = Kind::AssetIdNotFound;
     const NAME: &'static str = "Asset";
-    const FILTERS: &'static [FilterSpec] = NAME_FILTER;
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         asset_from(row)
@@ -502,7 +463,6 @@ impl Entity for Portfolio {
     const COLUMNS: &'static str = PORTFOLIO_COLUMNS;
     const NOT_FOUND: Kind = Kind::PortfolioIdNotFound;
     const NAME: &'static str = "Portfolio";
-    const FILTERS: &'static [FilterSpec] = NAME_FILTER;
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         portfolio_from(row)
@@ -518,7 +478,6 @@ impl Entity for Segment {
     const COLUMNS: &'static str = SEGMENT_COLUMNS;
     const NOT_FOUND: Kind = Kind::SegmentIdNotFound;
     const NAME: &'static str = "Segment";
-    const FILTERS: &'static [FilterSpec] = NAME_FILTER;
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         segment_from(row)
@@ -534,7 +493,6 @@ impl Entity for AccountType {
     const COLUMNS: &'static str = ACCOUNT_TYPE_COLUMNS;
     const NOT_FOUND: Kind = Kind::AccountTypeNotFound;
     const NAME: &'static str = "AccountType";
-    const FILTERS: &'static [FilterSpec] = NAME_FILTER;
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         account_type_from(row)
@@ -550,58 +508,6 @@ impl Entity for Account {
     const COLUMNS: &'static str = ACCOUNT_COLUMNS;
     const NOT_FOUND: Kind = Kind::AccountIdNotFound;
     const NAME: &'static str = "Account";
-    const FILTERS: &'static [FilterSpec] = &[
-        FilterSpec {
-            param: "name",
-            field: "name",
-            matching: Match::Prefix,
-        },
-        FilterSpec {
-            param: "alias",
-            field: "alias",
-            matching: Match::Prefix,
-        },
-        FilterSpec {
-            param: "portfolio_id",
-            field: "portfolio_id",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "segment_id",
-            field: "segment_id",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "parent_account_id",
-            field: "parent_account_id",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "entity_id",
-            field: "entity_id",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "type",
-            field: "type",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "asset_code",
-            field: "asset_code",
-            matching: Match::Exact,
-        },
-        FilterSpec {
-            param: "blocked",
-            field: "blocked",
-            matching: Match::Flag,
-        },
-        FilterSpec {
-            param: "status",
-            field: "status_code",
-            matching: Match::OneOf(&["ACTIVE", "INACTIVE", "BLOCKED"]),
-        },
-    ];
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         account_from(row)

@@ -6,7 +6,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use crate::domain::metadata::Metadata;
-pub use crate::domain::query::CursorPage;
+use crate::domain::query::CursorPage;
 use crate::domain::query::{FilterValue, ListQuery, Match};
 use crate::error::Result;
 

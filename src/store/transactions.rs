@@ -4,7 +4,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, named_params};
 
 use super::balances::{BALANCE_COLUMNS, balance_from};
-use super::query::{CursorPage, Scope, amount, json, list_by_cursor, metadata_from, metadata_to};
+use super::query::{Scope, amount, json, list_by_cursor, metadata_from, metadata_to};
 use super::{Entity, Identified};
 use crate::domain::entities::{Balance, Stamps};
 use crate::domain::ids::{
@@ -15,7 +15,8 @@ use crate::domain::journal::{
     Transaction, TransactionStatus,
 };
 use crate::domain::money::canonical;
-use crate::domain::query::{FilterSpec, ListQuery, Match};
+use crate::domain::query::CursorPage;
+use crate::domain::query::ListQuery;
 use crate::domain::time::uuid_v7_ceiling;
 use crate::error::{Error, Kind, Result};
 
@@ -177,19 +178,6 @@ pub fn has_reversal(conn: &Connection, id: &TransactionId) -> Result<bool> {
         .query_row([id], |row| row.get(0))?)
 }
 
-pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
-    FilterSpec {
-        param: "status",
-        field: "status_code",
-        matching: Match::OneOf(TransactionStatus::CODES),
-    },
-    FilterSpec {
-        param: "route",
-        field: "route",
-        matching: Match::Exact,
-    },
-];
-
 /// A cursor page of the ledger's transactions, each with its operations.
 pub fn list_transactions(
     conn: &Connection,
@@ -311,24 +299,6 @@ pub fn operations_of(conn: &Connection, transaction_id: &TransactionId) -> Resul
     let rows = statement.query_map([transaction_id], operation_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
-
-pub const OPERATION_FILTERS: &[FilterSpec] = &[
-    FilterSpec {
-        param: "type",
-        field: "type",
-        matching: Match::OneOf(OperationType::CODES),
-    },
-    FilterSpec {
-        param: "direction",
-        field: "direction",
-        matching: Match::Exact,
-    },
-    FilterSpec {
-        param: "route_id",
-        field: "route",
-        matching: Match::Exact,
-    },
-];
 
 fn operations_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
     Scope {

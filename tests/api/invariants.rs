@@ -9,16 +9,17 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
-use std::sync::Arc;
 
 use ledgerlite::domain::entities::Status;
 use ledgerlite::domain::ids::TransactionId;
 use ledgerlite::domain::metadata::Metadata;
+use ledgerlite::domain::scope::Parent;
 use ledgerlite::domain::tenant::TenantId;
 use ledgerlite::domain::transaction::{Leg, LegValue};
+use ledgerlite::ledger::Tenant;
 use ledgerlite::ledger::transactions::{self, Idempotency, Mode, NewTransaction};
 use ledgerlite::ledger::{accounts, onboarding};
-use ledgerlite::store::{Missing, Parent, Registry, StoreConfig, SyncMode, Tenant};
+use ledgerlite::store::{Missing, Registry, StoreConfig, SyncMode};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -85,7 +86,7 @@ fn step() -> impl Strategy<Value = Step> {
 struct World {
     _dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
-    tenant: Arc<Tenant>,
+    tenant: Tenant,
     parent: Parent,
     file: std::path::PathBuf,
     pending: Vec<TransactionId>,
@@ -135,7 +136,7 @@ impl World {
         })
         .unwrap();
         let id = TenantId::parse("prop").unwrap();
-        let tenant = registry.open(&id, Missing::Create).unwrap();
+        let tenant = Tenant::from(registry.open(&id, Missing::Create).unwrap());
         let file = registry.file_of(&id);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
