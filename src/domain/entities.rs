@@ -22,6 +22,29 @@ pub const EXTERNAL_ALIAS_PREFIX: &str = "@external/";
 /// Key of the balance every account gets on creation.
 pub const DEFAULT_BALANCE_KEY: &str = "default";
 
+/// Declares an entity as the API returns it: camelCase JSON of the given fields, then the
+/// [`Stamps`] (flattened) and the metadata every stored entity carries.
+macro_rules! entity {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            #[serde(flatten)]
+            pub stamps: Stamps,
+            #[schema(value_type = Object)]
+            pub metadata: Metadata,
+        }
+    };
+}
+pub(crate) use entity;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Status {
     pub code: String,
@@ -79,34 +102,26 @@ impl Stamps {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Organization {
-    pub id: String,
-    pub parent_organization_id: Option<String>,
-    pub legal_name: String,
-    pub legal_document: String,
-    pub doing_business_as: Option<String>,
-    pub address: Address,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Organization {
+        pub id: String,
+        pub parent_organization_id: Option<String>,
+        pub legal_name: String,
+        pub legal_document: String,
+        pub doing_business_as: Option<String>,
+        pub address: Address,
+        pub status: Status,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Ledger {
-    pub id: String,
-    pub organization_id: String,
-    pub name: String,
-    pub settings: LedgerSettings,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Ledger {
+        pub id: String,
+        pub organization_id: String,
+        pub name: String,
+        pub settings: LedgerSettings,
+        pub status: Status,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -121,88 +136,68 @@ pub struct LedgerSettings {
     pub accounting: AccountingSettings,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Asset {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub code: String,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Asset {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub name: String,
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub code: String,
+        pub status: Status,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Portfolio {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub name: String,
-    pub entity_id: Option<String>,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Portfolio {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub name: String,
+        pub entity_id: Option<String>,
+        pub status: Status,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Segment {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub name: String,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Segment {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub name: String,
+        pub status: Status,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountType {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub key_value: String,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct AccountType {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub name: String,
+        pub description: Option<String>,
+        pub key_value: String,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Account {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub name: String,
-    pub alias: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub asset_code: String,
-    pub parent_account_id: Option<String>,
-    pub portfolio_id: Option<String>,
-    pub segment_id: Option<String>,
-    pub entity_id: Option<String>,
-    pub blocked: bool,
-    pub status: Status,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Account {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub name: String,
+        pub alias: String,
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub asset_code: String,
+        pub parent_account_id: Option<String>,
+        pub portfolio_id: Option<String>,
+        pub segment_id: Option<String>,
+        pub entity_id: Option<String>,
+        pub blocked: bool,
+        pub status: Status,
+    }
 }
 
 impl Account {
@@ -216,37 +211,33 @@ pub fn external_alias(asset_code: &str) -> String {
     format!("{EXTERNAL_ALIAS_PREFIX}{asset_code}")
 }
 
-/// One balance of an account: `available` and `onHold` amounts of its asset under `key`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Balance {
-    #[schema(value_type = String)]
-    pub id: BalanceId,
-    #[schema(value_type = String)]
-    pub organization_id: OrganizationId,
-    #[schema(value_type = String)]
-    pub ledger_id: LedgerId,
-    #[schema(value_type = String)]
-    pub account_id: AccountId,
-    pub alias: String,
-    pub key: String,
-    pub asset_code: String,
-    #[serde(serialize_with = "super::money::serialize")]
-    #[schema(value_type = String, example = "1500.5")]
-    pub available: rust_decimal::Decimal,
-    #[serde(serialize_with = "super::money::serialize")]
-    #[schema(value_type = String, example = "0")]
-    pub on_hold: rust_decimal::Decimal,
-    pub version: i64,
-    pub account_type: String,
-    pub allow_sending: bool,
-    pub allow_receiving: bool,
-    #[serde(flatten)]
-    pub overdraft: NoOverdraft,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    /// One balance of an account: `available` and `onHold` amounts of its asset under `key`.
+    pub struct Balance {
+        #[schema(value_type = String)]
+        pub id: BalanceId,
+        #[schema(value_type = String)]
+        pub organization_id: OrganizationId,
+        #[schema(value_type = String)]
+        pub ledger_id: LedgerId,
+        #[schema(value_type = String)]
+        pub account_id: AccountId,
+        pub alias: String,
+        pub key: String,
+        pub asset_code: String,
+        #[serde(serialize_with = "super::money::serialize")]
+        #[schema(value_type = String, example = "1500.5")]
+        pub available: rust_decimal::Decimal,
+        #[serde(serialize_with = "super::money::serialize")]
+        #[schema(value_type = String, example = "0")]
+        pub on_hold: rust_decimal::Decimal,
+        pub version: i64,
+        pub account_type: String,
+        pub allow_sending: bool,
+        pub allow_receiving: bool,
+        #[serde(flatten)]
+        pub overdraft: NoOverdraft,
+    }
 }
 
 /// The balance fields of Midaz's overdraft feature (v3.7+), which ledgerlite does not offer:

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entities::{Stamps, Status};
+use super::entities::{Stamps, Status, entity};
 use super::ids::{AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId};
 use super::metadata::Metadata;
 use super::money;
@@ -173,62 +173,54 @@ impl BalanceSnapshot {
     };
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Operation {
-    #[schema(value_type = String)]
-    pub id: OperationId,
-    #[schema(value_type = String)]
-    pub transaction_id: TransactionId,
-    pub description: Option<String>,
-    #[serde(rename = "type")]
-    #[schema(value_type = String)]
-    pub kind: OperationType,
-    pub asset_code: String,
-    pub chart_of_accounts: Option<String>,
-    pub amount: OperationAmount,
-    pub balance: BalanceSnapshot,
-    pub balance_after: BalanceSnapshot,
-    #[schema(value_type = Status)]
-    pub status: JournalStatus,
-    #[schema(value_type = String)]
-    pub account_id: AccountId,
-    pub account_alias: String,
-    pub balance_key: String,
-    #[schema(value_type = String)]
-    pub balance_id: BalanceId,
-    #[schema(value_type = String)]
-    pub organization_id: OrganizationId,
-    #[schema(value_type = String)]
-    pub ledger_id: LedgerId,
-    pub route: Option<String>,
-    pub balance_affected: bool,
-    #[schema(value_type = String)]
-    pub direction: Direction,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    pub struct Operation {
+        #[schema(value_type = String)]
+        pub id: OperationId,
+        #[schema(value_type = String)]
+        pub transaction_id: TransactionId,
+        pub description: Option<String>,
+        #[serde(rename = "type")]
+        #[schema(value_type = String)]
+        pub kind: OperationType,
+        pub asset_code: String,
+        pub chart_of_accounts: Option<String>,
+        pub amount: OperationAmount,
+        pub balance: BalanceSnapshot,
+        pub balance_after: BalanceSnapshot,
+        #[schema(value_type = Status)]
+        pub status: JournalStatus,
+        #[schema(value_type = String)]
+        pub account_id: AccountId,
+        pub account_alias: String,
+        pub balance_key: String,
+        #[schema(value_type = String)]
+        pub balance_id: BalanceId,
+        #[schema(value_type = String)]
+        pub organization_id: OrganizationId,
+        #[schema(value_type = String)]
+        pub ledger_id: LedgerId,
+        pub route: Option<String>,
+        pub balance_affected: bool,
+        #[schema(value_type = String)]
+        pub direction: Direction,
+    }
 }
 
-/// A conversion rate between two asset codes (stored for clients; transactions never convert).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AssetRate {
-    pub id: String,
-    pub organization_id: String,
-    pub ledger_id: String,
-    pub external_id: String,
-    pub from: String,
-    pub to: String,
-    #[serde(serialize_with = "money::serialize_number")]
-    #[schema(value_type = f64)]
-    pub rate: Decimal,
-    pub scale: i64,
-    pub source: Option<String>,
-    pub ttl: i64,
-    #[serde(flatten)]
-    pub stamps: Stamps,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
+entity! {
+    /// A conversion rate between two asset codes (stored for clients; transactions never convert).
+    pub struct AssetRate {
+        pub id: String,
+        pub organization_id: String,
+        pub ledger_id: String,
+        pub external_id: String,
+        pub from: String,
+        pub to: String,
+        #[serde(serialize_with = "money::serialize_number")]
+        #[schema(value_type = f64)]
+        pub rate: Decimal,
+        pub scale: i64,
+        pub source: Option<String>,
+        pub ttl: i64,
+    }
 }

@@ -587,32 +587,20 @@ mod tests {
     fn replay_accepts_each_recorded_effect_and_names_the_rest() {
         let before = snapshot("100", "20", 4);
         let replayed = |kind, value: &str, after| replay(kind, dec(value), &before, &after);
-        assert_eq!(
-            replayed(OperationType::Debit, "20", snapshot("80", "20", 5)),
-            Replayed::Consistent
-        );
-        assert_eq!(
-            replayed(OperationType::Debit, "20", snapshot("100", "0", 5)),
-            Replayed::Consistent,
-            "a settled hold is recorded as DEBIT"
-        );
-        assert_eq!(
-            replayed(OperationType::OnHold, "5", snapshot("95", "25", 5)),
-            Replayed::Consistent
-        );
-        assert_eq!(
-            replayed(OperationType::Release, "5", snapshot("105", "15", 5)),
-            Replayed::Consistent
-        );
-        assert_eq!(
-            replayed(OperationType::Credit, "5", snapshot("105", "20", 4)),
-            Replayed::Inconsistent,
-            "the version must move"
-        );
-        assert_eq!(
-            replayed(OperationType::Credit, "5", snapshot("106", "20", 5)),
-            Replayed::Inconsistent
-        );
+        use OperationType::{Credit, Debit, OnHold, Release};
+        use Replayed::{Consistent, Inconsistent};
+        for (kind, value, after, expected) in [
+            (Debit, "20", ("80", "20", 5), Consistent),
+            (Debit, "20", ("100", "0", 5), Consistent), // a settled hold is recorded as DEBIT
+            (OnHold, "5", ("95", "25", 5), Consistent),
+            (Release, "5", ("105", "15", 5), Consistent),
+            (Credit, "5", ("105", "20", 4), Inconsistent), // the version must move
+            (Credit, "5", ("106", "20", 5), Inconsistent),
+        ] {
+            let (available, on_hold, version) = after;
+            let after = snapshot(available, on_hold, version);
+            assert_eq!(replayed(kind, value, after), expected, "{kind:?} {value}");
+        }
     }
 
     #[test]

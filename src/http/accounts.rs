@@ -115,21 +115,18 @@ fn is_alias(alias: &str) -> bool {
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccount = body.parse()?;
     let mut check = Check::new();
-    let asset_code = check
-        .required("assetCode", input.asset_code.as_deref())
-        .to_owned();
-    let kind = check.required("type", input.kind.as_deref()).to_owned();
+    let asset_code = check.required_max("assetCode", input.asset_code.as_deref(), ALIAS_LENGTH_MAX);
+    let kind = check.required_max("type", input.kind.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
     if kind == ACCOUNT_TYPE_EXTERNAL {
         check.required("alias", input.alias.as_deref());
     }
-    check.max_len("assetCode", Some(&asset_code), ALIAS_LENGTH_MAX);
-    check.max_len("type", Some(&kind), ACCOUNT_TEXT_LENGTH_MAX);
-    check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
     check.max_len("alias", input.alias.as_deref(), ALIAS_LENGTH_MAX);
-    check.max_len(
-        "entityId",
-        input.entity_id.as_deref(),
+    check.max_lens(
         ACCOUNT_TEXT_LENGTH_MAX,
+        [
+            ("name", input.name.as_deref()),
+            ("entityId", input.entity_id.as_deref()),
+        ],
     );
     check.uuid("parentAccountId", input.parent_account_id.as_deref());
     check.uuid("portfolioId", input.portfolio_id.as_deref());

@@ -65,18 +65,13 @@ fn is_code(code: &str) -> bool {
 async fn upsert(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: AssetRateInput = body.parse()?;
     let mut check = Check::new();
-    let from = check.required("from", input.from.as_deref()).to_owned();
-    let to = check.required("to", input.to.as_deref()).to_owned();
+    let max = ASSET_RATE_TEXT_LENGTH_MAX;
+    let from = check.required_max("from", input.from.as_deref(), max);
+    let to = check.required_max("to", input.to.as_deref(), max);
     if input.rate.is_none() {
         check.required("rate", None);
     }
-    check.max_len("from", Some(&from), ASSET_RATE_TEXT_LENGTH_MAX);
-    check.max_len("to", Some(&to), ASSET_RATE_TEXT_LENGTH_MAX);
-    check.max_len(
-        "source",
-        input.source.as_deref(),
-        ASSET_RATE_TEXT_LENGTH_MAX,
-    );
+    check.max_len("source", input.source.as_deref(), max);
     check.uuid("externalId", input.external_id.as_deref());
     if input.scale.is_some_and(|s| s < 0) {
         check.invalid("scale", "scale must be zero or more".to_owned());

@@ -161,8 +161,7 @@ struct CreateBalance {
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateBalance = body.parse()?;
     let mut check = Check::new();
-    let key = check.required("key", input.key.as_deref()).to_owned();
-    check.max_len("key", Some(&key), BALANCE_KEY_LENGTH_MAX);
+    let key = check.required_max("key", input.key.as_deref(), BALANCE_KEY_LENGTH_MAX);
     if key.chars().any(char::is_whitespace) {
         check.invalid("key", "key must not contain whitespace".to_owned());
     }

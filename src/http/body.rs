@@ -116,6 +116,24 @@ impl Check {
         }
     }
 
+    /// A required text field of at most `max_chars` characters.
+    pub fn required_max(&mut self, field: &str, value: Option<&str>, max_chars: usize) -> String {
+        let text = self.required(field, value);
+        self.max_len(field, Some(text), max_chars);
+        text.to_owned()
+    }
+
+    /// Optional text fields sharing one length limit.
+    pub fn max_lens<const N: usize>(
+        &mut self,
+        max_chars: usize,
+        fields: [(&str, Option<&str>); N],
+    ) {
+        for (field, value) in fields {
+            self.max_len(field, value, max_chars);
+        }
+    }
+
     pub fn max_len(&mut self, field: &str, value: Option<&str>, max_chars: usize) {
         if value.is_some_and(|text| text.chars().count() > max_chars) {
             self.invalid(
@@ -136,15 +154,12 @@ impl Check {
     }
 
     pub fn status(&mut self, status: Option<&StatusInput>) {
-        if let Some(status) = status {
-            self.max_len(
-                "status.code",
-                status.code.as_deref(),
-                STATUS_CODE_LENGTH_MAX,
-            );
+        if let Some(StatusInput { code, description }) = status {
+            self.max_len("status.code", code.as_deref(), STATUS_CODE_LENGTH_MAX);
+            let description = description.as_deref();
             self.max_len(
                 "status.description",
-                status.description.as_deref(),
+                description,
                 STATUS_DESCRIPTION_LENGTH_MAX,
             );
         }

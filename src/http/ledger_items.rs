@@ -225,11 +225,9 @@ fn check_asset(kind: &str, code: &str) -> Result<()> {
 async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAsset = body.parse()?;
     let mut check = Check::new();
-    let name = check.required("name", input.name.as_deref()).to_owned();
+    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
     let kind = check.required("type", input.kind.as_deref()).to_owned();
-    let code = check.required("code", input.code.as_deref()).to_owned();
-    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
-    check.max_len("code", Some(&code), ASSET_CODE_LENGTH_MAX);
+    let code = check.required_max("code", input.code.as_deref(), ASSET_CODE_LENGTH_MAX);
     check.status(input.status.as_ref());
     check.finish()?;
     check_asset(&kind, &code)?;
@@ -292,8 +290,7 @@ struct UpdatePortfolio {
 async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreatePortfolio = body.parse()?;
     let mut check = Check::new();
-    let name = check.required("name", input.name.as_deref()).to_owned();
-    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
+    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
     check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
     check.status(input.status.as_ref());
     check.finish()?;
@@ -347,8 +344,7 @@ struct CreateSegment {
 async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateSegment = body.parse()?;
     let mut check = Check::new();
-    let name = check.required("name", input.name.as_deref()).to_owned();
-    check.max_len("name", Some(&name), NAME_LENGTH_MAX);
+    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
     check.status(input.status.as_ref());
     check.finish()?;
     let new = onboarding::NewSegment {
@@ -407,17 +403,15 @@ fn is_key_value(key: &str) -> bool {
 async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateAccountType = body.parse()?;
     let mut check = Check::new();
-    let name = check.required("name", input.name.as_deref()).to_owned();
-    let key_value = check
-        .required("keyValue", input.key_value.as_deref())
-        .to_owned();
-    check.max_len("name", Some(&name), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+    let name = check.required_max("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+    let key_value = input.key_value.as_deref();
+    let key_value = check.required_max("keyValue", key_value, ACCOUNT_TYPE_KEY_LENGTH_MAX);
+    let description = input.description.as_deref();
     check.max_len(
         "description",
-        input.description.as_deref(),
+        description,
         ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
     );
-    check.max_len("keyValue", Some(&key_value), ACCOUNT_TYPE_KEY_LENGTH_MAX);
     check.finish()?;
     if !is_key_value(&key_value) {
         return Err(Error::new(Kind::InvalidAccountTypeKeyValue));
@@ -449,9 +443,10 @@ async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
     let input: UpdateAccountType = body.parse()?;
     let mut check = Check::new();
     check.max_len("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+    let description = input.description.as_deref();
     check.max_len(
         "description",
-        input.description.as_deref(),
+        description,
         ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
     );
     check.finish()?;

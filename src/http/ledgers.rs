@@ -94,8 +94,7 @@ struct UpdateLedger {
 async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: CreateLedger = body.parse()?;
     let mut check = Check::new();
-    let name = check.required("name", input.name.as_deref()).to_owned();
-    check.max_len("name", Some(&name), LEDGER_NAME_LENGTH_MAX);
+    let name = check.required_max("name", input.name.as_deref(), LEDGER_NAME_LENGTH_MAX);
     check.status(input.status.as_ref());
     check.finish()?;
     let new = onboarding::NewLedger {

@@ -169,29 +169,8 @@ fn render_writers(out: &mut String, engine: &Engine) {
         commits,
         sum,
     );
-    let name = "ledgerlite_writer_commit_duration_seconds";
-    header(
-        out,
-        name,
-        "histogram",
-        "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
-    );
     let (buckets, count, sum) = writers.commit_latency.snapshot();
-    #[allow(clippy::cast_precision_loss)]
-    let seconds = |micros: u64| micros as f64 / 1e6;
-    histogram(
-        out,
-        name,
-        "",
-        writers
-            .commit_latency
-            .bounds
-            .into_iter()
-            .map(seconds)
-            .zip(buckets),
-        count,
-        seconds(sum),
-    );
+    render_commit_latency(out, writers.commit_latency.bounds, buckets, count, sum);
     header(
         out,
         "ledgerlite_writer_rejected_total",
@@ -204,6 +183,27 @@ fn render_writers(out: &mut String, engine: &Engine) {
             "ledgerlite_writer_rejected_total{{code=\"{code}\"}} {count}"
         );
     }
+}
+
+/// The group commit latency histogram; bounds and sum in microseconds.
+fn render_commit_latency(
+    out: &mut String,
+    bounds_micros: impl IntoIterator<Item = u64>,
+    buckets: impl IntoIterator<Item = u64>,
+    count: u64,
+    sum_micros: u64,
+) {
+    let name = "ledgerlite_writer_commit_duration_seconds";
+    header(
+        out,
+        name,
+        "histogram",
+        "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = |micros: u64| micros as f64 / 1e6;
+    let buckets = bounds_micros.into_iter().map(seconds).zip(buckets);
+    histogram(out, name, "", buckets, count, seconds(sum_micros));
 }
 
 pub(super) fn routes() -> Vec<Route> {

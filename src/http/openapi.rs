@@ -201,39 +201,7 @@ impl Contract<'_> {
 
 impl Modify for Contract<'_> {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let admin_paths = doc.paths.paths.keys().any(|p| p.starts_with(ADMIN_SCOPE));
-        let components = doc.components.get_or_insert_with(Default::default);
-        if admin_paths {
-            components.add_security_scheme(
-                ADMIN_BEARER,
-                SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .description(Some(
-                            "The value of LEDGERLITE_ADMIN_TOKEN (not a JWT). Accepted by the \
-                             /admin/v1 routes only, which accept nothing else.",
-                        ))
-                        .build(),
-                ),
-            );
-        }
-        components.add_security_scheme(
-            BEARER,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "Required in multi-tenant mode and with LEDGERLITE_AUTH=true; \
-                         ignored otherwise.",
-                    ))
-                    .build(),
-            ),
-        );
-        components.schemas.insert(
-            "Error".to_owned(),
-            <super::error::Envelope as utoipa::PartialSchema>::schema(),
-        );
+        add_components(doc);
         close_request_bodies(doc);
         let mut ids = std::collections::BTreeMap::<String, usize>::new();
         for item in doc.paths.paths.values_mut() {
@@ -249,36 +217,84 @@ impl Modify for Contract<'_> {
                 path_parameters(path, operation);
                 if path.starts_with("/v1/") {
                     filter_parameters(method, operation, self.filters_of(path, method));
-                    operation.security = Some(vec![
-                        SecurityRequirement::default(),
-                        SecurityRequirement::new(BEARER, Vec::<String>::new()),
-                    ]);
-                    error_responses(
-                        method,
-                        operation,
-                        &[("4XX", CLIENT_ERRORS), ("5XX", SERVER_ERRORS)],
-                    );
+                    ledger_security(method, operation);
                 } else if path.starts_with(ADMIN_SCOPE) {
-                    operation.security = Some(vec![SecurityRequirement::new(
-                        ADMIN_BEARER,
-                        Vec::<String>::new(),
-                    )]);
-                    if path.contains("{tenant}") {
-                        error_responses(
-                            method,
-                            operation,
-                            &[("400", INVALID_TENANT_ERROR), ("404", UNKNOWN_TENANT_ERROR)],
-                        );
-                    }
-                    error_responses(
-                        method,
-                        operation,
-                        &[("401", ADMIN_TOKEN_ERRORS), ("5XX", SERVER_ERRORS)],
-                    );
+                    admin_security(path, method, operation);
                 }
             }
         }
     }
+}
+
+/// The security schemes (the admin token's only when admin routes are served) and the error
+/// envelope.
+fn add_components(doc: &mut utoipa::openapi::OpenApi) {
+    let admin_paths = doc.paths.paths.keys().any(|p| p.starts_with(ADMIN_SCOPE));
+    let components = doc.components.get_or_insert_with(Default::default);
+    if admin_paths {
+        components.add_security_scheme(
+            ADMIN_BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The value of LEDGERLITE_ADMIN_TOKEN (not a JWT). Accepted by the \
+                         /admin/v1 routes only, which accept nothing else.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "Required in multi-tenant mode and with LEDGERLITE_AUTH=true; \
+                     ignored otherwise.",
+                ))
+                .build(),
+        ),
+    );
+    components.schemas.insert(
+        "Error".to_owned(),
+        <super::error::Envelope as utoipa::PartialSchema>::schema(),
+    );
+}
+
+/// A `/v1` operation: no token or the JWT bearer; 4XX and 5XX answer the error envelope.
+fn ledger_security(method: &str, operation: &mut Operation) {
+    operation.security = Some(vec![
+        SecurityRequirement::default(),
+        SecurityRequirement::new(BEARER, Vec::<String>::new()),
+    ]);
+    error_responses(
+        method,
+        operation,
+        &[("4XX", CLIENT_ERRORS), ("5XX", SERVER_ERRORS)],
+    );
+}
+
+/// An `/admin/v1` operation: the admin token only, and its errors.
+fn admin_security(path: &str, method: &str, operation: &mut Operation) {
+    operation.security = Some(vec![SecurityRequirement::new(
+        ADMIN_BEARER,
+        Vec::<String>::new(),
+    )]);
+    if path.contains("{tenant}") {
+        error_responses(
+            method,
+            operation,
+            &[("400", INVALID_TENANT_ERROR), ("404", UNKNOWN_TENANT_ERROR)],
+        );
+    }
+    error_responses(
+        method,
+        operation,
+        &[("401", ADMIN_TOKEN_ERRORS), ("5XX", SERVER_ERRORS)],
+    );
 }
 
 /// A handler name shared by several modules (`create`, `list`, …) becomes `<tag>_<name>`.

@@ -94,16 +94,17 @@ impl AddressInput {
             country: self.country,
             description: self.description,
         };
-        for (field, value) in [
-            ("address.line1", &address.line1),
-            ("address.line2", &address.line2),
-            ("address.zipCode", &address.zip_code),
-            ("address.city", &address.city),
-            ("address.state", &address.state),
-            ("address.description", &address.description),
-        ] {
-            check.max_len(field, value.as_deref(), ORGANIZATION_TEXT_LENGTH_MAX);
-        }
+        check.max_lens(
+            ORGANIZATION_TEXT_LENGTH_MAX,
+            [
+                ("address.line1", address.line1.as_deref()),
+                ("address.line2", address.line2.as_deref()),
+                ("address.zipCode", address.zip_code.as_deref()),
+                ("address.city", address.city.as_deref()),
+                ("address.state", address.state.as_deref()),
+                ("address.description", address.description.as_deref()),
+            ],
+        );
         if address != Address::default() && !address.country.as_deref().is_some_and(is_country_code)
         {
             return Err(Error::new(Kind::InvalidCountryCode));
@@ -124,23 +125,10 @@ fn is_country_code(code: &str) -> bool {
 async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
     let input: CreateOrganization = body.parse()?;
     let mut check = Check::new();
-    let legal_name = check
-        .required("legalName", input.legal_name.as_deref())
-        .to_owned();
-    let legal_document = check
-        .required("legalDocument", input.legal_document.as_deref())
-        .to_owned();
-    check.max_len("legalName", Some(&legal_name), ORGANIZATION_TEXT_LENGTH_MAX);
-    check.max_len(
-        "legalDocument",
-        Some(&legal_document),
-        ORGANIZATION_TEXT_LENGTH_MAX,
-    );
-    check.max_len(
-        "doingBusinessAs",
-        input.doing_business_as.as_deref(),
-        ORGANIZATION_TEXT_LENGTH_MAX,
-    );
+    let max = ORGANIZATION_TEXT_LENGTH_MAX;
+    let legal_name = check.required_max("legalName", input.legal_name.as_deref(), max);
+    let legal_document = check.required_max("legalDocument", input.legal_document.as_deref(), max);
+    check.max_len("doingBusinessAs", input.doing_business_as.as_deref(), max);
     check.uuid(
         "parentOrganizationId",
         input.parent_organization_id.as_deref(),
@@ -166,15 +154,12 @@ async fn create(ctx: TenantCtx, body: Body) -> Result<HttpResponse> {
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateOrganization = body.parse()?;
     let mut check = Check::new();
-    check.max_len(
-        "legalName",
-        input.legal_name.as_deref(),
+    check.max_lens(
         ORGANIZATION_TEXT_LENGTH_MAX,
-    );
-    check.max_len(
-        "doingBusinessAs",
-        input.doing_business_as.as_deref(),
-        ORGANIZATION_TEXT_LENGTH_MAX,
+        [
+            ("legalName", input.legal_name.as_deref()),
+            ("doingBusinessAs", input.doing_business_as.as_deref()),
+        ],
     );
     check.uuid(
         "parentOrganizationId",

@@ -218,89 +218,103 @@ fn parse_legs(check: &mut Check, side: &str, legs: Option<Vec<LegInput>>) -> Res
             format!("{side} must have at most {LEGS_PER_SIDE_MAX} legs"),
         );
     }
-    let mut parsed = Vec::with_capacity(legs.len());
-    for (index, leg) in legs.into_iter().enumerate() {
-        let at = format!("{side}[{index}]");
-        let alias = check
-            .required(&format!("{at}.accountAlias"), leg.account_alias.as_deref())
-            .to_owned();
-        check.max_len(
-            &format!("{at}.accountAlias"),
-            Some(&alias),
-            TRANSACTION_CODE_LENGTH_MAX,
+    legs.into_iter()
+        .enumerate()
+        .map(|(index, leg)| parse_leg(check, &format!("{side}[{index}]"), leg))
+        .collect()
+}
+
+/// One leg, `at` naming it in errors (`send.source.from[0]`).
+fn parse_leg(check: &mut Check, at: &str, leg: LegInput) -> Result<Leg> {
+    let alias = leg.account_alias.as_deref();
+    let alias = check.required_max(
+        &format!("{at}.accountAlias"),
+        alias,
+        TRANSACTION_CODE_LENGTH_MAX,
+    );
+    check.max_lens(
+        TRANSACTION_CODE_LENGTH_MAX,
+        [
+            (&format!("{at}.balanceKey"), leg.balance_key.as_deref()),
+            (
+                &format!("{at}.chartOfAccounts"),
+                leg.chart_of_accounts.as_deref(),
+            ),
+        ],
+    );
+    let description = leg.description.as_deref();
+    check.max_len(
+        &format!("{at}.description"),
+        description,
+        TRANSACTION_TEXT_LENGTH_MAX,
+    );
+    let remaining = leg.remaining.as_deref().is_some_and(|r| !r.is_empty());
+    let value = leg_value(check, at, leg.amount, leg.share, remaining)?;
+    let metadata = create_metadata(leg.metadata)?;
+    Ok(Leg {
+        alias,
+        balance_key: leg
+            .balance_key
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| DEFAULT_BALANCE_KEY.to_owned())
+            .to_lowercase(),
+        value,
+        description: leg.description,
+        chart_of_accounts: leg.chart_of_accounts,
+        metadata,
+        route: leg.route_id.or(leg.route),
+    })
+}
+
+/// What a leg moves: exactly one of an amount, a share or the remainder (0072).
+fn leg_value(
+    check: &mut Check,
+    at: &str,
+    amount: Option<AmountInput>,
+    share: Option<ShareInput>,
+    remaining: bool,
+) -> Result<LegValue> {
+    if [amount.is_some(), share.is_some(), remaining]
+        .iter()
+        .filter(|g| **g)
+        .count()
+        != 1
+    {
+        return Err(
+            Error::new(Kind::InvalidTransactionType).with_message(format!(
+                "{at} must have exactly one of amount, share or remaining."
+            )),
         );
-        check.max_len(
-            &format!("{at}.balanceKey"),
-            leg.balance_key.as_deref(),
-            TRANSACTION_CODE_LENGTH_MAX,
-        );
-        check.max_len(
-            &format!("{at}.description"),
-            leg.description.as_deref(),
-            TRANSACTION_TEXT_LENGTH_MAX,
-        );
-        check.max_len(
-            &format!("{at}.chartOfAccounts"),
-            leg.chart_of_accounts.as_deref(),
-            TRANSACTION_CODE_LENGTH_MAX,
-        );
-        let given = [
-            leg.amount.is_some(),
-            leg.share.is_some(),
-            leg.remaining.as_deref().is_some_and(|r| !r.is_empty()),
-        ];
-        if given.iter().filter(|g| **g).count() != 1 {
-            return Err(
-                Error::new(Kind::InvalidTransactionType).with_message(format!(
-                    "{at} must have exactly one of amount, share or remaining."
-                )),
-            );
-        }
-        let value = if let Some(amount) = leg.amount {
-            match amount.value {
-                Some(v) => LegValue::Amount(decimal(&format!("{at}.amount.value"), &v)?),
-                None => {
-                    check.required(&format!("{at}.amount.value"), None);
-                    LegValue::Amount(Decimal::ZERO)
-                }
+    }
+    if let Some(amount) = amount {
+        return Ok(match amount.value {
+            Some(v) => LegValue::Amount(decimal(&format!("{at}.amount.value"), &v)?),
+            None => {
+                check.required(&format!("{at}.amount.value"), None);
+                LegValue::Amount(Decimal::ZERO)
             }
-        } else if let Some(share) = leg.share {
-            let percentage = share
-                .percentage
-                .map(|p| whole(&format!("{at}.share.percentage"), &p))
-                .transpose()?;
-            let of = share
-                .percentage_of_percentage
-                .map(|p| whole(&format!("{at}.share.percentageOfPercentage"), &p))
-                .transpose()?
-                .filter(|p| !p.is_zero())
-                .unwrap_or(Decimal::ONE_HUNDRED);
-            match percentage {
-                Some(percentage) => LegValue::Share { percentage, of },
-                None => {
-                    check.required(&format!("{at}.share.percentage"), None);
-                    LegValue::Remaining
-                }
-            }
-        } else {
-            LegValue::Remaining
-        };
-        let metadata = create_metadata(leg.metadata)?;
-        parsed.push(Leg {
-            alias,
-            balance_key: leg
-                .balance_key
-                .filter(|k| !k.is_empty())
-                .unwrap_or_else(|| DEFAULT_BALANCE_KEY.to_owned())
-                .to_lowercase(),
-            value,
-            description: leg.description,
-            chart_of_accounts: leg.chart_of_accounts,
-            metadata,
-            route: leg.route_id.or(leg.route),
         });
     }
-    Ok(parsed)
+    let Some(share) = share else {
+        return Ok(LegValue::Remaining);
+    };
+    let percentage = share
+        .percentage
+        .map(|p| whole(&format!("{at}.share.percentage"), &p))
+        .transpose()?;
+    let of = share
+        .percentage_of_percentage
+        .map(|p| whole(&format!("{at}.share.percentageOfPercentage"), &p))
+        .transpose()?
+        .filter(|p| !p.is_zero())
+        .unwrap_or(Decimal::ONE_HUNDRED);
+    Ok(match percentage {
+        Some(percentage) => LegValue::Share { percentage, of },
+        None => {
+            check.required(&format!("{at}.share.percentage"), None);
+            LegValue::Remaining
+        }
+    })
 }
 
 fn forbid(field: &str) -> Error {
@@ -320,72 +334,26 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
 
 fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
     let fingerprint = format!("sha256:{:x}", Sha256::digest(serde_json::to_vec(&input)?));
-    let send = input.send;
-    if shape == Shape::Inflow {
-        if send.as_ref().is_some_and(|s| s.source.is_some()) {
-            return Err(forbid("send.source"));
-        }
-        if input.pending.is_some() {
-            return Err(forbid("pending"));
-        }
-    }
-    if shape == Shape::Outflow && send.as_ref().is_some_and(|s| s.distribute.is_some()) {
-        return Err(forbid("send.distribute"));
-    }
+    forbid_by_shape(&input, shape)?;
     let mut check = Check::new();
-    check.max_len(
-        "description",
-        input.description.as_deref(),
+    check.max_lens(
         TRANSACTION_TEXT_LENGTH_MAX,
-    );
-    check.max_len(
-        "chartOfAccountsGroupName",
-        input.chart_of_accounts_group_name.as_deref(),
-        TRANSACTION_TEXT_LENGTH_MAX,
+        [
+            ("description", input.description.as_deref()),
+            (
+                "chartOfAccountsGroupName",
+                input.chart_of_accounts_group_name.as_deref(),
+            ),
+        ],
     );
     check.max_len("code", input.code.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
     check.max_len("route", input.route.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
-    let Some(send) = send else {
+    let Some(send) = input.send else {
         check.required("send", None);
         check.finish()?;
         return Err(Error::new(Kind::MissingFieldsInRequest));
     };
-    let asset = check
-        .required("send.asset", send.asset.as_deref())
-        .to_owned();
-    let value = match &send.value {
-        Some(v) => Some(decimal("send.value", v)?),
-        None => {
-            check.required("send.value", None);
-            None
-        }
-    };
-    let value = value.unwrap_or_default();
-    let external = || Leg {
-        alias: external_alias(&asset),
-        balance_key: DEFAULT_BALANCE_KEY.to_owned(),
-        value: LegValue::Amount(value),
-        description: None,
-        chart_of_accounts: None,
-        metadata: Metadata::new(),
-        route: None,
-    };
-    let from = match shape {
-        Shape::Inflow => vec![external()],
-        _ => parse_legs(
-            &mut check,
-            "send.source.from",
-            send.source.and_then(|s| s.from),
-        )?,
-    };
-    let to = match shape {
-        Shape::Outflow => vec![external()],
-        _ => parse_legs(
-            &mut check,
-            "send.distribute.to",
-            send.distribute.and_then(|s| s.to),
-        )?,
-    };
+    let (asset, value, from, to) = parse_send(&mut check, send, shape)?;
     check.finish()?;
     let metadata = create_metadata(input.metadata)?;
     let pending = input.pending.unwrap_or(false);
@@ -414,6 +382,66 @@ fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
         pending,
         fingerprint,
     })
+}
+
+/// 0053 for the fields the endpoint fills in itself: `/inflow`'s `send.source` and `pending`,
+/// `/outflow`'s `send.distribute`.
+fn forbid_by_shape(input: &TransactionInput, shape: Shape) -> Result<()> {
+    let send = input.send.as_ref();
+    if shape == Shape::Inflow {
+        if send.is_some_and(|s| s.source.is_some()) {
+            return Err(forbid("send.source"));
+        }
+        if input.pending.is_some() {
+            return Err(forbid("pending"));
+        }
+    }
+    if shape == Shape::Outflow && send.is_some_and(|s| s.distribute.is_some()) {
+        return Err(forbid("send.distribute"));
+    }
+    Ok(())
+}
+
+/// `send`: its asset, its value (zero when missing) and both sides' legs, the external
+/// account standing in for the side the endpoint fills in.
+fn parse_send(
+    check: &mut Check,
+    send: SendInput,
+    shape: Shape,
+) -> Result<(String, Decimal, Vec<Leg>, Vec<Leg>)> {
+    let asset = check
+        .required("send.asset", send.asset.as_deref())
+        .to_owned();
+    let value = match &send.value {
+        Some(v) => Some(decimal("send.value", v)?),
+        None => {
+            check.required("send.value", None);
+            None
+        }
+    };
+    let value = value.unwrap_or_default();
+    let external = || Leg {
+        alias: external_alias(&asset),
+        balance_key: DEFAULT_BALANCE_KEY.to_owned(),
+        value: LegValue::Amount(value),
+        description: None,
+        chart_of_accounts: None,
+        metadata: Metadata::new(),
+        route: None,
+    };
+    let from = match shape {
+        Shape::Inflow => vec![external()],
+        _ => parse_legs(check, "send.source.from", send.source.and_then(|s| s.from))?,
+    };
+    let to = match shape {
+        Shape::Outflow => vec![external()],
+        _ => parse_legs(
+            check,
+            "send.distribute.to",
+            send.distribute.and_then(|s| s.to),
+        )?,
+    };
+    Ok((asset, value, from, to))
 }
 
 /// `transactionDate`: not with `pending` (0122), not in the future (0121).

@@ -4,7 +4,8 @@ use super::Tenant;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use super::{ensure_free, ensure_parent, new_id};
+use super::onboarding::ensure_unique;
+use super::{apply_status_and_metadata, new_id};
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
     Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
@@ -111,69 +112,55 @@ fn ensure_member<E: store::Entity>(
 }
 
 pub async fn create_account(tenant: &Tenant, parent: Parent, new: NewAccount) -> Result<Account> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = parent.clone()
-            else {
-                return Err(Error::internal("account outside a ledger"));
-            };
-            if !sql::taken(
-                conn,
-                Unique::in_ledger("asset", "code", &ledger_id, &new.asset_code),
-            )? {
-                return Err(Error::new(Kind::AssetCodeNotFound));
+    super::write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        if !sql::taken(
+            conn,
+            Unique::in_ledger("asset", "code", &ledger_id, &new.asset_code),
+        )? {
+            return Err(Error::new(Kind::AssetCodeNotFound));
+        }
+        check_account_type(conn, parent, &new.kind)?;
+        if let Some(parent_id) = &new.parent_account_id {
+            let parent_account = store::get::<Account>(conn, parent, parent_id)
+                .map_err(|_| Error::new(Kind::InvalidParentAccountId))?;
+            if parent_account.asset_code != new.asset_code {
+                return Err(Error::new(Kind::MismatchedAssetCode));
             }
-            check_account_type(conn, &parent, &new.kind)?;
-            if let Some(parent_id) = &new.parent_account_id {
-                let parent_account = store::get::<Account>(conn, &parent, parent_id)
-                    .map_err(|_| Error::new(Kind::InvalidParentAccountId))?;
-                if parent_account.asset_code != new.asset_code {
-                    return Err(Error::new(Kind::MismatchedAssetCode));
-                }
-            }
-            let mut entity_id = new.entity_id;
-            if let Some(portfolio_id) = &new.portfolio_id {
-                let portfolio = store::get::<Portfolio>(conn, &parent, portfolio_id)?;
-                entity_id = entity_id.or(portfolio.entity_id);
-            }
-            ensure_member::<Segment>(conn, &parent, &new.segment_id)?;
-            let id = new_id();
-            let alias = new.alias.unwrap_or_else(|| id.clone());
-            ensure_free(
-                sql::taken(
-                    conn,
-                    Unique::in_ledger("account", "alias", &ledger_id, &alias),
-                )?,
-                Kind::AliasUnavailability,
-            )?;
-            let account = Account {
-                name: new
-                    .name
-                    .unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
-                id,
-                organization_id,
-                ledger_id,
-                alias,
-                kind: new.kind,
-                asset_code: new.asset_code,
-                parent_account_id: new.parent_account_id,
-                portfolio_id: new.portfolio_id,
-                segment_id: new.segment_id,
-                entity_id,
-                blocked: new.blocked,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            save_with_default_balance(conn, &account)?;
-            Ok(account)
-        })
-        .await
+        }
+        let mut entity_id = new.entity_id;
+        if let Some(portfolio_id) = &new.portfolio_id {
+            let portfolio = store::get::<Portfolio>(conn, parent, portfolio_id)?;
+            entity_id = entity_id.or(portfolio.entity_id);
+        }
+        ensure_member::<Segment>(conn, parent, &new.segment_id)?;
+        let id = new_id();
+        let alias = new.alias.unwrap_or_else(|| id.clone());
+        let unique = Unique::in_ledger("account", "alias", &ledger_id, &alias);
+        ensure_unique(conn, unique, Kind::AliasUnavailability)?;
+        let account = Account {
+            name: new
+                .name
+                .unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
+            id,
+            organization_id,
+            ledger_id,
+            alias,
+            kind: new.kind,
+            asset_code: new.asset_code,
+            parent_account_id: new.parent_account_id,
+            portfolio_id: new.portfolio_id,
+            segment_id: new.segment_id,
+            entity_id,
+            blocked: new.blocked,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        save_with_default_balance(conn, &account)?;
+        Ok(account)
+    })
+    .await
 }
 
 /// With the ledger's `validateAccountType` on, the type must be one of its account types.
@@ -236,10 +223,7 @@ pub async fn update_account(
         if let Some(blocked) = patch.blocked {
             a.blocked = blocked;
         }
-        if let Some(status) = patch.status {
-            a.status = Status::or_active(Some(status));
-        }
-        a.metadata = patch.metadata.apply(std::mem::take(&mut a.metadata));
+        apply_status_and_metadata(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
         Ok(())
     })
     .await
@@ -248,57 +232,46 @@ pub async fn update_account(
 /// Deletes an account and its balances; refused for external accounts and while any of its
 /// balances holds funds.
 pub async fn delete_account(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let account = store::get::<Account>(conn, &parent, &id)?;
-            if account.is_external() {
-                return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
-            }
-            let held = balances::of_account(conn, &AccountId::new(id.clone()))?;
-            if held
-                .iter()
-                .any(|b| !b.available.is_zero() || !b.on_hold.is_zero())
-            {
-                return Err(Error::new(Kind::AccountBalanceDeletion));
-            }
-            let at = now();
-            balances::delete_of_account(conn, &id, &at)?;
-            store::delete::<Account>(conn, &parent, &id, &at)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let account = store::get::<Account>(conn, parent, &id)?;
+        if account.is_external() {
+            return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
+        }
+        let held = balances::of_account(conn, &AccountId::new(id.clone()))?;
+        if held
+            .iter()
+            .any(|b| !b.available.is_zero() || !b.on_hold.is_zero())
+        {
+            return Err(Error::new(Kind::AccountBalanceDeletion));
+        }
+        let at = now();
+        balances::delete_of_account(conn, &id, &at)?;
+        store::delete::<Account>(conn, parent, &id, &at)
+    })
+    .await
 }
 
 /// Deletes an asset and its `@external/<CODE>` account (with that account's balances).
 pub async fn delete_asset(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let asset = store::get::<Asset>(conn, &parent, &id)?;
-            let at = now();
-            if let Some(external) =
-                sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))?
-            {
-                balances::delete_of_account(conn, &external.id, &at)?;
-                store::delete::<Account>(conn, &parent, &external.id, &at)?;
-            }
-            store::delete::<Asset>(conn, &parent, &id, &at)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let asset = store::get::<Asset>(conn, parent, &id)?;
+        let at = now();
+        if let Some(external) =
+            sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))?
+        {
+            balances::delete_of_account(conn, &external.id, &at)?;
+            store::delete::<Account>(conn, parent, &external.id, &at)?;
+        }
+        store::delete::<Asset>(conn, parent, &id, &at)
+    })
+    .await
 }
 
 /// The live account with `alias` in the ledger, or 0085.
 pub async fn get_by_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Account> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger { ledger_id, .. } = &parent else {
-                return Err(Error::internal("alias lookup outside a ledger"));
-            };
-            sql::account_by_alias(conn, ledger_id, &alias)?
-                .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))
-        })
-        .await
+    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+        sql::account_by_alias(conn, ledger_id, &alias)?
+            .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))
+    })
+    .await
 }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use crate::domain::entities::{Ledger, Organization};
+use crate::domain::entities::{Ledger, Organization, Status};
+use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::ListQuery;
 use crate::error::{Error, Kind, Result};
 
@@ -87,74 +88,87 @@ pub(crate) fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     }
 }
 
-/// Runs `command` as one write in the ledger of `parent` once the organization and ledger are
-/// known to exist; `command` gets the parent and the ledger id.
+/// Runs `command` as one write once the organization (and ledger) of `parent` are known to
+/// exist; `command` gets the parent.
+pub(crate) async fn write_in<T, F>(tenant: &Tenant, parent: Parent, command: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &Parent) -> Result<T> + Send + 'static,
+{
+    tenant
+        .writer()
+        .write(move |conn| {
+            ensure_parent(conn, &parent)?;
+            command(conn, &parent)
+        })
+        .await
+}
+
+/// [`write_in`] for reads, on a read connection.
+pub(crate) async fn read_in<T, F>(tenant: &Tenant, parent: Parent, query: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &Parent) -> Result<T> + Send + 'static,
+{
+    tenant
+        .read(move |conn| {
+            ensure_parent(conn, &parent)?;
+            query(conn, &parent)
+        })
+        .await
+}
+
+/// [`write_in`] in the ledger of `parent`; `command` also gets the ledger id.
 pub(crate) async fn write_in_ledger<T, F>(tenant: &Tenant, parent: Parent, command: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
 {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            command(conn, &parent, &ledger_id)
-        })
-        .await
+    write_in(tenant, parent, move |conn, parent| {
+        command(conn, parent, &parent.ledger_ids()?.1)
+    })
+    .await
 }
 
-/// [`write_in_ledger`] for reads, on a read connection.
+/// [`read_in`] in the ledger of `parent`; `query` also gets the ledger id.
 pub(crate) async fn read_in_ledger<T, F>(tenant: &Tenant, parent: Parent, query: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
 {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let (_, ledger_id) = parent.ledger_ids()?;
-            query(conn, &parent, &ledger_id)
-        })
-        .await
+    read_in(tenant, parent, move |conn, parent| {
+        query(conn, parent, &parent.ledger_ids()?.1)
+    })
+    .await
 }
 
 pub async fn get<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<E> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            store::get::<E>(conn, &parent, &id)
-        })
-        .await
+    read_in(tenant, parent, move |conn, parent| {
+        store::get::<E>(conn, parent, &id)
+    })
+    .await
 }
 
 pub async fn list<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<Vec<E>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            store::list::<E>(conn, &parent, &query)
-        })
-        .await
+    read_in(tenant, parent, move |conn, parent| {
+        store::list::<E>(conn, parent, &query)
+    })
+    .await
 }
 
 pub async fn count<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<i64> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            store::count::<E>(conn, &parent, &query)
-        })
-        .await
+    read_in(tenant, parent, move |conn, parent| {
+        store::count::<E>(conn, parent, &query)
+    })
+    .await
 }
 
 /// Soft-deletes an entity that has no delete rules of its own.
 pub async fn delete<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            store::delete::<E>(conn, &parent, &id, &crate::domain::time::now())
-        })
-        .await
+    write_in(tenant, parent, move |conn, parent| {
+        store::delete::<E>(conn, parent, &id, &crate::domain::time::now())
+    })
+    .await
 }
 
 /// Runs `change` on the live entity `id` and saves it with a new `updatedAt`.
@@ -168,17 +182,14 @@ where
     E: Record + Stamped,
     F: FnOnce(&Connection, &mut E) -> Result<()> + Send + 'static,
 {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let mut entity = store::get::<E>(conn, &parent, &id)?;
-            change(conn, &mut entity)?;
-            entity.touch(crate::domain::time::now());
-            entity.save(conn)?;
-            Ok(entity)
-        })
-        .await
+    write_in(tenant, parent, move |conn, parent| {
+        let mut entity = store::get::<E>(conn, parent, &id)?;
+        change(conn, &mut entity)?;
+        entity.touch(crate::domain::time::now());
+        entity.save(conn)?;
+        Ok(entity)
+    })
+    .await
 }
 
 /// Entities whose `updatedAt` moves on every change.
@@ -206,6 +217,19 @@ stamped!(
     crate::domain::entities::Account,
     crate::domain::entities::Balance
 );
+
+/// A patch's new status (an empty code meaning ACTIVE) and its metadata changes.
+pub(crate) fn apply_status_and_metadata(
+    status: &mut Status,
+    metadata: &mut Metadata,
+    new_status: Option<Status>,
+    patch: MetadataPatch,
+) {
+    if let Some(new_status) = new_status {
+        *status = Status::or_active(Some(new_status));
+    }
+    *metadata = patch.apply(std::mem::take(metadata));
+}
 
 /// A conflict error unless `taken` is false.
 pub fn ensure_free(taken: bool, kind: Kind) -> Result<()> {

@@ -3,7 +3,7 @@
 use super::Tenant;
 use rusqlite::Connection;
 
-use super::{ensure_free, ensure_parent, new_id};
+use super::{apply_status_and_metadata, ensure_free, new_id};
 use crate::domain::entities::{
     AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment, Stamps,
     Status,
@@ -48,25 +48,23 @@ fn ensure_parent_organization(conn: &Connection, parent: &Option<String>) -> Res
 }
 
 pub async fn create_organization(tenant: &Tenant, new: NewOrganization) -> Result<Organization> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent_organization(conn, &new.parent_organization_id)?;
-            let organization = Organization {
-                id: new_id(),
-                parent_organization_id: new.parent_organization_id,
-                legal_name: new.legal_name,
-                legal_document: new.legal_document,
-                doing_business_as: new.doing_business_as,
-                address: new.address,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_organization(conn, &organization)?;
-            Ok(organization)
-        })
-        .await
+    super::write_in(tenant, Parent::Root, move |conn, _| {
+        ensure_parent_organization(conn, &new.parent_organization_id)?;
+        let organization = Organization {
+            id: new_id(),
+            parent_organization_id: new.parent_organization_id,
+            legal_name: new.legal_name,
+            legal_document: new.legal_document,
+            doing_business_as: new.doing_business_as,
+            address: new.address,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_organization(conn, &organization)?;
+        Ok(organization)
+    })
+    .await
 }
 
 pub async fn update_organization(
@@ -95,10 +93,7 @@ pub async fn update_organization(
             if let Some(address) = patch.address {
                 o.address = address;
             }
-            if let Some(status) = patch.status {
-                o.status = Status::or_active(Some(status));
-            }
-            o.metadata = patch.metadata.apply(std::mem::take(&mut o.metadata));
+            apply_status_and_metadata(&mut o.status, &mut o.metadata, patch.status, patch.metadata);
             Ok(())
         },
     )
@@ -125,35 +120,28 @@ pub async fn create_ledger(
     organization_id: String,
     new: NewLedger,
 ) -> Result<Ledger> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &Parent::Organization(organization_id.clone()))?;
-            ensure_free(
-                sql::taken(
-                    conn,
-                    Unique::new(
-                        "ledger",
-                        ("organization_id", &organization_id),
-                        "name",
-                        &new.name,
-                    ),
-                )?,
-                Kind::LedgerNameConflict,
-            )?;
-            let ledger = Ledger {
-                id: new_id(),
-                organization_id,
-                name: new.name,
-                settings: new.settings,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_ledger(conn, &ledger)?;
-            Ok(ledger)
-        })
-        .await
+    let parent = Parent::Organization(organization_id.clone());
+    super::write_in(tenant, parent, move |conn, _| {
+        let unique = Unique::new(
+            "ledger",
+            ("organization_id", &organization_id),
+            "name",
+            &new.name,
+        );
+        ensure_unique(conn, unique, Kind::LedgerNameConflict)?;
+        let ledger = Ledger {
+            id: new_id(),
+            organization_id,
+            name: new.name,
+            settings: new.settings,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_ledger(conn, &ledger)?;
+        Ok(ledger)
+    })
+    .await
 }
 
 pub async fn update_ledger(
@@ -162,31 +150,21 @@ pub async fn update_ledger(
     id: String,
     patch: NamedPatch,
 ) -> Result<Ledger> {
-    super::update(
-        tenant,
-        Parent::Organization(organization_id),
-        id,
-        move |conn, l: &mut Ledger| {
-            if let Some(name) = patch.name {
-                ensure_free(
-                    sql::taken(
-                        conn,
-                        Unique::new(
-                            "ledger",
-                            ("organization_id", &l.organization_id),
-                            "name",
-                            &name,
-                        )
-                        .except(&l.id),
-                    )?,
-                    Kind::LedgerNameConflict,
-                )?;
-                l.name = name;
-            }
-            apply_common(&mut l.status, &mut l.metadata, patch.status, patch.metadata);
-            Ok(())
-        },
-    )
+    let parent = Parent::Organization(organization_id);
+    super::update(tenant, parent, id, move |conn, l: &mut Ledger| {
+        if let Some(name) = patch.name {
+            let unique = Unique::new(
+                "ledger",
+                ("organization_id", &l.organization_id),
+                "name",
+                &name,
+            );
+            ensure_unique(conn, unique.except(&l.id), Kind::LedgerNameConflict)?;
+            l.name = name;
+        }
+        apply_status_and_metadata(&mut l.status, &mut l.metadata, patch.status, patch.metadata);
+        Ok(())
+    })
     .await
 }
 
@@ -197,28 +175,33 @@ pub async fn update_ledger_settings(
     id: String,
     change: impl FnOnce(LedgerSettings) -> Result<LedgerSettings> + Send + 'static,
 ) -> Result<Ledger> {
-    super::update(
-        tenant,
-        Parent::Organization(organization_id),
-        id,
-        move |_, l: &mut Ledger| {
-            l.settings = change(l.settings)?;
-            Ok(())
-        },
-    )
+    let parent = Parent::Organization(organization_id);
+    super::update(tenant, parent, id, move |_, l: &mut Ledger| {
+        l.settings = change(l.settings)?;
+        Ok(())
+    })
     .await
 }
 
-fn apply_common(
-    status: &mut Status,
-    metadata: &mut Metadata,
-    new_status: Option<Status>,
-    patch: MetadataPatch,
-) {
-    if let Some(new_status) = new_status {
-        *status = Status::or_active(Some(new_status));
-    }
-    *metadata = patch.apply(std::mem::take(metadata));
+/// Fails with `conflict` when a live row already holds the value `unique` names.
+pub(super) fn ensure_unique(conn: &Connection, unique: Unique<'_>, conflict: Kind) -> Result<()> {
+    ensure_free(sql::taken(conn, unique)?, conflict)
+}
+
+/// Fails with `conflict` when another live row of `table` in the entity's ledger is called
+/// `name`.
+fn ensure_name_free(
+    conn: &Connection,
+    table: &'static str,
+    (ledger_id, id): (&str, &str),
+    name: &str,
+    conflict: Kind,
+) -> Result<()> {
+    ensure_unique(
+        conn,
+        Unique::in_ledger(table, "name", ledger_id, name).except(id),
+        conflict,
+    )
 }
 
 pub struct NewAsset {
@@ -230,35 +213,26 @@ pub struct NewAsset {
 }
 
 pub async fn create_asset(tenant: &Tenant, parent: Parent, new: NewAsset) -> Result<Asset> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = parent
-            else {
-                return Err(Error::internal("asset outside a ledger"));
-            };
-            let taken = sql::asset_name_or_code_taken(conn, &ledger_id, &new.name, &new.code)?;
-            ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
-            let asset = Asset {
-                id: new_id(),
-                organization_id,
-                ledger_id,
-                name: new.name,
-                kind: new.kind,
-                code: new.code,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_asset(conn, &asset)?;
-            super::accounts::ensure_external_account(conn, &asset)?;
-            Ok(asset)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let taken = sql::asset_name_or_code_taken(conn, &ledger_id, &new.name, &new.code)?;
+        ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
+        let asset = Asset {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            name: new.name,
+            kind: new.kind,
+            code: new.code,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_asset(conn, &asset)?;
+        super::accounts::ensure_external_account(conn, &asset)?;
+        Ok(asset)
+    })
+    .await
 }
 
 pub async fn update_asset(
@@ -269,14 +243,11 @@ pub async fn update_asset(
 ) -> Result<Asset> {
     super::update(tenant, parent, id, move |conn, a: &mut Asset| {
         if let Some(name) = patch.name {
-            let taken = sql::taken(
-                conn,
-                Unique::in_ledger("asset", "name", &a.ledger_id, &name).except(&a.id),
-            )?;
-            ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
+            let at = (a.ledger_id.as_str(), a.id.as_str());
+            ensure_name_free(conn, "asset", at, &name, Kind::AssetNameOrCodeDuplicate)?;
             a.name = name;
         }
-        apply_common(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
+        apply_status_and_metadata(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
         Ok(())
     })
     .await
@@ -300,31 +271,22 @@ pub async fn create_portfolio(
     parent: Parent,
     new: NewPortfolio,
 ) -> Result<Portfolio> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = parent
-            else {
-                return Err(Error::internal("portfolio outside a ledger"));
-            };
-            let portfolio = Portfolio {
-                id: new_id(),
-                organization_id,
-                ledger_id,
-                name: new.name,
-                entity_id: new.entity_id,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_portfolio(conn, &portfolio)?;
-            Ok(portfolio)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let portfolio = Portfolio {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            name: new.name,
+            entity_id: new.entity_id,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_portfolio(conn, &portfolio)?;
+        Ok(portfolio)
+    })
+    .await
 }
 
 pub async fn update_portfolio(
@@ -333,19 +295,15 @@ pub async fn update_portfolio(
     id: String,
     patch: PortfolioPatch,
 ) -> Result<Portfolio> {
+    let PortfolioPatch { named, entity_id } = patch;
     super::update(tenant, parent, id, move |_, p: &mut Portfolio| {
-        if let Some(name) = patch.named.name {
+        if let Some(name) = named.name {
             p.name = name;
         }
-        if let Some(entity_id) = patch.entity_id {
+        if let Some(entity_id) = entity_id {
             p.entity_id = Some(entity_id);
         }
-        apply_common(
-            &mut p.status,
-            &mut p.metadata,
-            patch.named.status,
-            patch.named.metadata,
-        );
+        apply_status_and_metadata(&mut p.status, &mut p.metadata, named.status, named.metadata);
         Ok(())
     })
     .await
@@ -358,37 +316,23 @@ pub struct NewSegment {
 }
 
 pub async fn create_segment(tenant: &Tenant, parent: Parent, new: NewSegment) -> Result<Segment> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = parent
-            else {
-                return Err(Error::internal("segment outside a ledger"));
-            };
-            ensure_free(
-                sql::taken(
-                    conn,
-                    Unique::in_ledger("segment", "name", &ledger_id, &new.name),
-                )?,
-                Kind::DuplicateSegmentName,
-            )?;
-            let segment = Segment {
-                id: new_id(),
-                organization_id,
-                ledger_id,
-                name: new.name,
-                status: new.status,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_segment(conn, &segment)?;
-            Ok(segment)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let unique = Unique::in_ledger("segment", "name", &ledger_id, &new.name);
+        ensure_unique(conn, unique, Kind::DuplicateSegmentName)?;
+        let segment = Segment {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            name: new.name,
+            status: new.status,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_segment(conn, &segment)?;
+        Ok(segment)
+    })
+    .await
 }
 
 pub async fn update_segment(
@@ -399,16 +343,11 @@ pub async fn update_segment(
 ) -> Result<Segment> {
     super::update(tenant, parent, id, move |conn, s: &mut Segment| {
         if let Some(name) = patch.name {
-            ensure_free(
-                sql::taken(
-                    conn,
-                    Unique::in_ledger("segment", "name", &s.ledger_id, &name).except(&s.id),
-                )?,
-                Kind::DuplicateSegmentName,
-            )?;
+            let at = (s.ledger_id.as_str(), s.id.as_str());
+            ensure_name_free(conn, "segment", at, &name, Kind::DuplicateSegmentName)?;
             s.name = name;
         }
-        apply_common(&mut s.status, &mut s.metadata, patch.status, patch.metadata);
+        apply_status_and_metadata(&mut s.status, &mut s.metadata, patch.status, patch.metadata);
         Ok(())
     })
     .await
@@ -433,36 +372,24 @@ pub async fn create_account_type(
     parent: Parent,
     new: NewAccountType,
 ) -> Result<AccountType> {
-    tenant
-        .writer()
-        .write(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = parent
-            else {
-                return Err(Error::internal("account type outside a ledger"));
-            };
-            let taken = sql::taken(
-                conn,
-                Unique::in_ledger("account_type", "key_value", &ledger_id, &new.key_value),
-            )?;
-            ensure_free(taken, Kind::DuplicateAccountTypeKeyValue)?;
-            let account_type = AccountType {
-                id: new_id(),
-                organization_id,
-                ledger_id,
-                name: new.name,
-                description: new.description,
-                key_value: new.key_value,
-                stamps: Stamps::new(now()),
-                metadata: new.metadata,
-            };
-            sql::save_account_type(conn, &account_type)?;
-            Ok(account_type)
-        })
-        .await
+    super::write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let unique = Unique::in_ledger("account_type", "key_value", &ledger_id, &new.key_value);
+        ensure_unique(conn, unique, Kind::DuplicateAccountTypeKeyValue)?;
+        let account_type = AccountType {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            name: new.name,
+            description: new.description,
+            key_value: new.key_value,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_account_type(conn, &account_type)?;
+        Ok(account_type)
+    })
+    .await
 }
 
 pub async fn list_account_types(
@@ -470,19 +397,11 @@ pub async fn list_account_types(
     parent: Parent,
     query: ListQuery,
 ) -> Result<CursorPage<AccountType>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger {
-                organization_id,
-                ledger_id,
-            } = &parent
-            else {
-                return Err(Error::internal("account types outside a ledger"));
-            };
-            sql::list_account_types(conn, organization_id, ledger_id, &query)
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        sql::list_account_types(conn, &organization_id, &ledger_id, &query)
+    })
+    .await
 }
 
 pub async fn update_account_type(
