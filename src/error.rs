@@ -110,6 +110,7 @@ kinds! {
     InvalidAccountTypeKeyValue => 400, "0120", "Invalid Account Type Key Value", "The keyValue may only contain letters, digits, _ and -.";
     InvalidDatetimeFormat => 400, "0131", "Invalid Datetime Format", "A date must be RFC 3339, YYYY-MM-DD hh:mm:ss or YYYY-MM-DD.";
     PayloadTooLarge => 413, "0143", "Payload Too Large", "The request body is too large.";
+    GoldDslSunset => 410, "GOLD_DSL_SUNSET", "Gold DSL Removed", "Transactions in the Gold DSL are not accepted: Midaz deprecated POST …/transactions/dsl in v3.8 with a sunset of 2026-08-01. Post the transaction as JSON to …/transactions/json.";
     JsonNestingDepthExceeded => 400, "0144", "JSON Nesting Depth Exceeded", "The request body is nested too deeply.";
     JsonKeyCountExceeded => 400, "0145", "JSON Key Count Exceeded", "The request body has too many keys.";
     UnknownSettingsField => 400, "0147", "Unknown Settings Field", "The settings contain an unknown field.";

@@ -46,6 +46,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_create_inflow>(access, |r| r.to(create(Shape::Inflow))),
         Route::new::<__path_create_outflow>(access, |r| r.to(create(Shape::Outflow))),
         Route::new::<__path_create_annotation>(access, |r| r.to(create(Shape::Annotation))),
+        Route::new::<__path_create_dsl>(access, |r| r.to(create_dsl)),
         Route::new::<__path_list>(access, |r| r.to(list)).filters(filters::TRANSACTION_FILTERS),
         Route::new::<__path_commit>(access, |r| r.to(commit)),
         Route::new::<__path_cancel>(access, |r| r.to(cancel)),
@@ -721,6 +722,39 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
 /// `idempotencyKey`, applied in one write. `"atomic": true` applies all or none (201, or the
 /// first failing item's error with its `index`); otherwise every item gets its own result
 /// in order (200).
+/// Create a transaction from a Gold DSL file: refused. Midaz deprecated the Gold DSL in v3.8
+/// and sunset it on 2026-08-01; the answer carries Midaz's `Deprecation`, `Sunset` and `Link`
+/// (the JSON endpoint that replaces it) headers. The body is not read.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/dsl", tag = "Transactions",
+    responses((status = 410, body = crate::http::error::Envelope, description = "Gone: post JSON to `…/transactions/json`",
+        headers(("Deprecation" = String), ("Sunset" = String), ("Link" = String)))))]
+async fn create_dsl(_: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let successor = format!(
+        "</v1/organizations/{}/ledgers/{}/transactions/json>; rel=\"successor-version\"",
+        ids.get("organization_id")?,
+        ids.get("ledger_id")?
+    );
+    let error = Error::new(Kind::GoldDslSunset);
+    let mut reply = actix_web::ResponseError::error_response(&error);
+    let headers = reply.headers_mut();
+    for (name, value) in [
+        ("deprecation", "true".to_owned()),
+        ("sunset", GOLD_DSL_SUNSET.to_owned()),
+        ("link", successor),
+    ] {
+        let value = actix_web::http::header::HeaderValue::from_str(&value)
+            .map_err(|_| Error::internal("a header value that is not visible ASCII"))?;
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static(name),
+            value,
+        );
+    }
+    Ok(reply)
+}
+
+/// When Midaz retired the Gold DSL endpoint (its `Sunset` header).
+pub const GOLD_DSL_SUNSET: &str = "Sat, 01 Aug 2026 00:00:00 GMT";
+
 #[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/batch", tag = "Transactions",
     summary = "Create up to 1,000 transactions in one write (extension of the Midaz contract).",
     request_body = BatchInput, params(IdempotencyHeaders), responses(

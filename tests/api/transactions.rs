@@ -2481,3 +2481,30 @@ async fn an_inflow_past_the_largest_amount_is_refused_with_0097_and_changes_noth
         .await;
     assert_eq!(fx.transaction_count().await, 1);
 }
+
+/// The Gold DSL endpoint is Midaz's deprecated one, sunset on 2026-08-01: refused with 410,
+/// Midaz's deprecation headers and the JSON endpoint that replaces it; nothing is created.
+#[tokio::test]
+async fn the_gold_dsl_endpoint_is_gone_and_points_to_the_json_one() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    let dsl = app
+        .post(&format!("{ledger}/transactions/dsl"), json!({}))
+        .await;
+    assert_eq!(dsl.status, 410, "{}", dsl.body);
+    assert_eq!(dsl.code(), "GOLD_DSL_SUNSET");
+    assert!(
+        dsl.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("…/transactions/json")
+    );
+    assert_eq!(dsl.headers["deprecation"], "true");
+    assert_eq!(dsl.headers["sunset"], "Sat, 01 Aug 2026 00:00:00 GMT");
+    assert_eq!(
+        dsl.headers["link"].to_str().unwrap(),
+        format!("<{ledger}/transactions/json>; rel=\"successor-version\"")
+    );
+    let listed = app.get(&format!("{ledger}/transactions")).await;
+    assert_eq!(listed.body["items"], json!([]));
+}
