@@ -3,8 +3,9 @@
 //! every value is a bound parameter.
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, Row, params_from_iter};
+use rusqlite::{Connection, Row, ToSql, params_from_iter};
 
+use crate::domain::entities::Stamps;
 use crate::domain::metadata::Metadata;
 use crate::domain::query::CursorPage;
 use crate::domain::query::{FilterValue, ListQuery, Match};
@@ -15,6 +16,21 @@ pub struct Scope<'a> {
     pub table: &'static str,
     pub columns: &'static str,
     pub keys: &'a [(&'static str, &'a str)],
+}
+
+/// A table's column list and its upsert on the id (see `table!`).
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+    pub upsert: &'static str,
+}
+
+impl Table {
+    /// Creates or updates one row; `values` are the columns' values in their order.
+    pub fn save(&self, conn: &Connection, values: &[&dyn ToSql]) -> Result<()> {
+        conn.prepare_cached(self.upsert)?.execute(values)?;
+        Ok(())
+    }
 }
 
 struct Clause {
@@ -171,6 +187,15 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Re
 }
 
 /// The `metadata` column of a row: see [`json`].
+/// The created/updated/deleted stamps of a row.
+pub fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
+    Ok(Stamps {
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        deleted_at: row.get("deleted_at")?,
+    })
+}
+
 pub fn metadata_from(row: &Row<'_>) -> rusqlite::Result<Metadata> {
     json(row, "metadata")
 }
