@@ -1,6 +1,6 @@
 //! SQL of asset rates.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
 use super::query::{Scope, Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
 use crate::domain::journal::AssetRate;
@@ -17,17 +17,11 @@ pub const ASSET_RATE: Table = table!("asset_rate" [
 ]);
 
 pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
-    Ok(AssetRate {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        external_id: row.get("external_id")?,
+    read!(row => AssetRate {
+        id, organization_id, ledger_id, external_id, scale, source, ttl;
         from: row.get("source_code")?,
         to: row.get("target_code")?,
         rate: amount(row, "rate")?,
-        scale: row.get("scale")?,
-        source: row.get("source")?,
-        ttl: row.get("ttl")?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
     })
@@ -45,21 +39,31 @@ pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
     )
 }
 
+/// The live rate whose key columns hold these values.
+fn find(conn: &Connection, keys: &[(&'static str, &str)]) -> Result<Option<AssetRate>> {
+    super::query::find(conn, &scope(keys), asset_rate_from)
+}
+
+fn scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+    Scope {
+        table: ASSET_RATE.name,
+        columns: ASSET_RATE.columns,
+        keys,
+    }
+}
+
 pub fn by_pair(
     conn: &Connection,
     ledger_id: &str,
     from: &str,
     to: &str,
 ) -> Result<Option<AssetRate>> {
-    let sql = format!(
-        "SELECT {} FROM asset_rate WHERE ledger_id = ? AND source_code = ? AND target_code = ? \
-         AND deleted_at IS NULL",
-        ASSET_RATE.columns
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row((ledger_id, from, to), asset_rate_from)
-        .optional()?)
+    let keys = [
+        ("ledger_id", ledger_id),
+        ("source_code", from),
+        ("target_code", to),
+    ];
+    find(conn, &keys)
 }
 
 pub fn by_external_id(
@@ -67,14 +71,10 @@ pub fn by_external_id(
     ledger_id: &str,
     external_id: &str,
 ) -> Result<Option<AssetRate>> {
-    let sql = format!(
-        "SELECT {} FROM asset_rate WHERE ledger_id = ? AND external_id = ? AND deleted_at IS NULL",
-        ASSET_RATE.columns
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row((ledger_id, external_id), asset_rate_from)
-        .optional()?)
+    find(
+        conn,
+        &[("ledger_id", ledger_id), ("external_id", external_id)],
+    )
 }
 
 /// A cursor page of the rates from `from` (filtered in the query, so pages are full).
@@ -85,10 +85,7 @@ pub fn list_from(
     query: &ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
-    let scope = Scope {
-        table: ASSET_RATE.name,
-        columns: ASSET_RATE.columns,
-        keys: &keys,
-    };
-    list_by_cursor(conn, &scope, query, asset_rate_from, |r| r.id.as_str())
+    list_by_cursor(conn, &scope(&keys), query, asset_rate_from, |r| {
+        r.id.as_str()
+    })
 }

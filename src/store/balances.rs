@@ -21,20 +21,11 @@ pub const BALANCE: Table = table!("balance" [
 stored!(Balance in BALANCE, Kind::NoBalancesFound, balance_from, save_balance);
 
 pub fn balance_from(row: &Row<'_>) -> rusqlite::Result<Balance> {
-    Ok(Balance {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        account_id: row.get("account_id")?,
-        alias: row.get("alias")?,
-        key: row.get("key")?,
-        asset_code: row.get("asset_code")?,
+    read!(row => Balance {
+        id, organization_id, ledger_id, account_id, alias, key, asset_code, version,
+        account_type, allow_sending, allow_receiving;
         available: amount(row, "available")?,
         on_hold: amount(row, "on_hold")?,
-        version: row.get("version")?,
-        account_type: row.get("account_type")?,
-        allow_sending: row.get("allow_sending")?,
-        allow_receiving: row.get("allow_receiving")?,
         overdraft: Default::default(),
         stamps: stamps(row)?,
         metadata: Metadata::new(),

@@ -43,6 +43,17 @@ macro_rules! stored {
     };
 }
 
+/// Reads a `$entity` from `$row`: each field before the `;` from the column of its name, the
+/// rest from their expressions.
+macro_rules! read {
+    ($row:ident => $entity:ident { $($field:ident),* ; $($other:ident: $value:expr),* $(,)? }) => {
+        Ok($entity {
+            $($field: $row.get(stringify!($field))?,)*
+            $($other: $value,)*
+        })
+    };
+}
+
 pub mod asset_rates;
 pub mod balances;
 pub mod chain;

@@ -44,12 +44,8 @@ stored!(
 );
 
 pub fn organization_from(row: &Row<'_>) -> rusqlite::Result<Organization> {
-    Ok(Organization {
-        id: row.get("id")?,
-        parent_organization_id: row.get("parent_organization_id")?,
-        legal_name: row.get("legal_name")?,
-        legal_document: row.get("legal_document")?,
-        doing_business_as: row.get("doing_business_as")?,
+    read!(row => Organization {
+        id, parent_organization_id, legal_name, legal_document, doing_business_as;
         address: json::<Address>(row, "address")?,
         status: status(row)?,
         stamps: stamps(row)?,
@@ -82,10 +78,8 @@ pub const LEDGER: Table = table!("ledger" [
 stored!(Ledger in LEDGER, Kind::LedgerIdNotFound, ledger_from, save_ledger);
 
 pub fn ledger_from(row: &Row<'_>) -> rusqlite::Result<Ledger> {
-    Ok(Ledger {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        name: row.get("name")?,
+    read!(row => Ledger {
+        id, organization_id, name;
         settings: json::<LedgerSettings>(row, "settings")?,
         status: status(row)?,
         stamps: stamps(row)?,
@@ -117,13 +111,9 @@ pub const ASSET: Table = table!("asset" [
 stored!(Asset in ASSET, Kind::AssetIdNotFound, asset_from, save_asset);
 
 pub fn asset_from(row: &Row<'_>) -> rusqlite::Result<Asset> {
-    Ok(Asset {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        name: row.get("name")?,
+    read!(row => Asset {
+        id, organization_id, ledger_id, name, code;
         kind: row.get("type")?,
-        code: row.get("code")?,
         status: status(row)?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
@@ -167,12 +157,8 @@ pub const PORTFOLIO: Table = table!("portfolio" [
 stored!(Portfolio in PORTFOLIO, Kind::PortfolioIdNotFound, portfolio_from, save_portfolio);
 
 pub fn portfolio_from(row: &Row<'_>) -> rusqlite::Result<Portfolio> {
-    Ok(Portfolio {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        name: row.get("name")?,
-        entity_id: row.get("entity_id")?,
+    read!(row => Portfolio {
+        id, organization_id, ledger_id, name, entity_id;
         status: status(row)?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
@@ -202,11 +188,8 @@ pub const SEGMENT: Table = table!("segment" [
 stored!(Segment in SEGMENT, Kind::SegmentIdNotFound, segment_from, save_segment);
 
 pub fn segment_from(row: &Row<'_>) -> rusqlite::Result<Segment> {
-    Ok(Segment {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        name: row.get("name")?,
+    read!(row => Segment {
+        id, organization_id, ledger_id, name;
         status: status(row)?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
@@ -241,13 +224,8 @@ stored!(
 );
 
 pub fn account_type_from(row: &Row<'_>) -> rusqlite::Result<AccountType> {
-    Ok(AccountType {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        name: row.get("name")?,
-        description: row.get("description")?,
-        key_value: row.get("key_value")?,
+    read!(row => AccountType {
+        id, organization_id, ledger_id, name, description, key_value;
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
     })
@@ -298,19 +276,10 @@ pub const ACCOUNT: Table = table!("account" [
 stored!(Account in ACCOUNT, Kind::AccountIdNotFound, account_from, save_account);
 
 pub fn account_from(row: &Row<'_>) -> rusqlite::Result<Account> {
-    Ok(Account {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        name: row.get("name")?,
-        alias: row.get("alias")?,
+    read!(row => Account {
+        id, organization_id, ledger_id, name, alias, asset_code, parent_account_id,
+        portfolio_id, segment_id, entity_id, blocked;
         kind: row.get("type")?,
-        asset_code: row.get("asset_code")?,
-        parent_account_id: row.get("parent_account_id")?,
-        portfolio_id: row.get("portfolio_id")?,
-        segment_id: row.get("segment_id")?,
-        entity_id: row.get("entity_id")?,
-        blocked: row.get("blocked")?,
         status: status(row)?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
@@ -336,16 +305,13 @@ pub fn account_by_alias(
     ledger_id: &str,
     alias: &str,
 ) -> Result<Option<Account>> {
-    let sql = format!(
-        "SELECT {} FROM account WHERE ledger_id = ? AND alias = ? AND deleted_at IS NULL",
-        ACCOUNT.columns
-    );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let mut rows = statement.query((ledger_id, alias))?;
-    match rows.next()? {
-        Some(row) => Ok(Some(account_from(row)?)),
-        None => Ok(None),
-    }
+    let keys = [("ledger_id", ledger_id), ("alias", alias)];
+    let scope = Scope {
+        table: ACCOUNT.name,
+        columns: ACCOUNT.columns,
+        keys: &keys,
+    };
+    super::query::find(conn, &scope, account_from)
 }
 
 /// A uniqueness check: is there a live row of `table` under its parent (`parent` column =

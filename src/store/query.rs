@@ -134,6 +134,24 @@ pub fn get<T>(
     let mut clause = where_clause(scope, &ListQuery::default());
     clause.sql.push_str(" AND id = ?");
     clause.params.push(Sql::Text(id.to_owned()));
+    first(conn, scope, clause, map)
+}
+
+/// The first live row whose key columns hold the scope's values.
+pub fn find<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    first(conn, scope, where_clause(scope, &ListQuery::default()), map)
+}
+
+fn first<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    clause: Clause,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
     let sql = format!(
         "SELECT {} FROM {} WHERE {}",
         scope.columns, scope.table, clause.sql
