@@ -1,55 +1,55 @@
 //! SQL of asset rates.
 
-use rusqlite::{Connection, OptionalExtension, Row, named_params};
+use rusqlite::{Connection, Row, params};
 
-use super::query::{Scope, amount, list_by_cursor, metadata_from, metadata_to};
-use crate::domain::entities::Stamps;
+use super::query::{Scope, Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
 use crate::domain::journal::AssetRate;
+use crate::domain::money::canonical;
 use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
 use crate::error::Result;
 
-pub const ASSET_RATE_COLUMNS: &str = "id, organization_id, ledger_id, external_id, source_code, \
-    target_code, rate, scale, source, ttl, metadata, created_at, updated_at, deleted_at";
+pub const ASSET_RATE: Table = table!("asset_rate" [
+    "id", "organization_id", "ledger_id", "external_id", "source_code", "target_code", "rate",
+    "scale", "source", "ttl", "metadata", "created_at", "updated_at", "deleted_at"
+] update [
+    "external_id", "rate", "scale", "source", "ttl", "metadata", "updated_at"
+]);
 
 pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
-    Ok(AssetRate {
-        id: row.get("id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        external_id: row.get("external_id")?,
+    read!(row => AssetRate {
+        id, organization_id, ledger_id, external_id, scale, source, ttl;
         from: row.get("source_code")?,
         to: row.get("target_code")?,
         rate: amount(row, "rate")?,
-        scale: row.get("scale")?,
-        source: row.get("source")?,
-        ttl: row.get("ttl")?,
-        stamps: Stamps {
-            created_at: row.get("created_at")?,
-            updated_at: row.get("updated_at")?,
-            deleted_at: row.get("deleted_at")?,
-        },
+        stamps: stamps(row)?,
         metadata: metadata_from(row)?,
     })
 }
 
 /// Creates or replaces the rate of its (ledger, from, to) pair.
 pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO asset_rate ({ASSET_RATE_COLUMNS}) VALUES (:id, :organization_id, :ledger_id, \
-         :external_id, :from, :to, :rate, :scale, :source, :ttl, :metadata, :created_at, :updated_at, \
-         :deleted_at) ON CONFLICT(id) DO UPDATE SET external_id = excluded.external_id, \
-         rate = excluded.rate, scale = excluded.scale, source = excluded.source, ttl = excluded.ttl, \
-         metadata = excluded.metadata, updated_at = excluded.updated_at"
-    );
-    conn.prepare_cached(&sql)?.execute(named_params! {
-        ":id": r.id, ":organization_id": r.organization_id, ":ledger_id": r.ledger_id,
-        ":external_id": r.external_id, ":from": r.from, ":to": r.to,
-        ":rate": crate::domain::money::canonical(r.rate), ":scale": r.scale, ":source": r.source,
-        ":ttl": r.ttl, ":metadata": metadata_to(&r.metadata), ":created_at": r.stamps.created_at,
-        ":updated_at": r.stamps.updated_at, ":deleted_at": r.stamps.deleted_at,
-    })?;
-    Ok(())
+    ASSET_RATE.save(
+        conn,
+        params! {
+            r.id, r.organization_id, r.ledger_id, r.external_id, r.from, r.to,
+            canonical(r.rate), r.scale, r.source, r.ttl, metadata_to(&r.metadata),
+            r.stamps.created_at, r.stamps.updated_at, r.stamps.deleted_at
+        },
+    )
+}
+
+/// The live rate whose key columns hold these values.
+fn find(conn: &Connection, keys: &[(&'static str, &str)]) -> Result<Option<AssetRate>> {
+    super::query::find(conn, &scope(keys), asset_rate_from)
+}
+
+fn scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+    Scope {
+        table: ASSET_RATE.name,
+        columns: ASSET_RATE.columns,
+        keys,
+    }
 }
 
 pub fn by_pair(
@@ -58,14 +58,12 @@ pub fn by_pair(
     from: &str,
     to: &str,
 ) -> Result<Option<AssetRate>> {
-    let sql = format!(
-        "SELECT {ASSET_RATE_COLUMNS} FROM asset_rate WHERE ledger_id = ? AND source_code = ? AND target_code = ? \
-         AND deleted_at IS NULL"
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row((ledger_id, from, to), asset_rate_from)
-        .optional()?)
+    let keys = [
+        ("ledger_id", ledger_id),
+        ("source_code", from),
+        ("target_code", to),
+    ];
+    find(conn, &keys)
 }
 
 pub fn by_external_id(
@@ -73,13 +71,10 @@ pub fn by_external_id(
     ledger_id: &str,
     external_id: &str,
 ) -> Result<Option<AssetRate>> {
-    let sql = format!(
-        "SELECT {ASSET_RATE_COLUMNS} FROM asset_rate WHERE ledger_id = ? AND external_id = ? AND deleted_at IS NULL"
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row((ledger_id, external_id), asset_rate_from)
-        .optional()?)
+    find(
+        conn,
+        &[("ledger_id", ledger_id), ("external_id", external_id)],
+    )
 }
 
 /// A cursor page of the rates from `from` (filtered in the query, so pages are full).
@@ -90,10 +85,7 @@ pub fn list_from(
     query: &ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
-    let scope = Scope {
-        table: "asset_rate",
-        columns: ASSET_RATE_COLUMNS,
-        keys: &keys,
-    };
-    list_by_cursor(conn, &scope, query, asset_rate_from, |r| r.id.as_str())
+    list_by_cursor(conn, &scope(&keys), query, asset_rate_from, |r| {
+        r.id.as_str()
+    })
 }

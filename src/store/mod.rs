@@ -1,6 +1,59 @@
 //! SQLite only: the tenant registry and its LRU of open tenants, the per-tenant writer with
 //! group commit, the reader pools, migrations and all SQL.
 
+/// A [`query::Table`] from one declaration: the table, its columns in order, and the columns an
+/// upsert on an existing id rewrites. The column list and the upsert
+/// (`INSERT … VALUES (?, …) ON CONFLICT(id) DO UPDATE SET c = excluded.c, …`) are built at
+/// compile time, so every save runs one cached statement.
+macro_rules! table {
+    ($table:literal [$first:literal $(, $column:literal)* $(,)?]
+        update [$set:literal $(, $more:literal)* $(,)?]) => {
+        $crate::store::query::Table {
+            name: $table,
+            columns: concat!($first $(, ", ", $column)*),
+            upsert: concat!(
+                "INSERT INTO ", $table, " (", $first $(, ", ", $column)*, ") VALUES (?",
+                $(table!(@mark $column),)* ") ON CONFLICT(id) DO UPDATE SET ",
+                $set, " = excluded.", $set $(, ", ", $more, " = excluded.", $more)*
+            ),
+        }
+    };
+    (@mark $column:literal) => {
+        ", ?"
+    };
+}
+
+/// `Entity` for a type stored in a [`query::Table`]: `NAME` is the type's name.
+macro_rules! stored {
+    ($entity:ident in $table:expr, $not_found:expr, $from:path, $save:path) => {
+        impl $crate::store::Entity for $entity {
+            const TABLE: &'static str = $table.name;
+            const COLUMNS: &'static str = $table.columns;
+            const NOT_FOUND: $crate::error::Kind = $not_found;
+            const NAME: &'static str = stringify!($entity);
+
+            fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                $from(row)
+            }
+
+            fn save(&self, conn: &rusqlite::Connection) -> $crate::error::Result<()> {
+                $save(conn, self)
+            }
+        }
+    };
+}
+
+/// Reads a `$entity` from `$row`: each field before the `;` from the column of its name, the
+/// rest from their expressions.
+macro_rules! read {
+    ($row:ident => $entity:ident { $($field:ident),* ; $($other:ident: $value:expr),* $(,)? }) => {
+        Ok($entity {
+            $($field: $row.get(stringify!($field))?,)*
+            $($other: $value,)*
+        })
+    };
+}
+
 pub mod asset_rates;
 pub mod balances;
 pub mod chain;

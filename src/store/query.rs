@@ -3,8 +3,9 @@
 //! every value is a bound parameter.
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, Row, params_from_iter};
+use rusqlite::{Connection, Row, ToSql, params_from_iter};
 
+use crate::domain::entities::Stamps;
 use crate::domain::metadata::Metadata;
 use crate::domain::query::CursorPage;
 use crate::domain::query::{FilterValue, ListQuery, Match};
@@ -15,6 +16,21 @@ pub struct Scope<'a> {
     pub table: &'static str,
     pub columns: &'static str,
     pub keys: &'a [(&'static str, &'a str)],
+}
+
+/// A table's column list and its upsert on the id (see `table!`).
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+    pub upsert: &'static str,
+}
+
+impl Table {
+    /// Creates or updates one row; `values` are the columns' values in their order.
+    pub fn save(&self, conn: &Connection, values: &[&dyn ToSql]) -> Result<()> {
+        conn.prepare_cached(self.upsert)?.execute(values)?;
+        Ok(())
+    }
 }
 
 struct Clause {
@@ -118,6 +134,24 @@ pub fn get<T>(
     let mut clause = where_clause(scope, &ListQuery::default());
     clause.sql.push_str(" AND id = ?");
     clause.params.push(Sql::Text(id.to_owned()));
+    first(conn, scope, clause, map)
+}
+
+/// The first live row whose key columns hold the scope's values.
+pub fn find<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    first(conn, scope, where_clause(scope, &ListQuery::default()), map)
+}
+
+fn first<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    clause: Clause,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
     let sql = format!(
         "SELECT {} FROM {} WHERE {}",
         scope.columns, scope.table, clause.sql
@@ -171,6 +205,15 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Re
 }
 
 /// The `metadata` column of a row: see [`json`].
+/// The created/updated/deleted stamps of a row.
+pub fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
+    Ok(Stamps {
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        deleted_at: row.get("deleted_at")?,
+    })
+}
+
 pub fn metadata_from(row: &Row<'_>) -> rusqlite::Result<Metadata> {
     json(row, "metadata")
 }

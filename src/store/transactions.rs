@@ -3,10 +3,10 @@
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, named_params};
 
-use super::balances::{BALANCE_COLUMNS, balance_from};
-use super::query::{Scope, amount, json, list_by_cursor, metadata_from, metadata_to};
+use super::balances::{BALANCE, balance_from};
+use super::query::{Scope, amount, json, list_by_cursor, metadata_from, metadata_to, stamps};
 use super::{Entity, Identified};
-use crate::domain::entities::{Balance, Stamps};
+use crate::domain::entities::Balance;
 use crate::domain::ids::{
     AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
 };
@@ -67,14 +67,6 @@ macro_rules! code_columns {
 }
 
 code_columns!(TransactionStatus, OperationType, Direction);
-
-fn stamps(row: &Row<'_>) -> rusqlite::Result<Stamps> {
-    Ok(Stamps {
-        created_at: row.get("created_at")?,
-        updated_at: row.get("updated_at")?,
-        deleted_at: row.get("deleted_at")?,
-    })
-}
 
 // ---- transactions --------------------------------------------------------------------------
 
@@ -371,7 +363,8 @@ pub fn balance_by_alias(
     key: &str,
 ) -> Result<Option<Balance>> {
     let sql = format!(
-        "SELECT {BALANCE_COLUMNS} FROM balance WHERE ledger_id = ? AND alias = ? AND key = ? AND deleted_at IS NULL"
+        "SELECT {} FROM balance WHERE ledger_id = ? AND alias = ? AND key = ? AND deleted_at IS NULL",
+        BALANCE.columns
     );
     Ok(conn
         .prepare_cached(&sql)?
