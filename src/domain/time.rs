@@ -92,27 +92,37 @@ mod tests {
 
     #[test]
     fn parses_every_query_layout() {
-        let day = |raw, end| parse_query_date(raw, end).map(format);
-        assert_eq!(
-            day("2026-01-02", DayEnd::Start).as_deref(),
-            Some("2026-01-02T00:00:00.000000Z")
-        );
-        assert_eq!(
-            day("2026-01-02", DayEnd::End).as_deref(),
-            Some("2026-01-02T23:59:59.999999Z")
-        );
-        assert_eq!(
-            day("2026-01-02 10:11:12", DayEnd::Start).as_deref(),
-            Some("2026-01-02T10:11:12.000000Z")
-        );
-        assert_eq!(
-            day("2026-01-02T10:11:12", DayEnd::Start).as_deref(),
-            Some("2026-01-02T10:11:12.000000Z")
-        );
-        assert_eq!(
-            day("2026-01-02T10:11:12+01:00", DayEnd::Start).as_deref(),
-            Some("2026-01-02T09:11:12.000000Z")
-        );
-        assert_eq!(day("02/01/2026", DayEnd::Start), None);
+        let cases = [
+            (
+                "2026-01-02",
+                DayEnd::Start,
+                Some("2026-01-02T00:00:00.000000Z"),
+            ),
+            (
+                "2026-01-02",
+                DayEnd::End,
+                Some("2026-01-02T23:59:59.999999Z"),
+            ),
+            (
+                "2026-01-02 10:11:12",
+                DayEnd::Start,
+                Some("2026-01-02T10:11:12.000000Z"),
+            ),
+            (
+                "2026-01-02T10:11:12",
+                DayEnd::Start,
+                Some("2026-01-02T10:11:12.000000Z"),
+            ),
+            (
+                "2026-01-02T10:11:12+01:00",
+                DayEnd::Start,
+                Some("2026-01-02T09:11:12.000000Z"),
+            ),
+            ("02/01/2026", DayEnd::Start, None),
+        ];
+        for (raw, end, expected) in cases {
+            let parsed = parse_query_date(raw, end).map(format);
+            assert_eq!(parsed.as_deref(), expected, "{raw}");
+        }
     }
 }

@@ -12,7 +12,6 @@ use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Balance, external_alias};
-use crate::domain::ids::{AccountId, BalanceId, OperationId};
 use crate::domain::journal::Operation;
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::error::{Error, Kind, Result};
@@ -60,7 +59,7 @@ async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpR
     let page = balances::list(
         &ctx.tenant,
         ids.ledger()?,
-        Some(AccountId::new(ids.get("account_id")?)),
+        Some(ids.account()?),
         query.clone(),
     )
     .await?;
@@ -121,27 +120,14 @@ async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         allow_sending: input.allow_sending,
         allow_receiving: input.allow_receiving,
     };
-    reply::ok(
-        &balances::update(
-            &ctx.tenant,
-            ids.ledger()?,
-            BalanceId::new(ids.get("balance_id")?),
-            flags,
-        )
-        .await?,
-    )
+    reply::ok(&balances::update(&ctx.tenant, ids.ledger()?, ids.balance()?, flags).await?)
 }
 
 /// Delete a balance (soft); only when nothing is available or on hold (0093).
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
     responses((status = 204)))]
 async fn remove(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    balances::delete(
-        &ctx.tenant,
-        ids.ledger()?,
-        BalanceId::new(ids.get("balance_id")?),
-    )
-    .await?;
+    balances::delete(&ctx.tenant, ids.ledger()?, ids.balance()?).await?;
     reply::no_content()
 }
 
@@ -171,15 +157,7 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         allow_sending: input.allow_sending.unwrap_or(true),
         allow_receiving: input.allow_receiving.unwrap_or(true),
     };
-    reply::created(
-        &balances::create(
-            &ctx.tenant,
-            ids.ledger()?,
-            AccountId::new(ids.get("account_id")?),
-            new,
-        )
-        .await?,
-    )
+    reply::created(&balances::create(&ctx.tenant, ids.ledger()?, ids.account()?, new).await?)
 }
 
 /// The query of the history routes.
@@ -263,13 +241,7 @@ fn history_view(balance: Balance) -> Result<serde_json::Value> {
 async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
     reply::ok(&history_view(
-        balances::history(
-            &ctx.tenant,
-            ids.ledger()?,
-            BalanceId::new(ids.get("balance_id")?),
-            at,
-        )
-        .await?,
+        balances::history(&ctx.tenant, ids.ledger()?, ids.balance()?, at).await?,
     )?)
 }
 
@@ -278,13 +250,8 @@ async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResp
     params(HistoryQuery), responses((status = 200, body = HistoricBalances)))]
 async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
-    let balances = balances::account_history(
-        &ctx.tenant,
-        ids.ledger()?,
-        AccountId::new(ids.get("account_id")?),
-        at,
-    )
-    .await?;
+    let balances =
+        balances::account_history(&ctx.tenant, ids.ledger()?, ids.account()?, at).await?;
     let items = balances
         .into_iter()
         .map(history_view)
@@ -300,7 +267,7 @@ async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpR
     let page = transactions::operations_of_account(
         &ctx.tenant,
         ids.ledger()?,
-        AccountId::new(ids.get("account_id")?),
+        ids.account()?,
         query.clone(),
     )
     .await?;
@@ -314,8 +281,8 @@ async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     let found = transactions::operation_of_account(
         &ctx.tenant,
         ids.ledger()?,
-        AccountId::new(ids.get("account_id")?),
-        OperationId::new(ids.get("operation_id")?),
+        ids.account()?,
+        ids.operation()?,
     )
     .await?;
     reply::ok(&found)

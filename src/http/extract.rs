@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest};
 use super::AppState;
 use super::routes::{Access, PathRoutes, is_uuid_param};
 use crate::auth::{Claims, permits};
+use crate::domain::ids::{AccountId, BalanceId, OperationId, TransactionId};
 use crate::domain::query::{FilterSpec, ListQuery};
 use crate::domain::scope::Parent;
 use crate::domain::tenant::TenantId;
@@ -130,6 +131,26 @@ impl Ids {
             .get(name)
             .cloned()
             .ok_or_else(|| Error::internal(format!("the route has no path parameter '{name}'")))
+    }
+
+    /// `{transaction_id}`.
+    pub fn transaction(&self) -> Result<TransactionId> {
+        self.get("transaction_id").map(TransactionId::new)
+    }
+
+    /// `{account_id}`.
+    pub fn account(&self) -> Result<AccountId> {
+        self.get("account_id").map(AccountId::new)
+    }
+
+    /// `{balance_id}`.
+    pub fn balance(&self) -> Result<BalanceId> {
+        self.get("balance_id").map(BalanceId::new)
+    }
+
+    /// `{operation_id}`.
+    pub fn operation(&self) -> Result<OperationId> {
+        self.get("operation_id").map(OperationId::new)
     }
 
     pub fn organization(&self) -> Result<Parent> {

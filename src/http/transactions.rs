@@ -16,7 +16,6 @@ use super::openapi::{CursorPage, CursorQuery, decimal_input};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{DEFAULT_BALANCE_KEY, external_alias};
-use crate::domain::ids::{OperationId, TransactionId};
 use crate::domain::journal::{Operation, Transaction};
 use crate::domain::metadata::Metadata;
 use crate::domain::query::ListQuery;
@@ -574,30 +573,14 @@ async fn create_with(
 #[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/commit", tag = "Transactions",
     responses((status = 201, body = Transaction)))]
 async fn commit(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::created(
-        &use_case::settle(
-            &ctx.tenant,
-            ids.ledger()?,
-            TransactionId::new(ids.get("transaction_id")?),
-            true,
-        )
-        .await?,
-    )
+    reply::created(&use_case::settle(&ctx.tenant, ids.ledger()?, ids.transaction()?, true).await?)
 }
 
 /// Cancel a pending transaction (0099 unless PENDING).
 #[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}/cancel", tag = "Transactions",
     responses((status = 201, body = Transaction)))]
 async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::created(
-        &use_case::settle(
-            &ctx.tenant,
-            ids.ledger()?,
-            TransactionId::new(ids.get("transaction_id")?),
-            false,
-        )
-        .await?,
-    )
+    reply::created(&use_case::settle(&ctx.tenant, ids.ledger()?, ids.transaction()?, false).await?)
 }
 
 /// A revert is deduplicated only by an explicit `X-Idempotency`: without one, a second revert
@@ -608,13 +591,7 @@ async fn cancel(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpResponse> {
     let idempotency = given_idempotency(&req)?;
     created(
-        use_case::revert_once(
-            &ctx.tenant,
-            ids.ledger()?,
-            TransactionId::new(ids.get("transaction_id")?),
-            idempotency,
-        )
-        .await?,
+        use_case::revert_once(&ctx.tenant, ids.ledger()?, ids.transaction()?, idempotency).await?,
     )
 }
 
@@ -622,14 +599,7 @@ async fn revert(ctx: TenantCtx, ids: Ids, req: HttpRequest) -> Result<HttpRespon
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transactions/{transaction_id}", tag = "Transactions",
     responses((status = 200, body = Transaction)))]
 async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    reply::ok(
-        &use_case::get(
-            &ctx.tenant,
-            ids.ledger()?,
-            TransactionId::new(ids.get("transaction_id")?),
-        )
-        .await?,
-    )
+    reply::ok(&use_case::get(&ctx.tenant, ids.ledger()?, ids.transaction()?).await?)
 }
 
 /// List the ledger's transactions.
@@ -690,15 +660,7 @@ impl AnnotationsInput {
     request_body = AnnotationsInput, responses((status = 200, body = Transaction)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let change = body.parse::<AnnotationsInput>()?.into_change()?;
-    reply::ok(
-        &use_case::update(
-            &ctx.tenant,
-            ids.ledger()?,
-            TransactionId::new(ids.get("transaction_id")?),
-            change,
-        )
-        .await?,
-    )
+    reply::ok(&use_case::update(&ctx.tenant, ids.ledger()?, ids.transaction()?, change).await?)
 }
 
 /// Update an operation's description and metadata.
@@ -709,8 +671,8 @@ async fn update_operation(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRe
     let operation = use_case::update_operation(
         &ctx.tenant,
         ids.ledger()?,
-        TransactionId::new(ids.get("transaction_id")?),
-        OperationId::new(ids.get("operation_id")?),
+        ids.transaction()?,
+        ids.operation()?,
         change,
     )
     .await?;
