@@ -47,8 +47,8 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_list>(Access::Admin, |r| r.to(list)),
         Route::new::<__path_create>(Access::Admin, |r| r.to(create)),
         Route::new::<__path_delete>(Access::Admin, |r| r.to(delete)),
-        Route::new::<__path_suspend>(Access::Admin, |r| r.to(suspend)),
-        Route::new::<__path_resume>(Access::Admin, |r| r.to(resume)),
+        Route::new::<__path_suspend>(Access::Admin, |r| r.to(|call| set_suspended(call, true))),
+        Route::new::<__path_resume>(Access::Admin, |r| r.to(|call| set_suspended(call, false))),
         Route::new::<__path_backup>(Access::Admin, |r| r.to(backup)),
         Route::new::<__path_export>(Access::Admin, |r| r.to(export)),
         Route::new::<__path_import>(Access::Admin, |r| r.to(import)),
@@ -99,8 +99,31 @@ fn digests_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The tenant id of the path, or 400 `INVALID_TENANT`.
-fn tenant_id(path: &web::Path<TenantPath>) -> Result<TenantId> {
-    TenantId::parse(&path.tenant).ok_or_else(|| Error::new(Kind::InvalidTenantId))
+/// An admin call on one tenant: the admin token checked, then `{tenant}` parsed (400
+/// `INVALID_TENANT` when it is not a tenant id).
+struct TenantCall {
+    id: TenantId,
+    state: web::Data<AppState>,
+}
+
+impl FromRequest for TenantCall {
+    type Error = Error;
+    type Future = Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(admit(req).and_then(|Admin| {
+            let id = req
+                .match_info()
+                .get("tenant")
+                .and_then(TenantId::parse)
+                .ok_or_else(|| Error::new(Kind::InvalidTenantId))?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| Error::internal("no app state"))?;
+            Ok(TenantCall { id, state })
+        }))
+    }
 }
 
 /// Runs blocking file or database work off the async executor.
@@ -122,9 +145,10 @@ fn flag(query: &QueryPairs, name: &str) -> bool {
         .any(|(key, value)| key == name && value == "true")
 }
 
-/// The `{tenant}` of a tenant's route, parsed by [`tenant_id`].
-#[derive(Deserialize, IntoParams)]
+/// The `{tenant}` of a tenant's route, as documented (parsed by [`TenantCall`]).
+#[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
+#[allow(dead_code)]
 struct TenantPath {
     /// A tenant id; 400 `INVALID_TENANT` when it does not match the pattern.
     #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", example = "acme")]
@@ -186,40 +210,20 @@ async fn create(_: Admin, state: web::Data<AppState>, body: Body) -> Result<Http
 }
 
 /// Suspend a tenant: its `/v1` requests are refused with 403 `TENANT_SUSPENDED`.
-#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/suspend", tag = "Admin",
-    operation_id = "admin_suspend_tenant", params(TenantPath),
-    responses(
-        (status = 200, body = TenantStatus),
-    ))]
-async fn suspend(
-    admin: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-) -> Result<HttpResponse> {
-    set_suspended(admin, state, path, true).await
-}
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/suspend", tag = "Admin", operation_id = "admin_suspend_tenant",
+    params(TenantPath), responses((status = 200, body = TenantStatus)))]
+#[allow(dead_code)]
+fn suspend() {}
 
 /// Resume a suspended tenant.
-#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/resume", tag = "Admin",
-    operation_id = "admin_resume_tenant", params(TenantPath),
-    responses(
-        (status = 200, body = TenantStatus),
-    ))]
-async fn resume(
-    admin: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-) -> Result<HttpResponse> {
-    set_suspended(admin, state, path, false).await
-}
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/resume", tag = "Admin", operation_id = "admin_resume_tenant",
+    params(TenantPath), responses((status = 200, body = TenantStatus)))]
+#[allow(dead_code)]
+fn resume() {}
 
-async fn set_suspended(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-    suspended: bool,
-) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+/// Suspends or resumes a tenant (the `suspend` and `resume` routes).
+async fn set_suspended(call: TenantCall, suspended: bool) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
     let registry = Arc::clone(state.engine.registry());
     let tenant = blocking(move || {
         registry.set_suspended(&id, suspended)?;
@@ -250,13 +254,8 @@ struct DeleteQuery {
         (status = 409, body = Envelope, description = "Requests still hold the tenant or \
             another process has it open (`TENANT_IN_USE`)."),
     ))]
-async fn delete(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-    query: QueryPairs,
-) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+async fn delete(call: TenantCall, query: QueryPairs) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
     if !flag(&query, "yes") {
         return Err(Error::new(Kind::DeletionNotConfirmed));
     }
@@ -286,12 +285,8 @@ struct BackupReply {
     responses(
         (status = 201, body = BackupReply, description = "Created"),
     ))]
-async fn backup(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+async fn backup(call: TenantCall) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
     let data_dir = state.config.data_dir.clone();
     let tenant = id.to_string();
     let name = blocking(move || admin::backup_to_folder(&data_dir, id)).await?;
@@ -310,12 +305,8 @@ async fn backup(
         (status = 200, body = String, content_type = "application/x-ndjson",
             description = "One JSON object per line: a row, with `type` naming its table."),
     ))]
-async fn export(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+async fn export(call: TenantCall) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
     let data_dir = state.config.data_dir.clone();
     let files = state.engine.registry().files_of(&id);
     blocking(move || files.require_exists()).await?;
@@ -375,13 +366,11 @@ struct ImportReply {
             takes (0143); import it with `ledgerlite tenant import`."),
     ))]
 async fn import(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
+    call: TenantCall,
     query: QueryPairs,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+    let TenantCall { id, state } = call;
     let force = flag(&query, "force");
     let body = match payload.to_bytes_limited(IMPORT_BODY_BYTES_MAX).await {
         Ok(Ok(body)) => body,
@@ -456,12 +445,8 @@ impl MessageBody for ExportBody {
     responses(
         (status = 200, body = TenantAudit),
     ))]
-async fn verify(
-    _: Admin,
-    state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
-) -> Result<HttpResponse> {
-    let id = tenant_id(&path)?;
+async fn verify(call: TenantCall) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
     let registry = Arc::clone(state.engine.registry());
     let mut audits = blocking(move || admin::verify_tenants(&registry, &[id])).await?;
     let audit = audits

@@ -44,7 +44,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_list_assets>(assets, |r| r.to(list::<Asset>))
             .filters(filters::ASSET_FILTERS),
         Route::new::<__path_get_asset>(assets, |r| r.to(get::<Asset>)),
-        Route::new::<__path_update_asset>(assets, |r| r.to(update_asset)),
+        Route::new::<__path_update_asset>(assets, |r| r.to(update_named::<Asset>)),
         Route::new::<__path_delete_asset>(assets, |r| r.to(delete_asset)),
         Route::new::<__path_count_portfolios>(portfolios, |r| r.to(count::<Portfolio>))
             .filters(filters::PORTFOLIO_FILTERS),
@@ -60,7 +60,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_list_segments>(segments, |r| r.to(list::<Segment>))
             .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_get_segment>(segments, |r| r.to(get::<Segment>)),
-        Route::new::<__path_update_segment>(segments, |r| r.to(update_segment)),
+        Route::new::<__path_update_segment>(segments, |r| r.to(update_named::<Segment>)),
         Route::new::<__path_delete_segment>(segments, |r| r.to(delete_entity::<Segment>)),
         Route::new::<__path_count_account_types>(account_types, |r| r.to(count::<AccountType>))
             .filters(filters::ACCOUNT_TYPE_FILTERS),
@@ -73,6 +73,18 @@ pub(super) fn routes() -> Vec<Route> {
             r.to(delete_entity::<AccountType>)
         }),
     ]
+}
+
+/// Rename, or change the status or metadata of, an asset or a segment.
+async fn update_named<E: onboarding::Named + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+    body: Body,
+) -> Result<HttpResponse> {
+    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
+    reply::ok(
+        &onboarding::update_named::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
+    )
 }
 
 /// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`count`],
@@ -244,10 +256,8 @@ async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpRespon
 /// Update an asset.
 #[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", request_body = UpdateNamed,
     responses((status = 200, body = Asset)))]
-async fn update_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
-    reply::ok(&onboarding::update_asset(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
-}
+#[allow(dead_code)]
+fn update_asset() {}
 
 /// Delete an asset (soft) and its external account.
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", responses((status = 204)))]
@@ -358,10 +368,8 @@ async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResp
 /// Update a segment.
 #[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/segments/{id}", tag = "Segments", request_body = UpdateNamed,
     responses((status = 200, body = Segment)))]
-async fn update_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
-    reply::ok(&onboarding::update_segment(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
-}
+#[allow(dead_code)]
+fn update_segment() {}
 
 // ---- account types -------------------------------------------------------------------------
 

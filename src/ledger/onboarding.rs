@@ -204,6 +204,63 @@ fn ensure_name_free(
     )
 }
 
+/// A ledger entity whose name is unique in its ledger, renamed with a [`NamedPatch`]: assets
+/// and segments.
+pub trait Named: super::Record + super::Stamped {
+    /// The refusal of a name another live entity of the ledger has.
+    const NAME_TAKEN: Kind;
+
+    /// The ledger and id of the entity.
+    fn place(&self) -> (&str, &str);
+
+    /// Its name, status and metadata, to patch.
+    fn named_mut(&mut self) -> (&mut String, &mut Status, &mut Metadata);
+}
+
+impl Named for Asset {
+    const NAME_TAKEN: Kind = Kind::AssetNameOrCodeDuplicate;
+
+    fn place(&self) -> (&str, &str) {
+        (&self.ledger_id, &self.id)
+    }
+
+    fn named_mut(&mut self) -> (&mut String, &mut Status, &mut Metadata) {
+        (&mut self.name, &mut self.status, &mut self.metadata)
+    }
+}
+
+impl Named for Segment {
+    const NAME_TAKEN: Kind = Kind::DuplicateSegmentName;
+
+    fn place(&self) -> (&str, &str) {
+        (&self.ledger_id, &self.id)
+    }
+
+    fn named_mut(&mut self) -> (&mut String, &mut Status, &mut Metadata) {
+        (&mut self.name, &mut self.status, &mut self.metadata)
+    }
+}
+
+/// Renames (a name another live entity of its ledger has is `E::NAME_TAKEN`) and patches the
+/// status and metadata of an asset or a segment.
+pub async fn update_named<E: Named>(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+    patch: NamedPatch,
+) -> Result<E> {
+    super::update(tenant, parent, id, move |conn, entity: &mut E| {
+        if let Some(name) = patch.name {
+            ensure_name_free(conn, E::TABLE, entity.place(), &name, E::NAME_TAKEN)?;
+            *entity.named_mut().0 = name;
+        }
+        let (_, status, metadata) = entity.named_mut();
+        apply_status_and_metadata(status, metadata, patch.status, patch.metadata);
+        Ok(())
+    })
+    .await
+}
+
 pub struct NewAsset {
     pub name: String,
     pub kind: String,
@@ -231,24 +288,6 @@ pub async fn create_asset(tenant: &Tenant, parent: Parent, new: NewAsset) -> Res
         sql::save_asset(conn, &asset)?;
         super::accounts::ensure_external_account(conn, &asset)?;
         Ok(asset)
-    })
-    .await
-}
-
-pub async fn update_asset(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-    patch: NamedPatch,
-) -> Result<Asset> {
-    super::update(tenant, parent, id, move |conn, a: &mut Asset| {
-        if let Some(name) = patch.name {
-            let at = (a.ledger_id.as_str(), a.id.as_str());
-            ensure_name_free(conn, "asset", at, &name, Kind::AssetNameOrCodeDuplicate)?;
-            a.name = name;
-        }
-        apply_status_and_metadata(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
-        Ok(())
     })
     .await
 }
@@ -331,24 +370,6 @@ pub async fn create_segment(tenant: &Tenant, parent: Parent, new: NewSegment) ->
         };
         sql::save_segment(conn, &segment)?;
         Ok(segment)
-    })
-    .await
-}
-
-pub async fn update_segment(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-    patch: NamedPatch,
-) -> Result<Segment> {
-    super::update(tenant, parent, id, move |conn, s: &mut Segment| {
-        if let Some(name) = patch.name {
-            let at = (s.ledger_id.as_str(), s.id.as_str());
-            ensure_name_free(conn, "segment", at, &name, Kind::DuplicateSegmentName)?;
-            s.name = name;
-        }
-        apply_status_and_metadata(&mut s.status, &mut s.metadata, patch.status, patch.metadata);
-        Ok(())
     })
     .await
 }
