@@ -9,12 +9,13 @@ use crate::auth;
 use crate::config::{Cli, Command, Config, TenantAction};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind};
-use crate::startup::Application;
+use crate::startup::{Application, Exit, Failure};
 use crate::store::Registry;
 
 /// What a failed command prints: one line, for the operator (not a chain of causes).
 pub fn one_line(error: &anyhow::Error) -> String {
     let text = match error.downcast_ref::<Error>() {
+        _ if error.is::<Failure>() => error.to_string(),
         // An unexpected failure's message says nothing; what went wrong is its cause.
         Some(error) if error.kind == Kind::InternalServer => {
             error.cause.clone().unwrap_or_else(|| error.message.clone())
@@ -28,6 +29,13 @@ pub fn one_line(error: &anyhow::Error) -> String {
     )
 }
 
+/// The exit code of a failed command: its [`Exit`] class, 1 (refused) when it has none.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    error
+        .downcast_ref::<Failure>()
+        .map_or(Exit::Refused, |failure| failure.exit) as u8
+}
+
 /// The registry of one command. Whatever it opened is closed cleanly when the command ends,
 /// however it ends: the write-ahead log folded into the file and truncated, the writer
 /// threads done. Otherwise a tenant the command touched would look in use afterwards.
@@ -35,7 +43,7 @@ struct Opened(Registry);
 
 impl Opened {
     fn new(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self(Registry::new(config.store())?))
+        Ok(Self(crate::startup::open_registry(config)?))
     }
 }
 
@@ -68,10 +76,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Token { tenant, ttl, scope }) => {
             let id = TenantId::parse(&tenant)
                 .ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;
-            println!(
-                "{}",
-                auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())?
-            );
+            let token = auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())
+                .map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
+            println!("{token}");
+            Ok(())
+        }
+        Some(Command::Completions { shell }) => {
+            let mut command = <crate::config::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "ledgerlite", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
             Ok(())
         }
         Some(Command::Tenant { action }) => tenant(&cli.config, action),
@@ -81,16 +95,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init(config.log_format);
-    let addr = config.addr.clone();
     let mode = if config.multi_tenant {
         "multi-tenant"
     } else {
         "single-tenant"
     };
-    let data_dir = config.data_dir.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)?;
-        tracing::info!(%addr, port = app.port(), mode, data_dir = %data_dir.display(), "ledgerlite listening");
+        let (url, data_dir) = (format!("http://{}", app.addr()), app.data_dir().display());
+        let (swagger, version) = (
+            crate::http::openapi::SWAGGER_PATH,
+            env!("CARGO_PKG_VERSION"),
+        );
+        tracing::info!(
+            version, mode, %url, %data_dir,
+            "ledgerlite {version} ({mode}) listening on {url}, data in {data_dir}; Swagger UI at \
+             {url}{swagger}, metrics at {url}/metrics"
+        );
+        if let Some(warning) = crate::startup::slow_sqlite_build() {
+            tracing::warn!("{warning}");
+        }
         let registry = app.registry();
         app.run_until_stopped().await?;
         registry.close_all();
@@ -226,7 +250,8 @@ fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<
         }
     }
     if failed > 0 {
-        anyhow::bail!("{failed} tenant(s) failed verification");
+        let message = format!("{failed} tenant(s) failed verification");
+        return Err(Failure::new(Exit::Verification, message).into());
     }
     Ok(())
 }
