@@ -182,3 +182,33 @@ fn completions_are_printed_for_bash_zsh_and_fish() {
         assert!(script.contains("verify"), "{shell}: subcommands missing");
     }
 }
+
+/// README "Coming from Midaz" lists Midaz routes ledgerlite does not serve; each must be absent
+/// from the served OpenAPI document, so implementing one forces the list to be updated.
+#[test]
+fn the_readme_list_of_midaz_routes_not_implemented_is_true() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let (_, rest) = readme
+        .split_once("<!-- midaz: not implemented -->")
+        .expect("the marked list in README.md");
+    let (list, _) = rest.split_once("<!-- /midaz -->").expect("its end marker");
+    let paths: Vec<&str> = list
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|path| path.trim_start_matches('…'))
+        .filter(|path| path.starts_with('/'))
+        .collect();
+    assert_eq!(paths.len(), 4, "{paths:?}");
+    let document = serde_json::to_value(ledgerlite::http::openapi::document(true)).unwrap();
+    let served: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+    assert!(served.len() > 40, "{served:?}");
+    for path in paths {
+        let hits: Vec<_> = served.iter().filter(|p| p.contains(path)).collect();
+        assert!(
+            hits.is_empty(),
+            "README says {path} is not implemented, but {hits:?} is served"
+        );
+    }
+}
