@@ -109,8 +109,9 @@ impl Verifier {
                     path: path.display().to_string(),
                     reason,
                 };
-                let pem = std::fs::read(path)
-                    .map_err(|e| key_error(format!("cannot be read ({})", e.kind())))?;
+                let pem = std::fs::read(path).map_err(|e| {
+                    key_error(format!("cannot be read ({})", crate::startup::reason(&e)))
+                })?;
                 let parsed = match alg {
                     Algorithm::RS256 => DecodingKey::from_rsa_pem(&pem),
                     Algorithm::ES256 => DecodingKey::from_ec_pem(&pem),

@@ -36,6 +36,16 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         .map_or(Exit::Refused, |failure| failure.exit) as u8
 }
 
+/// A tenant id given on the command line, or a one-line refusal saying what ids look like.
+fn tenant_id(id: &str) -> Result<TenantId, Failure> {
+    TenantId::parse(id).ok_or_else(|| {
+        Failure::new(
+            Exit::Config,
+            format!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$"),
+        )
+    })
+}
+
 /// The registry of one command. Whatever it opened is closed cleanly when the command ends,
 /// however it ends: the write-ahead log folded into the file and truncated, the writer
 /// threads done. Otherwise a tenant the command touched would look in use afterwards.
@@ -74,8 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Token { tenant, ttl, scope }) => {
-            let id = TenantId::parse(&tenant)
-                .ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;
+            let id = tenant_id(&tenant)?;
             let token = auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())
                 .map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
             println!("{token}");
@@ -124,16 +133,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
-    let parse = |id: &str| {
-        TenantId::parse(id).ok_or_else(|| {
-            anyhow::anyhow!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$")
-        })
-    };
     // Ids are checked before the registry creates the data folder: a refused command leaves
     // the disk untouched.
     match action {
         TenantAction::Create { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             let created = Opened::new(config)?.create(&id)?;
             println!("{} {id}", if created { "created" } else { "exists" });
         }
@@ -148,27 +152,27 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             }
         }
         TenantAction::Suspend { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             Opened::new(config)?.set_suspended(&id, true)?;
             println!("suspended {id}");
         }
         TenantAction::Resume { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             Opened::new(config)?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
         TenantAction::Backup { id, to, force } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             admin::backup(&config.data_dir, id.clone(), &to, force)?;
             println!("backed up {id} to {}", to.display());
         }
         TenantAction::Restore { id, from, force } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             admin::restore(&config.data_dir, id.clone(), &from, force)?;
             println!("restored {id} from {}", from.display());
         }
         TenantAction::Delete { id, yes } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             if !yes {
                 return Err(Error::new(Kind::DeletionNotConfirmed)
                     .with_message(format!(
@@ -182,11 +186,13 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             }
             println!("deleted {id}");
         }
-        TenantAction::Export { id, to } => export(config, parse(&id)?, to)?,
+        TenantAction::Export { id, to } => export(config, tenant_id(&id)?, to)?,
         TenantAction::Import { id, from, force } => {
-            let id = parse(&id)?;
-            let file = std::fs::File::open(&from)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", from.display()))?;
+            let id = tenant_id(&id)?;
+            let file = std::fs::File::open(&from).map_err(|e| {
+                let why = crate::startup::reason(&e);
+                anyhow::anyhow!("cannot read the export {} (--from): {why}", from.display())
+            })?;
             let input = std::io::BufReader::new(file);
             let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
             println!("imported {id} from {} ({rows} rows)", from.display());
@@ -199,8 +205,10 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
 fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     match to {
         Some(path) => {
-            let file = std::fs::File::create_new(&path)
-                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let file = std::fs::File::create_new(&path).map_err(|e| {
+                let why = crate::startup::reason(&e);
+                anyhow::anyhow!("cannot create {} (--to): {why}", path.display())
+            })?;
             let written = (|| -> anyhow::Result<u64> {
                 let mut out = std::io::BufWriter::new(file);
                 let rows = admin::export(&config.data_dir, id, &mut out)?;
@@ -228,7 +236,7 @@ fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyh
 fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<()> {
     let ids = match (tenant, all) {
         (Some(id), false) => {
-            vec![TenantId::parse(&id).ok_or_else(|| anyhow::anyhow!("invalid tenant id {id:?}"))?]
+            vec![tenant_id(&id)?]
         }
         _ => Opened::new(config)?.list()?,
     };

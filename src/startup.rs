@@ -72,7 +72,7 @@ impl Failure {
 }
 
 /// An I/O error in words, without the `(os error N)` suffix.
-fn reason(error: &std::io::Error) -> String {
+pub fn reason(error: &std::io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(at) => text[..at].to_owned(),
@@ -209,7 +209,8 @@ impl Application {
     /// Checks the token settings, binds `config.addr` (port 0 picks a free port), opens the
     /// data folder and builds the server. In single-tenant mode the `default` tenant is created
     /// here. The disk is touched last: a start refused for a setting or the address leaves no
-    /// folder behind.
+    /// folder behind. Over 70 lines because the request middleware is a closure inside the
+    /// server factory: its service type cannot be named, so it cannot move to a function.
     pub fn build(config: Config) -> anyhow::Result<Self> {
         let verifier = if config.token_required() {
             Some(

@@ -102,6 +102,29 @@ fn a_data_folder_that_is_a_file_or_has_no_parent_is_named() {
         )
     );
     assert!(!dir.path().join("missing").exists());
+    // A file argument that does not exist is named with its flag.
+    let data = dir.path().join("data");
+    let missing = dir.path().join("acme.jsonl");
+    let (code, line) = refused(
+        &[
+            "--data-dir",
+            path(&data),
+            "tenant",
+            "import",
+            "acme",
+            "--from",
+            path(&missing),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        line,
+        format!(
+            "error: cannot read the export {} (--from): No such file or directory",
+            missing.display()
+        )
+    );
 }
 
 #[test]
@@ -156,6 +179,12 @@ fn a_bad_flag_or_variable_is_one_line_naming_it_and_never_echoes_a_secret() {
         line,
         "error: invalid value (hidden) for '--admin-token <ADMIN_TOKEN>': the admin token must \
          be at least 16 bytes long (LEDGERLITE_ADMIN_TOKEN); see ledgerlite --help"
+    );
+    let (code, line) = refused(&["token", "--tenant", "bad id"], &[]);
+    assert_eq!(code, EXIT_CONFIG);
+    assert_eq!(
+        line,
+        "error: invalid tenant id \"bad id\": use ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
     );
     let (code, line) = refused(&["--no-such-flag"], &[]);
     assert_eq!(code, EXIT_CONFIG);
