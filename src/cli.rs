@@ -117,7 +117,6 @@ fn serve(config: Config) -> anyhow::Result<()> {
             env!("CARGO_PKG_VERSION"),
         );
         tracing::info!(
-            version, mode, %url, %data_dir,
             "ledgerlite {version} ({mode}) listening on {url}, data in {data_dir}; Swagger UI at \
              {url}{swagger}, metrics at {url}/metrics"
         );
