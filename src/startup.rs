@@ -340,9 +340,9 @@ pub fn slow_sqlite_build() -> Option<String> {
     (used == 1).then(|| {
         format!(
             "this binary's SQLite was built with SQLITE_ENABLE_MEMORY_MANAGEMENT (one page-cache \
-             lock shared by all tenants, about a third slower over many tenants); rebuild with the \
-             environment variable LIBSQLITE3_FLAGS=\"{SQLITE_FLAGS}\" set, e.g. \
-             LIBSQLITE3_FLAGS=\"{SQLITE_FLAGS}\" cargo install --force --locked --path ."
+             lock shared by all tenants, about a third slower over many tenants); rebuild with \
+             LIBSQLITE3_FLAGS=\"{SQLITE_FLAGS}\" in the environment of cargo build or cargo \
+             install (README, Install)"
         )
     })
 }
