@@ -127,3 +127,39 @@ async fn text_logs_into_a_pipe_are_plain_and_start_with_the_banner() {
     assert!(!log.contains("actix"), "framework chatter at info:\n{log}");
     assert!(!log.contains("WARN"), "{log}");
 }
+
+/// The banner line of a server whose stderr is a terminal (a pseudo-terminal from `script`),
+/// with `NO_COLOR` set to `no_color`.
+fn banner_on_a_terminal(no_color: &str) -> String {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "{} --addr 127.0.0.1:0 --data-dir {}",
+        env!("CARGO_BIN_EXE_ledgerlite"),
+        dir.path().join("data").display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", no_color)
+        .env_remove("LEDGERLITE_LOG")
+        .env_remove("LEDGERLITE_LOG_FORMAT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines
+        .map_while(Result::ok)
+        .find(|line| line.contains("listening on"))
+        .expect("a banner");
+    let _ = child.kill();
+    let _ = child.wait();
+    banner
+}
+
+#[test]
+fn text_logs_on_a_terminal_are_coloured_unless_no_color_is_set() {
+    assert!(banner_on_a_terminal("").contains("\x1b["));
+    let plain = banner_on_a_terminal("1");
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+}
