@@ -5,23 +5,40 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Exit codes, as the README's "Command line" section documents them.
 const EXIT_CONFIG: i32 = 2;
 const EXIT_ADDRESS: i32 = 3;
 const EXIT_DATA_DIR: i32 = 4;
 
+/// How long a refused start may take to exit, in seconds.
+const REFUSAL_WAIT_SECONDS: u64 = 10;
+
 /// Runs the binary with only `env` set (and `RUST_BACKTRACE=1`); returns its exit code and its
 /// one stderr line, asserting there is exactly one.
+/// A start that is not refused is killed after [`REFUSAL_WAIT_SECONDS`] and fails the test.
 fn refused(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
         .env_clear()
         .env("RUST_BACKTRACE", "1")
         .envs(env.iter().copied())
         .args(args)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(REFUSAL_WAIT_SECONDS);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} {env:?} was not refused: it is still running");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     assert!(out.stdout.is_empty(), "{args:?}");
