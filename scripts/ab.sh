@@ -24,7 +24,7 @@ loadgen=./target/release/examples/loadgen
 # shellcheck source=scripts/server.sh
 source scripts/server.sh
 
-secret="ab-$(date +%s%N)"
+secret="ab-secret-$(date +%s%N)-0123456789abcdef"
 multi=(LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" LEDGERLITE_AUTO_PROVISION=true
   LEDGERLITE_TENANT_CACHE=256)
 case $scenario in

@@ -50,7 +50,7 @@ load "batch endpoint, 100 transfers per request, 8 connections" "loadgen --batch
 stop
 
 echo "## 256 tenants, all open (LEDGERLITE_TENANT_CACHE=256), uniform random traffic"
-secret="perf-$(date +%s%N)"
+secret="perf-secret-$(date +%s%N)-0123456789abcdef"
 start open256 39903 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \
   LEDGERLITE_AUTO_PROVISION=true LEDGERLITE_TENANT_CACHE=256
 load "256 tenants, all open (\`LEDGERLITE_TENANT_CACHE=256\`), uniform random" "loadgen --tenants 256 --accounts 10 --secret …" \
@@ -59,7 +59,7 @@ rss
 stop
 
 echo "## 1,000 tenants, LEDGERLITE_TENANT_CACHE=256, uniform random traffic"
-secret="perf-$(date +%s%N)"
+secret="perf-secret-$(date +%s%N)-0123456789abcdef"
 start multi 39902 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \
   LEDGERLITE_AUTO_PROVISION=true LEDGERLITE_TENANT_CACHE=256
 load "1,000 tenants, \`LEDGERLITE_TENANT_CACHE=256\`, uniform random" "loadgen --tenants 1000 --accounts 10 --secret …" \

@@ -11,20 +11,71 @@ use crate::error::{Error, Kind, Result};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const CLOCK_SKEW_LEEWAY_SECONDS: u64 = 5;
+/// Shortest HS256 secret accepted, in bytes: RFC 7518 §3.2 asks for a key at least as long as
+/// the hash (256 bits); a shorter one can be brute-forced from any token it signed.
+pub const JWT_SECRET_LENGTH_MIN_BYTES: usize = 32;
 
 pub type Claims = Map<String, Value>;
 
 /// Why a verifier could not be built from the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("unsupported LEDGERLITE_JWT_ALGORITHM {0:?}: use HS256, RS256, ES256 or EdDSA")]
+    #[error(
+        "LEDGERLITE_JWT_ALGORITHM (--jwt-algorithm) {0:?} is not supported: use HS256, RS256, \
+         ES256 or EdDSA"
+    )]
     Algorithm(String),
-    #[error("{0} needs LEDGERLITE_JWT_SECRET")]
+    #[error(
+        "LEDGERLITE_JWT_SECRET (--jwt-secret) is not set: {0} needs it; set it to a random \
+         secret of at least {JWT_SECRET_LENGTH_MIN_BYTES} bytes, e.g. $(openssl rand -hex 32)"
+    )]
     MissingSecret(&'static str),
-    #[error("{0} needs LEDGERLITE_JWT_PUBLIC_KEY")]
+    #[error(
+        "LEDGERLITE_JWT_SECRET (--jwt-secret) is {0} bytes long: HS256 needs at least \
+         {JWT_SECRET_LENGTH_MIN_BYTES}; use a random secret, e.g. $(openssl rand -hex 32)"
+    )]
+    ShortSecret(usize),
+    #[error(
+        "LEDGERLITE_JWT_PUBLIC_KEY (--jwt-public-key) is not set: {0} needs the path of a PEM \
+         public key"
+    )]
     MissingPublicKey(&'static str),
-    #[error("cannot read the public key: {0}")]
-    Key(String),
+    #[error("LEDGERLITE_JWT_PUBLIC_KEY (--jwt-public-key) {path}: {reason}")]
+    Key { path: String, reason: String },
+    #[error("cannot sign the token: {0}")]
+    Signing(String),
+}
+
+/// The configured HS256 secret, refused when absent or shorter than
+/// [`JWT_SECRET_LENGTH_MIN_BYTES`]; `user` says what needs it.
+fn hs256_secret<'a>(config: &'a Config, user: &'static str) -> Result<&'a [u8], ConfigError> {
+    let secret = config
+        .jwt_secret
+        .as_deref()
+        .ok_or(ConfigError::MissingSecret(user))?;
+    if secret.len() < JWT_SECRET_LENGTH_MIN_BYTES {
+        return Err(ConfigError::ShortSecret(secret.len()));
+    }
+    Ok(secret.as_bytes())
+}
+
+/// What the client is told when a token fails verification: which check failed, in words,
+/// without the library's names or parser messages.
+fn rejection(error: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as Why;
+    let why = match error.kind() {
+        Why::InvalidSignature => "its signature does not match".to_owned(),
+        Why::InvalidAlgorithm => "it is not signed with the configured algorithm".to_owned(),
+        Why::ExpiredSignature => "it has expired (exp is in the past)".to_owned(),
+        Why::ImmatureSignature => "it is not valid yet (nbf is in the future)".to_owned(),
+        Why::InvalidIssuer => "its issuer (iss) is not the expected one".to_owned(),
+        Why::InvalidAudience => "its audience (aud) is not the expected one".to_owned(),
+        Why::InvalidSubject => "its subject (sub) is not the expected one".to_owned(),
+        Why::MissingRequiredClaim(claim) => format!("the required claim {claim} is missing"),
+        Why::InvalidClaimFormat(claim) => format!("the claim {claim} has the wrong type"),
+        _ => "it is not a well-formed JWT (header.payload.signature, base64url JSON)".to_owned(),
+    };
+    format!("The token was rejected: {why}.")
 }
 
 pub struct Verifier {
@@ -47,24 +98,31 @@ impl Verifier {
         let alg = algorithm(&config.jwt_algorithm)?;
         let key = match alg {
             Algorithm::HS256 => {
-                let secret = config
-                    .jwt_secret
-                    .as_deref()
-                    .ok_or(ConfigError::MissingSecret("HS256"))?;
-                DecodingKey::from_secret(secret.as_bytes())
+                DecodingKey::from_secret(hs256_secret(config, "verifying HS256 tokens")?)
             }
             _ => {
                 let path = config
                     .jwt_public_key
                     .as_ref()
                     .ok_or(ConfigError::MissingPublicKey("asymmetric algorithms"))?;
-                let pem = std::fs::read(path).map_err(|e| ConfigError::Key(e.to_string()))?;
+                let key_error = |reason: String| ConfigError::Key {
+                    path: path.display().to_string(),
+                    reason,
+                };
+                let pem = std::fs::read(path).map_err(|e| {
+                    key_error(format!("cannot be read ({})", crate::startup::reason(&e)))
+                })?;
                 let parsed = match alg {
                     Algorithm::RS256 => DecodingKey::from_rsa_pem(&pem),
                     Algorithm::ES256 => DecodingKey::from_ec_pem(&pem),
                     _ => DecodingKey::from_ed_pem(&pem),
                 };
-                parsed.map_err(|e| ConfigError::Key(e.to_string()))?
+                parsed.map_err(|_| {
+                    key_error(format!(
+                        "is not a PEM public key for {}",
+                        config.jwt_algorithm
+                    ))
+                })?
             }
         };
         let mut validation = Validation::new(alg);
@@ -93,10 +151,7 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Claims> {
         decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|error| {
-                Error::new(Kind::InvalidToken)
-                    .with_message(format!("The token was rejected: {error}."))
-            })
+            .map_err(|error| Error::new(Kind::InvalidToken).with_message(rejection(&error)))
     }
 }
 
@@ -107,10 +162,7 @@ pub fn mint(
     ttl_seconds: u64,
     scope: Option<&str>,
 ) -> Result<String, ConfigError> {
-    let secret = config
-        .jwt_secret
-        .as_deref()
-        .ok_or(ConfigError::MissingSecret("ledgerlite token"))?;
+    let secret = hs256_secret(config, "ledgerlite token")?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -135,9 +187,9 @@ pub fn mint(
     encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
+        &EncodingKey::from_secret(secret),
     )
-    .map_err(|e| ConfigError::Key(e.to_string()))
+    .map_err(|e| ConfigError::Signing(e.to_string()))
 }
 
 /// Whether `claims` allow `action` on `resource`. Without a `scope` or `permissions` claim

@@ -9,12 +9,13 @@ use crate::auth;
 use crate::config::{Cli, Command, Config, TenantAction};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind};
-use crate::startup::Application;
+use crate::startup::{Application, Exit, Failure};
 use crate::store::Registry;
 
 /// What a failed command prints: one line, for the operator (not a chain of causes).
 pub fn one_line(error: &anyhow::Error) -> String {
     let text = match error.downcast_ref::<Error>() {
+        _ if error.is::<Failure>() => error.to_string(),
         // An unexpected failure's message says nothing; what went wrong is its cause.
         Some(error) if error.kind == Kind::InternalServer => {
             error.cause.clone().unwrap_or_else(|| error.message.clone())
@@ -28,6 +29,23 @@ pub fn one_line(error: &anyhow::Error) -> String {
     )
 }
 
+/// The exit code of a failed command: its [`Exit`] class, 1 (refused) when it has none.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    error
+        .downcast_ref::<Failure>()
+        .map_or(Exit::Refused, |failure| failure.exit) as u8
+}
+
+/// A tenant id given on the command line, or a one-line refusal saying what ids look like.
+fn tenant_id(id: &str) -> Result<TenantId, Failure> {
+    TenantId::parse(id).ok_or_else(|| {
+        Failure::new(
+            Exit::Config,
+            format!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$"),
+        )
+    })
+}
+
 /// The registry of one command. Whatever it opened is closed cleanly when the command ends,
 /// however it ends: the write-ahead log folded into the file and truncated, the writer
 /// threads done. Otherwise a tenant the command touched would look in use afterwards.
@@ -35,7 +53,7 @@ struct Opened(Registry);
 
 impl Opened {
     fn new(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self(Registry::new(config.store())?))
+        Ok(Self(crate::startup::open_registry(config)?))
     }
 }
 
@@ -66,12 +84,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Token { tenant, ttl, scope }) => {
-            let id = TenantId::parse(&tenant)
-                .ok_or_else(|| anyhow::anyhow!("invalid tenant id {tenant:?}"))?;
-            println!(
-                "{}",
-                auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())?
-            );
+            let id = tenant_id(&tenant)?;
+            let token = auth::mint(&cli.config, id.as_str(), ttl, scope.as_deref())
+                .map_err(|e| Failure::new(Exit::Config, e.to_string()))?;
+            println!("{token}");
+            Ok(())
+        }
+        Some(Command::Completions { shell }) => {
+            let mut command = <crate::config::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "ledgerlite", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
             Ok(())
         }
         Some(Command::Tenant { action }) => tenant(&cli.config, action),
@@ -81,16 +104,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init(config.log_format);
-    let addr = config.addr.clone();
     let mode = if config.multi_tenant {
         "multi-tenant"
     } else {
         "single-tenant"
     };
-    let data_dir = config.data_dir.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)?;
-        tracing::info!(%addr, port = app.port(), mode, data_dir = %data_dir.display(), "ledgerlite listening");
+        let (url, data_dir) = (format!("http://{}", app.addr()), app.data_dir().display());
+        let (swagger, version) = (
+            crate::http::openapi::SWAGGER_PATH,
+            env!("CARGO_PKG_VERSION"),
+        );
+        tracing::info!(
+            "ledgerlite {version} ({mode}) listening on {url}, data in {data_dir}; Swagger UI at \
+             {url}{swagger}, metrics at {url}/metrics"
+        );
+        if let Some(warning) = crate::startup::slow_sqlite_build() {
+            tracing::warn!("{warning}");
+        }
         let registry = app.registry();
         app.run_until_stopped().await?;
         registry.close_all();
@@ -100,16 +132,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
-    let parse = |id: &str| {
-        TenantId::parse(id).ok_or_else(|| {
-            anyhow::anyhow!("invalid tenant id {id:?}: use ^[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}$")
-        })
-    };
     // Ids are checked before the registry creates the data folder: a refused command leaves
     // the disk untouched.
     match action {
         TenantAction::Create { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             let created = Opened::new(config)?.create(&id)?;
             println!("{} {id}", if created { "created" } else { "exists" });
         }
@@ -124,27 +151,27 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             }
         }
         TenantAction::Suspend { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             Opened::new(config)?.set_suspended(&id, true)?;
             println!("suspended {id}");
         }
         TenantAction::Resume { id } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             Opened::new(config)?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
         TenantAction::Backup { id, to, force } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             admin::backup(&config.data_dir, id.clone(), &to, force)?;
             println!("backed up {id} to {}", to.display());
         }
         TenantAction::Restore { id, from, force } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             admin::restore(&config.data_dir, id.clone(), &from, force)?;
             println!("restored {id} from {}", from.display());
         }
         TenantAction::Delete { id, yes } => {
-            let id = parse(&id)?;
+            let id = tenant_id(&id)?;
             if !yes {
                 return Err(Error::new(Kind::DeletionNotConfirmed)
                     .with_message(format!(
@@ -158,11 +185,13 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             }
             println!("deleted {id}");
         }
-        TenantAction::Export { id, to } => export(config, parse(&id)?, to)?,
+        TenantAction::Export { id, to } => export(config, tenant_id(&id)?, to)?,
         TenantAction::Import { id, from, force } => {
-            let id = parse(&id)?;
-            let file = std::fs::File::open(&from)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", from.display()))?;
+            let id = tenant_id(&id)?;
+            let file = std::fs::File::open(&from).map_err(|e| {
+                let why = crate::startup::reason(&e);
+                anyhow::anyhow!("cannot read the export {} (--from): {why}", from.display())
+            })?;
             let input = std::io::BufReader::new(file);
             let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
             println!("imported {id} from {} ({rows} rows)", from.display());
@@ -175,8 +204,10 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
 fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     match to {
         Some(path) => {
-            let file = std::fs::File::create_new(&path)
-                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let file = std::fs::File::create_new(&path).map_err(|e| {
+                let why = crate::startup::reason(&e);
+                anyhow::anyhow!("cannot create {} (--to): {why}", path.display())
+            })?;
             let written = (|| -> anyhow::Result<u64> {
                 let mut out = std::io::BufWriter::new(file);
                 let rows = admin::export(&config.data_dir, id, &mut out)?;
@@ -204,7 +235,7 @@ fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyh
 fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<()> {
     let ids = match (tenant, all) {
         (Some(id), false) => {
-            vec![TenantId::parse(&id).ok_or_else(|| anyhow::anyhow!("invalid tenant id {id:?}"))?]
+            vec![tenant_id(&id)?]
         }
         _ => Opened::new(config)?.list()?,
     };
@@ -226,7 +257,8 @@ fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<
         }
     }
     if failed > 0 {
-        anyhow::bail!("{failed} tenant(s) failed verification");
+        let message = format!("{failed} tenant(s) failed verification");
+        return Err(Failure::new(Exit::Verification, message).into());
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub enum Command {
         action: TenantAction,
     },
     /// Audit tenants: the hash chain, every balance against its operations, conservation per
-    /// asset. Exits 1 naming the first mismatches if anything is wrong.
+    /// asset. Exits 5 naming the first mismatches if anything is wrong.
     Verify {
         /// The tenant to audit (`default` in single-tenant installs).
         #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -62,6 +62,12 @@ pub enum Command {
         /// Audit every tenant in the data folder.
         #[arg(long)]
         all: bool,
+    },
+    /// Print a completion script for a shell, e.g. `ledgerlite completions bash >
+    /// /etc/bash_completion.d/ledgerlite`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -253,10 +259,56 @@ fn parse_admin_token(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
+/// A clap error in one line: clap's first line, the environment variable of the flag it
+/// names (where the value may have come from), and where to read more.
+fn usage_line(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let rendered = error.render().to_string();
+    let mut first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_owned();
+    let flag = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(flag)) => flag.split_whitespace().next().unwrap_or(""),
+        _ => "",
+    };
+    let command = <Cli as clap::CommandFactory>::command();
+    let arg = command.get_arguments().find(|arg| {
+        arg.get_long()
+            .is_some_and(|long| flag == format!("--{long}"))
+    });
+    // A secret is never echoed, not even a rejected one.
+    if let (Some(arg), Some(ContextValue::String(value))) =
+        (arg, error.get(ContextKind::InvalidValue))
+        && arg.is_hide_env_values_set()
+    {
+        first = first.replace(&format!("'{value}'"), "(hidden)");
+    }
+    let env = arg
+        .and_then(|arg| arg.get_env())
+        .map(|env| format!(" ({})", env.to_string_lossy()))
+        .unwrap_or_default();
+    format!("{first}{env}; see ledgerlite --help")
+}
+
 impl Config {
-    /// The default configuration (single tenant, `./data`), as if no flag were given.
+    /// The command line and environment, parsed. `--help` and `--version` print and exit 0; a
+    /// bad flag or variable prints one line naming it and exits 2.
     pub fn from_env_and_args() -> Cli {
-        Cli::parse()
+        Cli::try_parse().unwrap_or_else(|error| {
+            use clap::error::ErrorKind;
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                error.exit()
+            }
+            eprintln!("{}", usage_line(&error));
+            std::process::exit(i32::from(crate::startup::Exit::Config as u8))
+        })
     }
 
     /// Defaults for tests and embedding: everything as documented, data in `data_dir`.

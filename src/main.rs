@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{}", ledgerlite::cli::one_line(&error));
-            ExitCode::FAILURE
+            ExitCode::from(ledgerlite::cli::exit_code(&error))
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Building and running the HTTP server.
+//! Building and running the HTTP server, and what a failed start tells the operator.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,9 +37,146 @@ pub const REQUEST_HEADERS_COUNT_MAX: usize = 96;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// How the process ends when a command fails: each class of failure has its own exit code
+/// (README, "Command line").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The command ran and was refused (tenant not found, in use, exists…).
+    Refused = 1,
+    /// A setting is missing or invalid (clap's usage errors exit 2 as well).
+    Config = 2,
+    /// The listen address is taken or may not be used.
+    Address = 3,
+    /// The data folder cannot be used.
+    DataDir = 4,
+    /// `verify` found problems.
+    Verification = 5,
+}
+
+/// A failure the operator must fix: one line naming the setting, the value and what to do,
+/// and the exit code of its class.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+/// An I/O error in words, without the `(os error N)` suffix.
+pub fn reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Binds the listen address, or says which setting to change and how.
+fn bind(addr: &str) -> Result<TcpListener, Failure> {
+    use std::io::ErrorKind;
+    const SETTING: &str = "--addr / LEDGERLITE_ADDR";
+    TcpListener::bind(addr).map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => Failure::new(
+            Exit::Address,
+            format!(
+                "cannot listen on {addr} ({SETTING}): the address is already in use, perhaps by \
+                 another ledgerlite or Midaz (v3.6+ also serves on 3002); stop it or choose \
+                 another address, e.g. --addr 127.0.0.1:3003"
+            ),
+        ),
+        ErrorKind::PermissionDenied => Failure::new(
+            Exit::Address,
+            format!(
+                "cannot listen on {addr} ({SETTING}): permission denied (ports below 1024 need \
+                 privileges); choose a port of 1024 or above"
+            ),
+        ),
+        ErrorKind::AddrNotAvailable => Failure::new(
+            Exit::Address,
+            format!(
+                "cannot listen on {addr} ({SETTING}): the address is not one of this machine's; \
+                 use 127.0.0.1:PORT, or 0.0.0.0:PORT for every interface"
+            ),
+        ),
+        ErrorKind::InvalidInput => Failure::new(
+            Exit::Config,
+            format!(
+                "{SETTING} {addr:?} is not a listen address: give host:port, e.g. \
+                 127.0.0.1:3002 (a port alone is not enough)"
+            ),
+        ),
+        _ => Failure::new(
+            Exit::Address,
+            format!("cannot listen on {addr} ({SETTING}): {}", reason(&error)),
+        ),
+    })
+}
+
+/// The data folder as an absolute path, created if missing (only the folder itself: a
+/// missing parent is more likely a typo than a wish), refused if it is not a folder.
+pub fn data_dir(path: &Path) -> Result<PathBuf, Failure> {
+    const SETTING: &str = "--data-dir / LEDGERLITE_DATA_DIR";
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let shown = absolute.display();
+    let failure = |what: String| Failure::new(Exit::DataDir, what);
+    match std::fs::metadata(&absolute) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(failure(format!(
+                "the data folder {shown} ({SETTING}) is a file, not a folder; point \
+                 --data-dir at a folder"
+            )));
+        }
+        Err(_) => {
+            let parent = absolute.parent().filter(|p| p.is_dir()).ok_or_else(|| {
+                let parent = absolute.parent().unwrap_or(&absolute).display();
+                failure(format!(
+                    "the data folder {shown} ({SETTING}) does not exist, nor does its parent \
+                     {parent}; create it (mkdir -p {shown}) or point --data-dir elsewhere"
+                ))
+            })?;
+            std::fs::create_dir(&absolute).map_err(|e| {
+                failure(format!(
+                    "cannot create the data folder {shown} ({SETTING}) in {}: {}; fix the \
+                     permissions or point --data-dir elsewhere",
+                    parent.display(),
+                    reason(&e)
+                ))
+            })?;
+        }
+    }
+    Ok(absolute)
+}
+
+/// Opens the registry on a checked data folder; a folder it cannot write is named.
+pub fn open_registry(config: &Config) -> Result<Registry, Failure> {
+    let dir = data_dir(&config.data_dir)?;
+    Registry::new(config.store()).map_err(|e| {
+        Failure::new(
+            Exit::DataDir,
+            format!(
+                "cannot use the data folder {} (--data-dir / LEDGERLITE_DATA_DIR): {}; fix its \
+                 permissions or point --data-dir elsewhere",
+                dir.display(),
+                reason(&e)
+            ),
+        )
+    })
+}
+
 /// A bound, not yet running server.
 pub struct Application {
-    port: u16,
+    addr: SocketAddr,
+    data_dir: PathBuf,
     server: Server,
     registry: Arc<Registry>,
 }
@@ -68,28 +206,35 @@ impl ClientTimeouts {
 }
 
 impl Application {
-    /// Opens the data folder, binds `config.addr` (port 0 picks a free port) and builds the
-    /// server. In single-tenant mode the `default` tenant is created here.
+    /// Checks the token settings, binds `config.addr` (port 0 picks a free port), opens the
+    /// data folder and builds the server. In single-tenant mode the `default` tenant is created
+    /// here. The disk is touched last: a start refused for a setting or the address leaves no
+    /// folder behind. Over 70 lines because the request middleware is a closure inside the
+    /// server factory: its service type cannot be named, so it cannot move to a function.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let registry = Arc::new(Registry::new(config.store())?);
-        if !config.multi_tenant {
-            registry.create(&TenantId::default_tenant())?;
-        }
         let verifier = if config.token_required() {
-            Some(Verifier::from_config(&config)?)
+            Some(
+                Verifier::from_config(&config)
+                    .map_err(|e| Failure::new(Exit::Config, e.to_string()))?,
+            )
         } else {
             None
         };
+        http::check_route_table()?;
+        let listener = bind(&config.addr)?;
+        let addr = listener.local_addr()?;
+        let registry = Arc::new(open_registry(&config)?);
+        let data_dir = std::path::absolute(&config.data_dir)?;
+        if !config.multi_tenant {
+            registry.create(&TenantId::default_tenant())?;
+        }
         let timeouts = ClientTimeouts::of(&config);
-        let listener = TcpListener::bind(&config.addr)?;
-        let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             metrics: Default::default(),
             config,
             engine: Arc::new(crate::Engine::with_registry(Arc::clone(&registry))),
             verifier,
         });
-        http::check_route_table()?;
         let doc = http::openapi::document(state.config.admin_token.is_some());
         let server = HttpServer::new(move || {
             App::new()
@@ -145,14 +290,25 @@ impl Application {
         .listen(listener)?
         .run();
         Ok(Self {
-            port,
+            addr,
+            data_dir,
             server,
             registry,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.addr.port()
+    }
+
+    /// The address the server listens on (the port chosen when `--addr` asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The data folder, absolute.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn registry(&self) -> Arc<Registry> {
@@ -162,5 +318,39 @@ impl Application {
     /// Runs until SIGINT/SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The flags that `.cargo/config.toml` gives the bundled SQLite. Cargo applies that file only
+/// to builds started inside this folder, and libsqlite3-sys reads its compile flags from this
+/// environment variable alone, so `cargo install --git`, or a project embedding ledgerlite,
+/// gets SQLite's default build unless the variable is set.
+pub const SQLITE_FLAGS: &str = "-USQLITE_ENABLE_MEMORY_MANAGEMENT -DSQLITE_DEFAULT_PCACHE_INITSZ=0";
+
+/// A warning with the fix when the linked SQLite was built with
+/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`: every connection's page cache then shares one global
+/// LRU behind one mutex, which serializes page fetches across tenants (a third slower over
+/// many tenants, README "Performance"). The setting is compiled in; no run-time switch undoes
+/// it.
+pub fn slow_sqlite_build() -> Option<String> {
+    // SAFETY: sqlite3_compileoption_used only reads a static table; the argument is a
+    // NUL-terminated string that outlives the call.
+    let used =
+        unsafe { rusqlite::ffi::sqlite3_compileoption_used(c"ENABLE_MEMORY_MANAGEMENT".as_ptr()) };
+    (used == 1).then(|| {
+        format!(
+            "this binary's SQLite was built with SQLITE_ENABLE_MEMORY_MANAGEMENT (one page-cache \
+             lock shared by all tenants, about a third slower over many tenants); rebuild with \
+             LIBSQLITE3_FLAGS=\"{SQLITE_FLAGS}\" in the environment of cargo build or cargo \
+             install (README, Install)"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn this_build_links_the_fast_sqlite() {
+        assert_eq!(super::slow_sqlite_build(), None);
     }
 }

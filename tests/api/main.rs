@@ -23,6 +23,7 @@ mod onboarding;
 mod openapi;
 mod restart;
 mod smoke;
+mod startup;
 mod tenancy;
 mod transactions;
 mod verify;

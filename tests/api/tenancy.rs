@@ -654,6 +654,82 @@ async fn multi_tenant_checks_issuer_and_audience_when_configured() {
 }
 
 #[tokio::test]
+async fn token_errors_name_the_check_that_failed_in_words() {
+    let app = spawn_multi_tenant(|config| {
+        config.jwt_issuer = Some("https://issuer.example".to_owned());
+        config.jwt_audience = Some("ledgerlite".to_owned());
+    })
+    .await;
+    let right = || json!({"iss": "https://issuer.example", "aud": "ledgerlite"});
+    let with = |extra: Value| {
+        let mut claims = claims("acme", right());
+        for (key, value) in extra.as_object().expect("object") {
+            match value {
+                Value::Null => claims.as_object_mut().expect("object").remove(key),
+                _ => claims
+                    .as_object_mut()
+                    .expect("object")
+                    .insert(key.clone(), value.clone()),
+            };
+        }
+        claims
+    };
+    let malformed = "it is not a well-formed JWT (header.payload.signature, base64url JSON)";
+    let cases = [
+        ("garbage".to_owned(), malformed.to_owned()),
+        ("a.b.c".to_owned(), malformed.to_owned()),
+        (
+            sign_hmac(
+                Algorithm::HS256,
+                b"another-secret-0123456789abcdef0123",
+                &with(json!({})),
+            ),
+            "its signature does not match".to_owned(),
+        ),
+        (
+            sign_rs256(&with(json!({}))),
+            "it is not signed with the configured algorithm".to_owned(),
+        ),
+        (
+            sign(&with(json!({"exp": now() - 120}))),
+            "it has expired (exp is in the past)".to_owned(),
+        ),
+        (
+            sign(&with(json!({"nbf": now() + 120}))),
+            "it is not valid yet (nbf is in the future)".to_owned(),
+        ),
+        (
+            sign(&with(json!({"exp": null}))),
+            "the required claim exp is missing".to_owned(),
+        ),
+        (
+            sign(&with(json!({"iss": "https://evil.example"}))),
+            "its issuer (iss) is not the expected one".to_owned(),
+        ),
+        (
+            sign(&with(json!({"iss": null}))),
+            "the required claim iss is missing".to_owned(),
+        ),
+        (
+            sign(&with(json!({"aud": "midaz"}))),
+            "its audience (aud) is not the expected one".to_owned(),
+        ),
+    ];
+    for (token, why) in cases {
+        let reply = app.with_token(token).get("/v1/organizations").await;
+        assert_error(&reply, 401, "INVALID_TOKEN", &why);
+        assert_eq!(
+            reply.body["message"],
+            format!("The token was rejected: {why}."),
+            "{}",
+            reply.body
+        );
+    }
+    let fine = app.with_token(sign(&with(json!({}))));
+    assert_eq!(fine.get("/v1/organizations").await.status, 404);
+}
+
+#[tokio::test]
 async fn multi_tenant_ignores_iss_and_aud_when_not_configured() {
     let app = auto_provisioning().await;
     let token = sign(&claims("acme", json!({"iss": "anyone", "aud": "anything"})));

@@ -166,7 +166,7 @@ async fn the_verify_command_reports_ok_then_names_a_tampered_balance() {
     conn.execute("UPDATE balance SET on_hold = '5' WHERE id = ?", [&balance])
         .unwrap();
     let tampered = verify();
-    assert_eq!(tampered.status.code(), Some(1));
+    assert_eq!(tampered.status.code(), Some(5));
     let out = String::from_utf8_lossy(&tampered.stdout);
     assert!(
         out.contains(&format!("balance {balance}: stored available")),
@@ -285,7 +285,7 @@ async fn the_verify_command_names_a_corrupt_json_column() {
         .env_remove("RUST_BACKTRACE")
         .output()
         .unwrap();
-    assert_eq!(verify.status.code(), Some(1));
+    assert_eq!(verify.status.code(), Some(5));
     let out = String::from_utf8_lossy(&verify.stdout);
     assert!(
         out.contains(&format!(
