@@ -59,8 +59,8 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let parent = Parent::Ledger {
-        organization_id: organization.id,
-        ledger_id: ledger.id,
+        organization_id: organization.id.into(),
+        ledger_id: ledger.id.into(),
     };
     onboarding::create_asset(
         &tenant,

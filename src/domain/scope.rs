@@ -1,26 +1,45 @@
-//! Where an entity lives: the scope every use case and query is called in.
+//! Where an entity lives: the scope every use case and query is called in. Its ids are typed,
+//! so a ledger id cannot stand where an organization id is expected:
+//!
+//! ```
+//! use ledgerlite::domain::ids::{LedgerId, OrganizationId};
+//! use ledgerlite::domain::scope::Parent;
+//! let organization = OrganizationId::new("01900000-0000-7000-8000-000000000001");
+//! let ledger = LedgerId::new("01900000-0000-7000-8000-000000000002");
+//! let _ = Parent::Ledger { organization_id: organization, ledger_id: ledger };
+//! ```
+//!
+//! ```compile_fail
+//! use ledgerlite::domain::ids::{LedgerId, OrganizationId};
+//! use ledgerlite::domain::scope::Parent;
+//! let organization = OrganizationId::new("01900000-0000-7000-8000-000000000001");
+//! let ledger = LedgerId::new("01900000-0000-7000-8000-000000000002");
+//! let _ = Parent::Ledger { organization_id: ledger, ledger_id: organization };
+//! ```
 
+use crate::domain::ids::{LedgerId, OrganizationId};
 use crate::error::{Error, Result};
 
 /// Where an entity lives: at the root, in an organization, or in a ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parent {
     Root,
-    Organization(String),
+    Organization(OrganizationId),
     Ledger {
-        organization_id: String,
-        ledger_id: String,
+        organization_id: OrganizationId,
+        ledger_id: LedgerId,
     },
 }
 
 impl Parent {
-    /// The organization and ledger ids of a ledger-scoped parent.
+    /// The organization and ledger ids of a ledger-scoped parent, as the text the entities
+    /// store.
     pub fn ledger_ids(&self) -> Result<(String, String)> {
         match self {
             Parent::Ledger {
                 organization_id,
                 ledger_id,
-            } => Ok((organization_id.clone(), ledger_id.clone())),
+            } => Ok((organization_id.to_string(), ledger_id.to_string())),
             _ => Err(Error::internal(
                 "a ledger-scoped use case called outside a ledger",
             )),

@@ -13,7 +13,9 @@ use actix_web::{FromRequest, HttpRequest};
 use super::AppState;
 use super::routes::{Access, PathRoutes, is_uuid_param};
 use crate::auth::{Claims, permits};
-use crate::domain::ids::{AccountId, BalanceId, OperationId, TransactionId};
+use crate::domain::ids::{
+    AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
+};
 use crate::domain::query::{FilterSpec, ListQuery};
 use crate::domain::scope::Parent;
 use crate::domain::tenant::TenantId;
@@ -154,13 +156,15 @@ impl Ids {
     }
 
     pub fn organization(&self) -> Result<Parent> {
-        Ok(Parent::Organization(self.get("organization_id")?))
+        Ok(Parent::Organization(OrganizationId::new(
+            self.get("organization_id")?,
+        )))
     }
 
     pub fn ledger(&self) -> Result<Parent> {
         Ok(Parent::Ledger {
-            organization_id: self.get("organization_id")?,
-            ledger_id: self.get("ledger_id")?,
+            organization_id: OrganizationId::new(self.get("organization_id")?),
+            ledger_id: LedgerId::new(self.get("ledger_id")?),
         })
     }
 }

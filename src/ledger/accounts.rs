@@ -175,7 +175,7 @@ fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<
     let ledger = store::get::<Ledger>(
         conn,
         &Parent::Organization(organization_id.clone()),
-        ledger_id,
+        ledger_id.as_str(),
     )?;
     if !ledger.settings.accounting.validate_account_type || kind == ACCOUNT_TYPE_EXTERNAL {
         return Ok(());
@@ -185,7 +185,7 @@ fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<
         Unique::in_ledger(
             <AccountType as store::Entity>::TABLE,
             "key_value",
-            ledger_id,
+            ledger_id.as_str(),
             kind,
         ),
     )? {

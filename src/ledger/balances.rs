@@ -25,8 +25,8 @@ fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
             ledger_id,
         } => {
             vec![
-                ("organization_id", organization_id.clone()),
-                ("ledger_id", ledger_id.clone()),
+                ("organization_id", organization_id.to_string()),
+                ("ledger_id", ledger_id.to_string()),
             ]
         }
         _ => Vec::new(),
@@ -63,7 +63,7 @@ pub async fn of_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<
             let Parent::Ledger { ledger_id, .. } = &parent else {
                 return Err(Error::internal("balances outside a ledger"));
             };
-            let account = onboarding::account_by_alias(conn, ledger_id, &alias)?
+            let account = onboarding::account_by_alias(conn, ledger_id.as_str(), &alias)?
                 .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))?;
             balances::of_account(conn, &AccountId::new(account.id))
         })

@@ -73,16 +73,18 @@ pub fn new_id() -> String {
 pub(crate) fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     match parent {
         Parent::Root => Ok(()),
-        Parent::Organization(org) => store::ensure_exists::<Organization>(conn, &Parent::Root, org),
+        Parent::Organization(org) => {
+            store::ensure_exists::<Organization>(conn, &Parent::Root, org.as_str())
+        }
         Parent::Ledger {
             organization_id,
             ledger_id,
         } => {
-            store::ensure_exists::<Organization>(conn, &Parent::Root, organization_id)?;
+            store::ensure_exists::<Organization>(conn, &Parent::Root, organization_id.as_str())?;
             store::ensure_exists::<Ledger>(
                 conn,
                 &Parent::Organization(organization_id.clone()),
-                ledger_id,
+                ledger_id.as_str(),
             )
         }
     }

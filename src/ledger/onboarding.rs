@@ -8,6 +8,7 @@ use crate::domain::entities::{
     AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment, Stamps,
     Status,
 };
+use crate::domain::ids::OrganizationId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
@@ -120,7 +121,7 @@ pub async fn create_ledger(
     organization_id: String,
     new: NewLedger,
 ) -> Result<Ledger> {
-    let parent = Parent::Organization(organization_id.clone());
+    let parent = Parent::Organization(OrganizationId::new(organization_id.clone()));
     super::write_in(tenant, parent, move |conn, _| {
         let unique = Unique::new(
             "ledger",
@@ -150,7 +151,7 @@ pub async fn update_ledger(
     id: String,
     patch: NamedPatch,
 ) -> Result<Ledger> {
-    let parent = Parent::Organization(organization_id);
+    let parent = Parent::Organization(OrganizationId::new(organization_id));
     super::update(tenant, parent, id, move |conn, l: &mut Ledger| {
         if let Some(name) = patch.name {
             let unique = Unique::new(
@@ -175,7 +176,7 @@ pub async fn update_ledger_settings(
     id: String,
     change: impl FnOnce(LedgerSettings) -> Result<LedgerSettings> + Send + 'static,
 ) -> Result<Ledger> {
-    let parent = Parent::Organization(organization_id);
+    let parent = Parent::Organization(OrganizationId::new(organization_id));
     super::update(tenant, parent, id, move |_, l: &mut Ledger| {
         l.settings = change(l.settings)?;
         Ok(())

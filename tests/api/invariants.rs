@@ -171,8 +171,8 @@ impl World {
             .await
             .unwrap();
             let parent = Parent::Ledger {
-                organization_id: org.id,
-                ledger_id: ledger.id,
+                organization_id: org.id.into(),
+                ledger_id: ledger.id.into(),
             };
             let asset = onboarding::NewAsset {
                 name: "Dollar".into(),
