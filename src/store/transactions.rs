@@ -20,53 +20,39 @@ use crate::domain::query::ListQuery;
 use crate::domain::time::uuid_v7_ceiling;
 use crate::error::{Error, Kind, Result};
 
-/// Typed ids are stored as their text.
-macro_rules! id_columns {
-    ($($id:ty),*) => {$(
-        impl ToSql for $id {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl FromSql for $id {
+/// Typed ids and coded enums are stored as their text; reading a typed id takes the text as
+/// it is, reading a code that is not one of the enum's is a corrupt row.
+macro_rules! text_columns {
+    (ids: $($id:ty),*; codes: $($coded:ty),*) => {
+        $(text_columns!(@to_sql $id);)*
+        $(text_columns!(@to_sql $coded);)*
+        $(impl FromSql for $id {
             fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
                 String::column_result(value).map(<$id>::new)
             }
-        }
-    )*};
-}
-
-id_columns!(
-    OrganizationId,
-    LedgerId,
-    AccountId,
-    TransactionId,
-    OperationId,
-    BalanceId
-);
-
-/// Coded enums are stored as their code; an unknown code is a corrupt row.
-macro_rules! code_columns {
-    ($($coded:ty),*) => {$(
-        impl ToSql for $coded {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl FromSql for $coded {
+        })*
+        $(impl FromSql for $coded {
             fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
                 let code = value.as_str()?;
                 <$coded>::parse(code).ok_or_else(|| {
                     FromSqlError::Other(format!("unknown {} {code:?}", stringify!($coded)).into())
                 })
             }
+        })*
+    };
+    (@to_sql $text:ty) => {
+        impl ToSql for $text {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
         }
-    )*};
+    };
 }
 
-code_columns!(TransactionStatus, OperationType, Direction);
+text_columns!(
+    ids: OrganizationId, LedgerId, AccountId, TransactionId, OperationId, BalanceId;
+    codes: TransactionStatus, OperationType, Direction
+);
 
 // ---- transactions --------------------------------------------------------------------------
 
