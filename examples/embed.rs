@@ -157,7 +157,7 @@ async fn post(
     };
     // The key makes a retry safe: the same key within its TTL replays the first answer.
     let idempotency = Idempotency {
-        key: uuid::Uuid::now_v7().to_string(),
+        key: ledgerlite::ledger::new_id(),
         ttl_seconds: IDEMPOTENCY_TTL_DEFAULT_SECONDS,
     };
     transactions::create(tenant, parent.clone(), new, idempotency).await?;

@@ -120,7 +120,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             "ledgerlite {version} ({mode}) listening on {url}, data in {data_dir}; Swagger UI at \
              {url}{swagger}, metrics at {url}/metrics"
         );
-        if let Some(warning) = crate::startup::slow_sqlite_build() {
+        if let Some(warning) = crate::store::slow_sqlite_build() {
             tracing::warn!("{warning}");
         }
         let registry = app.registry();

@@ -8,8 +8,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::startup::{CLIENT_DISCONNECT_TIMEOUT_MS, CLIENT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_MS};
 use crate::store::{StoreConfig, SyncMode};
 
-/// Open tenants kept in the LRU when not configured.
-pub const TENANT_CACHE_DEFAULT: usize = 256;
+pub use crate::store::registry::TENANT_CACHE_DEFAULT;
 /// Smallest accepted `LEDGERLITE_TENANT_MAX_BYTES`, in bytes: room for the schema and some data.
 pub const TENANT_MAX_BYTES_MIN: u64 = 1024 * 1024;
 /// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
@@ -355,7 +354,16 @@ impl clap::ValueEnum for SyncMode {
 mod tests {
     use clap::Parser;
 
-    use super::Cli;
+    use super::{Cli, Config, StoreConfig};
+
+    #[test]
+    fn the_engines_defaults_are_the_command_lines() {
+        let dir = std::path::Path::new("/data");
+        assert_eq!(
+            Config::with_data_dir(dir).store(),
+            StoreConfig::with_data_dir(dir)
+        );
+    }
 
     #[test]
     fn the_admin_token_is_optional_but_never_short_or_padded() {

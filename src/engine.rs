@@ -14,11 +14,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::Tenant;
-use crate::store::{Missing, Registry};
+use crate::store::{Missing, Registry, StoreConfig};
 
 /// One data folder of tenants, each opened on first use and kept in the registry's LRU.
 pub struct Engine {
@@ -28,14 +27,18 @@ pub struct Engine {
 impl Engine {
     /// Tenants in `<data_dir>/tenants/`, with every other setting at its default.
     pub fn open(data_dir: impl Into<PathBuf>) -> anyhow::Result<Self> {
-        Self::with_config(&Config::with_data_dir(data_dir))
+        Self::with_store_config(StoreConfig::with_data_dir(data_dir))
     }
 
     /// Tenants as `config` (sync mode, cache size, data folder) says.
-    pub fn with_config(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self::with_registry(Arc::new(Registry::new(
-            config.store(),
-        )?)))
+    pub fn with_store_config(config: StoreConfig) -> anyhow::Result<Self> {
+        Ok(Self::with_registry(Arc::new(Registry::new(config)?)))
+    }
+
+    /// Tenants as the server's configuration says.
+    #[cfg(feature = "server")]
+    pub fn with_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        Self::with_store_config(config.store())
     }
 
     /// The tenants of `registry` (the server's).

@@ -320,37 +320,3 @@ impl Application {
         self.server.await
     }
 }
-
-/// The flags that `.cargo/config.toml` gives the bundled SQLite. Cargo applies that file only
-/// to builds started inside this folder, and libsqlite3-sys reads its compile flags from this
-/// environment variable alone, so `cargo install --git`, or a project embedding ledgerlite,
-/// gets SQLite's default build unless the variable is set.
-pub const SQLITE_FLAGS: &str = "-USQLITE_ENABLE_MEMORY_MANAGEMENT -DSQLITE_DEFAULT_PCACHE_INITSZ=0";
-
-/// A warning with the fix when the linked SQLite was built with
-/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`: every connection's page cache then shares one global
-/// LRU behind one mutex, which serializes page fetches across tenants (a third slower over
-/// many tenants, README "Performance"). The setting is compiled in; no run-time switch undoes
-/// it.
-pub fn slow_sqlite_build() -> Option<String> {
-    // SAFETY: sqlite3_compileoption_used only reads a static table; the argument is a
-    // NUL-terminated string that outlives the call.
-    let used =
-        unsafe { rusqlite::ffi::sqlite3_compileoption_used(c"ENABLE_MEMORY_MANAGEMENT".as_ptr()) };
-    (used == 1).then(|| {
-        format!(
-            "this binary's SQLite was built with SQLITE_ENABLE_MEMORY_MANAGEMENT (one page-cache \
-             lock shared by all tenants, about a third slower over many tenants); rebuild with \
-             LIBSQLITE3_FLAGS=\"{SQLITE_FLAGS}\" in the environment of cargo build or cargo \
-             install (README, Install)"
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn this_build_links_the_fast_sqlite() {
-        assert_eq!(super::slow_sqlite_build(), None);
-    }
-}

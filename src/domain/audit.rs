@@ -4,7 +4,8 @@
 pub const AUDIT_PROBLEMS_MAX: usize = 20;
 
 /// What an audit of one tenant found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
     pub chain_entries: u64,

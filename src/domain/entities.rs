@@ -1,7 +1,6 @@
 //! The onboarding entities as the API returns them (camelCase JSON, ids as UUIDv7 strings).
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
 use super::metadata::Metadata;
@@ -32,20 +31,22 @@ macro_rules! entity {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             $($(#[$field_meta])* pub $field: $ty,)*
             #[serde(flatten)]
             pub stamps: Stamps,
-            #[schema(value_type = Object)]
+            #[cfg_attr(feature = "server", schema(value_type = Object))]
             pub metadata: Metadata,
         }
     };
 }
 pub(crate) use entity;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Status {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,7 +69,8 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     pub line1: Option<String>,
@@ -81,14 +83,15 @@ pub struct Address {
 }
 
 /// Fields every stored entity carries.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Stamps {
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
     pub deleted_at: Option<Timestamp>,
 }
 
@@ -124,14 +127,16 @@ entity! {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountingSettings {
     pub validate_account_type: bool,
     pub validate_routes: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LedgerSettings {
     pub accounting: AccountingSettings,
 }
@@ -214,22 +219,22 @@ pub fn external_alias(asset_code: &str) -> String {
 entity! {
     /// One balance of an account: `available` and `onHold` amounts of its asset under `key`.
     pub struct Balance {
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub id: BalanceId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub organization_id: OrganizationId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub ledger_id: LedgerId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub account_id: AccountId,
         pub alias: String,
         pub key: String,
         pub asset_code: String,
         #[serde(serialize_with = "super::money::serialize")]
-        #[schema(value_type = String, example = "1500.5")]
+        #[cfg_attr(feature = "server", schema(value_type = String, example = "1500.5"))]
         pub available: rust_decimal::Decimal,
         #[serde(serialize_with = "super::money::serialize")]
-        #[schema(value_type = String, example = "0")]
+        #[cfg_attr(feature = "server", schema(value_type = String, example = "0"))]
         pub on_hold: rust_decimal::Decimal,
         pub version: i64,
         pub account_type: String,
@@ -257,6 +262,7 @@ impl Serialize for NoOverdraft {
     }
 }
 
+#[cfg(feature = "server")]
 impl utoipa::PartialSchema for NoOverdraft {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -281,4 +287,5 @@ impl utoipa::PartialSchema for NoOverdraft {
     }
 }
 
-impl ToSchema for NoOverdraft {}
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for NoOverdraft {}

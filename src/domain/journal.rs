@@ -2,9 +2,10 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::entities::{Stamps, Status, entity};
+#[cfg(feature = "server")]
+use super::entities::Status;
+use super::entities::{Stamps, entity};
 use super::ids::{AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId};
 use super::metadata::Metadata;
 use super::money;
@@ -114,52 +115,55 @@ impl JournalStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub id: TransactionId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
     pub parent_transaction_id: Option<TransactionId>,
     pub description: Option<String>,
-    #[schema(value_type = Status)]
+    #[cfg_attr(feature = "server", schema(value_type = Status))]
     pub status: JournalStatus,
     #[serde(serialize_with = "money::serialize")]
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub amount: Decimal,
     pub asset_code: String,
     pub chart_of_accounts_group_name: Option<String>,
     pub source: Vec<String>,
     pub destination: Vec<String>,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub ledger_id: LedgerId,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub organization_id: OrganizationId,
     pub route: Option<String>,
     #[serde(flatten)]
     pub stamps: Stamps,
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub metadata: Metadata,
     pub operations: Vec<Operation>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct OperationAmount {
     #[serde(serialize_with = "money::serialize")]
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub value: Decimal,
 }
 
 /// A balance as an operation saw it, before or after.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceSnapshot {
     #[serde(serialize_with = "money::serialize")]
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub available: Decimal,
     #[serde(serialize_with = "money::serialize")]
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub on_hold: Decimal,
     pub version: i64,
 }
@@ -175,34 +179,34 @@ impl BalanceSnapshot {
 
 entity! {
     pub struct Operation {
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub id: OperationId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub transaction_id: TransactionId,
         pub description: Option<String>,
         #[serde(rename = "type")]
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub kind: OperationType,
         pub asset_code: String,
         pub chart_of_accounts: Option<String>,
         pub amount: OperationAmount,
         pub balance: BalanceSnapshot,
         pub balance_after: BalanceSnapshot,
-        #[schema(value_type = Status)]
+        #[cfg_attr(feature = "server", schema(value_type = Status))]
         pub status: JournalStatus,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub account_id: AccountId,
         pub account_alias: String,
         pub balance_key: String,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub balance_id: BalanceId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub organization_id: OrganizationId,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub ledger_id: LedgerId,
         pub route: Option<String>,
         pub balance_affected: bool,
-        #[schema(value_type = String)]
+        #[cfg_attr(feature = "server", schema(value_type = String))]
         pub direction: Direction,
     }
 }
@@ -217,7 +221,7 @@ entity! {
         pub from: String,
         pub to: String,
         #[serde(serialize_with = "money::serialize_number")]
-        #[schema(value_type = f64)]
+        #[cfg_attr(feature = "server", schema(value_type = f64))]
         pub rate: Decimal,
         pub scale: i64,
         pub source: Option<String>,

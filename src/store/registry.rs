@@ -54,7 +54,7 @@ impl SyncMode {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     pub data_dir: PathBuf,
     pub sync: SyncMode,
@@ -62,6 +62,24 @@ pub struct StoreConfig {
     pub auto_provision: bool,
     /// Largest size of one tenant's database, in bytes; `None` for no cap but the disk's.
     pub tenant_max_bytes: Option<u64>,
+}
+
+/// Open tenants kept in the LRU unless configured otherwise.
+pub const TENANT_CACHE_DEFAULT: usize = 256;
+
+impl StoreConfig {
+    /// Tenants in `<data_dir>/tenants/` with every other setting at its default (the command
+    /// line's defaults: `synchronous=FULL`, [`TENANT_CACHE_DEFAULT`] open tenants, no
+    /// provisioning on first request, no size cap).
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            sync: SyncMode::Full,
+            tenant_cache: NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN),
+            auto_provision: false,
+            tenant_max_bytes: None,
+        }
+    }
 }
 
 struct State {
