@@ -214,30 +214,27 @@ pub fn permits(claims: &Claims, resource: &str, action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::metadata::object;
     use serde_json::json;
-
-    fn claims(value: Value) -> Claims {
-        value.as_object().cloned().unwrap_or_default()
-    }
 
     #[test]
     fn scopes_match_resource_and_action_with_wildcards() {
-        assert!(permits(&claims(json!({})), "accounts", "post"));
-        let c = claims(json!({"scope": "accounts:get organizations:*"}));
+        assert!(permits(&object(json!({})), "accounts", "post"));
+        let c = object(json!({"scope": "accounts:get organizations:*"}));
         assert!(permits(&c, "accounts", "get"));
         assert!(!permits(&c, "accounts", "post"));
         assert!(permits(&c, "organizations", "delete"));
-        let c = claims(json!({"permissions": ["*:get"]}));
+        let c = object(json!({"permissions": ["*:get"]}));
         assert!(permits(&c, "balances", "get"));
         assert!(!permits(&c, "balances", "patch"));
-        assert!(!permits(&claims(json!({"scope": ""})), "balances", "get"));
+        assert!(!permits(&object(json!({"scope": ""})), "balances", "get"));
         assert!(!permits(
-            &claims(json!({"scope": ["*:*"]})),
+            &object(json!({"scope": ["*:*"]})),
             "balances",
             "get"
         ));
         assert!(!permits(
-            &claims(json!({"permissions": "*:*"})),
+            &object(json!({"permissions": "*:*"})),
             "balances",
             "get"
         ));

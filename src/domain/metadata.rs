@@ -75,38 +75,40 @@ impl Patch {
     }
 }
 
+/// A JSON object literal as a map, for tests of metadata and claims.
+#[cfg(test)]
+pub(crate) fn object(value: Value) -> Metadata {
+    value.as_object().cloned().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn map(value: Value) -> Metadata {
-        value.as_object().cloned().unwrap_or_default()
-    }
-
     #[test]
     fn rejects_long_keys_nested_values_and_long_values() {
         let long_key = "k".repeat(101);
         assert_eq!(
-            validate(&map(json!({ long_key: 1 })), false).map_err(|e| e.kind),
+            validate(&object(json!({ long_key: 1 })), false).map_err(|e| e.kind),
             Err(Kind::MetadataKeyLengthExceeded)
         );
         assert_eq!(
-            validate(&map(json!({"a": {"b": 1}})), false).map_err(|e| e.kind),
+            validate(&object(json!({"a": {"b": 1}})), false).map_err(|e| e.kind),
             Err(Kind::InvalidMetadataNesting)
         );
         assert_eq!(
-            validate(&map(json!({"a": "x".repeat(2001)})), false).map_err(|e| e.kind),
+            validate(&object(json!({"a": "x".repeat(2001)})), false).map_err(|e| e.kind),
             Err(Kind::MetadataValueLengthExceeded)
         );
         assert_eq!(
-            validate(&map(json!({"a": null})), false).map_err(|e| e.kind),
+            validate(&object(json!({"a": null})), false).map_err(|e| e.kind),
             Err(Kind::MetadataValueLengthExceeded)
         );
-        assert!(validate(&map(json!({"a": null})), true).is_ok());
+        assert!(validate(&object(json!({"a": null})), true).is_ok());
         assert!(
             validate(
-                &map(json!({"a": "x".repeat(2000), "b": 1.5, "c": true})),
+                &object(json!({"a": "x".repeat(2000), "b": 1.5, "c": true})),
                 false
             )
             .is_ok()
@@ -115,10 +117,10 @@ mod tests {
 
     #[test]
     fn patch_merges_removes_and_clears() {
-        let current = map(json!({"a": 1, "b": 2}));
+        let current = object(json!({"a": 1, "b": 2}));
         assert_eq!(Patch::Keep.apply(current.clone()), current);
         assert_eq!(Patch::Clear.apply(current.clone()), Metadata::new());
-        let merged = Patch::Merge(map(json!({"a": null, "c": 3}))).apply(current);
+        let merged = Patch::Merge(object(json!({"a": null, "c": 3}))).apply(current);
         assert_eq!(Value::Object(merged), json!({"b": 2, "c": 3}));
     }
 }

@@ -1,5 +1,6 @@
 //! Accounts and the balances created with them; assets' external accounts.
 
+use super::Run;
 use super::Tenant;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
@@ -269,7 +270,7 @@ pub async fn delete_asset(tenant: &Tenant, parent: Parent, id: String) -> Result
 
 /// The live account with `alias` in the ledger, or 0085.
 pub async fn get_by_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Account> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         sql::account_by_alias(conn, ledger_id, &alias)?
             .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))
     })

@@ -1,5 +1,6 @@
 //! Asset rates: upsert by currency pair, get by external id, list from a code.
 
+use super::Run;
 use super::Tenant;
 use super::{ensure_parent, new_id};
 use crate::domain::entities::Stamps;
@@ -72,7 +73,7 @@ pub async fn put(tenant: &Tenant, parent: Parent, new: NewAssetRate) -> Result<A
 }
 
 pub async fn get(tenant: &Tenant, parent: Parent, external_id: String) -> Result<AssetRate> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         sql::by_external_id(conn, ledger_id, &external_id)?
             .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
     })
@@ -85,7 +86,7 @@ pub async fn list_from(
     from: String,
     query: ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         sql::list_from(conn, ledger_id, &from, &query)
     })
     .await

@@ -40,34 +40,29 @@ pub async fn list(
     account_id: Option<AccountId>,
     query: ListQuery,
 ) -> Result<CursorPage<Balance>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let mut keys = ledger_keys(&parent);
-            if let Some(account_id) = account_id {
-                store::get::<Account>(conn, &parent, account_id.as_str())?;
-                keys.push(("account_id", account_id.into_string()));
-            }
-            let keys: Vec<(&'static str, &str)> =
-                keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            sql::list_balances(conn, &keys, &query)
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        let mut keys = ledger_keys(parent);
+        if let Some(account_id) = account_id {
+            store::get::<Account>(conn, parent, account_id.as_str())?;
+            keys.push(("account_id", account_id.into_string()));
+        }
+        let keys: Vec<(&'static str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        sql::list_balances(conn, &keys, &query)
+    })
+    .await
 }
 
 /// Balances of the account with `alias` (`@external/<code>` when `external` is set).
 pub async fn of_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Vec<Balance>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let Parent::Ledger { ledger_id, .. } = &parent else {
-                return Err(Error::internal("balances outside a ledger"));
-            };
-            let account = onboarding::account_by_alias(conn, ledger_id.as_str(), &alias)?
-                .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))?;
-            balances::of_account(conn, &AccountId::new(account.id))
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        let Parent::Ledger { ledger_id, .. } = parent else {
+            return Err(Error::internal("balances outside a ledger"));
+        };
+        let account = onboarding::account_by_alias(conn, ledger_id.as_str(), &alias)?
+            .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))?;
+        balances::of_account(conn, &AccountId::new(account.id))
+    })
+    .await
 }
 
 pub struct Flags {
@@ -186,13 +181,11 @@ pub async fn history(
     id: BalanceId,
     at: String,
 ) -> Result<Balance> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            let balance = store::get::<Balance>(conn, &parent, id.as_str())?;
-            at_time(conn, balance, &at)
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        let balance = store::get::<Balance>(conn, parent, id.as_str())?;
+        at_time(conn, balance, &at)
+    })
+    .await
 }
 
 pub async fn account_history(
@@ -201,22 +194,20 @@ pub async fn account_history(
     account_id: AccountId,
     at: String,
 ) -> Result<Vec<Balance>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            store::get::<Account>(conn, &parent, account_id.as_str())?;
-            let all = balances::of_account(conn, &account_id)?;
-            let existing: Vec<Balance> = all
-                .into_iter()
-                .filter(|b| b.stamps.created_at.as_str() <= at.as_str())
-                .collect();
-            if existing.is_empty() {
-                return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
-            }
-            existing
-                .into_iter()
-                .map(|b| at_time(conn, b, &at))
-                .collect()
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        store::get::<Account>(conn, parent, account_id.as_str())?;
+        let all = balances::of_account(conn, &account_id)?;
+        let existing: Vec<Balance> = all
+            .into_iter()
+            .filter(|b| b.stamps.created_at.as_str() <= at.as_str())
+            .collect();
+        if existing.is_empty() {
+            return Err(Error::new(Kind::NoBalanceDataAtTimestamp));
+        }
+        existing
+            .into_iter()
+            .map(|b| at_time(conn, b, &at))
+            .collect()
+    })
+    .await
 }

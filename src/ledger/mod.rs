@@ -120,28 +120,31 @@ where
         .await
 }
 
-/// [`write_in`] in the ledger of `parent`; `command` also gets the ledger id.
-pub(crate) async fn write_in_ledger<T, F>(tenant: &Tenant, parent: Parent, command: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
-{
-    write_in(tenant, parent, move |conn, parent| {
-        command(conn, parent, &parent.ledger_ids()?.1)
-    })
-    .await
+/// Whether a command of [`in_ledger`] changes the ledger (the tenant's writer runs it) or only
+/// reads it (a read connection does).
+#[derive(Clone, Copy)]
+pub(crate) enum Run {
+    Read,
+    Write,
 }
 
-/// [`read_in`] in the ledger of `parent`; `query` also gets the ledger id.
-pub(crate) async fn read_in_ledger<T, F>(tenant: &Tenant, parent: Parent, query: F) -> Result<T>
+/// [`write_in`] or [`read_in`] in the ledger of `parent`; `command` also gets the ledger id.
+pub(crate) async fn in_ledger<T, F>(
+    tenant: &Tenant,
+    parent: Parent,
+    run: Run,
+    command: F,
+) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
 {
-    read_in(tenant, parent, move |conn, parent| {
-        query(conn, parent, &parent.ledger_ids()?.1)
-    })
-    .await
+    let command =
+        move |conn: &Connection, parent: &Parent| command(conn, parent, &parent.ledger_ids()?.1);
+    match run {
+        Run::Read => read_in(tenant, parent, command).await,
+        Run::Write => write_in(tenant, parent, command).await,
+    }
 }
 
 pub async fn get<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<E> {

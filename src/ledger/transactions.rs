@@ -4,6 +4,7 @@
 //! ones it writes, all legs, operations and balance updates land in one savepoint, and a
 //! rejected transaction leaves nothing behind, not even a `version` bump.
 
+use super::Run;
 use super::Tenant;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
@@ -15,7 +16,7 @@ use crate::domain::journal::{
     BalanceSnapshot, JournalStatus, Operation, OperationAmount, Transaction, TransactionStatus,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
-use crate::domain::query::CursorPage;
+use crate::domain::query::{CursorPage, ListQuery};
 use crate::domain::scope::Parent;
 use crate::domain::time::now;
 pub use crate::domain::transaction::Mode;
@@ -483,7 +484,7 @@ pub async fn settle(
     id: TransactionId,
     commit: bool,
 ) -> Result<Transaction> {
-    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
         let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
@@ -594,7 +595,7 @@ pub async fn update(
     id: TransactionId,
     change: Annotations,
 ) -> Result<Transaction> {
-    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
         let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         freeze_replay(conn, ledger_id, &id)?;
@@ -619,7 +620,7 @@ pub async fn update_operation(
     id: OperationId,
     change: Annotations,
 ) -> Result<Operation> {
-    super::write_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
         let keys = [
             ("ledger_id", ledger_id),
             ("transaction_id", transaction_id.as_str()),
@@ -642,7 +643,7 @@ pub async fn update_operation(
 }
 
 pub async fn get(tenant: &Tenant, parent: Parent, id: TransactionId) -> Result<Transaction> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         Ok(sql::get_transaction(conn, &LedgerId::new(ledger_id), &id)?.transaction)
     })
     .await
@@ -651,20 +652,16 @@ pub async fn get(tenant: &Tenant, parent: Parent, id: TransactionId) -> Result<T
 pub async fn list(
     tenant: &Tenant,
     parent: Parent,
-    query: crate::domain::query::ListQuery,
+    query: ListQuery,
 ) -> Result<CursorPage<Transaction>> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         sql::list_transactions(conn, &LedgerId::new(ledger_id), &query)
     })
     .await
 }
 
-pub async fn count(
-    tenant: &Tenant,
-    parent: Parent,
-    query: crate::domain::query::ListQuery,
-) -> Result<i64> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+pub async fn count(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<i64> {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         sql::count_transactions(conn, &LedgerId::new(ledger_id), &query)
     })
     .await
@@ -674,20 +671,14 @@ pub async fn operations_of_account(
     tenant: &Tenant,
     parent: Parent,
     account_id: AccountId,
-    query: crate::domain::query::ListQuery,
+    query: ListQuery,
 ) -> Result<CursorPage<Operation>> {
-    tenant
-        .read(move |conn| {
-            ensure_parent(conn, &parent)?;
-            crate::store::get::<crate::domain::entities::Account>(
-                conn,
-                &parent,
-                account_id.as_str(),
-            )?;
-            let (_, ledger_id) = ledger_of(&parent)?;
-            sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
-        })
-        .await
+    super::read_in(tenant, parent, move |conn, parent| {
+        crate::store::get::<crate::domain::entities::Account>(conn, parent, account_id.as_str())?;
+        let (_, ledger_id) = ledger_of(parent)?;
+        sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
+    })
+    .await
 }
 
 pub async fn operation_of_account(
@@ -696,7 +687,7 @@ pub async fn operation_of_account(
     account_id: AccountId,
     id: OperationId,
 ) -> Result<Operation> {
-    super::read_in_ledger(tenant, parent, move |conn, _, ledger_id| {
+    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         let keys = [
             ("ledger_id", ledger_id),
             ("account_id", account_id.as_str()),
