@@ -32,6 +32,16 @@ pub enum Parent {
 }
 
 impl Parent {
+    /// The ledger of a ledger-scoped parent.
+    pub fn ledger_id(&self) -> Result<&LedgerId> {
+        match self {
+            Parent::Ledger { ledger_id, .. } => Ok(ledger_id),
+            _ => Err(Error::internal(
+                "a ledger-scoped use case called outside a ledger",
+            )),
+        }
+    }
+
     /// The organization and ledger ids of a ledger-scoped parent, as the text the entities
     /// store.
     pub fn ledger_ids(&self) -> Result<(String, String)> {

@@ -271,7 +271,7 @@ pub async fn delete_asset(tenant: &Tenant, parent: Parent, id: String) -> Result
 /// The live account with `alias` in the ledger, or 0085.
 pub async fn get_by_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Account> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        sql::account_by_alias(conn, ledger_id, &alias)?
+        sql::account_by_alias(conn, ledger_id.as_str(), &alias)?
             .ok_or_else(|| Error::new(Kind::AccountAliasNotFound))
     })
     .await

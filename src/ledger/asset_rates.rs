@@ -74,7 +74,7 @@ pub async fn put(tenant: &Tenant, parent: Parent, new: NewAssetRate) -> Result<A
 
 pub async fn get(tenant: &Tenant, parent: Parent, external_id: String) -> Result<AssetRate> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        sql::by_external_id(conn, ledger_id, &external_id)?
+        sql::by_external_id(conn, ledger_id.as_str(), &external_id)?
             .ok_or_else(|| Error::new(Kind::EntityNotFound).with_entity("AssetRate"))
     })
     .await
@@ -87,7 +87,7 @@ pub async fn list_from(
     query: ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        sql::list_from(conn, ledger_id, &from, &query)
+        sql::list_from(conn, ledger_id.as_str(), &from, &query)
     })
     .await
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use crate::domain::entities::{Ledger, Organization, Status};
+use crate::domain::ids::LedgerId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::ListQuery;
 use crate::error::{Error, Kind, Result};
@@ -137,10 +138,10 @@ pub(crate) async fn in_ledger<T, F>(
 ) -> Result<T>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection, &Parent, &str) -> Result<T> + Send + 'static,
+    F: FnOnce(&Connection, &Parent, &LedgerId) -> Result<T> + Send + 'static,
 {
     let command =
-        move |conn: &Connection, parent: &Parent| command(conn, parent, &parent.ledger_ids()?.1);
+        move |conn: &Connection, parent: &Parent| command(conn, parent, parent.ledger_id()?);
     match run {
         Run::Read => read_in(tenant, parent, command).await,
         Run::Write => write_in(tenant, parent, command).await,

@@ -485,7 +485,6 @@ pub async fn settle(
     commit: bool,
 ) -> Result<Transaction> {
     super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
-        let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
         if transaction.status.code != TransactionStatus::Pending {
@@ -596,7 +595,6 @@ pub async fn update(
     change: Annotations,
 ) -> Result<Transaction> {
     super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
-        let ledger_id = &LedgerId::new(ledger_id);
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         freeze_replay(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
@@ -622,10 +620,9 @@ pub async fn update_operation(
 ) -> Result<Operation> {
     super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
         let keys = [
-            ("ledger_id", ledger_id),
+            ("ledger_id", ledger_id.as_str()),
             ("transaction_id", transaction_id.as_str()),
         ];
-        let ledger_id = &LedgerId::new(ledger_id);
         sql::get_transaction(conn, ledger_id, &transaction_id)?;
         let mut operation = sql::get_operation(conn, &keys, &id)?;
         freeze_replay(conn, ledger_id, &transaction_id)?;
@@ -644,7 +641,7 @@ pub async fn update_operation(
 
 pub async fn get(tenant: &Tenant, parent: Parent, id: TransactionId) -> Result<Transaction> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        Ok(sql::get_transaction(conn, &LedgerId::new(ledger_id), &id)?.transaction)
+        Ok(sql::get_transaction(conn, ledger_id, &id)?.transaction)
     })
     .await
 }
@@ -655,14 +652,14 @@ pub async fn list(
     query: ListQuery,
 ) -> Result<CursorPage<Transaction>> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        sql::list_transactions(conn, &LedgerId::new(ledger_id), &query)
+        sql::list_transactions(conn, ledger_id, &query)
     })
     .await
 }
 
 pub async fn count(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<i64> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        sql::count_transactions(conn, &LedgerId::new(ledger_id), &query)
+        sql::count_transactions(conn, ledger_id, &query)
     })
     .await
 }
@@ -689,7 +686,7 @@ pub async fn operation_of_account(
 ) -> Result<Operation> {
     super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
         let keys = [
-            ("ledger_id", ledger_id),
+            ("ledger_id", ledger_id.as_str()),
             ("account_id", account_id.as_str()),
         ];
         sql::get_operation(conn, &keys, &id)
