@@ -6,7 +6,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::LEDGER_SCOPE;
-use super::body::Check;
+use super::body::{Check, double_option};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
@@ -109,6 +109,11 @@ async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
 struct UpdateBalance {
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,
+    /// Midaz v3.7's overdraft settings: only `null` (no settings, as every balance has) is
+    /// accepted until overdraft is supported; an object is refused with 0047.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    settings: Option<Option<serde_json::Value>>,
 }
 
 /// Update a balance's flags.
@@ -116,6 +121,15 @@ struct UpdateBalance {
     request_body = UpdateBalance, responses((status = 200, body = Balance)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateBalance = body.parse()?;
+    if let Some(Some(_)) = input.settings {
+        let mut check = Check::new();
+        check.invalid(
+            "settings",
+            "balance settings (overdraft) are not supported yet; send null or leave it out"
+                .to_owned(),
+        );
+        check.finish()?;
+    }
     let flags = balances::Flags {
         allow_sending: input.allow_sending,
         allow_receiving: input.allow_receiving,

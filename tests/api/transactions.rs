@@ -2508,3 +2508,46 @@ async fn the_gold_dsl_endpoint_is_gone_and_points_to_the_json_one() {
     let listed = app.get(&format!("{ledger}/transactions")).await;
     assert_eq!(listed.body["items"], json!([]));
 }
+
+/// `PATCH …/balances/{id}` takes Midaz v3.8's `settings: null` beside the flags (step 46 of
+/// Midaz's own workflow); settings objects (overdraft) are refused with 0047 and change nothing.
+#[tokio::test]
+async fn a_balance_patch_takes_null_settings_and_refuses_an_object() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    app.asset(&ledger, "USD").await;
+    app.account(&ledger, "@a", "USD").await;
+    let balances = app
+        .get(&format!("{ledger}/accounts/alias/@a/balances"))
+        .await;
+    let balance = balances.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("{ledger}/balances/{balance}");
+
+    let patched = app
+        .patch(
+            &path,
+            json!({"allowSending": false, "allowReceiving": true, "settings": null}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["allowSending"], false);
+    assert_eq!(patched.body["settings"], Value::Null);
+    let version = patched.body["version"].clone();
+
+    let refused = app
+        .patch(
+            &path,
+            json!({"allowSending": true, "settings": {"allowOverdraft": true}}),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.code(), "0047");
+    assert!(
+        refused.body["fields"]["settings"].is_string(),
+        "{}",
+        refused.body
+    );
+    let after = app.get(&path).await;
+    assert_eq!(after.body["allowSending"], false);
+    assert_eq!(after.body["version"], version);
+}
