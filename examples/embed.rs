@@ -125,15 +125,7 @@ fn deposit_account(alias: &str) -> NewAccount {
 }
 
 fn leg(alias: &str, value: Decimal) -> Leg {
-    Leg {
-        alias: alias.to_owned(),
-        balance_key: DEFAULT_BALANCE_KEY.to_owned(),
-        value: LegValue::Amount(value),
-        description: None,
-        chart_of_accounts: None,
-        metadata: Metadata::new(),
-        route: None,
-    }
+    Leg::new(alias, DEFAULT_BALANCE_KEY, LegValue::Amount(value))
 }
 
 /// Moves `value` USD from `from` to `to` in one balanced transaction.

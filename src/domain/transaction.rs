@@ -39,6 +39,21 @@ pub struct Leg {
     pub route: Option<String>,
 }
 
+impl Leg {
+    /// A leg with no description, chart of accounts, metadata or route.
+    pub fn new(alias: impl Into<String>, balance_key: impl Into<String>, value: LegValue) -> Self {
+        Self {
+            alias: alias.into(),
+            balance_key: balance_key.into(),
+            value,
+            description: None,
+            chart_of_accounts: None,
+            metadata: Metadata::new(),
+            route: None,
+        }
+    }
+}
+
 /// A leg with its value resolved.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -434,15 +449,7 @@ pub fn reversal(operations: &[Operation]) -> Result<(Vec<Leg>, Vec<Leg>)> {
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
     let (mut from, mut to) = (Vec::new(), Vec::new());
     for ((alias, balance_key, side), amount) in ordered {
-        let leg = Leg {
-            alias,
-            balance_key,
-            value: LegValue::Amount(amount),
-            description: None,
-            chart_of_accounts: None,
-            metadata: Metadata::new(),
-            route: None,
-        };
+        let leg = Leg::new(alias, balance_key, LegValue::Amount(amount));
         match side {
             ReversalSide::From => from.push(leg),
             ReversalSide::To => to.push(leg),
@@ -463,15 +470,7 @@ mod tests {
     }
 
     fn leg(alias: &str, value: LegValue) -> Leg {
-        Leg {
-            alias: alias.to_owned(),
-            balance_key: "default".to_owned(),
-            value,
-            description: None,
-            chart_of_accounts: None,
-            metadata: Metadata::new(),
-            route: None,
-        }
+        Leg::new(alias, "default", value)
     }
 
     fn kind(result: Result<Postings>) -> Option<Kind> {

@@ -46,7 +46,7 @@ pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
     let mut schemas = Vec::new();
     for route in &routes {
         doc.paths
-            .add_path_operation(&route.path, vec![route.http_method()], route.operation());
+            .add_path_operation(&route.path, route.documented.clone(), route.operation());
         route.schemas(&mut schemas);
     }
     doc.components

@@ -79,8 +79,8 @@ pub struct RouteInfo {
 /// filters, its handler and its OpenAPI operation.
 pub struct Route {
     pub method: Method,
-    /// How many methods the annotation declares: a route is exactly one.
-    methods_declared: usize,
+    /// The methods the annotation declares: a route is exactly one ([`check`]).
+    pub documented: Vec<HttpMethod>,
     pub path: String,
     pub info: RouteInfo,
     attach: fn(actix_web::Route) -> actix_web::Route,
@@ -96,10 +96,10 @@ impl Route {
     where
         D: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>,
     {
-        let methods = D::methods();
+        let documented = D::methods();
         Route {
-            method: methods.first().map_or(Method::GET, method_of),
-            methods_declared: methods.len(),
+            method: documented.first().map_or(Method::GET, method_of),
+            documented,
             path: D::path(),
             info: RouteInfo {
                 access,
@@ -131,17 +131,6 @@ impl Route {
     pub fn filters(mut self, filters: &'static [FilterSpec]) -> Self {
         self.info.filters = filters;
         self
-    }
-
-    pub fn http_method(&self) -> HttpMethod {
-        match self.method.as_str() {
-            "GET" => HttpMethod::Get,
-            "POST" => HttpMethod::Post,
-            "PUT" => HttpMethod::Put,
-            "PATCH" => HttpMethod::Patch,
-            "DELETE" => HttpMethod::Delete,
-            _ => HttpMethod::Head,
-        }
     }
 }
 
@@ -270,7 +259,7 @@ pub fn check(routes: &[Route]) -> std::result::Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for route in routes {
         let name = format!("{} {}", route.method, route.path);
-        if route.methods_declared != 1 {
+        if route.documented.len() != 1 {
             return Err(format!("{name}: a route has exactly one method"));
         }
         if !seen.insert(name.clone()) {

@@ -420,14 +420,12 @@ fn parse_send(
         }
     };
     let value = value.unwrap_or_default();
-    let external = || Leg {
-        alias: external_alias(&asset),
-        balance_key: DEFAULT_BALANCE_KEY.to_owned(),
-        value: LegValue::Amount(value),
-        description: None,
-        chart_of_accounts: None,
-        metadata: Metadata::new(),
-        route: None,
+    let external = || {
+        Leg::new(
+            external_alias(&asset),
+            DEFAULT_BALANCE_KEY,
+            LegValue::Amount(value),
+        )
     };
     let from = match shape {
         Shape::Inflow => vec![external()],

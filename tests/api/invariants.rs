@@ -99,15 +99,7 @@ fn amount(cents: i64) -> Decimal {
 }
 
 fn leg(alias: &str, value: LegValue) -> Leg {
-    Leg {
-        alias: alias.to_owned(),
-        balance_key: "default".to_owned(),
-        value,
-        description: None,
-        chart_of_accounts: None,
-        metadata: Metadata::new(),
-        route: None,
-    }
+    Leg::new(alias, "default", value)
 }
 
 fn transfer(mode: Mode, value: Decimal, from: Vec<Leg>, to: Vec<Leg>) -> NewTransaction {
