@@ -141,7 +141,14 @@ kinds! {
     NoBalanceDataAtTimestamp => 404, "0141", "No Balance Data At Timestamp", "The balance did not exist at the given date.";
     MissingRequiredQueryParameter => 400, "0142", "Missing Required Query Parameter", "A required query parameter is missing.";
     AssetRateExternalIdConflict => 409, "EXTERNAL_ID_CONFLICT", "Asset Rate External ID Conflict", "Another asset rate of this ledger already has this externalId.";
-    ReservedBalanceKey => 400, "0170", "Reserved Balance Key", "This balance key is reserved.";
+    ReservedBalanceKey => 400, "0170", "Reserved Balance Key Error", "The balance key is reserved for system use and cannot be created through the public API. Please choose a different key and try again.";
+    OverdraftLimitExceeded => 422, "0167", "Overdraft Limit Exceeded Error", "The transaction could not be completed because it would exceed the configured overdraft limit for the balance. Please reduce the amount or increase the overdraft limit and try again.";
+    InternalBalanceTargeted => 422, "0168", "Direct Operation On Internal Balance Error", "Direct operations on internal-scope balances are not permitted. Internal balances are managed exclusively by the system. Please target a transactional balance and try again.";
+    InternalBalanceDeleted => 422, "0169", "Deletion Of Internal Balance Error", "Internal-scope balances cannot be deleted. They are managed by the system and must remain for accounting consistency.";
+    InvalidBalanceDirection => 400, "0171", "Invalid Balance Direction Error", "The balance direction is not supported. Allowed values are \"credit\" and \"debit\".";
+    InvalidBalanceSettings => 400, "0172", "Invalid Balance Settings Error", "The balance settings payload is invalid. Please review overdraft, limit, and scope fields and try again.";
+    OverdraftLimitBelowUsage => 422, "0173", "Overdraft Limit Below Usage Error", "The new overdraft limit is below the amount currently used. Raise the limit above the current usage or repay the outstanding amount before reducing the limit.";
+    InternalBalanceUpdated => 422, "0175", "Update Of Internal Balance Error", "Internal balances are system-managed and cannot be updated through the public API. They are maintained by the system for accounting consistency.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
     // The tenant file cannot take writes (disk full, quota reached, read-only, I/O error):
     // nothing of the request was written; reads of the tenant still work.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
+use super::journal::Direction;
 use super::metadata::Metadata;
 use super::time::Timestamp;
 
@@ -240,52 +241,140 @@ entity! {
         pub account_type: String,
         pub allow_sending: bool,
         pub allow_receiving: bool,
-        #[serde(flatten)]
-        pub overdraft: NoOverdraft,
+        #[cfg_attr(feature = "server", schema(value_type = String))]
+        pub direction: Direction,
+        #[serde(serialize_with = "super::money::serialize")]
+        #[cfg_attr(feature = "server", schema(value_type = String, example = "0"))]
+        pub overdraft_used: rust_decimal::Decimal,
+        pub settings: Option<BalanceSettings>,
     }
 }
 
-/// The balance fields of Midaz's overdraft feature (v3.7+), which ledgerlite does not offer:
-/// every balance is credit-direction, never overdrawn, with no settings. Serialized so that
-/// clients reading those fields find them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NoOverdraft;
+/// A balance's settings (Midaz v3.7+): its scope and overdraft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_scope: Option<BalanceScope>,
+    #[serde(default)]
+    pub allow_overdraft: bool,
+    #[serde(default)]
+    pub overdraft_limit_enabled: bool,
+    /// Present exactly when `overdraftLimitEnabled`; a decimal string on the wire.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::money::serialize_option"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, example = "1000.00"))]
+    pub overdraft_limit: Option<rust_decimal::Decimal>,
+}
 
-impl Serialize for NoOverdraft {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("direction", "credit")?;
-        map.serialize_entry("overdraftUsed", "0")?;
-        map.serialize_entry("settings", &())?;
-        map.end()
+impl BalanceSettings {
+    /// Midaz's rules for settings a client sends (0172): a limit exactly when
+    /// `overdraftLimitEnabled`, greater than zero; never the `internal` scope, which only the
+    /// ledger gives its own balances.
+    pub fn check(&self) -> crate::error::Result<()> {
+        use crate::error::{Error, Kind};
+        let refuse = |why: &str| Err(Error::new(Kind::InvalidBalanceSettings).with_message(why));
+        if self.balance_scope == Some(BalanceScope::Internal) {
+            return refuse(
+                "The balanceScope internal is reserved for balances the ledger manages.",
+            );
+        }
+        match (self.overdraft_limit_enabled, self.overdraft_limit) {
+            (false, Some(_)) => {
+                refuse("overdraftLimit must be absent when overdraftLimitEnabled is false.")
+            }
+            (true, None) => {
+                refuse("overdraftLimit is required when overdraftLimitEnabled is true.")
+            }
+            (true, Some(limit)) if limit <= rust_decimal::Decimal::ZERO => {
+                refuse("overdraftLimit must be greater than zero.")
+            }
+            _ => Ok(()),
+        }
     }
 }
 
-#[cfg(feature = "server")]
-impl utoipa::PartialSchema for NoOverdraft {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        ObjectBuilder::new()
-            .property(
-                "direction",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["credit"])),
-            )
-            .property(
-                "overdraftUsed",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["0"])),
-            )
-            .property("settings", ObjectBuilder::new().schema_type(Type::Null))
-            .required("direction")
-            .required("overdraftUsed")
-            .required("settings")
-            .into()
-    }
+/// Who may move a balance: clients (`transactional`) or only the ledger itself (`internal`,
+/// the account's `overdraft` balance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum BalanceScope {
+    Transactional,
+    Internal,
 }
 
-#[cfg(feature = "server")]
-impl utoipa::ToSchema for NoOverdraft {}
+/// The key of an account's internal balance that mirrors what its balances owe.
+pub const OVERDRAFT_BALANCE_KEY: &str = "overdraft";
+
+impl Balance {
+    /// A new, empty balance `key` of `account`, both flags on, without settings. An external
+    /// account's balance is debit-direction (as Midaz v3.8 creates them: an inflow raises
+    /// it), every other balance credit-direction.
+    pub fn opened(id: BalanceId, account: &Account, key: &str, stamps: Stamps) -> Self {
+        Self {
+            id,
+            organization_id: OrganizationId::new(account.organization_id.clone()),
+            ledger_id: LedgerId::new(account.ledger_id.clone()),
+            account_id: AccountId::new(account.id.clone()),
+            alias: account.alias.clone(),
+            key: key.to_owned(),
+            asset_code: account.asset_code.clone(),
+            available: rust_decimal::Decimal::ZERO,
+            on_hold: rust_decimal::Decimal::ZERO,
+            version: 1,
+            account_type: account.kind.clone(),
+            allow_sending: true,
+            allow_receiving: true,
+            direction: if account.is_external() {
+                Direction::Debit
+            } else {
+                Direction::Credit
+            },
+            overdraft_used: rust_decimal::Decimal::ZERO,
+            settings: None,
+            stamps,
+            metadata: Metadata::new(),
+        }
+    }
+
+    /// The account's internal balance that mirrors what its overdraft-enabled balances owe:
+    /// debit-direction, internal scope (Midaz v3.7's companion balance).
+    pub fn overdraft_of(id: BalanceId, account: &Account, stamps: Stamps) -> Self {
+        Self {
+            direction: Direction::Debit,
+            settings: Some(BalanceSettings {
+                balance_scope: Some(BalanceScope::Internal),
+                allow_overdraft: false,
+                overdraft_limit_enabled: false,
+                overdraft_limit: None,
+            }),
+            ..Self::opened(id, account, OVERDRAFT_BALANCE_KEY, stamps)
+        }
+    }
+
+    /// Whether only the ledger may move it (0168, 0169, 0175).
+    pub fn is_internal(&self) -> bool {
+        self.settings
+            .as_ref()
+            .is_some_and(|s| s.balance_scope == Some(BalanceScope::Internal))
+    }
+
+    /// Its overdraft rule: `None` when it may not be overdrawn, else the limit (`None`:
+    /// unlimited). Only a credit-direction balance can be overdrawn.
+    pub fn overdraft_limit(&self) -> Option<Option<rust_decimal::Decimal>> {
+        let settings = self.settings.as_ref()?;
+        if !settings.allow_overdraft || self.direction != Direction::Credit {
+            return None;
+        }
+        Some(
+            settings
+                .overdraft_limit
+                .filter(|_| settings.overdraft_limit_enabled),
+        )
+    }
+}

@@ -86,11 +86,19 @@ coded! {
         Credit => "CREDIT",
         OnHold => "ON_HOLD",
         Release => "RELEASE",
+        /// The movement of an account's internal `overdraft` balance that mirrors what one of
+        /// its balances borrows (direction debit) or repays (direction credit).
+        Overdraft => "OVERDRAFT",
+        /// A leg of `POST …/transactions/block`: moves like DEBIT/CREDIT, by its direction.
+        Block => "BLOCK",
+        /// A leg of `POST …/transactions/unblock`: moves like DEBIT/CREDIT, by its direction.
+        Unblock => "UNBLOCK",
     }
 }
 
 coded! {
-    /// The `direction` of an operation.
+    /// The `direction` of an operation, and of a balance: a credit-direction balance grows
+    /// with CREDITs, a debit-direction one with DEBITs.
     Direction {
         Debit => "debit",
         Credit => "credit",
@@ -166,6 +174,10 @@ pub struct BalanceSnapshot {
     #[cfg_attr(feature = "server", schema(value_type = String))]
     pub on_hold: Decimal,
     pub version: i64,
+    /// What an overdraft-enabled balance owes (Midaz v3.7+); 0 for every other balance.
+    #[serde(serialize_with = "money::serialize")]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub overdraft_used: Decimal,
 }
 
 impl BalanceSnapshot {
@@ -174,6 +186,7 @@ impl BalanceSnapshot {
         available: Decimal::ZERO,
         on_hold: Decimal::ZERO,
         version: 1,
+        overdraft_used: Decimal::ZERO,
     };
 }
 
@@ -208,6 +221,11 @@ entity! {
         pub balance_affected: bool,
         #[cfg_attr(feature = "server", schema(value_type = String))]
         pub direction: Direction,
+        /// The direction of the balance when the operation moved it: what its snapshots
+        /// mean. Not on the wire (Midaz does not send it); kept for the audit's replay.
+        #[serde(skip)]
+        #[cfg_attr(feature = "server", schema(ignore))]
+        pub balance_direction: Direction,
     }
 }
 

@@ -13,6 +13,17 @@ pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok
     serializer.serialize_str(&canonical(*amount))
 }
 
+/// Serializes an optional amount as its canonical JSON string, or `null`.
+pub fn serialize_option<S: Serializer>(
+    amount: &Option<Decimal>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match amount {
+        Some(amount) => serialize(amount, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Parses a stored amount; stored amounts are always canonical decimal text.
 pub fn parse_stored(text: &str) -> Option<Decimal> {
     text.parse().ok()

@@ -173,9 +173,14 @@ pub enum Mode {
     Pending,
     /// Recorded with status NOTED, no balance touched.
     Annotation,
+    /// Immediate, its operations typed BLOCK (`POST …/transactions/block`).
+    Block,
+    /// Immediate, its operations typed UNBLOCK (`POST …/transactions/unblock`).
+    Unblock,
 }
 
-/// What an operation does to a balance.
+/// What an operation does to a balance, written for a credit-direction balance; on a
+/// debit-direction balance DEBIT and CREDIT swap their effect on `available` (Midaz v3.7+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// `available −= v` (immediate source).
@@ -209,37 +214,129 @@ impl Effect {
         }
     }
 
-    /// The balance after this effect of `value` on `before`: amounts moved, version bumped.
-    /// Fails on overflow (0097), never rounds. The one place a balance effect is computed.
-    pub fn apply(self, before: &BalanceSnapshot, value: Decimal) -> Result<BalanceSnapshot> {
+    /// Whether it adds to `available` of a credit-direction balance: what a balance owing an
+    /// overdraft repays first.
+    fn credits(self) -> bool {
+        matches!(self, Effect::Credit | Effect::Release)
+    }
+
+    /// The balance after this effect of `value` on `before`, a balance of `direction`:
+    /// amounts moved, version bumped, the overdraft untouched. Fails on overflow (0097), never
+    /// rounds. The one place a balance effect is computed.
+    pub fn apply(
+        self,
+        direction: Direction,
+        before: &BalanceSnapshot,
+        value: Decimal,
+    ) -> Result<BalanceSnapshot> {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
-        let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
-        let (available, on_hold) = match self {
-            Effect::Debit => (sub(before.available, value)?, before.on_hold),
-            Effect::Credit => (add(before.available, value)?, before.on_hold),
-            Effect::Hold => (sub(before.available, value)?, add(before.on_hold, value)?),
-            Effect::SettleHold => (before.available, sub(before.on_hold, value)?),
-            Effect::Release => (add(before.available, value)?, sub(before.on_hold, value)?),
+        // What the effect does to `available` of a credit-direction balance, signed (a
+        // Decimal's negation is exact: its range is symmetric).
+        let (to_available, to_on_hold) = match self {
+            Effect::Debit => (-value, Decimal::ZERO),
+            Effect::Credit => (value, Decimal::ZERO),
+            Effect::Hold => (-value, value),
+            Effect::SettleHold => (Decimal::ZERO, -value),
+            Effect::Release => (value, -value),
+        };
+        let to_available = match direction {
+            Direction::Credit => to_available,
+            Direction::Debit => -to_available,
         };
         Ok(BalanceSnapshot {
-            available,
-            on_hold,
+            available: add(before.available, to_available)?,
+            on_hold: add(before.on_hold, to_on_hold)?,
             version: before.version.checked_add(1).ok_or_else(overflow)?,
+            overdraft_used: before.overdraft_used,
         })
     }
 }
 
-impl OperationType {
-    /// The effects an operation of this type may record: a DEBIT is an immediate debit or a
-    /// settled hold.
-    pub fn effects(self) -> &'static [Effect] {
+/// What a posting does to the account's internal `overdraft` balance, which mirrors what
+/// the account's balances owe: it borrows (OVERDRAFT, direction debit: the internal balance
+/// grows) or repays (OVERDRAFT, direction credit: it shrinks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overdraft {
+    Borrow(Decimal),
+    Repay(Decimal),
+}
+
+impl Overdraft {
+    /// The effect on the internal balance and the amount it moves.
+    pub fn effect(self) -> (Effect, Decimal) {
         match self {
-            OperationType::Debit => &[Effect::Debit, Effect::SettleHold],
-            OperationType::Credit => &[Effect::Credit],
-            OperationType::OnHold => &[Effect::Hold],
-            OperationType::Release => &[Effect::Release],
+            Overdraft::Borrow(amount) => (Effect::Debit, amount),
+            Overdraft::Repay(amount) => (Effect::Credit, amount),
         }
     }
+}
+
+/// A balance after a posting, and what the posting does to the account's overdraft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    pub after: BalanceSnapshot,
+    pub overdraft: Option<Overdraft>,
+}
+
+/// How a balance may be moved: its direction, whether it is external (may go negative), and
+/// its overdraft rule (`None`: no overdraft; `Some(None)`: unlimited; `Some(Some(l))`: up to
+/// `l` owed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub direction: Direction,
+    pub external: bool,
+    pub overdraft: Option<Option<Decimal>>,
+}
+
+impl Rules {
+    pub fn of(balance: &Balance) -> Self {
+        Self {
+            direction: balance.direction,
+            external: balance.account_type == ACCOUNT_TYPE_EXTERNAL,
+            overdraft: balance.overdraft_limit(),
+        }
+    }
+}
+
+/// `effect` of `value` on a balance at `before` under `rules` (Midaz v3.7's order):
+/// 1. the effect on the amounts ([`Effect::apply`]);
+/// 2. a credit to a credit-direction balance that owes an overdraft repays it first
+///    (`overdraftUsed` falls, `available` gains only the rest);
+/// 3. an internal balance may not end below zero: 0018, unless it is credit-direction with
+///    overdraft allowed, when `available` floors at 0 and the shortfall is borrowed (0167 past
+///    the limit). External balances may go negative.
+pub fn post_under(
+    rules: Rules,
+    before: &BalanceSnapshot,
+    effect: Effect,
+    value: Decimal,
+) -> Result<Posted> {
+    let mut after = effect.apply(rules.direction, before, value)?;
+    let mut overdraft = None;
+    let owes = after.overdraft_used > Decimal::ZERO;
+    if effect.credits() && rules.direction == Direction::Credit && !rules.external && owes {
+        let repaid = value.min(after.overdraft_used);
+        after.available = after.available.checked_sub(repaid).ok_or_else(overflow)?;
+        after.overdraft_used -= repaid;
+        overdraft = Some(Overdraft::Repay(repaid));
+    }
+    if after.available.is_sign_negative() && !after.available.is_zero() && !rules.external {
+        let Some(limit) = rules.overdraft else {
+            return Err(Error::new(Kind::InsufficientFunds));
+        };
+        let shortfall = -after.available;
+        let owed = after
+            .overdraft_used
+            .checked_add(shortfall)
+            .ok_or_else(overflow)?;
+        if limit.is_some_and(|limit| owed > limit) {
+            return Err(Error::new(Kind::OverdraftLimitExceeded));
+        }
+        after.available = Decimal::ZERO;
+        after.overdraft_used = owed;
+        overdraft = Some(Overdraft::Borrow(shortfall));
+    }
+    Ok(Posted { after, overdraft })
 }
 
 /// How one side of a transaction posts: the effect on its balances, or none (each leg is
@@ -250,13 +347,15 @@ pub struct SidePlan {
     pub recorded: Effect,
 }
 
-/// How a transaction posts: the status it is stored with and what each side does (a side
-/// without a plan records no operation).
+/// How a transaction posts: the status it is stored with, what each side does (a side
+/// without a plan records no operation) and the type its operations are labelled with
+/// instead of their effect's (BLOCK, UNBLOCK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     pub status: TransactionStatus,
     pub sources: SidePlan,
     pub destinations: Option<SidePlan>,
+    pub label: Option<OperationType>,
 }
 
 const fn moves(effect: Effect) -> SidePlan {
@@ -269,17 +368,23 @@ const fn moves(effect: Effect) -> SidePlan {
 impl Mode {
     /// Immediate: sources debited, destinations credited. Pending: sources' amounts put on
     /// hold, destinations untouched until commit. Annotation: every leg recorded, none moved.
+    /// Block and unblock: immediate, labelled.
     pub fn plan(self) -> Plan {
+        let immediate = |label| Plan {
+            status: TransactionStatus::Approved,
+            sources: moves(Effect::Debit),
+            destinations: Some(moves(Effect::Credit)),
+            label,
+        };
         match self {
-            Mode::Immediate => Plan {
-                status: TransactionStatus::Approved,
-                sources: moves(Effect::Debit),
-                destinations: Some(moves(Effect::Credit)),
-            },
+            Mode::Immediate => immediate(None),
+            Mode::Block => immediate(Some(OperationType::Block)),
+            Mode::Unblock => immediate(Some(OperationType::Unblock)),
             Mode::Pending => Plan {
                 status: TransactionStatus::Pending,
                 sources: moves(Effect::Hold),
                 destinations: None,
+                label: None,
             },
             Mode::Annotation => Plan {
                 status: TransactionStatus::Noted,
@@ -291,6 +396,7 @@ impl Mode {
                     effect: None,
                     recorded: Effect::Credit,
                 }),
+                label: None,
             },
         }
     }
@@ -304,24 +410,34 @@ pub fn settlement(commit: bool) -> Plan {
             status: TransactionStatus::Approved,
             sources: moves(Effect::SettleHold),
             destinations: Some(moves(Effect::Credit)),
+            label: None,
         }
     } else {
         Plan {
             status: TransactionStatus::Canceled,
             sources: moves(Effect::Release),
             destinations: None,
+            label: None,
         }
     }
 }
 
-/// Midaz's balance rules, in its order: asset (0034), sending/receiving flags (0024), external
-/// source of a pending transaction (0098).
+/// Midaz's balance rules, in its order: an internal balance named by a leg (0168), asset
+/// (0034), sending/receiving flags (0024), external source of a pending transaction (0098).
 pub fn check_balances(
     asset: &str,
     sources: &[Balance],
     destinations: &[Balance],
     mode: Mode,
 ) -> Result<()> {
+    if let Some(b) = sources.iter().chain(destinations).find(|b| b.is_internal()) {
+        return Err(
+            Error::new(Kind::InternalBalanceTargeted).with_message(format!(
+                "'{}#{}' is an internal balance, moved only by the ledger itself.",
+                b.alias, b.key
+            )),
+        );
+    }
     for balance in sources.iter().chain(destinations) {
         if balance.asset_code != asset {
             return Err(Error::new(Kind::AssetCodeNotFound).with_message(format!(
@@ -357,32 +473,59 @@ pub fn check_receiving(destinations: &[Balance]) -> Result<()> {
     }
 }
 
-/// `effect` of `value` on `balance`, under the funds rule: an internal balance may not go
-/// below zero (0018); an external (`@external/...`) one may.
-pub fn post(balance: &Balance, effect: Effect, value: Decimal) -> Result<BalanceSnapshot> {
-    let after = effect.apply(&snapshot_of(balance), value)?;
-    if after.available.is_sign_negative() && balance.account_type != ACCOUNT_TYPE_EXTERNAL {
-        return Err(Error::new(Kind::InsufficientFunds).with_message(format!(
-            "Insufficient funds in '{}#{}'.",
-            balance.alias, balance.key
-        )));
-    }
-    Ok(after)
+/// `effect` of `value` on `balance` under its own rules ([`post_under`]), the refusal naming
+/// the balance.
+pub fn post(balance: &Balance, effect: Effect, value: Decimal) -> Result<Posted> {
+    post_under(Rules::of(balance), &snapshot_of(balance), effect, value).map_err(|e| {
+        if e.kind == Kind::InsufficientFunds {
+            e.with_message(format!(
+                "Insufficient funds in '{}#{}'.",
+                balance.alias, balance.key
+            ))
+        } else {
+            e
+        }
+    })
 }
 
-/// The amounts and version of a balance.
+/// The amounts, version and overdraft of a balance.
 pub fn snapshot_of(balance: &Balance) -> BalanceSnapshot {
     BalanceSnapshot {
         available: balance.available,
         on_hold: balance.on_hold,
         version: balance.version,
+        overdraft_used: balance.overdraft_used,
     }
 }
 
-/// Σ of both amounts: what the balance owns, conserved by every transaction; `None` on
-/// overflow.
-pub fn total(balance: &BalanceSnapshot) -> Option<Decimal> {
-    balance.available.checked_add(balance.on_hold)
+/// What a balance of `direction` holds, signed so that every transaction conserves the sum
+/// over an asset's balances: `available + onHold` for a credit-direction balance,
+/// `−(available − onHold)` for a debit-direction one. `None` on overflow.
+pub fn position(direction: Direction, balance: &BalanceSnapshot) -> Option<Decimal> {
+    match direction {
+        Direction::Credit => balance.available.checked_add(balance.on_hold),
+        Direction::Debit => balance.on_hold.checked_sub(balance.available),
+    }
+}
+
+/// The one change of direction a balance may have had: migration 0007 turned the external
+/// balances of older files from credit to debit direction, negating `available` (nothing
+/// was on hold). `None` for any other change.
+pub fn redirected(
+    state: &BalanceSnapshot,
+    from: Direction,
+    to: Direction,
+    external: bool,
+) -> Option<BalanceSnapshot> {
+    let allowed = from == Direction::Credit
+        && to == Direction::Debit
+        && external
+        && state.on_hold.is_zero()
+        && state.overdraft_used.is_zero();
+    allowed.then(|| BalanceSnapshot {
+        available: -state.available,
+        ..state.clone()
+    })
 }
 
 /// What replaying one stored operation on its balance finds.
@@ -396,20 +539,47 @@ pub enum Replayed {
     Overflow,
 }
 
-/// Replays an operation of `kind` and `value` recorded as moving a balance from `before`
-/// to `after`.
-pub fn replay(
-    kind: OperationType,
-    value: Decimal,
-    before: &BalanceSnapshot,
-    after: &BalanceSnapshot,
-) -> Replayed {
+/// The effects an operation of `kind` and `direction` may record: a DEBIT is an immediate
+/// debit or a settled hold; OVERDRAFT, BLOCK and UNBLOCK move by their direction.
+pub fn effects_of(kind: OperationType, direction: Direction) -> &'static [Effect] {
+    match (kind, direction) {
+        (OperationType::Debit, _) => &[Effect::Debit, Effect::SettleHold],
+        (OperationType::Credit, _) => &[Effect::Credit],
+        (OperationType::OnHold, _) => &[Effect::Hold],
+        (OperationType::Release, _) => &[Effect::Release],
+        (_, Direction::Debit) => &[Effect::Debit],
+        (_, Direction::Credit) => &[Effect::Credit],
+    }
+}
+
+/// One stored operation as the audit replays it.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    pub kind: OperationType,
+    pub direction: Direction,
+    pub balance_direction: Direction,
+    /// Whether the balance is external (may go negative, never owes an overdraft).
+    pub external: bool,
+    pub value: Decimal,
+    pub before: &'a BalanceSnapshot,
+    pub after: &'a BalanceSnapshot,
+}
+
+/// Replays a recorded operation: `after` must be `before` moved by one of the effects its
+/// type may record, under the rules it was posted under (an external balance may go
+/// negative; any other may have borrowed, which only an overdraft-enabled one can).
+pub fn replay(op: Recorded<'_>) -> Replayed {
+    let rules = Rules {
+        direction: op.balance_direction,
+        external: op.external,
+        overdraft: (!op.external).then_some(None),
+    };
     let mut overflowed = false;
-    for effect in kind.effects() {
-        match effect.apply(before, value) {
-            Ok(expected) if expected == *after => return Replayed::Consistent,
-            Ok(_) => {}
-            Err(_) => overflowed = true,
+    for effect in effects_of(op.kind, op.direction) {
+        match post_under(rules, op.before, *effect, op.value) {
+            Ok(posted) if posted.after == *op.after => return Replayed::Consistent,
+            Err(e) if e.kind == Kind::AmountOverflow => overflowed = true,
+            _ => {}
         }
     }
     if overflowed {
@@ -427,15 +597,23 @@ enum ReversalSide {
 }
 
 /// The legs `(from, to)` of the transaction that undoes the balance-moving `operations`: their
-/// credits become sources and their debits destinations, amount for amount per balance
+/// credits become sources and their debits destinations (BLOCK and UNBLOCK by direction), amount for amount per balance
 /// (holds settled by a commit count as debits), ordered by alias and key. No movement: 0089.
 pub fn reversal(operations: &[Operation]) -> Result<(Vec<Leg>, Vec<Leg>)> {
     let mut moved: HashMap<(String, String, ReversalSide), Decimal> = HashMap::new();
     for op in operations.iter().filter(|op| op.balance_affected) {
-        let side = match op.kind {
-            OperationType::Credit => ReversalSide::From,
-            OperationType::Debit => ReversalSide::To,
-            OperationType::OnHold | OperationType::Release => continue,
+        // The account's internal overdraft balance moves with the balance that borrowed or
+        // repaid: reversing that balance's legs reverses it too.
+        let side = match (op.kind, op.direction) {
+            (OperationType::Credit, _) => ReversalSide::From,
+            (OperationType::Debit, _) => ReversalSide::To,
+            (OperationType::Block | OperationType::Unblock, Direction::Credit) => {
+                ReversalSide::From
+            }
+            (OperationType::Block | OperationType::Unblock, Direction::Debit) => ReversalSide::To,
+            (OperationType::OnHold | OperationType::Release | OperationType::Overdraft, _) => {
+                continue;
+            }
         };
         let entry = moved
             .entry((op.account_alias.clone(), op.balance_key.clone(), side))
@@ -553,29 +731,40 @@ mod tests {
             available: dec(available),
             on_hold: dec(on_hold),
             version,
+            overdraft_used: Decimal::ZERO,
         }
     }
+
+    fn owing(available: &str, version: i64, owed: &str) -> BalanceSnapshot {
+        BalanceSnapshot {
+            overdraft_used: dec(owed),
+            ..snapshot(available, "0", version)
+        }
+    }
+
+    const CREDIT: Direction = Direction::Credit;
+    const DEBIT: Direction = Direction::Debit;
 
     #[test]
     fn effects_move_amounts_exactly() -> Result<()> {
         let start = snapshot("10.5", "0", 1);
-        let held = Effect::Hold.apply(&start, dec("0.25"))?;
+        let held = Effect::Hold.apply(CREDIT, &start, dec("0.25"))?;
         assert_eq!(held, snapshot("10.25", "0.25", 2));
         assert_eq!(
-            Effect::Release.apply(&held, dec("0.25"))?,
+            Effect::Release.apply(CREDIT, &held, dec("0.25"))?,
             snapshot("10.5", "0", 3)
         );
         assert_eq!(
-            Effect::SettleHold.apply(&held, dec("0.25"))?,
+            Effect::SettleHold.apply(CREDIT, &held, dec("0.25"))?,
             snapshot("10.25", "0", 3)
         );
         assert_eq!(
-            Effect::Debit.apply(&start, dec("11"))?,
+            Effect::Debit.apply(CREDIT, &start, dec("11"))?,
             snapshot("-0.5", "0", 2)
         );
         assert_eq!(
             Effect::Credit
-                .apply(&start, Decimal::MAX)
+                .apply(CREDIT, &start, Decimal::MAX)
                 .map_err(|e| e.kind),
             Err(Kind::AmountOverflow)
         );
@@ -583,44 +772,178 @@ mod tests {
     }
 
     #[test]
+    fn a_debit_direction_balance_grows_with_debits() -> Result<()> {
+        let start = snapshot("100", "0", 1);
+        assert_eq!(
+            Effect::Debit.apply(DEBIT, &start, dec("30"))?,
+            snapshot("130", "0", 2)
+        );
+        assert_eq!(
+            Effect::Credit.apply(DEBIT, &start, dec("30"))?,
+            snapshot("70", "0", 2)
+        );
+        // Holds always add to onHold; on a debit-direction balance a hold raises available.
+        let held = Effect::Hold.apply(DEBIT, &start, dec("5"))?;
+        assert_eq!(held, snapshot("105", "5", 2));
+        assert_eq!(
+            Effect::Release.apply(DEBIT, &held, dec("5"))?,
+            snapshot("100", "0", 3)
+        );
+        assert_eq!(
+            Effect::SettleHold.apply(DEBIT, &held, dec("5"))?,
+            snapshot("105", "0", 3)
+        );
+        // The position a hold and its settlement leave is conserved either way.
+        assert_eq!(position(DEBIT, &held), Some(dec("-100")));
+        assert_eq!(position(DEBIT, &start), Some(dec("-100")));
+        Ok(())
+    }
+
+    fn rules(direction: Direction, external: bool, overdraft: Option<Option<&str>>) -> Rules {
+        Rules {
+            direction,
+            external,
+            overdraft: overdraft.map(|limit| limit.map(dec)),
+        }
+    }
+
+    #[test]
+    fn an_overdraft_floors_available_borrows_and_repays_first() -> Result<()> {
+        let allowed = rules(CREDIT, false, Some(Some("100")));
+        let debit = post_under(allowed, &snapshot("100", "0", 1), Effect::Debit, dec("150"))?;
+        assert_eq!(debit.after, owing("0", 2, "50"));
+        assert_eq!(debit.overdraft, Some(Overdraft::Borrow(dec("50"))));
+        // Borrowing up to the limit is allowed; past it is 0167.
+        let more = post_under(allowed, &debit.after, Effect::Debit, dec("50"))?;
+        assert_eq!(more.after, owing("0", 3, "100"));
+        assert_eq!(
+            post_under(allowed, &more.after, Effect::Debit, dec("0.01")).map_err(|e| e.kind),
+            Err(Kind::OverdraftLimitExceeded)
+        );
+        // A credit repays what is owed first, the rest is available.
+        let credit = post_under(allowed, &more.after, Effect::Credit, dec("130"))?;
+        assert_eq!(credit.after, owing("30", 4, "0"));
+        assert_eq!(credit.overdraft, Some(Overdraft::Repay(dec("100"))));
+        let partial = post_under(allowed, &more.after, Effect::Credit, dec("40"))?;
+        assert_eq!(partial.after, owing("0", 4, "60"));
+        // A pending hold borrows too; its release repays.
+        let held = post_under(allowed, &snapshot("10", "0", 1), Effect::Hold, dec("25"))?;
+        assert_eq!(
+            held.after,
+            BalanceSnapshot {
+                on_hold: dec("25"),
+                ..owing("0", 2, "15")
+            }
+        );
+        let released = post_under(allowed, &held.after, Effect::Release, dec("25"))?;
+        assert_eq!(released.after, snapshot("10", "0", 3));
+        assert_eq!(released.overdraft, Some(Overdraft::Repay(dec("15"))));
+        Ok(())
+    }
+
+    #[test]
+    fn only_credit_balances_allowed_to_may_be_overdrawn() {
+        let start = snapshot("5", "0", 1);
+        for refused in [rules(CREDIT, false, None), rules(DEBIT, false, None)] {
+            let credit = if refused.direction == CREDIT {
+                Effect::Debit
+            } else {
+                Effect::Credit
+            };
+            assert_eq!(
+                post_under(refused, &start, credit, dec("6")).map_err(|e| e.kind),
+                Err(Kind::InsufficientFunds)
+            );
+        }
+        let external = post_under(rules(DEBIT, true, None), &start, Effect::Credit, dec("6"));
+        assert_eq!(external.map(|p| p.after).ok(), Some(snapshot("-1", "0", 2)));
+    }
+
+    #[test]
     fn replay_accepts_each_recorded_effect_and_names_the_rest() {
         let before = snapshot("100", "20", 4);
-        let replayed = |kind, value: &str, after| replay(kind, dec(value), &before, &after);
-        use OperationType::{Credit, Debit, OnHold, Release};
+        use OperationType::{Block, Credit, Debit, OnHold, Overdraft, Release};
         use Replayed::{Consistent, Inconsistent};
-        for (kind, value, after, expected) in [
-            (Debit, "20", ("80", "20", 5), Consistent),
-            (Debit, "20", ("100", "0", 5), Consistent), // a settled hold is recorded as DEBIT
-            (OnHold, "5", ("95", "25", 5), Consistent),
-            (Release, "5", ("105", "15", 5), Consistent),
-            (Credit, "5", ("105", "20", 4), Inconsistent), // the version must move
-            (Credit, "5", ("106", "20", 5), Inconsistent),
+        for (kind, direction, value, after, expected) in [
+            (Debit, DEBIT, "20", ("80", "20", 5), Consistent),
+            (Debit, DEBIT, "20", ("100", "0", 5), Consistent), // a settled hold is recorded as DEBIT
+            (OnHold, DEBIT, "5", ("95", "25", 5), Consistent),
+            (Release, CREDIT, "5", ("105", "15", 5), Consistent),
+            (Block, DEBIT, "5", ("95", "20", 5), Consistent),
+            (Block, CREDIT, "5", ("105", "20", 5), Consistent),
+            (Overdraft, CREDIT, "5", ("95", "20", 5), Inconsistent), // only on debit balances
+            (Credit, CREDIT, "5", ("105", "20", 4), Inconsistent),   // the version must move
+            (Credit, CREDIT, "5", ("106", "20", 5), Inconsistent),
         ] {
             let (available, on_hold, version) = after;
             let after = snapshot(available, on_hold, version);
-            assert_eq!(replayed(kind, value, after), expected, "{kind:?} {value}");
+            let op = Recorded {
+                kind,
+                direction,
+                balance_direction: CREDIT,
+                external: false,
+                value: dec(value),
+                before: &before,
+                after: &after,
+            };
+            assert_eq!(replay(op), expected, "{kind:?} {value}");
         }
+        // An overdrawn debit and the repaying credit replay as recorded.
+        let (start, overdrawn) = (snapshot("10", "0", 1), owing("0", 2, "5"));
+        let op = |kind, direction, before, after| Recorded {
+            kind,
+            direction,
+            balance_direction: CREDIT,
+            external: false,
+            value: dec("15"),
+            before,
+            after,
+        };
+        assert_eq!(replay(op(Debit, DEBIT, &start, &overdrawn)), Consistent);
+        let repaid = snapshot("10", "0", 3);
+        assert_eq!(replay(op(Credit, CREDIT, &overdrawn, &repaid)), Consistent);
+        let unrepaid = owing("15", 3, "5");
+        assert_eq!(
+            replay(op(Credit, CREDIT, &overdrawn, &unrepaid)),
+            Inconsistent
+        );
+    }
+
+    fn replay_plain(
+        kind: OperationType,
+        value: &str,
+        before: &BalanceSnapshot,
+        after: &BalanceSnapshot,
+    ) -> Replayed {
+        replay(Recorded {
+            kind,
+            direction: effects_of(kind, CREDIT)[0].direction(),
+            balance_direction: CREDIT,
+            external: false,
+            value: dec(value),
+            before,
+            after,
+        })
     }
 
     #[test]
     fn replay_of_an_overflowing_operation_is_a_finding_not_a_panic() {
         let full = BalanceSnapshot {
             available: Decimal::MAX,
-            on_hold: Decimal::ZERO,
-            version: 2,
+            ..snapshot("0", "0", 2)
         };
         let after = snapshot("1", "0", 3);
         assert_eq!(
-            replay(OperationType::Credit, dec("1"), &full, &after),
+            replay_plain(OperationType::Credit, "1", &full, &after),
             Replayed::Overflow
         );
         let held = BalanceSnapshot {
             available: Decimal::MIN,
             on_hold: Decimal::MAX,
-            version: 2,
+            ..snapshot("0", "0", 2)
         };
         assert_eq!(
-            replay(OperationType::OnHold, dec("1"), &held, &after),
+            replay_plain(OperationType::OnHold, "1", &held, &after),
             Replayed::Overflow
         );
         let last = BalanceSnapshot {
@@ -628,8 +951,23 @@ mod tests {
             ..snapshot("1", "0", 0)
         };
         assert_eq!(
-            replay(OperationType::Credit, dec("1"), &last, &after),
+            replay_plain(OperationType::Credit, "1", &last, &after),
             Replayed::Overflow
+        );
+    }
+
+    #[test]
+    fn only_the_migrated_change_of_direction_is_accepted() {
+        let state = snapshot("-100", "0", 7);
+        assert_eq!(
+            redirected(&state, CREDIT, DEBIT, true),
+            Some(snapshot("100", "0", 7))
+        );
+        assert_eq!(redirected(&state, CREDIT, DEBIT, false), None);
+        assert_eq!(redirected(&state, DEBIT, CREDIT, true), None);
+        assert_eq!(
+            redirected(&snapshot("-1", "1", 7), CREDIT, DEBIT, true),
+            None
         );
     }
 
@@ -649,7 +987,9 @@ mod tests {
             account_type: "deposit".to_owned(),
             allow_sending: true,
             allow_receiving: true,
-            overdraft: Default::default(),
+            direction: Direction::Credit,
+            overdraft_used: Decimal::ZERO,
+            settings: None,
             stamps: crate::domain::entities::Stamps::new(String::new()),
             metadata: Metadata::new(),
         };
@@ -658,19 +998,21 @@ mod tests {
             Err(Kind::InsufficientFunds)
         );
         assert_eq!(
-            post(&balance, Effect::Hold, dec("5")).ok(),
+            post(&balance, Effect::Hold, dec("5")).map(|p| p.after).ok(),
             Some(snapshot("0", "5", 2))
         );
         balance.account_type = ACCOUNT_TYPE_EXTERNAL.to_owned();
         assert_eq!(
-            post(&balance, Effect::Debit, dec("6")).ok(),
+            post(&balance, Effect::Debit, dec("6"))
+                .map(|p| p.after)
+                .ok(),
             Some(snapshot("-1", "0", 2))
         );
     }
 
     fn operation(alias: &str, kind: OperationType, value: &str, affected: bool) -> Operation {
         use crate::domain::journal::{JournalStatus, OperationAmount};
-        let effect = kind.effects()[0];
+        let effect = effects_of(kind, Direction::Credit)[0];
         Operation {
             id: OperationId::new(format!("op-{alias}")),
             transaction_id: TransactionId::new("t-1"),
@@ -691,6 +1033,7 @@ mod tests {
             route: None,
             balance_affected: affected,
             direction: effect.direction(),
+            balance_direction: Direction::Credit,
             stamps: crate::domain::entities::Stamps::new(String::new()),
             metadata: Metadata::new(),
         }

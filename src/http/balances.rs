@@ -6,17 +6,18 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::LEDGER_SCOPE;
-use super::body::{Check, double_option};
+use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
 use super::reply;
 use super::routes::{Access, Resource, Route};
-use crate::domain::entities::{Balance, external_alias};
-use crate::domain::journal::Operation;
+use crate::domain::entities::{Balance, BalanceScope, BalanceSettings, external_alias};
+use crate::domain::journal::{Direction, Operation};
 use crate::domain::time::{DayEnd, format, parse_query_date};
 use crate::error::{Error, Kind, Result};
 use crate::ledger::filters;
 use crate::ledger::{self, balances, transactions};
+use rust_decimal::Decimal;
 
 /// Longest balance key, in characters.
 pub const BALANCE_KEY_LENGTH_MAX: usize = 100;
@@ -103,38 +104,77 @@ async fn get_one(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     reply::ok(&ledger::get::<Balance>(&ctx.tenant, ids.ledger()?, ids.get("balance_id")?).await?)
 }
 
-/// Absent flags are kept.
+/// Absent flags are kept; settings, when given, replace the balance's settings whole (`null`
+/// keeps them, as in Midaz).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UpdateBalance {
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,
-    /// Midaz v3.7's overdraft settings: only `null` (no settings, as every balance has) is
-    /// accepted until overdraft is supported; an object is refused with 0047.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
-    settings: Option<Option<serde_json::Value>>,
+    settings: Option<SettingsInput>,
 }
 
-/// Update a balance's flags.
+/// A balance's settings as a client sends them (Midaz v3.7+).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct SettingsInput {
+    /// `transactional` (the only scope a client may give).
+    balance_scope: Option<String>,
+    allow_overdraft: Option<bool>,
+    overdraft_limit_enabled: Option<bool>,
+    /// A decimal string greater than zero; required exactly when `overdraftLimitEnabled`.
+    overdraft_limit: Option<String>,
+}
+
+impl SettingsInput {
+    /// The settings, or 0172 for a scope or limit Midaz refuses.
+    fn into_settings(self) -> Result<BalanceSettings> {
+        let invalid = |why: String| Error::new(Kind::InvalidBalanceSettings).with_message(why);
+        let balance_scope = match self.balance_scope.as_deref() {
+            None | Some("") => None,
+            Some("transactional") => Some(BalanceScope::Transactional),
+            Some("internal") => Some(BalanceScope::Internal),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "invalid balanceScope {other:?}: must be \"transactional\" or \"internal\"."
+                )));
+            }
+        };
+        let overdraft_limit = match self.overdraft_limit {
+            None => None,
+            Some(text) => Some(
+                Decimal::from_str_exact(text.trim())
+                    .map(|d| d.normalize())
+                    .map_err(|_| {
+                        invalid(format!("overdraftLimit {text:?} is not a valid decimal."))
+                    })?,
+            ),
+        };
+        let settings = BalanceSettings {
+            balance_scope,
+            allow_overdraft: self.allow_overdraft.unwrap_or(false),
+            overdraft_limit_enabled: self.overdraft_limit_enabled.unwrap_or(false),
+            overdraft_limit,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+}
+
+/// Update a balance's flags and settings.
 #[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/balances/{balance_id}", tag = "Balances",
     request_body = UpdateBalance, responses((status = 200, body = Balance)))]
 async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
     let input: UpdateBalance = body.parse()?;
-    if let Some(Some(_)) = input.settings {
-        let mut check = Check::new();
-        check.invalid(
-            "settings",
-            "balance settings (overdraft) are not supported yet; send null or leave it out"
-                .to_owned(),
-        );
-        check.finish()?;
-    }
-    let flags = balances::Flags {
+    let change = balances::Change {
         allow_sending: input.allow_sending,
         allow_receiving: input.allow_receiving,
+        settings: input
+            .settings
+            .map(SettingsInput::into_settings)
+            .transpose()?,
     };
-    reply::ok(&balances::update(&ctx.tenant, ids.ledger()?, ids.balance()?, flags).await?)
+    reply::ok(&balances::update(&ctx.tenant, ids.ledger()?, ids.balance()?, change).await?)
 }
 
 /// Delete a balance (soft); only when nothing is available or on hold (0093).
@@ -153,6 +193,9 @@ struct CreateBalance {
     key: Option<String>,
     allow_sending: Option<bool>,
     allow_receiving: Option<bool>,
+    /// `credit` (the default) or `debit` (0171 otherwise).
+    direction: Option<String>,
+    settings: Option<SettingsInput>,
 }
 
 /// Create an additional balance of an account under a new key.
@@ -166,10 +209,23 @@ async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
         check.invalid("key", "key must not contain whitespace".to_owned());
     }
     check.finish()?;
+    let direction = match input.direction.as_deref() {
+        None => Direction::Credit,
+        Some(text) => Direction::parse(text).ok_or_else(|| {
+            Error::new(Kind::InvalidBalanceDirection).with_message(format!(
+                "The balance direction {text} is not supported. Allowed values are \"credit\" and \"debit\"."
+            ))
+        })?,
+    };
     let new = balances::NewBalance {
         key: key.to_lowercase(),
         allow_sending: input.allow_sending.unwrap_or(true),
         allow_receiving: input.allow_receiving.unwrap_or(true),
+        direction,
+        settings: input
+            .settings
+            .map(SettingsInput::into_settings)
+            .transpose()?,
     };
     reply::created(&balances::create(&ctx.tenant, ids.ledger()?, ids.account()?, new).await?)
 }

@@ -45,6 +45,8 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_create_inflow>(access, |r| r.to(create(Shape::Inflow))),
         Route::new::<__path_create_outflow>(access, |r| r.to(create(Shape::Outflow))),
         Route::new::<__path_create_annotation>(access, |r| r.to(create(Shape::Annotation))),
+        Route::new::<__path_create_block>(access, |r| r.to(create(Shape::Block))),
+        Route::new::<__path_create_unblock>(access, |r| r.to(create(Shape::Unblock))),
         Route::new::<__path_create_dsl>(access, |r| r.to(create_dsl)),
         Route::new::<__path_list>(access, |r| r.to(list)).filters(filters::TRANSACTION_FILTERS),
         Route::new::<__path_commit>(access, |r| r.to(commit)),
@@ -197,6 +199,8 @@ enum Shape {
     Inflow,
     Outflow,
     Annotation,
+    Block,
+    Unblock,
 }
 
 struct Parsed {
@@ -333,7 +337,16 @@ fn parse(body: &Body, shape: Shape) -> Result<Parsed> {
 }
 
 fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
-    let fingerprint = format!("sha256:{:x}", Sha256::digest(serde_json::to_vec(&input)?));
+    let mut digest = Sha256::new();
+    // A block and the unblock that lifts it usually carry the same body: they must not be
+    // one idempotency key.
+    match shape {
+        Shape::Block => digest.update(b"block:"),
+        Shape::Unblock => digest.update(b"unblock:"),
+        _ => {}
+    }
+    digest.update(serde_json::to_vec(&input)?);
+    let fingerprint = format!("sha256:{:x}", digest.finalize());
     forbid_by_shape(&input, shape)?;
     let mut check = Check::new();
     check.max_lens(
@@ -356,13 +369,16 @@ fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
     let (asset, value, from, to) = parse_send(&mut check, send, shape)?;
     check.finish()?;
     let metadata = create_metadata(input.metadata)?;
-    let pending = input.pending.unwrap_or(false);
+    // Block and unblock are always immediate: Midaz ignores their `pending`.
+    let pending = input.pending.unwrap_or(false) && !matches!(shape, Shape::Block | Shape::Unblock);
     check_transaction_date(input.transaction_date.as_deref(), pending)?;
     if value <= Decimal::ZERO {
         return Err(Error::new(Kind::InvalidTransactionNonPositiveValue));
     }
     let mode = match (shape, pending) {
         (Shape::Annotation, _) => Mode::Annotation,
+        (Shape::Block, _) => Mode::Block,
+        (Shape::Unblock, _) => Mode::Unblock,
         (_, true) => Mode::Pending,
         _ => Mode::Immediate,
     };
@@ -524,7 +540,7 @@ fn create(
     move |ctx, ids, req, body| Box::pin(create_with(ctx, ids, req, body, shape))
 }
 
-/// The OpenAPI operations of the four routes [`create`] serves.
+/// The OpenAPI operations of the routes [`create`] serves.
 macro_rules! create_docs {
     ($name:ident $path:literal $summary:literal) => {
         #[utoipa::path(post, context_path = LEDGER_SCOPE, path = $path, tag = "Transactions",
@@ -540,6 +556,8 @@ create_docs!(create_json "/transactions/json" "Create a transaction.");
 create_docs!(create_inflow "/transactions/inflow" "Create a transaction from the asset's external account.");
 create_docs!(create_outflow "/transactions/outflow" "Create a transaction to the asset's external account.");
 create_docs!(create_annotation "/transactions/annotation" "Record a transaction without effect on balances (status NOTED).");
+create_docs!(create_block "/transactions/block" "Create an immediate transaction whose operations are typed BLOCK (`pending` is ignored).");
+create_docs!(create_unblock "/transactions/unblock" "Create an immediate transaction whose operations are typed UNBLOCK (`pending` is ignored).");
 
 /// `X-Idempotency` and `X-TTL`.
 #[derive(utoipa::IntoParams)]

@@ -3,7 +3,6 @@
 use super::Run;
 use super::Tenant;
 use rusqlite::Connection;
-use rust_decimal::Decimal;
 
 use super::onboarding::ensure_unique;
 use super::{apply_status_and_metadata, new_id};
@@ -11,7 +10,7 @@ use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
     Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
 };
-use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
+use crate::domain::ids::{AccountId, BalanceId};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::scope::Parent;
 use crate::domain::time::now;
@@ -45,31 +44,11 @@ pub struct AccountPatch {
     pub metadata: MetadataPatch,
 }
 
-/// A new `default` balance for `account`, both flags on.
-fn default_balance(account: &Account) -> Balance {
-    Balance {
-        id: BalanceId::new(new_id()),
-        organization_id: OrganizationId::new(account.organization_id.clone()),
-        ledger_id: LedgerId::new(account.ledger_id.clone()),
-        account_id: AccountId::new(account.id.clone()),
-        alias: account.alias.clone(),
-        key: DEFAULT_BALANCE_KEY.to_owned(),
-        asset_code: account.asset_code.clone(),
-        available: Decimal::ZERO,
-        on_hold: Decimal::ZERO,
-        version: 1,
-        account_type: account.kind.clone(),
-        allow_sending: true,
-        allow_receiving: true,
-        overdraft: Default::default(),
-        stamps: account.stamps.clone(),
-        metadata: Metadata::new(),
-    }
-}
-
 fn save_with_default_balance(conn: &Connection, account: &Account) -> Result<()> {
     sql::save_account(conn, account)?;
-    balances::save_balance(conn, &default_balance(account))
+    let id = BalanceId::new(new_id());
+    let balance = Balance::opened(id, account, DEFAULT_BALANCE_KEY, account.stamps.clone());
+    balances::save_balance(conn, &balance)
 }
 
 /// Creates `@external/<CODE>` and its default balance for a new asset, unless it exists.

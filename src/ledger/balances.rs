@@ -1,13 +1,11 @@
 //! Balances: reads, flag changes, additional keys, deletion and point-in-time history.
 
 use super::Tenant;
-use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
-use crate::domain::entities::{Account, Balance};
-use crate::domain::ids::{AccountId, BalanceId, LedgerId, OrganizationId};
-use crate::domain::journal::BalanceSnapshot;
-use crate::domain::metadata::Metadata;
+use crate::domain::entities::{Account, Balance, BalanceSettings, OVERDRAFT_BALANCE_KEY, Stamps};
+use crate::domain::ids::{AccountId, BalanceId, LedgerId};
+use crate::domain::journal::{BalanceSnapshot, Direction};
 use crate::domain::query::CursorPage;
 use crate::domain::query::ListQuery;
 use crate::domain::scope::Parent;
@@ -16,7 +14,7 @@ use crate::error::{Error, Kind, Result};
 use crate::store::{self, balances, onboarding, transactions as sql};
 
 /// Balance keys nobody may create: reserved for system-managed balances.
-pub const RESERVED_BALANCE_KEYS: &[&str] = &["overdraft"];
+pub const RESERVED_BALANCE_KEYS: &[&str] = &[OVERDRAFT_BALANCE_KEY];
 
 fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
     match parent {
@@ -65,26 +63,47 @@ pub async fn of_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<
     .await
 }
 
-pub struct Flags {
+/// What `PATCH …/balances/{id}` changes: absent fields are kept; settings are replaced whole.
+pub struct Change {
     pub allow_sending: Option<bool>,
     pub allow_receiving: Option<bool>,
+    pub settings: Option<BalanceSettings>,
 }
 
+/// Changes a balance's flags and settings (Midaz v3.8): an internal balance is never changed
+/// (0175); settings are checked (0172) and may not limit the overdraft below what is owed
+/// (0173); allowing an overdraft opens the account's overdraft balance if it has none.
 pub async fn update(
     tenant: &Tenant,
     parent: Parent,
     id: BalanceId,
-    flags: Flags,
+    change: Change,
 ) -> Result<Balance> {
     super::update(
         tenant,
         parent,
         id.into_string(),
-        move |_, b: &mut Balance| {
-            if let Some(allow) = flags.allow_sending {
+        move |conn, b: &mut Balance| {
+            if b.is_internal() {
+                return Err(Error::new(Kind::InternalBalanceUpdated));
+            }
+            if let Some(settings) = change.settings {
+                settings.check()?;
+                let limit = settings
+                    .overdraft_limit
+                    .filter(|_| settings.overdraft_limit_enabled);
+                if limit.is_some_and(|limit| limit < b.overdraft_used) {
+                    return Err(Error::new(Kind::OverdraftLimitBelowUsage));
+                }
+                if settings.allow_overdraft {
+                    open_overdraft_balance(conn, b)?;
+                }
+                b.settings = Some(settings);
+            }
+            if let Some(allow) = change.allow_sending {
                 b.allow_sending = allow;
             }
-            if let Some(allow) = flags.allow_receiving {
+            if let Some(allow) = change.allow_receiving {
                 b.allow_receiving = allow;
             }
             Ok(())
@@ -93,13 +112,38 @@ pub async fn update(
     .await
 }
 
-/// Deletes a balance holding nothing (0093 otherwise).
+/// Opens the internal overdraft balance of `balance`'s account unless it has one.
+fn open_overdraft_balance(conn: &rusqlite::Connection, balance: &Balance) -> Result<()> {
+    let existing = sql::balance_by_alias(
+        conn,
+        &balance.ledger_id,
+        &balance.alias,
+        OVERDRAFT_BALANCE_KEY,
+    )?;
+    if existing.is_some() {
+        return Ok(());
+    }
+    let account = onboarding::account_by_alias(conn, balance.ledger_id.as_str(), &balance.alias)?
+        .ok_or_else(|| {
+        Error::internal(format!("the account of {} is missing", balance.alias))
+    })?;
+    let id = BalanceId::new(new_id());
+    balances::save_balance(
+        conn,
+        &Balance::overdraft_of(id, &account, Stamps::new(now())),
+    )
+}
+
+/// Deletes a balance holding nothing (0093 otherwise); never an internal one (0169).
 pub async fn delete(tenant: &Tenant, parent: Parent, id: BalanceId) -> Result<()> {
     tenant
         .writer()
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
             let balance = store::get::<Balance>(conn, &parent, id.as_str())?;
+            if balance.is_internal() {
+                return Err(Error::new(Kind::InternalBalanceDeleted));
+            }
             if !balance.available.is_zero() || !balance.on_hold.is_zero() {
                 return Err(Error::new(Kind::BalancesCantBeDeleted));
             }
@@ -112,9 +156,13 @@ pub struct NewBalance {
     pub key: String,
     pub allow_sending: bool,
     pub allow_receiving: bool,
+    pub direction: Direction,
+    pub settings: Option<BalanceSettings>,
 }
 
-/// Adds a balance under a new key to an account (not external: 0124; key taken: 0123).
+/// Adds a balance under a new key to an account, in Midaz's order: key reserved (0170),
+/// settings (0172), key taken (0123), external account (0124). Allowing an overdraft opens
+/// the account's overdraft balance.
 pub async fn create(
     tenant: &Tenant,
     parent: Parent,
@@ -126,36 +174,35 @@ pub async fn create(
         .write(move |conn| {
             ensure_parent(conn, &parent)?;
             let account = store::get::<Account>(conn, &parent, account_id.as_str())?;
-            if account.is_external() {
-                return Err(Error::new(Kind::AdditionalBalanceNotAllowed));
-            }
             if RESERVED_BALANCE_KEYS.contains(&new.key.as_str()) {
-                return Err(Error::new(Kind::ReservedBalanceKey));
+                return Err(Error::new(Kind::ReservedBalanceKey).with_message(format!(
+                    "The balance key {} is reserved for system use and cannot be created \
+                     through the public API. Please choose a different key and try again.",
+                    new.key
+                )));
+            }
+            if let Some(settings) = &new.settings {
+                settings.check()?;
             }
             let ledger_id = LedgerId::new(account.ledger_id.clone());
             if sql::balance_by_alias(conn, &ledger_id, &account.alias, &new.key)?.is_some() {
                 return Err(Error::new(Kind::DuplicatedAliasKeyValue));
             }
-            let at = now();
+            if account.is_external() {
+                return Err(Error::new(Kind::AdditionalBalanceNotAllowed));
+            }
+            let id = BalanceId::new(new_id());
             let balance = Balance {
-                id: BalanceId::new(new_id()),
-                organization_id: OrganizationId::new(account.organization_id.clone()),
-                ledger_id,
-                account_id,
-                alias: account.alias.clone(),
-                key: new.key,
-                asset_code: account.asset_code.clone(),
-                available: Decimal::ZERO,
-                on_hold: Decimal::ZERO,
-                version: 1,
-                account_type: account.kind.clone(),
                 allow_sending: new.allow_sending,
                 allow_receiving: new.allow_receiving,
-                overdraft: Default::default(),
-                stamps: crate::domain::entities::Stamps::new(at),
-                metadata: Metadata::new(),
+                direction: new.direction,
+                settings: new.settings,
+                ..Balance::opened(id, &account, &new.key, Stamps::new(now()))
             };
             balances::save_balance(conn, &balance)?;
+            if balance.settings.as_ref().is_some_and(|s| s.allow_overdraft) {
+                open_overdraft_balance(conn, &balance)?;
+            }
             Ok(balance)
         })
         .await
@@ -172,6 +219,7 @@ fn at_time(conn: &rusqlite::Connection, mut balance: Balance, at: &str) -> Resul
     balance.available = snapshot.available;
     balance.on_hold = snapshot.on_hold;
     balance.version = snapshot.version;
+    balance.overdraft_used = snapshot.overdraft_used;
     Ok(balance)
 }
 

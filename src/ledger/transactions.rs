@@ -10,10 +10,14 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use super::{ensure_parent, new_id};
-use crate::domain::entities::{Balance, Stamps};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use crate::domain::entities::{Balance, OVERDRAFT_BALANCE_KEY, Stamps};
 use crate::domain::ids::{AccountId, LedgerId, OperationId, OrganizationId, TransactionId};
 use crate::domain::journal::{
-    BalanceSnapshot, JournalStatus, Operation, OperationAmount, Transaction, TransactionStatus,
+    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationType,
+    Transaction, TransactionStatus,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::{CursorPage, ListQuery};
@@ -21,8 +25,8 @@ use crate::domain::scope::Parent;
 use crate::domain::time::now;
 pub use crate::domain::transaction::Mode;
 use crate::domain::transaction::{
-    Leg, Posting, Postings, SidePlan, check_balances, check_receiving, post, resolve, reversal,
-    settlement, snapshot_of,
+    Leg, Overdraft, Posting, Postings, SidePlan, check_balances, check_receiving, post, resolve,
+    reversal, settlement, snapshot_of,
 };
 use crate::error::{Error, Kind, Result};
 use crate::store::writer::failed_after_writing;
@@ -318,9 +322,10 @@ fn post_new(
         operations: Vec::new(),
     };
     // Every effect is computed before the first write: a rejected transaction writes nothing.
-    let mut moves = move_side(&postings.sources, sources, plan.sources, &at)?;
+    let mut mover = Mover::new(conn, &transaction.ledger_id, &at);
+    let mut moves = mover.side(&postings.sources, sources, plan.sources, plan.label)?;
     if let Some(side) = plan.destinations {
-        moves.extend(move_side(&postings.destinations, destinations, side, &at)?);
+        moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
     }
     sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
     let operations = record(conn, &transaction, moves, plan.status, &at)?;
@@ -349,49 +354,123 @@ fn load_balances(
         .collect()
 }
 
-/// A posting's effect on its balance, computed before anything is written.
+/// A posting's effect on a balance, computed before anything is written: the posting's own
+/// balance, or the account's internal overdraft balance moving with it.
 struct Moved<'a> {
     posting: &'a Posting,
     /// The balance as it is after the effect (unchanged without one).
     balance: Balance,
-    plan: SidePlan,
+    affected: bool,
+    kind: OperationType,
+    direction: Direction,
+    amount: Decimal,
     before: BalanceSnapshot,
     after: BalanceSnapshot,
 }
 
-/// Applies the plan of one side to each posting's balance in memory, under the domain's
-/// rules (0018, 0097). Writes nothing.
-fn move_side<'a>(
-    postings: &'a [Posting],
-    balances: Vec<Balance>,
-    plan: SidePlan,
-    at: &str,
-) -> Result<Vec<Moved<'a>>> {
-    postings
-        .iter()
-        .zip(balances)
-        .map(|(posting, mut balance)| {
+/// Computes the moves of one transaction's sides in memory: the balances it reads are
+/// passed in, the accounts' internal overdraft balances it moves are loaded on first use
+/// and kept, by alias, as its moves leave them.
+struct Mover<'c> {
+    conn: &'c Connection,
+    ledger_id: &'c LedgerId,
+    at: &'c str,
+    companions: HashMap<String, Balance>,
+}
+
+impl<'c> Mover<'c> {
+    fn new(conn: &'c Connection, ledger_id: &'c LedgerId, at: &'c str) -> Self {
+        Self {
+            conn,
+            ledger_id,
+            at,
+            companions: HashMap::new(),
+        }
+    }
+
+    /// Applies the plan of one side to each posting's balance, under the domain's rules
+    /// (0018, 0097, 0167); a balance that borrows or repays an overdraft moves its account's
+    /// overdraft balance too, right after it. Writes nothing.
+    fn side<'a>(
+        &mut self,
+        postings: &'a [Posting],
+        balances: Vec<Balance>,
+        plan: SidePlan,
+        label: Option<OperationType>,
+    ) -> Result<Vec<Moved<'a>>> {
+        let mut moves = Vec::with_capacity(postings.len());
+        for (posting, mut balance) in postings.iter().zip(balances) {
             let before = snapshot_of(&balance);
+            let mut overdraft = None;
             let after = match plan.effect {
                 Some(effect) => {
-                    let after = post(&balance, effect, posting.amount)?;
-                    balance.available = after.available;
-                    balance.on_hold = after.on_hold;
-                    balance.version = after.version;
-                    balance.stamps.updated_at = at.to_owned();
-                    after
+                    let posted = post(&balance, effect, posting.amount)?;
+                    set_snapshot(&mut balance, &posted.after, self.at);
+                    overdraft = posted.overdraft;
+                    posted.after
                 }
                 None => before.clone(),
             };
-            Ok(Moved {
+            let alias = balance.alias.clone();
+            moves.push(Moved {
                 posting,
                 balance,
-                plan,
+                affected: plan.effect.is_some(),
+                kind: label.unwrap_or(plan.recorded.operation_type()),
+                direction: plan.recorded.direction(),
+                amount: posting.amount,
                 before,
                 after,
-            })
+            });
+            if let Some(overdraft) = overdraft {
+                moves.push(self.overdraft(posting, alias, overdraft)?);
+            }
+        }
+        Ok(moves)
+    }
+
+    /// The move of the account's overdraft balance that mirrors `overdraft`.
+    fn overdraft<'a>(
+        &mut self,
+        posting: &'a Posting,
+        alias: String,
+        overdraft: Overdraft,
+    ) -> Result<Moved<'a>> {
+        let companion = match self.companions.entry(alias) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let alias = entry.key();
+                let found =
+                    sql::balance_by_alias(self.conn, self.ledger_id, alias, OVERDRAFT_BALANCE_KEY)?;
+                let found = found.ok_or_else(|| {
+                    Error::internal(format!("the overdraft balance of {alias} is missing"))
+                })?;
+                entry.insert(found)
+            }
+        };
+        let (effect, amount) = overdraft.effect();
+        let before = snapshot_of(companion);
+        let after = post(companion, effect, amount)?.after;
+        set_snapshot(companion, &after, self.at);
+        Ok(Moved {
+            posting,
+            balance: companion.clone(),
+            affected: true,
+            kind: OperationType::Overdraft,
+            direction: effect.direction(),
+            amount,
+            before,
+            after,
         })
-        .collect()
+    }
+}
+
+fn set_snapshot(balance: &mut Balance, snapshot: &BalanceSnapshot, at: &str) {
+    balance.available = snapshot.available;
+    balance.on_hold = snapshot.on_hold;
+    balance.version = snapshot.version;
+    balance.overdraft_used = snapshot.overdraft_used;
+    balance.stamps.updated_at = at.to_owned();
 }
 
 /// Saves every computed move of `transaction`, in order: see [`record_move`].
@@ -420,11 +499,13 @@ fn record_move(
     let Moved {
         posting,
         balance,
-        plan,
+        affected,
+        kind,
+        direction,
+        amount,
         before,
         after,
     } = moved;
-    let affected = plan.effect.is_some();
     if affected {
         sql::update_balance_amounts(conn, &balance)?;
     }
@@ -435,12 +516,10 @@ fn record_move(
             .description
             .clone()
             .or_else(|| transaction.description.clone()),
-        kind: plan.recorded.operation_type(),
+        kind,
         asset_code: balance.asset_code.clone(),
         chart_of_accounts: posting.chart_of_accounts.clone(),
-        amount: OperationAmount {
-            value: posting.amount,
-        },
+        amount: OperationAmount { value: amount },
         balance: if affected {
             before
         } else {
@@ -460,7 +539,8 @@ fn record_move(
         ledger_id: transaction.ledger_id.clone(),
         route: posting.route.clone(),
         balance_affected: affected,
-        direction: plan.recorded.direction(),
+        direction,
+        balance_direction: balance.direction,
         stamps: Stamps::new(at.to_owned()),
         metadata: posting.metadata.clone(),
     };
@@ -500,11 +580,12 @@ pub async fn settle(
         let at = now();
         // Every effect is computed before the first write.
         let sources = load_balances(conn, ledger_id, &postings.sources)?;
-        let mut moves = move_side(&postings.sources, sources, plan.sources, &at)?;
+        let mut mover = Mover::new(conn, ledger_id, &at);
+        let mut moves = mover.side(&postings.sources, sources, plan.sources, plan.label)?;
         if let Some(side) = plan.destinations {
             let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
             check_receiving(&destinations)?;
-            moves.extend(move_side(&postings.destinations, destinations, side, &at)?);
+            moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
         }
         freeze_replay(conn, ledger_id, &transaction.id)?;
         let settled_from = transaction.operations.len();

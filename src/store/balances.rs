@@ -2,8 +2,8 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Table, amount, stamps};
-use crate::domain::entities::Balance;
+use super::query::{Table, amount, json, stamps};
+use crate::domain::entities::{Balance, BalanceSettings};
 use crate::domain::ids::AccountId;
 use crate::domain::metadata::Metadata;
 use crate::domain::money::canonical;
@@ -12,10 +12,10 @@ use crate::error::{Kind, Result};
 pub const BALANCE: Table = table!("balance" [
     "id", "organization_id", "ledger_id", "account_id", "alias", "key", "asset_code",
     "available", "on_hold", "version", "account_type", "allow_sending", "allow_receiving",
-    "created_at", "updated_at", "deleted_at"
+    "direction", "overdraft_used", "settings", "created_at", "updated_at", "deleted_at"
 ] update [
-    "available", "on_hold", "version", "allow_sending", "allow_receiving", "updated_at",
-    "deleted_at"
+    "available", "on_hold", "version", "allow_sending", "allow_receiving", "overdraft_used",
+    "settings", "updated_at", "deleted_at"
 ]);
 
 stored!(Balance in BALANCE, Kind::NoBalancesFound, balance_from, save_balance);
@@ -23,10 +23,11 @@ stored!(Balance in BALANCE, Kind::NoBalancesFound, balance_from, save_balance);
 pub fn balance_from(row: &Row<'_>) -> rusqlite::Result<Balance> {
     read!(row => Balance {
         id, organization_id, ledger_id, account_id, alias, key, asset_code, version,
-        account_type, allow_sending, allow_receiving;
+        account_type, allow_sending, allow_receiving, direction;
         available: amount(row, "available")?,
         on_hold: amount(row, "on_hold")?,
-        overdraft: Default::default(),
+        overdraft_used: amount(row, "overdraft_used")?,
+        settings: json(row, "settings")?,
         stamps: stamps(row)?,
         metadata: Metadata::new(),
     })
@@ -39,10 +40,16 @@ pub fn save_balance(conn: &Connection, b: &Balance) -> Result<()> {
         params! {
             b.id, b.organization_id, b.ledger_id, b.account_id, b.alias, b.key,
             b.asset_code, canonical(b.available), canonical(b.on_hold), b.version,
-            b.account_type, b.allow_sending, b.allow_receiving, b.stamps.created_at,
+            b.account_type, b.allow_sending, b.allow_receiving, b.direction,
+            canonical(b.overdraft_used), settings_to(&b.settings)?, b.stamps.created_at,
             b.stamps.updated_at, b.stamps.deleted_at
         },
     )
+}
+
+/// The settings column: Midaz's JSON object, or NULL.
+fn settings_to(settings: &Option<BalanceSettings>) -> Result<Option<String>> {
+    Ok(settings.as_ref().map(serde_json::to_string).transpose()?)
 }
 
 /// Live balances of an account, oldest first.

@@ -1,6 +1,6 @@
 //! The per-tenant hash chain over the journal, and the audit that recomputes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -9,13 +9,15 @@ use sha2::{Digest, Sha256};
 
 use super::query::{amount, decode_json};
 use crate::domain::audit::Audit;
-use crate::domain::entities::{Address, LedgerSettings};
+use crate::domain::entities::{
+    ACCOUNT_TYPE_EXTERNAL, Address, LedgerSettings, OVERDRAFT_BALANCE_KEY,
+};
 use crate::domain::journal::{
     BalanceSnapshot, Direction, Operation, OperationType, Transaction, TransactionStatus,
 };
 use crate::domain::metadata::Metadata;
 use crate::domain::money;
-use crate::domain::transaction::{Postings, Replayed, replay, total};
+use crate::domain::transaction::{Postings, Recorded, Replayed, position, redirected, replay};
 use crate::error::Result;
 
 /// The `previous` of the first entry.
@@ -34,7 +36,9 @@ struct ChainedTransaction {
 }
 
 /// What the chain commits to of an operation: its identity, amount and balance snapshots
-/// (available, on hold, version), in key order.
+/// (available, on hold, version), in key order. Since schema 0007 also the direction of a
+/// debit-direction balance and the overdraft owed before and after, each left out while it
+/// has its old value (credit; 0 and 0) so that entries written before encode as they did.
 #[derive(Serialize)]
 struct ChainedOperation {
     account: String,
@@ -42,8 +46,12 @@ struct ChainedOperation {
     after: (String, String, i64),
     amount: String,
     balance: String,
+    #[serde(rename = "balanceDirection", skip_serializing_if = "Option::is_none")]
+    balance_direction: Option<String>,
     before: (String, String, i64),
     id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overdraft: Option<(String, String)>,
     transaction: String,
     #[serde(rename = "type")]
     kind: String,
@@ -86,12 +94,25 @@ impl From<&Operation> for ChainedOperation {
             after: snapshot(&o.balance_after),
             amount: money::canonical(o.amount.value),
             balance: o.balance_id.to_string(),
+            balance_direction: chained_direction(o.balance_direction.as_str()),
             before: snapshot(&o.balance),
             id: o.id.to_string(),
+            overdraft: chained_overdraft(
+                money::canonical(o.balance.overdraft_used),
+                money::canonical(o.balance_after.overdraft_used),
+            ),
             transaction: o.transaction_id.to_string(),
             kind: o.kind.as_str().to_owned(),
         }
     }
+}
+
+fn chained_direction(direction: &str) -> Option<String> {
+    (direction != Direction::Credit.as_str()).then(|| direction.to_owned())
+}
+
+fn chained_overdraft(before: String, after: String) -> Option<(String, String)> {
+    (before != "0" || after != "0").then_some((before, after))
 }
 
 /// The canonical encoding of one change as stored: the rows of the transaction and of the
@@ -120,7 +141,8 @@ fn canonical(
     let mut statement = conn.prepare_cached(
         "SELECT id, transaction_id, balance_id, account_id, type, amount, available_before, \
          on_hold_before, version_before, available_after, on_hold_after, version_after, \
-         balance_affected FROM operation WHERE id = ?",
+         balance_affected, balance_direction, overdraft_used_before, overdraft_used_after \
+         FROM operation WHERE id = ?",
     )?;
     for id in operation_ids {
         let operation = statement
@@ -135,6 +157,8 @@ fn canonical(
                     before: (r.get(6)?, r.get(7)?, r.get(8)?),
                     after: (r.get(9)?, r.get(10)?, r.get(11)?),
                     affected: r.get(12)?,
+                    balance_direction: chained_direction(&r.get::<_, String>(13)?),
+                    overdraft: chained_overdraft(r.get(14)?, r.get(15)?),
                 })
             })
             .optional()?;
@@ -328,17 +352,53 @@ fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
     Ok(())
 }
 
-fn snapshot_at(row: &rusqlite::Row<'_>, columns: [&str; 3]) -> rusqlite::Result<BalanceSnapshot> {
+fn snapshot_at(row: &rusqlite::Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
     Ok(BalanceSnapshot {
         available: amount(row, columns[0])?,
         on_hold: amount(row, columns[1])?,
         version: row.get(columns[2])?,
+        overdraft_used: amount(row, columns[3])?,
     })
 }
 
 fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
-    let replayed = replay_operations(conn, audit)?;
-    audit_stored_balances(conn, audit, replayed)
+    let external = external_balances(conn)?;
+    let replayed = replay_operations(conn, audit, &external)?;
+    audit_stored_balances(conn, audit, &external, replayed)
+}
+
+/// A balance as the replay of its operations leaves it: its state and the direction the
+/// last operation saw it with.
+#[derive(Clone)]
+struct Replaying {
+    state: BalanceSnapshot,
+    direction: Direction,
+}
+
+impl Replaying {
+    /// A balance no operation has moved yet.
+    fn opened(direction: Direction) -> Self {
+        Self {
+            state: BalanceSnapshot::OPENED,
+            direction,
+        }
+    }
+}
+
+/// The ids of the external balances: the only ones whose direction may have changed.
+fn external_balances(conn: &Connection) -> Result<HashSet<String>> {
+    let mut statement = conn.prepare("SELECT id FROM balance WHERE account_type = ?")?;
+    let ids = statement.query_map([ACCOUNT_TYPE_EXTERNAL], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `state` seen in `direction`: itself, or turned as migration 0007 turned external balances.
+fn seen_in(replaying: &Replaying, direction: Direction, external: bool) -> Option<BalanceSnapshot> {
+    if replaying.direction == direction {
+        Some(replaying.state.clone())
+    } else {
+        redirected(&replaying.state, replaying.direction, direction, external)
+    }
 }
 
 /// One pass over every operation in the order they were written, replaying each balance with
@@ -346,32 +406,63 @@ fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
 fn replay_operations(
     conn: &Connection,
     audit: &mut Audit,
-) -> Result<HashMap<String, BalanceSnapshot>> {
-    let mut replayed: HashMap<String, BalanceSnapshot> = HashMap::new();
+    external: &HashSet<String>,
+) -> Result<HashMap<String, Replaying>> {
+    let mut replayed: HashMap<String, Replaying> = HashMap::new();
     let mut operations = conn.prepare(
-        "SELECT id, balance_id, type, amount, available_before, on_hold_before, version_before, \
-         available_after, on_hold_after, version_after FROM operation WHERE balance_affected = 1 \
+        "SELECT id, balance_id, type, direction, balance_direction, amount, available_before, \
+         on_hold_before, version_before, overdraft_used_before, available_after, on_hold_after, \
+         version_after, overdraft_used_after FROM operation WHERE balance_affected = 1 \
          ORDER BY rowid",
     )?;
     let mut ops = operations.query([])?;
     while let Some(op) = ops.next()? {
         let (op_id, id, kind): (String, String, String) = (op.get(0)?, op.get(1)?, op.get(2)?);
+        let direction = Direction::parse(&op.get::<_, String>(3)?);
+        let balance_direction = Direction::parse(&op.get::<_, String>(4)?);
         let value = amount(op, "amount")?;
-        let before = snapshot_at(op, ["available_before", "on_hold_before", "version_before"])?;
-        let after = snapshot_at(op, ["available_after", "on_hold_after", "version_after"])?;
-        let state = replayed
+        let before = snapshot_at(
+            op,
+            [
+                "available_before",
+                "on_hold_before",
+                "version_before",
+                "overdraft_used_before",
+            ],
+        )?;
+        let after = snapshot_at(
+            op,
+            [
+                "available_after",
+                "on_hold_after",
+                "version_after",
+                "overdraft_used_after",
+            ],
+        )?;
+        let replaying = replayed
             .entry(id.clone())
-            .or_insert(BalanceSnapshot::OPENED);
-        if before != *state {
+            .or_insert_with(|| Replaying::opened(balance_direction.unwrap_or(Direction::Credit)));
+        let expected =
+            balance_direction.and_then(|d| seen_in(replaying, d, external.contains(&id)));
+        if expected.as_ref() != Some(&before) {
             audit.problem(format!(
                 "balance {id}: operation {op_id} starts from {}, the operations before it end at {}",
                 shown(&before),
-                shown(state)
+                shown(&replaying.state)
             ));
         }
-        let outcome = OperationType::parse(&kind).map_or(Replayed::Inconsistent, |k| {
-            replay(k, value, &before, &after)
-        });
+        let outcome = match (OperationType::parse(&kind), direction, balance_direction) {
+            (Some(kind), Some(direction), Some(balance_direction)) => replay(Recorded {
+                kind,
+                direction,
+                balance_direction,
+                external: external.contains(&id),
+                value,
+                before: &before,
+                after: &after,
+            }),
+            _ => Replayed::Inconsistent,
+        };
         match outcome {
             Replayed::Consistent => {}
             Replayed::Inconsistent => audit.problem(format!(
@@ -381,47 +472,79 @@ fn replay_operations(
                 "balance {id}: operation {op_id} ({kind} {value}) overflows the balance it starts from"
             )),
         }
-        *state = after;
+        replaying.state = after;
+        replaying.direction = balance_direction.unwrap_or(replaying.direction);
     }
     Ok(replayed)
 }
 
-/// Each stored balance against the state its operations leave it in, and conservation: the
-/// balances of each asset add up to zero.
+/// Each stored balance against the state its operations leave it in; each account's internal
+/// overdraft balance against what its balances owe; and conservation: for each asset, the
+/// credit-direction balances hold what the debit-direction ones gave (see [`position`]).
 fn audit_stored_balances(
     conn: &Connection,
     audit: &mut Audit,
-    mut replayed: HashMap<String, BalanceSnapshot>,
+    external: &HashSet<String>,
+    mut replayed: HashMap<String, Replaying>,
 ) -> Result<()> {
     let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
+    // Per account: Σ overdraft used of its balances, and its overdraft balance's available.
+    let mut owed: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
     let mut balances = conn.prepare(
-        "SELECT id, asset_code, available, on_hold, version FROM balance ORDER BY rowid",
+        "SELECT id, account_id, asset_code, key, direction, available, on_hold, version, \
+         overdraft_used FROM balance ORDER BY rowid",
     )?;
     let mut rows = balances.query([])?;
     while let Some(row) = rows.next()? {
         audit.balances += 1;
-        let (id, asset): (String, String) = (row.get(0)?, row.get(1)?);
-        let stored = snapshot_at(row, ["available", "on_hold", "version"])?;
-        let state = replayed.remove(&id).unwrap_or(BalanceSnapshot::OPENED);
-        if state != stored {
+        let (id, account, asset, key): (String, String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        let Some(direction) = Direction::parse(&row.get::<_, String>(4)?) else {
+            audit.problem(format!("balance {id}: unknown direction"));
+            continue;
+        };
+        let stored = snapshot_at(row, ["available", "on_hold", "version", "overdraft_used"])?;
+        let replaying = replayed
+            .remove(&id)
+            .unwrap_or_else(|| Replaying::opened(direction));
+        let state = seen_in(&replaying, direction, external.contains(&id));
+        if state.as_ref() != Some(&stored) {
             audit.problem(format!(
-                "balance {id}: stored available {} onHold {} version {}, its operations give {} / {} / {}",
-                stored.available, stored.on_hold, stored.version, state.available, state.on_hold, state.version
+                "balance {id}: stored {}, its operations give {}",
+                shown(&stored),
+                shown(&replaying.state)
             ));
         }
+        let entry = owed.entry(account).or_default();
+        if key == OVERDRAFT_BALANCE_KEY {
+            entry.1 = stored.available;
+        } else {
+            entry.0 = entry
+                .0
+                .checked_add(stored.overdraft_used)
+                .unwrap_or(Decimal::MAX);
+        }
         let sum = totals.entry(asset).or_insert(Some(Decimal::ZERO));
-        *sum = sum.and_then(|sum| total(&stored).and_then(|t| sum.checked_add(t)));
+        *sum = sum.and_then(|sum| position(direction, &stored).and_then(|t| sum.checked_add(t)));
     }
     for id in replayed.keys() {
         audit.problem(format!(
             "operations move balance {id}, which does not exist"
         ));
     }
+    for (account, (used, mirrored)) in owed {
+        if used != mirrored {
+            audit.problem(format!(
+                "account {account}: its balances owe {used} of overdraft, its overdraft balance holds {mirrored}"
+            ));
+        }
+    }
     for (asset, total) in totals {
         match total {
             Some(total) if total.is_zero() => {}
             Some(total) => audit.problem(format!(
-                "asset {asset} is not conserved: its balances add up to {total}, not 0"
+                "asset {asset} is not conserved: its credit-direction balances less its \
+                 debit-direction ones come to {total}, not 0"
             )),
             None => audit.problem(format!(
                 "asset {asset} is not conserved: its balances add up to more than an amount can hold"
@@ -433,7 +556,10 @@ fn audit_stored_balances(
 
 /// A balance state as the audit's findings show it.
 fn shown(s: &BalanceSnapshot) -> String {
-    format!("({}, {}, {})", s.available, s.on_hold, s.version)
+    format!(
+        "available {} onHold {} version {} overdraftUsed {}",
+        s.available, s.on_hold, s.version, s.overdraft_used
+    )
 }
 
 #[cfg(test)]

@@ -198,7 +198,8 @@ pub const OPERATION_COLUMNS: &str = "id, transaction_id, organization_id, ledger
     type, direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, \
     version_before, available_after, on_hold_after, version_after, status_code, status_description, \
     account_id, account_alias, balance_key, balance_id, balance_affected, route, metadata, \
-    created_at, updated_at, deleted_at";
+    created_at, updated_at, deleted_at, balance_direction, overdraft_used_before, \
+    overdraft_used_after";
 
 pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
     Ok(Operation {
@@ -215,11 +216,13 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
             available: amount(row, "available_before")?,
             on_hold: amount(row, "on_hold_before")?,
             version: row.get("version_before")?,
+            overdraft_used: amount(row, "overdraft_used_before")?,
         },
         balance_after: BalanceSnapshot {
             available: amount(row, "available_after")?,
             on_hold: amount(row, "on_hold_after")?,
             version: row.get("version_after")?,
+            overdraft_used: amount(row, "overdraft_used_after")?,
         },
         status: JournalStatus {
             code: row.get("status_code")?,
@@ -234,6 +237,7 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
         route: row.get("route")?,
         balance_affected: row.get("balance_affected")?,
         direction: row.get("direction")?,
+        balance_direction: row.get("balance_direction")?,
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
     })
@@ -247,7 +251,8 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
          :available_before, :on_hold_before, :version_before, :available_after, :on_hold_after, \
          :version_after, :status_code, :status_description, :account_id, :account_alias, \
          :balance_key, :balance_id, :balance_affected, :route, :metadata, :created_at, \
-         :updated_at, :deleted_at) ON CONFLICT(id) DO UPDATE SET \
+         :updated_at, :deleted_at, :balance_direction, :overdraft_used_before, \
+         :overdraft_used_after) ON CONFLICT(id) DO UPDATE SET \
          description = excluded.description, metadata = excluded.metadata, \
          updated_at = excluded.updated_at"
     );
@@ -265,6 +270,9 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
         ":balance_affected": o.balance_affected, ":route": o.route,
         ":metadata": metadata_to(&o.metadata), ":created_at": o.stamps.created_at,
         ":updated_at": o.stamps.updated_at, ":deleted_at": o.stamps.deleted_at,
+        ":balance_direction": o.balance_direction,
+        ":overdraft_used_before": canonical(o.balance.overdraft_used),
+        ":overdraft_used_after": canonical(o.balance_after.overdraft_used),
     })?;
     Ok(())
 }
@@ -322,7 +330,7 @@ pub fn snapshot_at(
     balance_id: &BalanceId,
     at: &str,
 ) -> Result<Option<BalanceSnapshot>> {
-    let sql = "SELECT available_after, on_hold_after, version_after \
+    let sql = "SELECT available_after, on_hold_after, version_after, overdraft_used_after \
                FROM operation INDEXED BY operation_account \
                WHERE account_id = ?1 AND id < ?2 AND balance_id = ?3 AND balance_affected = 1 \
                AND created_at <= ?4 ORDER BY id DESC LIMIT 1";
@@ -334,6 +342,7 @@ pub fn snapshot_at(
                 available: amount(row, "available_after")?,
                 on_hold: amount(row, "on_hold_after")?,
                 version: row.get("version_after")?,
+                overdraft_used: amount(row, "overdraft_used_after")?,
             })
         })
         .optional()?)
@@ -358,11 +367,11 @@ pub fn balance_by_alias(
         .optional()?)
 }
 
-/// Writes new amounts and version of a balance.
+/// Writes new amounts, overdraft and version of a balance.
 pub fn update_balance_amounts(conn: &Connection, b: &Balance) -> Result<()> {
     let changed = conn
-        .prepare_cached("UPDATE balance SET available = ?, on_hold = ?, version = ?, updated_at = ? WHERE id = ?")?
-        .execute((canonical(b.available), canonical(b.on_hold), b.version, &b.stamps.updated_at, &b.id))?;
+        .prepare_cached("UPDATE balance SET available = ?, on_hold = ?, overdraft_used = ?, version = ?, updated_at = ? WHERE id = ?")?
+        .execute((canonical(b.available), canonical(b.on_hold), canonical(b.overdraft_used), b.version, &b.stamps.updated_at, &b.id))?;
     if changed == 1 {
         Ok(())
     } else {

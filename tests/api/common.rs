@@ -26,6 +26,23 @@ pub struct TestApp {
 }
 
 /// A single-tenant server with default settings.
+/// What a balance (its JSON) holds, signed so that every transaction conserves the sum over an
+/// asset's balances: `available + onHold` of a credit-direction balance, `onHold − available`
+/// of a debit-direction one (every `@external/…` balance since Midaz v3.8).
+pub fn position(balance: &Value) -> rust_decimal::Decimal {
+    let amount = |field: &str| -> rust_decimal::Decimal {
+        balance[field]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("{field} of {balance}"))
+    };
+    match balance["direction"].as_str() {
+        Some("credit") => amount("available") + amount("onHold"),
+        Some("debit") => amount("onHold") - amount("available"),
+        other => panic!("direction {other:?} of {balance}"),
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

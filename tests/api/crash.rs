@@ -189,13 +189,7 @@ async fn check(base: &str, ledger: &str, acknowledged: &[String]) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| {
-            b["available"]
-                .as_str()
-                .unwrap()
-                .parse::<rust_decimal::Decimal>()
-                .unwrap()
-        })
+        .map(crate::common::position)
         .sum();
     assert!(
         total.is_zero(),

@@ -2,23 +2,28 @@
 //!
 //! Random sequences of transfers, deposits, withdrawals, pending transactions, commits,
 //! cancels, reverts and deliberately invalid requests are applied through the use cases. After
-//! every step: Σ(available + onHold) of every asset is zero (money is neither created nor
-//! lost, external accounts counting with their sign), no internal balance is below zero, every
-//! balance equals the replay of its operations, and a rejected step changed nothing at all.
+//! every step: per asset, Σ(available + onHold) of the credit-direction balances equals
+//! Σ(available − onHold) of the debit-direction ones (`@external/USD`) — money is neither
+//! created nor lost —, no internal balance is below zero, a balance owing an overdraft has
+//! nothing available and its account's overdraft balance mirrors what is owed, every balance
+//! equals the replay of its operations, and a rejected step changed nothing at all. `@d` may
+//! be overdrawn up to 200; every account has a `blocked` balance that block and unblock
+//! transactions move funds to and from.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
-use ledgerlite::domain::entities::Status;
-use ledgerlite::domain::ids::TransactionId;
+use ledgerlite::domain::entities::{BalanceSettings, Status};
+use ledgerlite::domain::ids::{AccountId, TransactionId};
+use ledgerlite::domain::journal::Direction;
 use ledgerlite::domain::metadata::Metadata;
 use ledgerlite::domain::scope::Parent;
 use ledgerlite::domain::tenant::TenantId;
 use ledgerlite::domain::transaction::{Leg, LegValue};
 use ledgerlite::ledger::Tenant;
 use ledgerlite::ledger::transactions::{self, Idempotency, Mode, NewTransaction};
-use ledgerlite::ledger::{accounts, onboarding};
+use ledgerlite::ledger::{accounts, balances, onboarding};
 use ledgerlite::store::{Missing, Registry, StoreConfig, SyncMode};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -63,7 +68,18 @@ enum Step {
     UnknownAlias {
         cents: i64,
     },
+    /// `default` → `blocked` of one account (BLOCK), or back (UNBLOCK).
+    Block {
+        account: usize,
+        cents: i64,
+        unblock: bool,
+    },
 }
+
+/// What `@d` may owe.
+const OVERDRAFT_LIMIT_CENTS: i64 = 20_000;
+/// The additional balance block transactions fill.
+const BLOCKED_KEY: &str = "blocked";
 
 fn step() -> impl Strategy<Value = Step> {
     let account = 0..ACCOUNTS;
@@ -79,7 +95,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..8).prop_map(Step::Cancel),
         1 => (0usize..8).prop_map(Step::Revert),
         1 => (account.clone(), account.clone(), cents.clone()).prop_map(|(from, to, cents)| Step::Unbalanced { from, to, cents }),
-        1 => cents.prop_map(|cents| Step::UnknownAlias { cents }),
+        1 => cents.clone().prop_map(|cents| Step::UnknownAlias { cents }),
+        2 => (account.clone(), cents, any::<bool>())
+            .prop_map(|(account, cents, unblock)| Step::Block { account, cents, unblock }),
     ]
 }
 
@@ -190,9 +208,45 @@ impl World {
                     status: Status::active(),
                     metadata: Metadata::new(),
                 };
-                accounts::create_account(&tenant, parent.clone(), new)
+                let account = accounts::create_account(&tenant, parent.clone(), new)
                     .await
                     .unwrap();
+                let account_id = AccountId::new(account.id);
+                let blocked = balances::NewBalance {
+                    key: BLOCKED_KEY.to_owned(),
+                    allow_sending: true,
+                    allow_receiving: true,
+                    direction: Direction::Credit,
+                    settings: None,
+                };
+                balances::create(&tenant, parent.clone(), account_id.clone(), blocked)
+                    .await
+                    .unwrap();
+                if alias == "@d" {
+                    let all = balances::list(
+                        &tenant,
+                        parent.clone(),
+                        Some(account_id),
+                        Default::default(),
+                    )
+                    .await
+                    .unwrap();
+                    let default = all.items.into_iter().find(|b| b.key == "default").unwrap();
+                    let settings = BalanceSettings {
+                        balance_scope: None,
+                        allow_overdraft: true,
+                        overdraft_limit_enabled: true,
+                        overdraft_limit: Some(amount(OVERDRAFT_LIMIT_CENTS)),
+                    };
+                    let change = balances::Change {
+                        allow_sending: None,
+                        allow_receiving: None,
+                        settings: Some(settings),
+                    };
+                    balances::update(&tenant, parent.clone(), default.id, change)
+                        .await
+                        .unwrap();
+                }
             }
             parent
         });
@@ -330,6 +384,26 @@ impl World {
                     vec![leg(ALIASES[to], LegValue::Amount(v))],
                 ))?;
             }
+            Step::Block {
+                account,
+                cents,
+                unblock,
+            } => {
+                let v = amount(cents);
+                let (mode, from, to) = if unblock {
+                    (Mode::Unblock, BLOCKED_KEY, "default")
+                } else {
+                    (Mode::Block, "default", BLOCKED_KEY)
+                };
+                let tx = self.create(transfer(
+                    mode,
+                    v,
+                    vec![Leg::new(ALIASES[account], from, LegValue::Amount(v))],
+                    vec![Leg::new(ALIASES[account], to, LegValue::Amount(v))],
+                ))?;
+                self.approved
+                    .push(TransactionId::new(tx["id"].as_str().unwrap()));
+            }
             Step::UnknownAlias { cents } => {
                 let v = amount(cents);
                 self.create(transfer(
@@ -352,7 +426,10 @@ impl World {
         .unwrap();
         let mut state = BTreeMap::new();
         for (table, columns) in [
-            ("balance", "available, on_hold, version, deleted_at"),
+            (
+                "balance",
+                "available, on_hold, version, overdraft_used, settings, deleted_at",
+            ),
             ("ledger_transaction", "status_code, amount, idempotency_key"),
             (
                 "operation",
@@ -388,109 +465,184 @@ impl World {
         )
         .unwrap();
         let mut balances = conn
-            .prepare("SELECT id, asset_code, available, on_hold, version, account_type FROM balance WHERE deleted_at IS NULL")
+            .prepare(
+                "SELECT id, asset_code, available, on_hold, version, account_type, direction, \
+                 overdraft_used, account_id, key FROM balance WHERE deleted_at IS NULL",
+            )
             .unwrap();
-        let rows: Vec<(String, String, String, String, i64, String)> = balances
+        let rows: Vec<BalanceRow> = balances
             .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Ok(BalanceRow {
+                    id: r.get(0)?,
+                    asset: r.get(1)?,
+                    available: d(&r.get::<_, String>(2)?),
+                    on_hold: d(&r.get::<_, String>(3)?),
+                    version: r.get(4)?,
+                    external: r.get::<_, String>(5)? == "external",
+                    debit_direction: r.get::<_, String>(6)? == "debit",
+                    overdraft_used: d(&r.get::<_, String>(7)?),
+                    account: r.get(8)?,
+                    key: r.get(9)?,
+                })
             })
             .unwrap()
             .map(Result::unwrap)
             .collect();
         let mut per_asset: BTreeMap<String, Decimal> = BTreeMap::new();
-        for (id, asset, available, on_hold, version, account_type) in rows {
-            let available: Decimal = available.parse().unwrap();
-            let on_hold: Decimal = on_hold.parse().unwrap();
-            *per_asset.entry(asset).or_default() += available + on_hold;
+        // Per account: what its balances owe, what its overdraft balance holds.
+        let mut owed: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+        for b in rows {
+            let id = &b.id;
+            *per_asset.entry(b.asset.clone()).or_default() += if b.debit_direction {
+                b.on_hold - b.available
+            } else {
+                b.available + b.on_hold
+            };
             assert!(
-                on_hold >= Decimal::ZERO,
-                "balance {id} has negative onHold {on_hold}"
+                b.on_hold >= Decimal::ZERO,
+                "balance {id} has negative onHold {}",
+                b.on_hold
             );
-            if account_type != "external" {
+            if !b.external {
                 assert!(
-                    available >= Decimal::ZERO,
-                    "internal balance {id} is below zero: {available}"
+                    b.available >= Decimal::ZERO,
+                    "internal balance {id} is below zero: {}",
+                    b.available
                 );
             }
-            let (replayed, replayed_version) = replay(&conn, &id);
+            assert!(
+                b.overdraft_used.is_zero() || b.available.is_zero(),
+                "balance {id} owes {} yet has {} available",
+                b.overdraft_used,
+                b.available
+            );
+            assert!(
+                b.overdraft_used <= amount(OVERDRAFT_LIMIT_CENTS),
+                "balance {id} owes past its limit: {}",
+                b.overdraft_used
+            );
+            let entry = owed.entry(b.account.clone()).or_default();
+            if b.key == "overdraft" {
+                entry.1 += b.available;
+            } else {
+                entry.0 += b.overdraft_used;
+            }
+            let (replayed, replayed_version) = replay(&conn, id);
             assert_eq!(
                 replayed,
-                (available, on_hold),
+                (b.available, b.on_hold, b.overdraft_used),
                 "balance {id} differs from the replay of its operations"
             );
             assert_eq!(
-                replayed_version, version,
+                replayed_version, b.version,
                 "balance {id} version differs from its operation count"
             );
         }
         for (asset, total) in per_asset {
             assert_eq!(total, Decimal::ZERO, "asset {asset} is not conserved");
         }
+        for (account, (used, mirrored)) in owed {
+            assert_eq!(
+                used, mirrored,
+                "account {account}: owed vs its overdraft balance"
+            );
+        }
         let audit = ledgerlite::store::chain::audit(&conn).unwrap();
         assert!(audit.ok(), "the audit disagrees: {:?}", audit.problems);
     }
 }
 
-/// type, amount, available/onHold/version before, available/onHold/version after.
-type OperationRow = (String, String, String, String, i64, String, String, i64);
+struct BalanceRow {
+    id: String,
+    asset: String,
+    available: Decimal,
+    on_hold: Decimal,
+    version: i64,
+    external: bool,
+    debit_direction: bool,
+    overdraft_used: Decimal,
+    account: String,
+    key: String,
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse::<Decimal>().unwrap()
+}
+
+/// A balance as an operation saw it: available, on hold, overdraft used, version.
+type Seen = (Decimal, Decimal, Decimal, i64);
 
 /// Replays a balance's operations from zero, checking each one's before-snapshot and that its
-/// after-snapshot is exactly its type applied to its amount.
-fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal), i64) {
+/// after-snapshot is exactly its type applied to its amount: on a credit-direction balance a
+/// CREDIT adds `v` to what it holds net of its overdraft (`available − overdraftUsed`), a DEBIT
+/// takes it; a debit-direction balance the other way round; holds move `v` between that and
+/// onHold; OVERDRAFT, BLOCK and UNBLOCK move like DEBIT or CREDIT by their direction.
+fn replay(conn: &rusqlite::Connection, balance_id: &str) -> ((Decimal, Decimal, Decimal), i64) {
     let mut statement = conn
         .prepare(
-            "SELECT type, amount, available_before, on_hold_before, version_before, available_after, \
-             on_hold_after, version_after FROM operation WHERE balance_id = ? AND balance_affected = 1 ORDER BY rowid",
+            "SELECT type, direction, balance_direction, amount, available_before, on_hold_before, \
+             overdraft_used_before, version_before, available_after, on_hold_after, \
+             overdraft_used_after, version_after FROM operation \
+             WHERE balance_id = ? AND balance_affected = 1 ORDER BY rowid",
         )
         .unwrap();
-    let ops: Vec<OperationRow> = statement
+    type Row = (String, String, String, String, Seen, Seen);
+    let seen = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<Seen> {
+        Ok((
+            d(&r.get::<_, String>(at)?),
+            d(&r.get::<_, String>(at + 1)?),
+            d(&r.get::<_, String>(at + 2)?),
+            r.get(at + 3)?,
+        ))
+    };
+    let ops: Vec<Row> = statement
         .query_map([balance_id], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
+                seen(r, 4)?,
+                seen(r, 8)?,
             ))
         })
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let d = |s: &str| s.parse::<Decimal>().unwrap();
-    let (mut available, mut on_hold, mut version) = (Decimal::ZERO, Decimal::ZERO, 1i64);
-    for (kind, amount, a0, h0, v0, a1, h1, v1) in ops {
-        assert_eq!(
-            (d(&a0), d(&h0), v0),
-            (available, on_hold, version),
-            "operation before-snapshot of {balance_id}"
-        );
+    let mut state: Seen = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 1);
+    for (kind, direction, balance_direction, amount, before, after) in ops {
+        assert_eq!(before, state, "operation before-snapshot of {balance_id}");
         let v = d(&amount);
-        let (da, dh) = (d(&a1) - d(&a0), d(&h1) - d(&h0));
-        let consistent = match kind.as_str() {
-            "CREDIT" => (da, dh) == (v, Decimal::ZERO),
-            "DEBIT" => (da, dh) == (-v, Decimal::ZERO) || (da, dh) == (Decimal::ZERO, -v),
-            "ON_HOLD" => (da, dh) == (-v, v),
-            "RELEASE" => (da, dh) == (v, -v),
+        let sign = if balance_direction == "debit" {
+            -Decimal::ONE
+        } else {
+            Decimal::ONE
+        };
+        let net = |s: &Seen| s.0 - s.2;
+        let (dn, dh) = (net(&after) - net(&before), after.1 - before.1);
+        let credit = (sign * v, Decimal::ZERO);
+        let debit = (-sign * v, Decimal::ZERO);
+        let consistent = match (kind.as_str(), direction.as_str()) {
+            ("CREDIT", _) => (dn, dh) == credit,
+            ("DEBIT", _) => (dn, dh) == debit || (dn, dh) == (Decimal::ZERO, -v),
+            ("ON_HOLD", _) => (dn, dh) == (-sign * v, v),
+            ("RELEASE", _) => (dn, dh) == (sign * v, -v),
+            ("OVERDRAFT" | "BLOCK" | "UNBLOCK", "credit") => (dn, dh) == credit,
+            ("OVERDRAFT" | "BLOCK" | "UNBLOCK", "debit") => (dn, dh) == debit,
             _ => false,
         };
         assert!(
             consistent,
-            "{kind} of {v} moved available by {da} and onHold by {dh}"
+            "{kind} {direction} of {v} moved {balance_id} net by {dn} and onHold by {dh}"
         );
-        assert_eq!(v1, v0 + 1, "version must grow by one per operation");
-        (available, on_hold, version) = (d(&a1), d(&h1), v1);
+        assert_eq!(
+            after.3,
+            before.3 + 1,
+            "version must grow by one per operation"
+        );
+        state = after;
     }
-    ((available, on_hold), version)
+    ((state.0, state.1, state.2), state.3)
 }
 
 fn cases() -> u32 {

@@ -547,7 +547,9 @@ impl Model {
         })
     }
 
-    /// Moves a balance by the given deltas; an internal balance may not go below zero (0018).
+    /// Moves a balance by the given deltas, written for a credit-direction balance; an
+    /// external balance is debit-direction (Midaz v3.8), so its `available` moves the other
+    /// way. An internal balance may not go below zero (0018).
     fn move_funds(
         &mut self,
         alias: &str,
@@ -558,7 +560,11 @@ impl Model {
     ) -> Result<Op, Rejection> {
         let balance = self.balances.get_mut(alias).expect("resolved balance");
         let before = balance.snapshot();
-        balance.available += available;
+        balance.available += if balance.external {
+            -available
+        } else {
+            available
+        };
         balance.on_hold += on_hold;
         balance.version += 1;
         if balance.available < Decimal::ZERO && !balance.external {

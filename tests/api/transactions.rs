@@ -11,7 +11,7 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{Reply, TestApp, spawn_app};
+use common::{Reply, TestApp, position, spawn_app};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -225,7 +225,8 @@ impl Fx {
             .await
     }
 
-    /// Σ(available + onHold) over all balances of each asset is zero.
+    /// For each asset, Σ(available + onHold) of the credit-direction balances equals
+    /// Σ(available − onHold) of the debit-direction ones.
     async fn assert_conserved(&self) {
         let state = self.state().await;
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -233,7 +234,7 @@ impl Fx {
             let total = totals
                 .entry(balance["assetCode"].as_str().expect("asset").to_owned())
                 .or_default();
-            *total += dec(&balance["available"]) + dec(&balance["onHold"]);
+            *total += position(balance);
         }
         for (asset, total) in totals {
             assert!(total.is_zero(), "{asset} sums to {total}");
@@ -260,12 +261,6 @@ impl Fx {
 
 // ---- helpers -------------------------------------------------------------------------------
 
-fn dec(value: &Value) -> Decimal {
-    value
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not a decimal string: {value}"))
-}
 
 fn leg(alias: &str, value: &str) -> Value {
     json!({"accountAlias": alias, "amount": {"asset": "USD", "value": value}})
@@ -399,7 +394,7 @@ async fn inflow_json_outflow_and_annotation_move_exactly_what_they_say() {
         "debit",
         "100",
         ("0", "0", ext0),
-        ("-100", "0", ext0 + 1),
+        ("100", "0", ext0 + 1),
     );
     assert_op(
         op(&inflow, "@alice", "CREDIT"),
@@ -408,7 +403,7 @@ async fn inflow_json_outflow_and_annotation_move_exactly_what_they_say() {
         ("0", "0", alice0),
         ("100", "0", alice0 + 1),
     );
-    fx.assert_balance(EXTERNAL, "-100", "0", ext0 + 1).await;
+    fx.assert_balance(EXTERNAL, "100", "0", ext0 + 1).await;
     fx.assert_balance("@alice", "100", "0", alice0 + 1).await;
 
     let read = fx.get(&format!("/transactions/{}", id_of(&inflow))).await;
@@ -455,10 +450,10 @@ async fn inflow_json_outflow_and_annotation_move_exactly_what_they_say() {
         op(&outflow, EXTERNAL, "CREDIT"),
         "credit",
         "10",
-        ("-100", "0", ext0 + 1),
-        ("-90", "0", ext0 + 2),
+        ("100", "0", ext0 + 1),
+        ("90", "0", ext0 + 2),
     );
-    fx.assert_balance(EXTERNAL, "-90", "0", ext0 + 2).await;
+    fx.assert_balance(EXTERNAL, "90", "0", ext0 + 2).await;
     fx.assert_balance("@alice", "70", "0", alice0 + 2).await;
     fx.assert_balance("@bob", "20", "0", bob0 + 2).await;
 
@@ -592,7 +587,7 @@ async fn amounts_are_read_as_numbers_or_strings_and_written_without_trailing_zer
     assert_eq!(tx["amount"], "0.25");
     fx.assert_balance("@bob", "50", "0", 3).await;
     fx.assert_balance("@alice", "50.5", "0", 4).await;
-    fx.assert_balance(EXTERNAL, "-100.5", "0", 2).await;
+    fx.assert_balance(EXTERNAL, "100.5", "0", 2).await;
 
     let tx = fx.fund("@bob", "1000.000").await;
     assert_eq!(tx["amount"], "1000");
@@ -974,7 +969,7 @@ async fn balance_rules_are_checked_in_midaz_order_and_change_nothing() {
     fx.assert_balance("@alice", "0", "0", 5).await;
     fx.assert_balance("@bob", "150", "0", 5).await;
     fx.transfer(EXTERNAL, "@alice", "1000").await;
-    fx.assert_balance(EXTERNAL, "-1150", "0", 4).await;
+    fx.assert_balance(EXTERNAL, "1150", "0", 4).await;
     fx.assert_balance("@alice", "1000", "0", 6).await;
 
     // 0098 (422): @external as the source of a pending transaction, even when another leg
@@ -1139,7 +1134,7 @@ async fn pending_commit_and_cancel_move_holds_step_by_step() {
     let pending = fx.ok_tx("outflow", &body).await;
     assert_eq!(pending["status"]["code"], "PENDING");
     fx.assert_balance("@bob", "30", "10", 3).await;
-    fx.assert_balance(EXTERNAL, "-100", "0", 2).await;
+    fx.assert_balance(EXTERNAL, "100", "0", 2).await;
     let reply = fx
         .post(
             &format!("/transactions/{}/commit", id_of(&pending)),
@@ -1148,7 +1143,7 @@ async fn pending_commit_and_cancel_move_holds_step_by_step() {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     fx.assert_balance("@bob", "30", "0", 4).await;
-    fx.assert_balance(EXTERNAL, "-90", "0", 3).await;
+    fx.assert_balance(EXTERNAL, "90", "0", 3).await;
 
     // A pending transaction needs funds to hold.
     let mut body = transfer_body("@alice", "@bob", "60.5");
@@ -1723,7 +1718,7 @@ async fn balance_reads_by_id_account_alias_and_external_code() {
 
     let external = fx.balance(EXTERNAL).await;
     assert_eq!(external["alias"], EXTERNAL);
-    assert_eq!(external["available"], "-100");
+    assert_eq!(external["available"], "100");
     assert_eq!(external["accountType"], "external");
 
     fx.reject_raw(
@@ -2458,8 +2453,7 @@ async fn an_inflow_past_the_largest_amount_is_refused_with_0097_and_changes_noth
     let max = Decimal::MAX.to_string();
     fx.fund("@alice", &max).await;
     fx.assert_balance("@alice", &max, "0", 2).await;
-    fx.assert_balance(EXTERNAL, &format!("-{max}"), "0", 2)
-        .await;
+    fx.assert_balance(EXTERNAL, &max.to_string(), "0", 2).await;
     // @alice would go past the largest amount, @external/USD past the smallest.
     fx.reject(
         "/transactions/inflow",
@@ -2477,8 +2471,7 @@ async fn an_inflow_past_the_largest_amount_is_refused_with_0097_and_changes_noth
     .await;
     fx.assert_balance("@alice", &max, "0", 2).await;
     fx.assert_balance("@bob", "0", "0", 1).await;
-    fx.assert_balance(EXTERNAL, &format!("-{max}"), "0", 2)
-        .await;
+    fx.assert_balance(EXTERNAL, &max.to_string(), "0", 2).await;
     assert_eq!(fx.transaction_count().await, 1);
 }
 
@@ -2510,9 +2503,10 @@ async fn the_gold_dsl_endpoint_is_gone_and_points_to_the_json_one() {
 }
 
 /// `PATCH …/balances/{id}` takes Midaz v3.8's `settings: null` beside the flags (step 46 of
-/// Midaz's own workflow); settings objects (overdraft) are refused with 0047 and change nothing.
+/// Midaz's own workflow) and keeps the settings; settings Midaz refuses are 0172 and change
+/// nothing.
 #[tokio::test]
-async fn a_balance_patch_takes_null_settings_and_refuses_an_object() {
+async fn a_balance_patch_takes_null_settings_and_refuses_bad_ones() {
     let app = spawn_app().await;
     let ledger = app.ledger().await;
     app.asset(&ledger, "USD").await;
@@ -2537,17 +2531,14 @@ async fn a_balance_patch_takes_null_settings_and_refuses_an_object() {
     let refused = app
         .patch(
             &path,
-            json!({"allowSending": true, "settings": {"allowOverdraft": true}}),
+            json!({"allowSending": true,
+                "settings": {"allowOverdraft": true, "overdraftLimitEnabled": true}}),
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert_eq!(refused.code(), "0047");
-    assert!(
-        refused.body["fields"]["settings"].is_string(),
-        "{}",
-        refused.body
-    );
+    assert_eq!(refused.code(), "0172");
     let after = app.get(&path).await;
+    assert_eq!(after.body["settings"], Value::Null);
     assert_eq!(after.body["allowSending"], false);
     assert_eq!(after.body["version"], version);
 }
