@@ -139,6 +139,8 @@ pub struct Transaction {
     #[cfg_attr(feature = "server", schema(value_type = String))]
     pub organization_id: OrganizationId,
     pub route: Option<String>,
+    /// The transaction route the transaction names (Midaz v3.8 `routeId`).
+    pub route_id: Option<String>,
     #[serde(flatten)]
     pub stamps: Stamps,
     #[cfg_attr(feature = "server", schema(value_type = Object))]
@@ -208,7 +210,20 @@ entity! {
         pub balance_affected: bool,
         #[cfg_attr(feature = "server", schema(value_type = String))]
         pub direction: Direction,
+        #[serde(flatten)]
+        pub routing: OperationRouting,
     }
+}
+
+/// The operation route an operation's leg named and, when its ledger validates routes, the
+/// rubric it was booked under (Midaz v3.8: `null` when absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperationRouting {
+    pub route_id: Option<String>,
+    pub route_code: Option<String>,
+    pub route_description: Option<String>,
 }
 
 entity! {

@@ -118,8 +118,8 @@ async fn an_edited_balance_and_a_forged_operation_are_named() {
         "INSERT INTO operation SELECT 'forged', transaction_id, organization_id, ledger_id, description, type, \
          direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, version_before, \
          available_after, on_hold_after, version_after, status_code, status_description, account_id, \
-         account_alias, balance_key, balance_id, 0, route, metadata, created_at, updated_at, deleted_at \
-         FROM operation LIMIT 1",
+         account_alias, balance_key, balance_id, 0, route, metadata, created_at, updated_at, deleted_at, \
+         route_id, route_code, route_description FROM operation LIMIT 1",
         [],
     )
     .unwrap();
