@@ -655,3 +655,195 @@ pub fn rubric<'a>(
     }
     .filter(|r| !r.code.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rubric(code: &str) -> Option<Rubric> {
+        Some(Rubric {
+            code: code.to_owned(),
+            description: format!("Rubric {code}"),
+        })
+    }
+
+    fn direct(debit: Option<&str>, credit: Option<&str>) -> AccountingEntries {
+        AccountingEntries {
+            direct: Some(AccountingEntry {
+                debit: debit.and_then(rubric),
+                credit: credit.and_then(rubric),
+            }),
+            ..AccountingEntries::default()
+        }
+    }
+
+    fn operation_route(
+        id: &str,
+        kind: RouteType,
+        account: Option<(&str, Value)>,
+    ) -> OperationRoute {
+        OperationRoute {
+            id: id.to_owned(),
+            organization_id: String::new(),
+            ledger_id: String::new(),
+            title: id.to_owned(),
+            description: None,
+            code: None,
+            operation_type: kind,
+            account: account.map(|(rule_type, valid_if)| AccountRule {
+                rule_type: rule_type.to_owned(),
+                valid_if,
+            }),
+            accounting_entries: Some(direct(Some("D"), Some("C"))),
+            stamps: Stamps::new(String::new()),
+            metadata: Metadata::new(),
+        }
+    }
+
+    fn route(operation_routes: Vec<OperationRoute>) -> TransactionRoute {
+        TransactionRoute {
+            id: "t".to_owned(),
+            organization_id: String::new(),
+            ledger_id: String::new(),
+            title: "t".to_owned(),
+            description: None,
+            operation_routes,
+            stamps: Stamps::new(String::new()),
+            metadata: Metadata::new(),
+        }
+    }
+
+    fn leg<'a>(alias: &'a str, route_id: Option<&'a str>, source: bool) -> RouteLeg<'a> {
+        RouteLeg {
+            alias,
+            account_type: "deposit",
+            route_id,
+            source,
+            directed: true,
+        }
+    }
+
+    fn code(result: Result<()>) -> &'static str {
+        result.err().map_or("ok", |e| e.spec().code)
+    }
+
+    #[test]
+    fn legs_must_use_exactly_the_routes_of_their_transaction_route_on_their_side() {
+        let types = Value::from(vec!["deposit"]);
+        let tr = route(vec![
+            operation_route(
+                "s",
+                RouteType::Source,
+                Some((RULE_ALIAS, Value::from("@a"))),
+            ),
+            operation_route(
+                "d",
+                RouteType::Destination,
+                Some((RULE_ACCOUNT_TYPE, types)),
+            ),
+        ]);
+        let check = |legs: &[RouteLeg<'_>]| code(check_transaction(&tr, Action::Direct, legs));
+        assert_eq!(
+            check(&[leg("@a", Some("s"), true), leg("@b", Some("d"), false)]),
+            "ok"
+        );
+        assert_eq!(
+            check(&[leg("@a", Some("s"), true), leg("@b", None, false)]),
+            "0116"
+        );
+        assert_eq!(
+            check(&[leg("@a", Some("d"), true), leg("@b", Some("s"), false)]),
+            "0117"
+        );
+        assert_eq!(
+            check(&[leg("@a", Some(""), true), leg("@b", Some("d"), false)]),
+            "0117"
+        );
+        assert_eq!(
+            check(&[leg("@x", Some("s"), true), leg("@b", Some("d"), false)]),
+            "0118"
+        );
+        let mut savings = leg("@b", Some("d"), false);
+        savings.account_type = "savings";
+        assert_eq!(check(&[leg("@a", Some("s"), true), savings]), "0119");
+        assert_eq!(code(check_transaction(&tr, Action::Revert, &[])), "0157");
+    }
+
+    #[test]
+    fn a_bidirectional_route_used_on_both_sides_needs_a_debit_and_a_credit() {
+        let tr = route(vec![operation_route("b", RouteType::Bidirectional, None)]);
+        let both = [leg("@a", Some("b"), true), leg("@b", Some("b"), false)];
+        assert_eq!(code(check_transaction(&tr, Action::Direct, &both)), "ok");
+        // A debit on a destination route points the wrong way.
+        let direction = check_direction(&leg("@a", Some("d"), true), RouteType::Destination);
+        assert_eq!(code(direction), "0152");
+    }
+
+    #[test]
+    fn a_transaction_names_its_route_by_id_or_by_uuid_text() {
+        let id = "0196F1D2-0000-7000-8000-000000000000";
+        let named = transaction_route_id(None, Some(id)).ok();
+        assert_eq!(
+            named.as_deref(),
+            Some("0196f1d2-0000-7000-8000-000000000000")
+        );
+        assert_eq!(code(transaction_route_id(None, None).map(drop)), "0114");
+        assert_eq!(
+            code(transaction_route_id(Some(""), Some("x")).map(drop)),
+            "0115"
+        );
+    }
+
+    #[test]
+    fn entries_fit_their_route_type_as_midazs_matrix_says() {
+        let matrix = |kind, entries: &AccountingEntries| code(check_entries_matrix(kind, entries));
+        assert_eq!(matrix(RouteType::Source, &direct(Some("1"), None)), "ok");
+        assert_eq!(matrix(RouteType::Source, &direct(None, Some("1"))), "0166");
+        assert_eq!(
+            matrix(RouteType::Destination, &direct(None, Some("1"))),
+            "ok"
+        );
+        assert_eq!(
+            matrix(RouteType::Bidirectional, &direct(Some("1"), None)),
+            "0166"
+        );
+        let mut reserve = direct(Some("1"), None);
+        reserve.hold = direct(Some("2"), Some("3")).direct;
+        assert_eq!(matrix(RouteType::Source, &reserve), "0163");
+        assert_eq!(matrix(RouteType::Destination, &reserve), "0162");
+        reserve.commit = direct(Some("4"), None).direct;
+        reserve.cancel = direct(Some("5"), Some("6")).direct;
+        assert_eq!(matrix(RouteType::Source, &reserve), "ok");
+        reserve.direct = None;
+        assert_eq!(matrix(RouteType::Source, &reserve), "0164");
+        let revert = AccountingEntries {
+            revert: direct(Some("1"), Some("2")).direct,
+            ..direct(Some("1"), Some("2"))
+        };
+        assert_eq!(matrix(RouteType::Source, &revert), "0165");
+        assert_eq!(matrix(RouteType::Bidirectional, &revert), "ok");
+        assert_eq!(code(check_entry_shapes(&direct(None, None))), "0009");
+        let block = AccountingEntries {
+            block: Some(AccountingEntry::default()),
+            ..AccountingEntries::default()
+        };
+        assert_eq!(code(check_entry_shapes(&block)), "0166");
+    }
+
+    #[test]
+    fn account_rules_and_route_mixes_are_checked_on_write() {
+        let rule = |t: Option<&str>, v: Option<Value>| code(check_account_rule(t, v.as_ref()));
+        assert_eq!(rule(Some("alias"), Some(Value::from("@a"))), "ok");
+        assert_eq!(
+            rule(Some("account_type"), Some(Value::from(vec!["x"]))),
+            "ok"
+        );
+        assert_eq!(rule(Some("alias"), Some(Value::from(vec!["x"]))), "0112");
+        assert_eq!(rule(Some("owner"), Some(Value::from("x"))), "0111");
+        assert_eq!(rule(Some("alias"), None), "0009");
+        assert_eq!(rule(None, Some(Value::from("x"))), "0009");
+        assert_eq!(code(check_route_mix(&[RouteType::Source])), "0154");
+        assert_eq!(code(check_route_mix(&[RouteType::Destination])), "0153");
+        assert_eq!(code(check_route_mix(&[RouteType::Bidirectional])), "ok");
+    }
+}
