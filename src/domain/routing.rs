@@ -327,31 +327,7 @@ pub fn check_entries_matrix(kind: RouteType, entries: &AccountingEntries) -> Res
         }
     }
     if kind != RouteType::Destination {
-        let (hold, commit, cancel) = (
-            entries.hold.is_some(),
-            entries.commit.is_some(),
-            entries.cancel.is_some(),
-        );
-        if hold && !(commit && cancel) {
-            let lacking: Vec<&str> = [(commit, "commit"), (cancel, "cancel")]
-                .into_iter()
-                .filter(|(present, _)| !present)
-                .map(|(_, name)| name)
-                .collect();
-            return Err(with_detail(
-                Kind::ReserveGroupIncomplete,
-                &format!(
-                    "reserve group incomplete: hold requires {}",
-                    lacking.join(" and ")
-                ),
-            ));
-        }
-        if (commit || cancel) && !hold {
-            return Err(with_detail(
-                Kind::ReserveGroupIncomplete,
-                "reserve group incomplete: commit and cancel require hold",
-            ));
-        }
+        check_reserve_group(entries)?;
     }
     let others = [
         Action::Hold,
@@ -364,6 +340,36 @@ pub fn check_entries_matrix(kind: RouteType, entries: &AccountingEntries) -> Res
         return Err(with_detail(
             Kind::DirectScenarioRequired,
             "direct scenario is required when other scenarios are present",
+        ));
+    }
+    Ok(())
+}
+
+/// Hold, commit and cancel come together on a route that can be a source (0163).
+fn check_reserve_group(entries: &AccountingEntries) -> Result<()> {
+    let (hold, commit, cancel) = (
+        entries.hold.is_some(),
+        entries.commit.is_some(),
+        entries.cancel.is_some(),
+    );
+    if hold && !(commit && cancel) {
+        let lacking: Vec<&str> = [(commit, "commit"), (cancel, "cancel")]
+            .into_iter()
+            .filter(|(present, _)| !present)
+            .map(|(_, name)| name)
+            .collect();
+        return Err(with_detail(
+            Kind::ReserveGroupIncomplete,
+            &format!(
+                "reserve group incomplete: hold requires {}",
+                lacking.join(" and ")
+            ),
+        ));
+    }
+    if (commit || cancel) && !hold {
+        return Err(with_detail(
+            Kind::ReserveGroupIncomplete,
+            "reserve group incomplete: commit and cancel require hold",
         ));
     }
     Ok(())

@@ -16,6 +16,15 @@ async fn operation_route(app: &TestApp, ledger: &str, body: Value) -> String {
     reply.body["id"].as_str().unwrap().to_owned()
 }
 
+/// Posts each body to `path` and expects its refusal (status, code).
+async fn assert_refused(app: &TestApp, path: &str, cases: Vec<(Value, u16, &str)>) {
+    for (body, status, code) in cases {
+        let reply = app.post(path, body.clone()).await;
+        let got = (reply.status.as_u16(), reply.code());
+        assert_eq!(got, (status, code), "{body}: {}", reply.body);
+    }
+}
+
 /// A ledger with USD, accounts @a and @b, and 100 on @a.
 async fn funded(app: &TestApp) -> String {
     let ledger = app.ledger().await;
@@ -32,6 +41,8 @@ async fn funded(app: &TestApp) -> String {
     ledger
 }
 
+// One resource's life in order (create, refusals, read, list, update, delete): each step
+// builds on the state the one before left.
 #[tokio::test]
 async fn operation_routes_are_created_read_listed_updated_and_deleted_with_midazs_codes() {
     let app = spawn_app().await;
@@ -57,7 +68,7 @@ async fn operation_routes_are_created_read_listed_updated_and_deleted_with_midaz
     assert_eq!((one.status.as_u16(), &one.body), (200, &created.body));
 
     // Midaz's refusals, each leaving the list as it was.
-    let refused = [
+    let refused = vec![
         (json!({"operationType": "source"}), 400, "0009"),
         (
             json!({"title": "x", "operationType": "sideways"}),
@@ -120,15 +131,7 @@ async fn operation_routes_are_created_read_listed_updated_and_deleted_with_midaz
             "0053",
         ),
     ];
-    for (body, status, code) in refused {
-        let reply = app.post(&routes, body.clone()).await;
-        assert_eq!(
-            (reply.status.as_u16(), reply.code()),
-            (status, code),
-            "{body}: {}",
-            reply.body
-        );
-    }
+    assert_refused(&app, &routes, refused).await;
     let list = app.get(&routes).await;
     assert_eq!(
         list.body["items"].as_array().unwrap().len(),
@@ -205,6 +208,8 @@ async fn operation_routes_are_created_read_listed_updated_and_deleted_with_midaz
     assert_eq!(app.get(&routes).await.body["items"], json!([]));
 }
 
+// One resource's life in order (create, refusals, read, list, update, delete): each step
+// builds on the state the one before left.
 #[tokio::test]
 async fn transaction_routes_embed_their_operation_routes_and_hold_them_against_deletion() {
     let app = spawn_app().await;
@@ -229,7 +234,7 @@ async fn transaction_routes_embed_their_operation_routes_and_hold_them_against_d
     .await;
     let routes = format!("{ledger}/transaction-routes");
     let missing_route = "0196f1d2-0000-7000-8000-000000000000";
-    let refused = [
+    let refused = vec![
         (json!({"title": "T"}), 400, "0009"),
         (
             json!({"title": "T", "operationRoutes": [source]}),
@@ -252,15 +257,7 @@ async fn transaction_routes_embed_their_operation_routes_and_hold_them_against_d
             "0094",
         ),
     ];
-    for (body, status, code) in refused {
-        let reply = app.post(&routes, body.clone()).await;
-        assert_eq!(
-            (reply.status.as_u16(), reply.code()),
-            (status, code),
-            "{body}: {}",
-            reply.body
-        );
-    }
+    assert_refused(&app, &routes, refused).await;
     assert_eq!(app.get(&routes).await.body["items"], json!([]));
 
     let created = app
@@ -344,6 +341,8 @@ async fn transaction_routes_embed_their_operation_routes_and_hold_them_against_d
     );
 }
 
+// One resource's life in order (create, refusals, read, list, update, delete): each step
+// builds on the state the one before left.
 #[tokio::test]
 async fn operations_carry_their_route_and_are_listed_by_it() {
     let app = spawn_app().await;
@@ -473,6 +472,8 @@ async fn available(app: &TestApp, ledger: &str, alias: &str) -> Value {
     reply.body["items"][0]["available"].clone()
 }
 
+// One resource's life in order (create, refusals, read, list, update, delete): each step
+// builds on the state the one before left.
 #[tokio::test]
 async fn validate_routes_refuses_what_the_route_does_not_allow_and_books_what_it_does() {
     let app = spawn_app().await;
@@ -490,7 +491,7 @@ async fn validate_routes_refuses_what_the_route_does_not_allow_and_books_what_it
     no_route.as_object_mut().unwrap().remove("routeId");
     let mut legacy_text = no_route.clone();
     legacy_text["route"] = json!("not-a-uuid");
-    let refused = [
+    let refused = vec![
         (no_route, 422, "0114"),
         (legacy_text, 400, "0115"),
         (routed(unknown, s, d, "@b", "10"), 404, "0105"),
@@ -498,15 +499,7 @@ async fn validate_routes_refuses_what_the_route_does_not_allow_and_books_what_it
         (routed(&route, d, s, "@b", "10"), 422, "0117"),
         (routed(&route, s, d, "@c", "10"), 422, "0119"),
     ];
-    for (body, status, code) in refused {
-        let reply = app.post(&json_path, body.clone()).await;
-        assert_eq!(
-            (reply.status.as_u16(), reply.code()),
-            (status, code),
-            "{body}: {}",
-            reply.body
-        );
-    }
+    assert_refused(&app, &json_path, refused).await;
     assert_eq!(available(&app, &ledger, "@a").await, "100", "nothing moved");
 
     let created = app.post(&json_path, routed(&route, s, d, "@b", "10")).await;
