@@ -141,6 +141,7 @@ async fn post(
         description: Some(format!("{from} to {to}")),
         chart_of_accounts_group_name: None,
         route: None,
+        route_id: None,
         metadata: Metadata::new(),
         asset: "USD".to_owned(),
         value,

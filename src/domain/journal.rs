@@ -147,6 +147,8 @@ pub struct Transaction {
     #[cfg_attr(feature = "server", schema(value_type = String))]
     pub organization_id: OrganizationId,
     pub route: Option<String>,
+    /// The transaction route the transaction names (Midaz v3.8 `routeId`).
+    pub route_id: Option<String>,
     #[serde(flatten)]
     pub stamps: Stamps,
     #[cfg_attr(feature = "server", schema(value_type = Object))]
@@ -221,12 +223,25 @@ entity! {
         pub balance_affected: bool,
         #[cfg_attr(feature = "server", schema(value_type = String))]
         pub direction: Direction,
+        #[serde(flatten)]
+        pub routing: OperationRouting,
         /// The direction of the balance when the operation moved it: what its snapshots
         /// mean. Not on the wire (Midaz does not send it); kept for the audit's replay.
         #[serde(skip)]
         #[cfg_attr(feature = "server", schema(ignore))]
         pub balance_direction: Direction,
     }
+}
+
+/// The operation route an operation's leg named and, when its ledger validates routes, the
+/// rubric it was booked under (Midaz v3.8: `null` when absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperationRouting {
+    pub route_id: Option<String>,
+    pub route_code: Option<String>,
+    pub route_description: Option<String>,
 }
 
 entity! {

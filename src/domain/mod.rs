@@ -8,6 +8,7 @@ pub mod journal;
 pub mod metadata;
 pub mod money;
 pub mod query;
+pub mod routing;
 pub mod scope;
 pub mod tenant;
 pub mod time;

@@ -37,6 +37,8 @@ pub struct Leg {
     pub chart_of_accounts: Option<String>,
     pub metadata: Metadata,
     pub route: Option<String>,
+    /// The operation route the leg names (`routeId`).
+    pub route_id: Option<String>,
 }
 
 impl Leg {
@@ -50,6 +52,7 @@ impl Leg {
             chart_of_accounts: None,
             metadata: Metadata::new(),
             route: None,
+            route_id: None,
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct Posting {
     pub chart_of_accounts: Option<String>,
     pub metadata: Metadata,
     pub route: Option<String>,
+    #[serde(default)]
+    pub route_id: Option<String>,
 }
 
 impl Posting {
@@ -77,6 +82,7 @@ impl Posting {
             chart_of_accounts: leg.chart_of_accounts,
             metadata: leg.metadata,
             route: leg.route,
+            route_id: leg.route_id,
         }
     }
 }
@@ -1034,6 +1040,7 @@ mod tests {
             balance_affected: affected,
             direction: effect.direction(),
             balance_direction: Direction::Credit,
+            routing: Default::default(),
             stamps: crate::domain::entities::Stamps::new(String::new()),
             metadata: Metadata::new(),
         }

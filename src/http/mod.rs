@@ -15,6 +15,7 @@ pub mod openapi;
 mod organizations;
 mod reply;
 pub mod routes;
+mod routing;
 mod system;
 mod transactions;
 
@@ -54,6 +55,7 @@ pub fn route_table() -> Vec<Route> {
         accounts::routes(),
         ledger_items::routes(),
         asset_rates::routes(),
+        routing::routes(),
     ]
     .into_iter()
     .flatten()

@@ -36,6 +36,8 @@ pub enum Resource {
     Operations,
     Balances,
     AssetRates,
+    OperationRoutes,
+    TransactionRoutes,
 }
 
 impl Resource {
@@ -52,6 +54,8 @@ impl Resource {
             Resource::Operations => "operations",
             Resource::Balances => "balances",
             Resource::AssetRates => "asset-rates",
+            Resource::OperationRoutes => "operation-routes",
+            Resource::TransactionRoutes => "transaction-routes",
         }
     }
 }

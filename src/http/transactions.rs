@@ -246,6 +246,12 @@ fn parse_leg(check: &mut Check, at: &str, leg: LegInput) -> Result<Leg> {
             ),
         ],
     );
+    check.uuid(&format!("{at}.routeId"), leg.route_id.as_deref());
+    check.max_len(
+        &format!("{at}.route"),
+        leg.route.as_deref(),
+        TRANSACTION_TEXT_LENGTH_MAX,
+    );
     let description = leg.description.as_deref();
     check.max_len(
         &format!("{at}.description"),
@@ -266,7 +272,8 @@ fn parse_leg(check: &mut Check, at: &str, leg: LegInput) -> Result<Leg> {
         description: leg.description,
         chart_of_accounts: leg.chart_of_accounts,
         metadata,
-        route: leg.route_id.or(leg.route),
+        route: leg.route,
+        route_id: leg.route_id.map(|id| id.to_lowercase()),
     })
 }
 
@@ -361,6 +368,7 @@ fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
     );
     check.max_len("code", input.code.as_deref(), TRANSACTION_CODE_LENGTH_MAX);
     check.max_len("route", input.route.as_deref(), TRANSACTION_TEXT_LENGTH_MAX);
+    check.uuid("routeId", input.route_id.as_deref());
     let Some(send) = input.send else {
         check.required("send", None);
         check.finish()?;
@@ -386,7 +394,8 @@ fn parse_input(input: TransactionInput, shape: Shape) -> Result<Parsed> {
         mode,
         description: input.description,
         chart_of_accounts_group_name: input.chart_of_accounts_group_name,
-        route: input.route_id.or(input.route),
+        route: input.route,
+        route_id: input.route_id.map(|id| id.to_lowercase()),
         metadata,
         asset,
         value,

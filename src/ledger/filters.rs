@@ -135,7 +135,12 @@ pub const OPERATION_FILTERS: &[FilterSpec] = &[
     },
     FilterSpec {
         param: "route_id",
-        field: "route",
+        field: "route_id",
+        matching: Match::Exact,
+    },
+    FilterSpec {
+        param: "route_code",
+        field: "route_code",
         matching: Match::Exact,
     },
 ];

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod balances;
 pub mod filters;
 pub mod onboarding;
+pub mod routing;
 pub mod transactions;
 
 use std::sync::Arc;

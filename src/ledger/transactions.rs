@@ -16,8 +16,8 @@ use std::collections::hash_map::Entry;
 use crate::domain::entities::{Balance, OVERDRAFT_BALANCE_KEY, Stamps};
 use crate::domain::ids::{AccountId, LedgerId, OperationId, OrganizationId, TransactionId};
 use crate::domain::journal::{
-    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationType,
-    Transaction, TransactionStatus,
+    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationRouting,
+    OperationType, Transaction, TransactionStatus,
 };
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::{CursorPage, ListQuery};
@@ -32,6 +32,9 @@ use crate::error::{Error, Kind, Result};
 use crate::store::writer::failed_after_writing;
 use crate::store::{chain, transactions as sql};
 
+use super::routing;
+use crate::domain::routing::Action;
+
 /// Idempotency TTL when the request gives none, in seconds.
 pub const IDEMPOTENCY_TTL_DEFAULT_SECONDS: u64 = 300;
 /// Longest idempotency TTL accepted, in seconds (30 days).
@@ -42,6 +45,8 @@ pub struct NewTransaction {
     pub description: Option<String>,
     pub chart_of_accounts_group_name: Option<String>,
     pub route: Option<String>,
+    /// The transaction route (`routeId`).
+    pub route_id: Option<String>,
     pub metadata: Metadata,
     pub asset: String,
     pub value: Decimal,
@@ -300,6 +305,11 @@ fn post_new(
     let sources = load_balances(conn, &ledger_id, &postings.sources)?;
     let destinations = load_balances(conn, &ledger_id, &postings.destinations)?;
     check_balances(&new.asset, &sources, &destinations, new.mode)?;
+    let action = match (new.mode, &parent_transaction_id) {
+        (_, Some(_)) => Action::Revert,
+        (Mode::Pending, None) => Action::Hold,
+        (_, None) => Action::Direct,
+    };
     let mut transaction = Transaction {
         id: TransactionId::new(new_id()),
         parent_transaction_id,
@@ -317,10 +327,17 @@ fn post_new(
         ledger_id,
         organization_id,
         route: new.route,
+        route_id: new.route_id,
         stamps: Stamps::new(at.clone()),
         metadata: new.metadata,
         operations: Vec::new(),
     };
+    let sides = routing::Sides {
+        sources: (&postings.sources, &sources),
+        destinations: (&postings.destinations, &destinations),
+        sources_directed: action != Action::Hold,
+    };
+    let route = routing::check(conn, parent, &transaction, action, sides)?;
     // Every effect is computed before the first write: a rejected transaction writes nothing.
     let mut mover = Mover::new(conn, &transaction.ledger_id, &at);
     let mut moves = mover.side(&postings.sources, sources, plan.sources, plan.label)?;
@@ -328,7 +345,10 @@ fn post_new(
         moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
     }
     sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
-    let operations = record(conn, &transaction, moves, plan.status, &at)?;
+    let mut operations = record(conn, &transaction, moves, plan.status, &at)?;
+    if let Some(route) = &route {
+        routing::book(conn, route, action, &mut operations)?;
+    }
     chain::append(conn, &transaction, "create", &operations, &at)?;
     transaction.operations = operations;
     transaction.status = JournalStatus::new(plan.status.answered());
@@ -541,6 +561,10 @@ fn record_move(
         balance_affected: affected,
         direction,
         balance_direction: balance.direction,
+        routing: OperationRouting {
+            route_id: posting.route_id.clone(),
+            ..OperationRouting::default()
+        },
         stamps: Stamps::new(at.to_owned()),
         metadata: posting.metadata.clone(),
     };
@@ -564,45 +588,68 @@ pub async fn settle(
     id: TransactionId,
     commit: bool,
 ) -> Result<Transaction> {
-    super::in_ledger(tenant, parent, Run::Write, move |conn, _, ledger_id| {
-        let row = sql::get_transaction(conn, ledger_id, &id)?;
-        let mut transaction = row.transaction;
-        if transaction.status.code != TransactionStatus::Pending {
-            return Err(
-                Error::new(Kind::CommitTransactionNotPending).with_message(format!(
-                    "The transaction is {}, not PENDING.",
-                    transaction.status.code
-                )),
-            );
-        }
-        let postings: Postings = serde_json::from_str(&row.postings)?;
-        let plan = settlement(commit);
-        let at = now();
-        // Every effect is computed before the first write.
-        let sources = load_balances(conn, ledger_id, &postings.sources)?;
-        let mut mover = Mover::new(conn, ledger_id, &at);
-        let mut moves = mover.side(&postings.sources, sources, plan.sources, plan.label)?;
-        if let Some(side) = plan.destinations {
-            let destinations = load_balances(conn, ledger_id, &postings.destinations)?;
-            check_receiving(&destinations)?;
-            moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
-        }
-        freeze_replay(conn, ledger_id, &transaction.id)?;
-        let settled_from = transaction.operations.len();
-        let settled = record(conn, &transaction, moves, plan.status, &at)?;
-        transaction.operations.extend(settled);
-        transaction.status = JournalStatus::new(plan.status);
-        chain::append(
-            conn,
-            &transaction,
-            if commit { "commit" } else { "cancel" },
-            &transaction.operations[settled_from..],
-            &at,
-        )?;
-        transaction.stamps.updated_at = at;
-        sql::save_transaction(conn, &transaction, &row.postings)?;
-        Ok(transaction)
-    })
+    super::in_ledger(
+        tenant,
+        parent,
+        Run::Write,
+        move |conn, parent, ledger_id| {
+            let row = sql::get_transaction(conn, ledger_id, &id)?;
+            let mut transaction = row.transaction;
+            if transaction.status.code != TransactionStatus::Pending {
+                return Err(
+                    Error::new(Kind::CommitTransactionNotPending).with_message(format!(
+                        "The transaction is {}, not PENDING.",
+                        transaction.status.code
+                    )),
+                );
+            }
+            let postings: Postings = serde_json::from_str(&row.postings)?;
+            let plan = settlement(commit);
+            let at = now();
+            // Every effect is computed before the first write.
+            let sources = load_balances(conn, ledger_id, &postings.sources)?;
+            // A cancel never touches the destinations (nor checks their routes).
+            let destinations = match plan.destinations {
+                Some(_) => load_balances(conn, ledger_id, &postings.destinations)?,
+                None => Vec::new(),
+            };
+            let action = if commit {
+                Action::Commit
+            } else {
+                Action::Cancel
+            };
+            let sides = routing::Sides {
+                sources: (&postings.sources, &sources),
+                destinations: (&postings.destinations, &destinations),
+                sources_directed: false,
+            };
+            let route = routing::check(conn, parent, &transaction, action, sides)?;
+            let mut mover = Mover::new(conn, ledger_id, &at);
+            let mut moves = mover.side(&postings.sources, sources, plan.sources, plan.label)?;
+            if let Some(side) = plan.destinations {
+                check_receiving(&destinations)?;
+                moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
+            }
+            freeze_replay(conn, ledger_id, &transaction.id)?;
+            let settled_from = transaction.operations.len();
+            let mut settled = record(conn, &transaction, moves, plan.status, &at)?;
+            if let Some(route) = &route {
+                routing::book(conn, route, action, &mut settled)?;
+            }
+            transaction.operations.extend(settled);
+            transaction.status = JournalStatus::new(plan.status);
+            chain::append(
+                conn,
+                &transaction,
+                if commit { "commit" } else { "cancel" },
+                &transaction.operations[settled_from..],
+                &at,
+            )?;
+            transaction.stamps.updated_at = at;
+            sql::save_transaction(conn, &transaction, &row.postings)?;
+            Ok(transaction)
+        },
+    )
     .await
 }
 
@@ -648,12 +695,24 @@ fn post_reversal(conn: &Connection, parent: &Parent, id: &TransactionId) -> Resu
             )),
         );
     }
-    let (from, to) = reversal(&original.operations)?;
+    let (mut from, mut to) = reversal(&original.operations)?;
+    routing::check_revertible(conn, parent, &original.operations)?;
+    for leg in from.iter_mut().chain(to.iter_mut()) {
+        if let Some(op) = original.operations.iter().find(|op| {
+            op.account_alias == leg.alias
+                && op.balance_key == leg.balance_key
+                && op.balance_affected
+        }) {
+            leg.route.clone_from(&op.route);
+            leg.route_id.clone_from(&op.routing.route_id);
+        }
+    }
     let new = NewTransaction {
         mode: Mode::Immediate,
         description: Some(format!("Revert of transaction {}", original.id)),
         chart_of_accounts_group_name: original.chart_of_accounts_group_name.clone(),
         route: original.route.clone(),
+        route_id: original.route_id.clone(),
         metadata: Metadata::new(),
         asset: original.asset_code.clone(),
         value: original.amount,

@@ -62,6 +62,7 @@ pub mod files;
 pub mod onboarding;
 pub mod query;
 pub mod registry;
+pub mod routing;
 pub mod schema;
 pub mod tenant;
 pub mod transactions;

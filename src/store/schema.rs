@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0005_drop_operation_balance_index.sql"),
     include_str!("../../schema/0006_idempotency_by_reference.sql"),
     include_str!("../../schema/0007_balance_direction.sql"),
+    include_str!("../../schema/0008_routing.sql"),
 ];
 
 /// The schema version this binary writes.

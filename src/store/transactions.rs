@@ -11,8 +11,8 @@ use crate::domain::ids::{
     AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
 };
 use crate::domain::journal::{
-    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationType,
-    Transaction, TransactionStatus,
+    BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationRouting,
+    OperationType, Transaction, TransactionStatus,
 };
 use crate::domain::money::canonical;
 use crate::domain::query::CursorPage;
@@ -63,7 +63,7 @@ const ID_MINT_SLACK_MS: i64 = 1_000;
 
 pub const TRANSACTION_COLUMNS: &str = "id, organization_id, ledger_id, parent_transaction_id, \
     description, status_code, status_description, amount, asset_code, chart_of_accounts_group_name, \
-    source, destination, route, postings, metadata, created_at, updated_at, deleted_at";
+    source, destination, route, route_id, postings, metadata, created_at, updated_at, deleted_at";
 
 /// A transaction row: the transaction (without operations) and its stored postings (JSON).
 pub struct TransactionRow {
@@ -89,6 +89,7 @@ pub fn transaction_from(row: &Row<'_>) -> rusqlite::Result<TransactionRow> {
             ledger_id: row.get("ledger_id")?,
             organization_id: row.get("organization_id")?,
             route: row.get("route")?,
+            route_id: row.get("route_id")?,
             stamps: stamps(row)?,
             metadata: metadata_from(row)?,
             operations: Vec::new(),
@@ -102,7 +103,7 @@ pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> R
     let sql = format!(
         "INSERT INTO ledger_transaction ({TRANSACTION_COLUMNS}) VALUES (:id, :organization_id, \
          :ledger_id, :parent, :description, :status_code, :status_description, :amount, \
-         :asset_code, :group_name, :source, :destination, :route, :postings, :metadata, \
+         :asset_code, :group_name, :source, :destination, :route, :route_id, :postings, :metadata, \
          :created_at, :updated_at, :deleted_at) ON CONFLICT(id) DO UPDATE SET \
          description = excluded.description, status_code = excluded.status_code, \
          status_description = excluded.status_description, metadata = excluded.metadata, \
@@ -115,7 +116,7 @@ pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> R
         ":amount": canonical(t.amount), ":asset_code": t.asset_code,
         ":group_name": t.chart_of_accounts_group_name,
         ":source": serde_json::to_string(&t.source)?, ":destination": serde_json::to_string(&t.destination)?,
-        ":route": t.route, ":postings": postings, ":metadata": metadata_to(&t.metadata),
+        ":route": t.route, ":route_id": t.route_id, ":postings": postings, ":metadata": metadata_to(&t.metadata),
         ":created_at": t.stamps.created_at, ":updated_at": t.stamps.updated_at,
         ":deleted_at": t.stamps.deleted_at,
     })?;
@@ -197,9 +198,9 @@ pub fn count_transactions(
 pub const OPERATION_COLUMNS: &str = "id, transaction_id, organization_id, ledger_id, description, \
     type, direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, \
     version_before, available_after, on_hold_after, version_after, status_code, status_description, \
-    account_id, account_alias, balance_key, balance_id, balance_affected, route, metadata, \
-    created_at, updated_at, deleted_at, balance_direction, overdraft_used_before, \
-    overdraft_used_after";
+    account_id, account_alias, balance_key, balance_id, balance_affected, route, route_id, \
+    route_code, route_description, metadata, created_at, updated_at, deleted_at, \
+    balance_direction, overdraft_used_before, overdraft_used_after";
 
 pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
     Ok(Operation {
@@ -238,6 +239,11 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
         balance_affected: row.get("balance_affected")?,
         direction: row.get("direction")?,
         balance_direction: row.get("balance_direction")?,
+        routing: OperationRouting {
+            route_id: row.get("route_id")?,
+            route_code: row.get("route_code")?,
+            route_description: row.get("route_description")?,
+        },
         stamps: stamps(row)?,
         metadata: metadata_from(row)?,
     })
@@ -250,11 +256,12 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
          :ledger_id, :description, :type, :direction, :asset_code, :chart_of_accounts, :amount, \
          :available_before, :on_hold_before, :version_before, :available_after, :on_hold_after, \
          :version_after, :status_code, :status_description, :account_id, :account_alias, \
-         :balance_key, :balance_id, :balance_affected, :route, :metadata, :created_at, \
-         :updated_at, :deleted_at, :balance_direction, :overdraft_used_before, \
-         :overdraft_used_after) ON CONFLICT(id) DO UPDATE SET \
-         description = excluded.description, metadata = excluded.metadata, \
-         updated_at = excluded.updated_at"
+         :balance_key, :balance_id, :balance_affected, :route, :route_id, :route_code, \
+         :route_description, :metadata, :created_at, :updated_at, :deleted_at, \
+         :balance_direction, :overdraft_used_before, :overdraft_used_after) \
+         ON CONFLICT(id) DO UPDATE SET description = excluded.description, \
+         metadata = excluded.metadata, updated_at = excluded.updated_at, \
+         route_code = excluded.route_code, route_description = excluded.route_description"
     );
     conn.prepare_cached(&sql)?.execute(named_params! {
         ":id": o.id, ":transaction_id": o.transaction_id, ":organization_id": o.organization_id,
@@ -268,6 +275,8 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
         ":account_id": o.account_id, ":account_alias": o.account_alias,
         ":balance_key": o.balance_key, ":balance_id": o.balance_id,
         ":balance_affected": o.balance_affected, ":route": o.route,
+        ":route_id": o.routing.route_id, ":route_code": o.routing.route_code,
+        ":route_description": o.routing.route_description,
         ":metadata": metadata_to(&o.metadata), ":created_at": o.stamps.created_at,
         ":updated_at": o.stamps.updated_at, ":deleted_at": o.stamps.deleted_at,
         ":balance_direction": o.balance_direction,

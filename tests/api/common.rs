@@ -436,6 +436,13 @@ pub async fn fill_every_kind(base: &str, token: Option<&str>) -> String {
     send(Method::POST, &at(&balance), json!({"key": "savings"})).await;
     let rate = json!({"from": "USD", "to": "BRL", "rate": 5.25, "scale": 2, "ttl": 3600});
     send(Method::PUT, &at("/asset-rates"), rate).await;
+    let mut route_ids = Vec::new();
+    for side in ["source", "destination"] {
+        let route = json!({"title": side, "operationType": side});
+        route_ids.push(send(Method::POST, &at("/operation-routes"), route).await["id"].clone());
+    }
+    let route = json!({"title": "Transfer", "operationRoutes": route_ids});
+    send(Method::POST, &at("/transaction-routes"), route).await;
     let mut inflow = client
         .post(format!("{base}{}", at("/transactions/inflow")))
         .header("X-Idempotency", "fill-inflow")

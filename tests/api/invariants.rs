@@ -126,6 +126,7 @@ fn transfer(mode: Mode, value: Decimal, from: Vec<Leg>, to: Vec<Leg>) -> NewTran
         description: None,
         chart_of_accounts_group_name: None,
         route: None,
+        route_id: None,
         metadata: Metadata::new(),
         asset: "USD".to_owned(),
         value,

@@ -261,7 +261,6 @@ impl Fx {
 
 // ---- helpers -------------------------------------------------------------------------------
 
-
 fn leg(alias: &str, value: &str) -> Value {
     json!({"accountAlias": alias, "amount": {"asset": "USD", "value": value}})
 }

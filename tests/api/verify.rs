@@ -119,7 +119,8 @@ async fn an_edited_balance_and_a_forged_operation_are_named() {
          direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, version_before, \
          available_after, on_hold_after, version_after, status_code, status_description, account_id, \
          account_alias, balance_key, balance_id, 0, route, metadata, created_at, updated_at, deleted_at, \
-         balance_direction, overdraft_used_before, overdraft_used_after FROM operation LIMIT 1",
+         balance_direction, overdraft_used_before, overdraft_used_after, \
+         route_id, route_code, route_description FROM operation LIMIT 1",
         [],
     )
     .unwrap();

@@ -1,0 +1,502 @@
+//! `…/operation-routes` and `…/transaction-routes`: Midaz's accounting routes. Bodies are
+//! checked in Midaz's order: field rules (0009, 0047), the account rule (0111, 0112), the
+//! accounting entries' rubrics (0009, 0166), the type (0103) and its matrix (0162–0166).
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::LEDGER_SCOPE;
+use super::body::{Check, create_metadata, double_option, patch_metadata, unmarshalling};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::openapi::{CursorPage, CursorQuery};
+use super::reply;
+use super::routes::{Access, Resource, Route};
+use crate::domain::metadata::Metadata;
+use crate::domain::routing::{
+    self, AccountRule, AccountingEntries, AccountingEntry, Action, OperationRoute, RouteType,
+    Rubric, TransactionRoute,
+};
+use crate::error::Result;
+use crate::ledger;
+use crate::ledger::routing::{
+    self as routes, EntryPatch, NewOperationRoute, NewTransactionRoute, OperationRoutePatch,
+    TransactionRoutePatch,
+};
+
+/// Longest title of an operation or transaction route, in characters.
+pub const ROUTE_TITLE_LENGTH_MAX: usize = 255;
+/// Longest description of an operation or transaction route, in characters.
+pub const ROUTE_DESCRIPTION_LENGTH_MAX: usize = 250;
+/// Longest operation route code, in characters.
+pub const OPERATION_ROUTE_CODE_LENGTH_MAX: usize = 100;
+/// Longest rubric code of an accounting entry, in characters.
+pub const RUBRIC_CODE_LENGTH_MAX: usize = 50;
+/// Longest rubric description of an accounting entry, in characters.
+pub const RUBRIC_DESCRIPTION_LENGTH_MAX: usize = 250;
+
+pub(super) fn routes() -> Vec<Route> {
+    let operation_routes = Access::Tenant(Resource::OperationRoutes);
+    let transaction_routes = Access::Tenant(Resource::TransactionRoutes);
+    vec![
+        Route::new::<__path_create_operation_route>(operation_routes, |r| {
+            r.to(create_operation_route)
+        }),
+        Route::new::<__path_list_operation_routes>(operation_routes, |r| {
+            r.to(list_operation_routes)
+        }),
+        Route::new::<__path_get_operation_route>(operation_routes, |r| r.to(get_operation_route)),
+        Route::new::<__path_update_operation_route>(operation_routes, |r| {
+            r.to(update_operation_route)
+        }),
+        Route::new::<__path_delete_operation_route>(operation_routes, |r| {
+            r.to(delete_operation_route)
+        }),
+        Route::new::<__path_create_transaction_route>(transaction_routes, |r| {
+            r.to(create_transaction_route)
+        }),
+        Route::new::<__path_list_transaction_routes>(transaction_routes, |r| {
+            r.to(list_transaction_routes)
+        }),
+        Route::new::<__path_get_transaction_route>(transaction_routes, |r| {
+            r.to(get_transaction_route)
+        }),
+        Route::new::<__path_update_transaction_route>(transaction_routes, |r| {
+            r.to(update_transaction_route)
+        }),
+        Route::new::<__path_delete_transaction_route>(transaction_routes, |r| {
+            r.to(delete_transaction_route)
+        }),
+    ]
+}
+
+// ---- bodies --------------------------------------------------------------------------------
+
+/// Which accounts may use the route: `alias` with one alias, or `account_type` with a list of
+/// account type key values.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct AccountRuleInput {
+    #[schema(pattern = "^(alias|account_type)$")]
+    rule_type: Option<String>,
+    /// A string (`alias`) or an array of strings (`account_type`) (0112).
+    #[schema(value_type = Object)]
+    valid_if: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+struct RubricInput {
+    #[schema(value_type = String, required = true, max_length = 50)]
+    code: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 250)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+struct EntryInput {
+    debit: Option<RubricInput>,
+    credit: Option<RubricInput>,
+}
+
+/// One entry per action the route takes part in. Which rubrics each needs depends on the
+/// route's type (0162–0166).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+struct EntriesInput {
+    direct: Option<EntryInput>,
+    hold: Option<EntryInput>,
+    commit: Option<EntryInput>,
+    cancel: Option<EntryInput>,
+    revert: Option<EntryInput>,
+    overdraft: Option<EntryInput>,
+    block: Option<EntryInput>,
+    unblock: Option<EntryInput>,
+}
+
+/// A PATCH of the entries: a named action is replaced, `null` removes it, others are kept.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+struct EntriesPatchInput {
+    #[serde(default, deserialize_with = "double_option")]
+    direct: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    hold: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    commit: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    cancel: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    revert: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    overdraft: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    block: Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    unblock: Option<Option<EntryInput>>,
+}
+
+impl EntriesInput {
+    fn into_changes(self) -> Vec<(Action, Option<EntryInput>)> {
+        let Self {
+            direct,
+            hold,
+            commit,
+            cancel,
+            revert,
+            overdraft,
+            block,
+            unblock,
+        } = self;
+        Action::ALL
+            .into_iter()
+            .zip([
+                direct, hold, commit, cancel, revert, overdraft, block, unblock,
+            ])
+            .collect()
+    }
+}
+
+impl EntriesPatchInput {
+    fn into_changes(self) -> Vec<(Action, Option<Option<EntryInput>>)> {
+        let Self {
+            direct,
+            hold,
+            commit,
+            cancel,
+            revert,
+            overdraft,
+            block,
+            unblock,
+        } = self;
+        Action::ALL
+            .into_iter()
+            .zip([
+                direct, hold, commit, cancel, revert, overdraft, block, unblock,
+            ])
+            .collect()
+    }
+}
+
+fn rubric(check: &mut Check, at: &str, input: Option<RubricInput>) -> Option<Rubric> {
+    let input = input?;
+    let code = check.required_max(
+        &format!("{at}.code"),
+        input.code.as_deref(),
+        RUBRIC_CODE_LENGTH_MAX,
+    );
+    let description = check.required_max(
+        &format!("{at}.description"),
+        input.description.as_deref(),
+        RUBRIC_DESCRIPTION_LENGTH_MAX,
+    );
+    Some(Rubric { code, description })
+}
+
+fn entry(check: &mut Check, action: Action, input: EntryInput) -> AccountingEntry {
+    let at = format!("accountingEntries.{}", action.as_str());
+    AccountingEntry {
+        debit: rubric(check, &format!("{at}.debit"), input.debit),
+        credit: rubric(check, &format!("{at}.credit"), input.credit),
+    }
+}
+
+/// The account rule of a body: both fields or neither (0009), a known type (0111), a value of
+/// the type's shape (0112). An empty rule is none.
+fn account_rule(input: Option<AccountRuleInput>) -> Result<Option<AccountRule>> {
+    let Some(input) = input else { return Ok(None) };
+    routing::check_account_rule(input.rule_type.as_deref(), input.valid_if.as_ref())?;
+    Ok(match (input.rule_type, input.valid_if) {
+        (Some(rule_type), Some(valid_if)) if !rule_type.is_empty() && !valid_if.is_null() => {
+            Some(AccountRule {
+                rule_type,
+                valid_if,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// The title, description and code rules shared by create and update.
+fn check_texts(check: &mut Check, description: Option<&str>, code: Option<&str>) {
+    check.max_len("description", description, ROUTE_DESCRIPTION_LENGTH_MAX);
+    check.max_len("code", code, OPERATION_ROUTE_CODE_LENGTH_MAX);
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CreateOperationRouteInput {
+    #[schema(value_type = String, required = true, max_length = 255)]
+    title: Option<String>,
+    #[schema(max_length = 250)]
+    description: Option<String>,
+    #[schema(max_length = 100)]
+    code: Option<String>,
+    /// `source`, `destination` or `bidirectional` (0103).
+    #[schema(value_type = String, required = true, pattern = "^(source|destination|bidirectional)$")]
+    operation_type: Option<String>,
+    account: Option<AccountRuleInput>,
+    accounting_entries: Option<EntriesInput>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
+    metadata: Option<Metadata>,
+}
+
+/// Absent fields are kept (the type cannot change); `metadata` merges (a `null` value deletes
+/// its key, `null` clears); `accountingEntries: null` removes them all.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpdateOperationRouteInput {
+    #[schema(max_length = 255)]
+    title: Option<String>,
+    #[schema(max_length = 250)]
+    description: Option<String>,
+    #[schema(max_length = 100)]
+    code: Option<String>,
+    account: Option<AccountRuleInput>,
+    #[serde(default, deserialize_with = "double_option")]
+    accounting_entries: Option<Option<EntriesPatchInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
+    metadata: Option<Option<Metadata>>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CreateTransactionRouteInput {
+    #[schema(value_type = String, required = true, max_length = 255)]
+    title: Option<String>,
+    #[schema(max_length = 250)]
+    description: Option<String>,
+    /// Ids of the ledger's operation routes: at least one source and one destination (or a
+    /// bidirectional one) (0153, 0154).
+    #[schema(value_type = Vec<String>, required = true)]
+    operation_routes: Option<Vec<String>>,
+    #[schema(schema_with = crate::http::openapi::metadata_input)]
+    metadata: Option<Metadata>,
+}
+
+/// Absent fields are kept; `operationRoutes` replaces the list (2 to 100 ids: 0104, 0158).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpdateTransactionRouteInput {
+    #[schema(max_length = 255)]
+    title: Option<String>,
+    #[schema(max_length = 250)]
+    description: Option<String>,
+    operation_routes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::http::openapi::metadata_patch)]
+    metadata: Option<Option<Metadata>>,
+}
+
+/// Operation route ids are UUIDs; another value is Midaz's unmarshalling error (0094).
+fn route_ids(ids: Vec<String>) -> Result<Vec<String>> {
+    ids.into_iter()
+        .map(|id| {
+            uuid::Uuid::parse_str(&id)
+                .map(|uuid| uuid.to_string())
+                .map_err(|_| unmarshalling(&format!("operationRoutes: invalid UUID {id:?}")))
+        })
+        .collect()
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
+// ---- operation routes ----------------------------------------------------------------------
+
+/// Create an operation route.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/operation-routes", tag = "Operation routes",
+    request_body = CreateOperationRouteInput, responses((status = 201, body = OperationRoute)))]
+async fn create_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateOperationRouteInput = body.parse()?;
+    let mut check = Check::new();
+    let title = check.required_max("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+    let kind = check
+        .required("operationType", input.operation_type.as_deref())
+        .to_owned();
+    check_texts(
+        &mut check,
+        input.description.as_deref(),
+        input.code.as_deref(),
+    );
+    let entries = input.accounting_entries.map(|entries| {
+        let mut built = AccountingEntries::default();
+        for (action, given) in entries.into_changes() {
+            *built.slot_mut(action) = given.map(|given| entry(&mut check, action, given));
+        }
+        built
+    });
+    check.finish()?;
+    let account = account_rule(input.account)?;
+    if let Some(entries) = &entries {
+        routing::check_entry_shapes(entries)?;
+    }
+    let operation_type = RouteType::parse(&kind)?;
+    if let Some(entries) = &entries {
+        routing::check_entries_matrix(operation_type, entries)?;
+    }
+    let new = NewOperationRoute {
+        title,
+        description: non_empty(input.description),
+        code: non_empty(input.code),
+        operation_type,
+        account,
+        accounting_entries: entries,
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&routes::create_operation_route(&ctx.tenant, ids.ledger()?, new).await?)
+}
+
+/// List the ledger's operation routes (cursor; `metadata.<key>=` filters).
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/operation-routes", tag = "Operation routes",
+    params(CursorQuery), responses((status = 200, body = CursorPage<OperationRoute>)))]
+async fn list_operation_routes(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    let query = query.list()?;
+    let page = routes::list_operation_routes(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+/// Get an operation route.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
+    tag = "Operation routes", responses((status = 200, body = OperationRoute)))]
+async fn get_operation_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let id = ids.get("operation_route_id")?;
+    reply::ok(&ledger::get::<OperationRoute>(&ctx.tenant, ids.ledger()?, id).await?)
+}
+
+/// Update an operation route.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
+    tag = "Operation routes", request_body = UpdateOperationRouteInput,
+    responses((status = 200, body = OperationRoute)))]
+async fn update_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateOperationRouteInput = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+    check_texts(
+        &mut check,
+        input.description.as_deref(),
+        input.code.as_deref(),
+    );
+    let entries = input.accounting_entries.map(|entries| {
+        entries.map(|entries| {
+            let changes: Vec<(Action, EntryPatch)> = entries
+                .into_changes()
+                .into_iter()
+                .map(|(action, change)| {
+                    (
+                        action,
+                        change.map(|given| given.map(|g| entry(&mut check, action, g))),
+                    )
+                })
+                .collect();
+            changes
+        })
+    });
+    check.finish()?;
+    let account = account_rule(input.account)?;
+    if let Some(Some(changes)) = &entries {
+        let mut given = AccountingEntries::default();
+        for (action, change) in changes {
+            if let Some(Some(entry)) = change {
+                *given.slot_mut(*action) = Some(entry.clone());
+            }
+        }
+        routing::check_entry_shapes(&given)?;
+    }
+    let patch = OperationRoutePatch {
+        title: non_empty(input.title),
+        description: non_empty(input.description),
+        code: non_empty(input.code),
+        account,
+        accounting_entries: entries,
+        metadata: patch_metadata(input.metadata)?,
+    };
+    let id = ids.get("operation_route_id")?;
+    reply::ok(&routes::update_operation_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
+}
+
+/// Delete an operation route (soft); one a transaction route lists is refused (0107).
+#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
+    tag = "Operation routes", responses((status = 204)))]
+async fn delete_operation_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let id = ids.get("operation_route_id")?;
+    routes::delete_operation_route(&ctx.tenant, ids.ledger()?, id).await?;
+    reply::no_content()
+}
+
+// ---- transaction routes --------------------------------------------------------------------
+
+/// Create a transaction route over the ledger's operation routes; the answer embeds them.
+#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transaction-routes", tag = "Transaction routes",
+    request_body = CreateTransactionRouteInput, responses((status = 201, body = TransactionRoute)))]
+async fn create_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: CreateTransactionRouteInput = body.parse()?;
+    let mut check = Check::new();
+    let title = check.required_max("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+    check_texts(&mut check, input.description.as_deref(), None);
+    if input.operation_routes.is_none() {
+        check.required("operationRoutes", None);
+    }
+    check.finish()?;
+    let new = NewTransactionRoute {
+        title,
+        description: non_empty(input.description),
+        operation_routes: route_ids(input.operation_routes.unwrap_or_default())?,
+        metadata: create_metadata(input.metadata)?,
+    };
+    reply::created(&routes::create_transaction_route(&ctx.tenant, ids.ledger()?, new).await?)
+}
+
+/// List the ledger's transaction routes (cursor; `metadata.<key>=` filters).
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transaction-routes", tag = "Transaction routes",
+    params(CursorQuery), responses((status = 200, body = CursorPage<TransactionRoute>)))]
+async fn list_transaction_routes(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    let query = query.list()?;
+    let page = routes::list_transaction_routes(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+/// Get a transaction route with its operation routes.
+#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
+    tag = "Transaction routes", responses((status = 200, body = TransactionRoute)))]
+async fn get_transaction_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let id = ids.get("transaction_route_id")?;
+    reply::ok(&routes::get_transaction_route(&ctx.tenant, ids.ledger()?, id).await?)
+}
+
+/// Update a transaction route.
+#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
+    tag = "Transaction routes", request_body = UpdateTransactionRouteInput,
+    responses((status = 200, body = TransactionRoute)))]
+async fn update_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
+    let input: UpdateTransactionRouteInput = body.parse()?;
+    let mut check = Check::new();
+    check.max_len("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+    check_texts(&mut check, input.description.as_deref(), None);
+    check.finish()?;
+    let patch = TransactionRoutePatch {
+        title: non_empty(input.title),
+        description: non_empty(input.description),
+        operation_routes: input.operation_routes.map(route_ids).transpose()?,
+        metadata: patch_metadata(input.metadata)?,
+    };
+    let id = ids.get("transaction_route_id")?;
+    reply::ok(&routes::update_transaction_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
+}
+
+/// Delete a transaction route (soft), freeing its operation routes.
+#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
+    tag = "Transaction routes", responses((status = 204)))]
+async fn delete_transaction_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    let id = ids.get("transaction_route_id")?;
+    routes::delete_transaction_route(&ctx.tenant, ids.ledger()?, id).await?;
+    reply::no_content()
+}

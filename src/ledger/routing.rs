@@ -1,0 +1,409 @@
+//! Operation routes and transaction routes: their CRUD, and the route check a transaction of
+//! a ledger with `accounting.validateRoutes` passes before it moves any balance.
+
+use rusqlite::Connection;
+
+use super::{Stamped, Tenant, new_id, read_in, write_in};
+use crate::domain::entities::{Balance, Ledger, Stamps};
+use crate::domain::journal::{Direction, Operation, OperationType, Transaction};
+use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::query::{CursorPage, ListQuery};
+use crate::domain::routing::{
+    self, AccountRule, AccountingEntries, AccountingEntry, Action, OperationRoute, RouteLeg,
+    RouteType, TransactionRoute,
+};
+use crate::domain::scope::Parent;
+use crate::domain::time::now;
+use crate::domain::transaction::Posting;
+use crate::error::{Error, Kind, Result};
+use crate::store::{self, routing as sql, transactions as journal};
+
+impl Stamped for OperationRoute {
+    fn touch(&mut self, now: String) {
+        self.stamps.updated_at = now;
+    }
+}
+
+impl Stamped for TransactionRoute {
+    fn touch(&mut self, now: String) {
+        self.stamps.updated_at = now;
+    }
+}
+
+// ---- operation routes ----------------------------------------------------------------------
+
+pub struct NewOperationRoute {
+    pub title: String,
+    pub description: Option<String>,
+    pub code: Option<String>,
+    pub operation_type: RouteType,
+    pub account: Option<AccountRule>,
+    pub accounting_entries: Option<AccountingEntries>,
+    pub metadata: Metadata,
+}
+
+pub async fn create_operation_route(
+    tenant: &Tenant,
+    parent: Parent,
+    new: NewOperationRoute,
+) -> Result<OperationRoute> {
+    write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let route = OperationRoute {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            title: new.title,
+            description: new.description,
+            code: new.code,
+            operation_type: new.operation_type,
+            account: new.account,
+            accounting_entries: new.accounting_entries.filter(|e| !e.is_empty()),
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_operation_route(conn, &route)?;
+        Ok(route)
+    })
+    .await
+}
+
+/// A change of one action's entry: `None` keeps it, `Some(None)` removes it.
+pub type EntryPatch = Option<Option<AccountingEntry>>;
+
+/// Changes of an operation route; absent fields are kept. `accounting_entries`: `None` keeps
+/// them, `Some(None)` removes them all, `Some(Some(changes))` changes the actions it names.
+#[derive(Default)]
+pub struct OperationRoutePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub code: Option<String>,
+    pub account: Option<AccountRule>,
+    pub accounting_entries: Option<Option<Vec<(Action, EntryPatch)>>>,
+    pub metadata: MetadataPatch,
+}
+
+/// The entries after `changes`: each named action replaced or removed, the rest kept.
+fn merge_entries(
+    existing: Option<AccountingEntries>,
+    changes: Option<Option<Vec<(Action, EntryPatch)>>>,
+) -> Option<AccountingEntries> {
+    let changes = match changes {
+        None => return existing,
+        Some(None) => return None,
+        Some(Some(changes)) => changes,
+    };
+    let mut entries = existing.unwrap_or_default();
+    for (action, change) in changes {
+        if let Some(entry) = change {
+            *entries.slot_mut(action) = entry;
+        }
+    }
+    Some(entries).filter(|e| !e.is_empty())
+}
+
+/// Updates an operation route; its changed accounting entries must still fit its type (the
+/// matrix of [`routing::check_entries_matrix`]).
+pub async fn update_operation_route(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+    patch: OperationRoutePatch,
+) -> Result<OperationRoute> {
+    super::update(tenant, parent, id, move |_, route: &mut OperationRoute| {
+        if patch.accounting_entries.is_some() {
+            let merged = merge_entries(route.accounting_entries.take(), patch.accounting_entries);
+            if let Some(entries) = &merged {
+                routing::check_entries_matrix(route.operation_type, entries)?;
+            }
+            route.accounting_entries = merged;
+        }
+        if let Some(title) = patch.title {
+            route.title = title;
+        }
+        if let Some(description) = patch.description {
+            route.description = Some(description);
+        }
+        if let Some(code) = patch.code {
+            route.code = Some(code);
+        }
+        if let Some(account) = patch.account {
+            route.account = Some(account);
+        }
+        route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
+        Ok(())
+    })
+    .await
+}
+
+/// Soft-deletes an operation route no transaction route lists (0107 otherwise).
+pub async fn delete_operation_route(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
+    write_in(tenant, parent, move |conn, parent| {
+        if sql::is_linked(conn, &id)? {
+            return Err(Error::new(Kind::OperationRouteLinkedToTransactionRoutes)
+                .with_entity("OperationRoute"));
+        }
+        store::delete::<OperationRoute>(conn, parent, &id, &now())
+    })
+    .await
+}
+
+pub async fn list_operation_routes(
+    tenant: &Tenant,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<CursorPage<OperationRoute>> {
+    read_in(tenant, parent, move |conn, parent| {
+        store::list_by_cursor::<OperationRoute>(conn, parent, &query)
+    })
+    .await
+}
+
+// ---- transaction routes --------------------------------------------------------------------
+
+pub struct NewTransactionRoute {
+    pub title: String,
+    pub description: Option<String>,
+    pub operation_routes: Vec<String>,
+    pub metadata: Metadata,
+}
+
+/// The live operation routes `ids` of the ledger, once each, in order: any missing is 0101.
+fn operation_routes(
+    conn: &Connection,
+    parent: &Parent,
+    ids: &[String],
+) -> Result<Vec<OperationRoute>> {
+    let mut routes: Vec<OperationRoute> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id.to_lowercase();
+        if routes.iter().all(|r| r.id != id) {
+            routes.push(store::get::<OperationRoute>(conn, parent, &id)?);
+        }
+    }
+    let kinds: Vec<RouteType> = routes.iter().map(|r| r.operation_type).collect();
+    routing::check_route_mix(&kinds)?;
+    Ok(routes)
+}
+
+fn link(conn: &Connection, route: &TransactionRoute) -> Result<()> {
+    let ids: Vec<String> = route
+        .operation_routes
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    sql::set_links(conn, &route.id, &ids)
+}
+
+pub async fn create_transaction_route(
+    tenant: &Tenant,
+    parent: Parent,
+    new: NewTransactionRoute,
+) -> Result<TransactionRoute> {
+    write_in(tenant, parent, move |conn, parent| {
+        let (organization_id, ledger_id) = parent.ledger_ids()?;
+        let operation_routes = operation_routes(conn, parent, &new.operation_routes)?;
+        let route = TransactionRoute {
+            id: new_id(),
+            organization_id,
+            ledger_id,
+            title: new.title,
+            description: new.description,
+            operation_routes,
+            stamps: Stamps::new(now()),
+            metadata: new.metadata,
+        };
+        sql::save_transaction_route(conn, &route)?;
+        link(conn, &route)?;
+        Ok(route)
+    })
+    .await
+}
+
+/// Changes of a transaction route; absent fields are kept. `operation_routes` replaces its
+/// list (2 to 100 routes: 0104, 0158).
+#[derive(Default)]
+pub struct TransactionRoutePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub operation_routes: Option<Vec<String>>,
+    pub metadata: MetadataPatch,
+}
+
+pub async fn update_transaction_route(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+    patch: TransactionRoutePatch,
+) -> Result<TransactionRoute> {
+    if let Some(ids) = &patch.operation_routes {
+        if ids.len() < routing::OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MIN {
+            return Err(Error::new(Kind::MissingOperationRoutes));
+        }
+        if ids.len() > routing::OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MAX {
+            return Err(Error::new(Kind::TooManyOperationRoutes));
+        }
+    }
+    write_in(tenant, parent, move |conn, parent| {
+        let mut route = sql::get_transaction_route(conn, parent, &id)?;
+        if let Some(ids) = &patch.operation_routes {
+            route.operation_routes = operation_routes(conn, parent, ids)?;
+            link(conn, &route)?;
+        }
+        if let Some(title) = patch.title {
+            route.title = title;
+        }
+        if let Some(description) = patch.description {
+            route.description = Some(description);
+        }
+        route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
+        route.touch(now());
+        sql::save_transaction_route(conn, &route)?;
+        Ok(route)
+    })
+    .await
+}
+
+/// Soft-deletes a transaction route and drops its links, freeing its operation routes.
+pub async fn delete_transaction_route(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
+    write_in(tenant, parent, move |conn, parent| {
+        store::ensure_exists::<TransactionRoute>(conn, parent, &id)?;
+        sql::set_links(conn, &id, &[])?;
+        store::delete::<TransactionRoute>(conn, parent, &id, &now())
+    })
+    .await
+}
+
+pub async fn get_transaction_route(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+) -> Result<TransactionRoute> {
+    read_in(tenant, parent, move |conn, parent| {
+        sql::get_transaction_route(conn, parent, &id)
+    })
+    .await
+}
+
+pub async fn list_transaction_routes(
+    tenant: &Tenant,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<CursorPage<TransactionRoute>> {
+    read_in(tenant, parent, move |conn, parent| {
+        sql::list_transaction_routes(conn, parent, &query)
+    })
+    .await
+}
+
+// ---- route checks of transactions ----------------------------------------------------------
+
+/// A transaction's legs with their balances, as the route check sees them.
+pub(crate) struct Sides<'a> {
+    pub sources: (&'a [Posting], &'a [Balance]),
+    pub destinations: (&'a [Posting], &'a [Balance]),
+    /// Whether the sources' direction is checked (not for holds, settlements, releases).
+    pub sources_directed: bool,
+}
+
+/// Midaz's step 7: when the ledger of `transaction` sets `accounting.validateRoutes`, its legs
+/// must satisfy the transaction route it names for `action` (0114–0119, 0151–0157). Returns
+/// the route the operations are then booked under ([`book`]), `None` when routes are not
+/// validated.
+pub(crate) fn check<'a>(
+    conn: &Connection,
+    parent: &Parent,
+    transaction: &Transaction,
+    action: Action,
+    sides: Sides<'a>,
+) -> Result<Option<TransactionRoute>> {
+    let Parent::Ledger {
+        organization_id,
+        ledger_id,
+    } = parent
+    else {
+        return Err(Error::internal("a route check outside a ledger"));
+    };
+    let ledger = store::get::<Ledger>(
+        conn,
+        &Parent::Organization(organization_id.clone()),
+        ledger_id.as_str(),
+    )?;
+    if !ledger.settings.accounting.validate_routes {
+        return Ok(None);
+    }
+    let id = routing::transaction_route_id(
+        transaction.route_id.as_deref(),
+        transaction.route.as_deref(),
+    )?;
+    let route = sql::get_transaction_route(conn, parent, &id)?;
+    let legs = |(postings, balances): (&'a [Posting], &'a [Balance]), source: bool, directed| {
+        postings
+            .iter()
+            .zip(balances)
+            .map(move |(posting, balance)| RouteLeg {
+                alias: &posting.alias,
+                account_type: &balance.account_type,
+                route_id: posting.route_id.as_deref(),
+                source,
+                directed,
+            })
+    };
+    let legs: Vec<RouteLeg<'_>> = legs(sides.sources, true, sides.sources_directed)
+        .chain(legs(sides.destinations, false, true))
+        .collect();
+    routing::check_transaction(&route, action, &legs)?;
+    Ok(Some(route))
+}
+
+/// Books each operation of `operations` that names an operation route under its rubric for
+/// `action` and its direction (`routeCode`, `routeDescription`), and saves it again.
+pub(crate) fn book(
+    conn: &Connection,
+    route: &TransactionRoute,
+    action: Action,
+    operations: &mut [Operation],
+) -> Result<()> {
+    for operation in operations.iter_mut() {
+        let Some(route_id) = operation.routing.route_id.as_deref() else {
+            continue;
+        };
+        let debit = operation.direction == Direction::Debit;
+        // BLOCK and UNBLOCK operations book under their own rubric when the route has one,
+        // else under the direct one (Midaz v3.8); OVERDRAFT ones under the overdraft rubric.
+        let own = match operation.kind {
+            OperationType::Block => Some(Action::Block),
+            OperationType::Unblock => Some(Action::Unblock),
+            OperationType::Overdraft => Some(Action::Overdraft),
+            _ => None,
+        };
+        let rubric = own
+            .and_then(|own| routing::rubric(route, own, route_id, debit))
+            .or_else(|| routing::rubric(route, action, route_id, debit));
+        if let Some(rubric) = rubric {
+            operation.routing.route_code = Some(rubric.code.clone());
+            operation.routing.route_description =
+                Some(rubric.description.clone()).filter(|d| !d.is_empty());
+            journal::save_operation(conn, operation)?;
+        }
+    }
+    Ok(())
+}
+
+/// Midaz refuses to revert a transaction any of whose operations names an operation route
+/// that is not bidirectional (0150), whatever the ledger's settings.
+pub(crate) fn check_revertible(
+    conn: &Connection,
+    parent: &Parent,
+    operations: &[Operation],
+) -> Result<()> {
+    for operation in operations {
+        if let Some(route_id) = operation.routing.route_id.as_deref() {
+            let route = store::get::<OperationRoute>(conn, parent, route_id)?;
+            if route.operation_type != RouteType::Bidirectional {
+                return Err(Error::new(Kind::RouteNotBidirectional));
+            }
+        }
+    }
+    Ok(())
+}
