@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod ledger_items;
 mod ledgers;
+mod metadata_indexes;
 mod metrics;
 pub mod openapi;
 mod organizations;
@@ -54,6 +55,7 @@ pub fn route_table() -> Vec<Route> {
         accounts::routes(),
         ledger_items::routes(),
         asset_rates::routes(),
+        metadata_indexes::routes(),
     ]
     .into_iter()
     .flatten()

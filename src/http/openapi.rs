@@ -92,6 +92,7 @@ pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
         (name = "Operations"),
         (name = "Balances"),
         (name = "Asset rates"),
+        (name = "Metadata indexes", description = "SQLite indexes on one metadata key of one entity of the caller's tenant."),
     )
 )]
 struct ApiDoc;

@@ -36,6 +36,7 @@ pub enum Resource {
     Operations,
     Balances,
     AssetRates,
+    Settings,
 }
 
 impl Resource {
@@ -52,6 +53,7 @@ impl Resource {
             Resource::Operations => "operations",
             Resource::Balances => "balances",
             Resource::AssetRates => "asset-rates",
+            Resource::Settings => "settings",
         }
     }
 }

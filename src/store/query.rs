@@ -77,8 +77,15 @@ fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
         params.push(Sql::Text(end.clone()));
     }
     if let Some((key, value)) = &query.metadata {
-        sql.push_str(" AND json_extract(metadata, ?) = ?");
-        params.push(Sql::Text(json_path(key)));
+        // A key an index can have is compared through the index's own expression, so that
+        // SQLite uses the index when there is one; any other key stays a bound JSON path.
+        match super::metadata_indexes::expression(key) {
+            Some(expression) => sql.push_str(&format!(" AND {expression} = ?")),
+            None => {
+                sql.push_str(" AND json_extract(metadata, ?) = ?");
+                params.push(Sql::Text(json_path(key)));
+            }
+        }
         params.push(Sql::Text(value.clone()));
     }
     Clause { sql, params }
@@ -95,13 +102,8 @@ fn json_path(key: &str) -> String {
     format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// One page of live rows in creation order.
-pub fn list<T>(
-    conn: &Connection,
-    scope: &Scope<'_>,
-    query: &ListQuery,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
+/// The SQL of [`list`] and its parameters.
+pub(crate) fn list_sql(scope: &Scope<'_>, query: &ListQuery) -> (String, Vec<Sql>) {
     let clause = where_clause(scope, query);
     let order = query.sort.sql();
     let sql = format!(
@@ -111,6 +113,17 @@ pub fn list<T>(
     let mut params = clause.params;
     params.push(Sql::Integer(i64::from(query.limit)));
     params.push(Sql::Integer(query.offset()));
+    (sql, params)
+}
+
+/// One page of live rows in creation order.
+pub fn list<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    query: &ListQuery,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let (sql, params) = list_sql(scope, query);
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(params), map)?;
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)

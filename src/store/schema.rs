@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0004_chain.sql"),
     include_str!("../../schema/0005_drop_operation_balance_index.sql"),
     include_str!("../../schema/0006_idempotency_by_reference.sql"),
+    include_str!("../../schema/0009_metadata_indexes.sql"),
 ];
 
 /// The schema version this binary writes.
