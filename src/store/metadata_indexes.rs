@@ -192,6 +192,7 @@ pub fn rebuild_all(conn: &Connection) -> Result<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use super::super::query::tests::plan;
     use super::*;
 
     fn tenant() -> Connection {
@@ -215,17 +216,6 @@ mod tests {
             "UPDATE organization SET metadata = ? WHERE id = ?",
             [metadata.as_str(), id],
         )?)
-    }
-
-    fn plan(conn: &Connection, sql: &str) -> String {
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        // Unbound parameters read as NULL: the plan does not depend on them.
-        let mut rows = statement.raw_query();
-        let mut details = Vec::new();
-        while let Some(row) = rows.next().unwrap() {
-            details.push(row.get::<_, String>(3).unwrap());
-        }
-        details.join("\n")
     }
 
     /// The SQL a `metadata.tier=` filter of the organization list runs is answered through
