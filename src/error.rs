@@ -143,6 +143,14 @@ kinds! {
     UnknownSettingsField => 400, "0147", "Unknown Settings Field", "The settings contain an unknown field.";
     InvalidSettingsFieldType => 400, "0148", "Invalid Settings Field Type", "A settings field has the wrong type.";
     SettingsRootLevelField => 400, "0149", "Settings Root Level Field", "Settings fields must be nested under their section.";
+    // Metadata indexes (Midaz v3.5+ `/v1/settings/metadata-indexes`).
+    MetadataIndexAlreadyExists => 409, "0132", "Metadata Index Already Exists", "A metadata index with the same key already exists for this entity. Please use a different key from the existing index.";
+    MetadataIndexNotFound => 404, "0133", "Metadata Index Not Found", "The specified metadata index does not exist. Please verify the index name and try again.";
+    MetadataIndexLimitExceeded => 400, "0135", "Metadata Index Limit Exceeded", "The maximum number of metadata indexes has been reached for this entity. Please delete unused indexes before creating new ones.";
+    InvalidEntityName => 400, "0138", "Invalid Entity Name", "The provided entity name is not valid.";
+    // Midaz has no code for it (its MongoDB refuses the metadata write after the entity is
+    // stored): the entity is refused whole.
+    DuplicateMetadataValue => 409, "DUPLICATE_METADATA_VALUE", "Duplicate Metadata Value", "Another live record already has this value of a metadata key with a unique index; nothing was written.";
     // Transactions, operations and balances.
     InsufficientFunds => 422, "0018", "Insufficient Funds Error", "The transaction could not be completed due to insufficient funds in the account. Please add sufficient funds to your account and try again.";
     AccountIneligibility => 422, "0019", "Account Ineligibility Error", "One or more accounts listed in the transaction are not eligible to participate. Please review the account statuses and try again.";
@@ -235,6 +243,9 @@ impl From<Kind> for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
+        if breaks_metadata_index(&error) {
+            return Self::new(Kind::DuplicateMetadataValue);
+        }
         if is_storage_fault(&error) {
             let mut unavailable = Self::new(Kind::StorageUnavailable);
             unavailable.cause = Some(error.to_string());
@@ -242,6 +253,18 @@ impl From<rusqlite::Error> for Error {
         } else {
             Self::internal(error)
         }
+    }
+}
+
+/// Whether `error` is a write refused by a unique metadata index (`store::metadata_indexes`
+/// names them `metadata_index_<id>`; SQLite names an expression index in the message).
+fn breaks_metadata_index(error: &rusqlite::Error) -> bool {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, Some(message)) => {
+            failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                && message.contains("index 'metadata_index_")
+        }
+        _ => false,
     }
 }
 

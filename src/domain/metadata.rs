@@ -75,6 +75,46 @@ impl Patch {
     }
 }
 
+/// Most metadata indexes one entity may have (each one slows every write of that entity).
+pub const METADATA_INDEXES_PER_ENTITY_MAX: usize = 16;
+
+/// Whether `key` may be indexed: Midaz's `metadatakeyformat` (a letter, then letters, digits
+/// and `_`) within the key length limit. Such a key is also safe as SQL text and as a JSON
+/// path without quoting.
+pub fn is_index_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    key.len() <= METADATA_KEY_LENGTH_MAX
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// An index on one metadata key of one entity, in Midaz's shape.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataIndex {
+    /// The name Midaz (MongoDB) gives it: `metadata.<key>_1`.
+    pub index_name: String,
+    pub entity_name: String,
+    pub metadata_key: String,
+    /// A second live entity with the same value of the key is refused.
+    pub unique: bool,
+    /// Only entities that have the key are indexed.
+    pub sparse: bool,
+}
+
+impl MetadataIndex {
+    pub fn new(entity_name: &str, metadata_key: &str, unique: bool, sparse: bool) -> Self {
+        Self {
+            index_name: format!("metadata.{metadata_key}_1"),
+            entity_name: entity_name.to_owned(),
+            metadata_key: metadata_key.to_owned(),
+            unique,
+            sparse,
+        }
+    }
+}
+
 /// A JSON object literal as a map, for tests of metadata and claims.
 #[cfg(test)]
 pub(crate) fn object(value: Value) -> Metadata {
@@ -113,6 +153,19 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn index_keys_start_with_a_letter_and_hold_letters_digits_and_underscores() {
+        for key in ["tier", "a", "Tier_2", &"k".repeat(100)] {
+            assert!(is_index_key(key), "{key}");
+        }
+        let too_long = "k".repeat(101);
+        for key in [
+            "", "2tier", "_tier", "ti-er", "a.b", "a b", "a'b", "é", &too_long,
+        ] {
+            assert!(!is_index_key(key), "{key}");
+        }
     }
 
     #[test]

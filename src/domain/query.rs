@@ -40,6 +40,10 @@ pub enum Match {
     /// Any of the comma-separated values given (exact text); repeating the parameter adds
     /// values.
     AnyOf,
+    /// Transactions with an operation on the account of this id.
+    LegAccount,
+    /// Transactions with an operation on the live account of the ledger with this alias.
+    LegAlias,
 }
 
 /// A filter an entity's list accepts: the query parameter and the stored field it reads.
@@ -249,7 +253,9 @@ fn parse_window(start: Option<&str>, end: Option<&str>) -> Result<Option<(Timest
 
 fn parse_filter(spec: &FilterSpec, raw: &str) -> Result<Filter> {
     let value = match spec.matching {
-        Match::Exact | Match::Prefix => FilterValue::Text(raw.to_owned()),
+        Match::Exact | Match::Prefix | Match::LegAccount | Match::LegAlias => {
+            FilterValue::Text(raw.to_owned())
+        }
         Match::Flag => match raw {
             "true" => FilterValue::Flag(true),
             "false" => FilterValue::Flag(false),

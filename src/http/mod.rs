@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod ledger_items;
 mod ledgers;
+mod metadata_indexes;
 mod metrics;
 pub mod openapi;
 mod organizations;
@@ -56,6 +57,7 @@ pub fn route_table() -> Vec<Route> {
         ledger_items::routes(),
         asset_rates::routes(),
         routing::routes(),
+        metadata_indexes::routes(),
     ]
     .into_iter()
     .flatten()

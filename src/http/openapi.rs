@@ -92,6 +92,7 @@ pub fn document(admin_enabled: bool) -> utoipa::openapi::OpenApi {
         (name = "Operations"),
         (name = "Balances"),
         (name = "Asset rates"),
+        (name = "Metadata indexes", description = "SQLite indexes on one metadata key of one entity of the caller's tenant."),
     )
 )]
 struct ApiDoc;
@@ -395,6 +396,14 @@ fn filter_parameters(method: &str, operation: &mut Operation, filters: &[FilterS
                 "Case-insensitive prefix.",
             ),
             Match::Flag => (ObjectBuilder::new().schema_type(Type::Boolean), "Flag."),
+            Match::LegAccount => (
+                ObjectBuilder::new().schema_type(Type::String),
+                "Transactions with an operation on this account id.",
+            ),
+            Match::LegAlias => (
+                ObjectBuilder::new().schema_type(Type::String),
+                "Transactions with an operation on the account with this alias.",
+            ),
             Match::AnyOf => (
                 ObjectBuilder::new().schema_type(Type::String),
                 "Comma-separated values, any of which matches (exact).",

@@ -38,6 +38,7 @@ pub enum Resource {
     AssetRates,
     OperationRoutes,
     TransactionRoutes,
+    Settings,
 }
 
 impl Resource {
@@ -56,6 +57,7 @@ impl Resource {
             Resource::AssetRates => "asset-rates",
             Resource::OperationRoutes => "operation-routes",
             Resource::TransactionRoutes => "transaction-routes",
+            Resource::Settings => "settings",
         }
     }
 }

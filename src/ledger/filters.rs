@@ -120,6 +120,16 @@ pub const TRANSACTION_FILTERS: &[FilterSpec] = &[
         field: "route",
         matching: Match::Exact,
     },
+    FilterSpec {
+        param: "account_id",
+        field: "account_id",
+        matching: Match::LegAccount,
+    },
+    FilterSpec {
+        param: "alias",
+        field: "account_alias",
+        matching: Match::LegAlias,
+    },
 ];
 
 pub const OPERATION_FILTERS: &[FilterSpec] = &[

@@ -6,6 +6,7 @@ pub mod asset_rates;
 pub mod audit;
 pub mod balances;
 pub mod filters;
+pub mod metadata_indexes;
 pub mod onboarding;
 pub mod routing;
 pub mod transactions;

@@ -254,6 +254,8 @@ pub fn import(conn: &mut Connection, input: impl BufRead) -> Result<Imported> {
         rows += 1;
     }
     check_foreign_keys(&db_tx, &tables, &lines_of_rows)?;
+    // Indexes are schema, not rows: the export carries their `metadata_index` rows.
+    super::metadata_indexes::rebuild_all(&db_tx)?;
     db_tx.commit()?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let check: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;

@@ -59,6 +59,7 @@ pub mod balances;
 pub mod chain;
 pub mod export;
 pub mod files;
+pub mod metadata_indexes;
 pub mod onboarding;
 pub mod query;
 pub mod registry;

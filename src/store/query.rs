@@ -52,6 +52,23 @@ fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
                 sql.push_str(&format!(" AND lower({column}) LIKE ? ESCAPE '\\'"));
                 params.push(Sql::Text(format!("{}%", escape_like(&text.to_lowercase()))));
             }
+            // Through `operation_account` (and the account's alias index): no scan of the
+            // ledger's operations.
+            (FilterValue::Text(text), Match::LegAccount) => {
+                sql.push_str(
+                    " AND id IN (SELECT transaction_id FROM operation WHERE account_id = ?)",
+                );
+                params.push(Sql::Text(text.clone()));
+            }
+            (FilterValue::Text(text), Match::LegAlias) => {
+                sql.push_str(
+                    " AND id IN (SELECT transaction_id FROM operation WHERE account_id IN \
+                     (SELECT id FROM account WHERE ledger_id = ? AND alias = ? AND deleted_at IS NULL))",
+                );
+                let ledger = scope.keys.iter().find(|(column, _)| *column == "ledger_id");
+                params.push(ledger.map_or(Sql::Null, |(_, id)| Sql::Text((*id).to_owned())));
+                params.push(Sql::Text(text.clone()));
+            }
             (FilterValue::Text(text), Match::OneOf(_)) => {
                 sql.push_str(&format!(" AND upper({column}) = ?"));
                 params.push(Sql::Text(text.clone()));
@@ -77,8 +94,15 @@ fn where_clause(scope: &Scope<'_>, query: &ListQuery) -> Clause {
         params.push(Sql::Text(end.clone()));
     }
     if let Some((key, value)) = &query.metadata {
-        sql.push_str(" AND json_extract(metadata, ?) = ?");
-        params.push(Sql::Text(json_path(key)));
+        // A key an index can have is compared through the index's own expression, so that
+        // SQLite uses the index when there is one; any other key stays a bound JSON path.
+        match super::metadata_indexes::expression(key) {
+            Some(expression) => sql.push_str(&format!(" AND {expression} = ?")),
+            None => {
+                sql.push_str(" AND json_extract(metadata, ?) = ?");
+                params.push(Sql::Text(json_path(key)));
+            }
+        }
         params.push(Sql::Text(value.clone()));
     }
     Clause { sql, params }
@@ -95,13 +119,8 @@ fn json_path(key: &str) -> String {
     format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// One page of live rows in creation order.
-pub fn list<T>(
-    conn: &Connection,
-    scope: &Scope<'_>,
-    query: &ListQuery,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
+/// The SQL of [`list`] and its parameters.
+pub(crate) fn list_sql(scope: &Scope<'_>, query: &ListQuery) -> (String, Vec<Sql>) {
     let clause = where_clause(scope, query);
     let order = query.sort.sql();
     let sql = format!(
@@ -111,6 +130,17 @@ pub fn list<T>(
     let mut params = clause.params;
     params.push(Sql::Integer(i64::from(query.limit)));
     params.push(Sql::Integer(query.offset()));
+    (sql, params)
+}
+
+/// One page of live rows in creation order.
+pub fn list<T>(
+    conn: &Connection,
+    scope: &Scope<'_>,
+    query: &ListQuery,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let (sql, params) = list_sql(scope, query);
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(params), map)?;
     Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
@@ -298,4 +328,65 @@ pub fn amount(row: &Row<'_>, column: &str) -> rusqlite::Result<rust_decimal::Dec
             format!("bad amount {text:?} in {column}").into(),
         )
     })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::domain::query::{Filter, FilterValue};
+
+    /// The `EXPLAIN QUERY PLAN` details of `sql`, one step a line.
+    pub(crate) fn plan(conn: &Connection, sql: &str) -> String {
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        // Unbound parameters read as NULL: the plan does not depend on them.
+        let mut rows = statement.raw_query();
+        let mut details = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            details.push(row.get::<_, String>(3).unwrap());
+        }
+        details.join("\n")
+    }
+
+    /// Transactions of an account, by id or alias, are found through the account's operations
+    /// (`operation_account`) and the alias index, never by scanning operations.
+    #[test]
+    fn transactions_by_account_search_the_operations_of_the_account() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let keys = [("ledger_id", "l-1")];
+        let scope = Scope {
+            table: "ledger_transaction",
+            columns: "id",
+            keys: &keys,
+        };
+        for matching in [Match::LegAccount, Match::LegAlias] {
+            let query = ListQuery {
+                filters: vec![Filter {
+                    field: "account",
+                    matching,
+                    value: FilterValue::Text("x".to_owned()),
+                }],
+                ..ListQuery::default()
+            };
+            let clause = where_clause(&scope, &query);
+            let sql = format!(
+                "SELECT id FROM ledger_transaction WHERE {} ORDER BY id LIMIT 11",
+                clause.sql
+            );
+            let planned = plan(&conn, &sql);
+            assert!(
+                planned.contains("SEARCH operation USING INDEX operation_account (account_id=?)"),
+                "{planned}"
+            );
+            assert!(!planned.contains("SCAN"), "{planned}");
+            if matching == Match::LegAlias {
+                assert!(
+                    planned.contains("USING INDEX account_alias (ledger_id=? AND alias=?)"),
+                    "{planned}"
+                );
+            }
+        }
+    }
 }

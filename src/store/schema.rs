@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0006_idempotency_by_reference.sql"),
     include_str!("../../schema/0007_balance_direction.sql"),
     include_str!("../../schema/0008_routing.sql"),
+    include_str!("../../schema/0009_metadata_indexes.sql"),
 ];
 
 /// The schema version this binary writes.

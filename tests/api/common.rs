@@ -389,9 +389,9 @@ pub fn transfer(from: Option<&str>, to: &str, value: &str) -> Value {
 /// Fills the tenant served at `base` (with `token`, if any) through the API with every kind
 /// of row the schema holds: an organization, a ledger, an asset, a portfolio, a segment, an
 /// account type, accounts (one in the portfolio and segment, one with an additional balance),
-/// an asset rate, and transactions: an inflow (sent with an idempotency key), a committed
-/// transfer that is then reverted, a pending transfer committed and one cancelled. Returns
-/// the ledger's path.
+/// a unique metadata index, an asset rate, and transactions: an inflow (sent with an
+/// idempotency key), a committed transfer that is then reverted, a pending transfer committed
+/// and one cancelled. Returns the ledger's path.
 pub async fn fill_every_kind(base: &str, token: Option<&str>) -> String {
     let client = reqwest::Client::new();
     let send = async |method: Method, path: &str, body: Value| -> Value {
@@ -434,6 +434,9 @@ pub async fn fill_every_kind(base: &str, token: Option<&str>) -> String {
     send(Method::POST, &at("/accounts"), b).await;
     let balance = format!("/accounts/{}/balances", a["id"].as_str().unwrap());
     send(Method::POST, &at(&balance), json!({"key": "savings"})).await;
+    let index = json!({"metadataKey": "tier", "unique": true});
+    let indexes = "/v1/settings/metadata-indexes/entities/account";
+    send(Method::POST, indexes, index).await;
     let rate = json!({"from": "USD", "to": "BRL", "rate": 5.25, "scale": 2, "ttl": 3600});
     send(Method::PUT, &at("/asset-rates"), rate).await;
     let mut route_ids = Vec::new();

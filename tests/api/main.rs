@@ -18,6 +18,7 @@ mod fuzz;
 mod invariants;
 mod limits;
 mod logs;
+mod metadata_indexes;
 mod metrics;
 mod model;
 mod onboarding;

@@ -2541,3 +2541,108 @@ async fn a_balance_patch_takes_null_settings_and_refuses_bad_ones() {
     assert_eq!(after.body["allowSending"], false);
     assert_eq!(after.body["version"], version);
 }
+
+// ---- filters (Midaz issues #1973, #1034) ----------------------------------------------------
+
+/// Transactions listed by account (id or alias, any of their operations), by date window and
+/// by metadata, alone and together; operations of an account by metadata.
+#[tokio::test]
+async fn transactions_filter_by_account_alias_dates_and_metadata() {
+    let app = spawn_app().await;
+    let ledger = app.ledger().await;
+    app.asset(&ledger, "USD").await;
+    let a = app.account(&ledger, "@a", "USD").await;
+    let b = app.account(&ledger, "@b", "USD").await;
+    app.account(&ledger, "@c", "USD").await;
+    let post = async |kind: &str, body: Value| {
+        let reply = app
+            .post(&format!("{ledger}/transactions/{kind}"), body)
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        id_of(&reply.body)
+    };
+    let mut tagged = inflow_body("@a", "100");
+    tagged["metadata"] = json!({"batch": "B-1"});
+    let into_a = post("inflow", tagged).await;
+    let mut rent = transfer_body("@a", "@b", "30");
+    rent["send"]["source"]["from"][0]["metadata"] = json!({"purpose": "rent"});
+    let a_to_b = post("json", rent).await;
+    let into_c = post("inflow", inflow_body("@c", "5")).await;
+
+    let listed = async |query: &str| {
+        let reply = app.get(&format!("{ledger}/transactions?{query}")).await;
+        assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+        ids(&reply.body["items"])
+    };
+    let a_id = id_of(&a);
+    let b_id = id_of(&b);
+    assert_eq!(
+        listed(&format!("account_id={b_id}")).await,
+        vec![a_to_b.clone()]
+    );
+    assert_eq!(
+        listed(&format!("account_id={a_id}&sort_order=desc")).await,
+        [a_to_b.clone(), into_a.clone()]
+    );
+    assert_eq!(listed("alias=@a").await, [into_a.clone(), a_to_b.clone()]);
+    assert_eq!(
+        listed("alias=@external/USD").await,
+        [into_a.clone(), into_c.clone()]
+    );
+    assert_eq!(listed("alias=@nobody").await, Vec::<String>::new());
+    assert_eq!(
+        listed(&format!("account_id={MISSING_ID}")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(listed("metadata.batch=B-1").await, vec![into_a.clone()]);
+    assert_eq!(
+        listed("alias=@c&metadata.batch=B-1").await,
+        Vec::<String>::new()
+    );
+
+    let created = parse_time(
+        app.get(&format!("{ledger}/transactions/{into_a}"))
+            .await
+            .body["createdAt"]
+            .as_str()
+            .unwrap(),
+    );
+    let window = format!(
+        "start_date={}&end_date={}",
+        query_second(created, -60),
+        query_second(created, 60)
+    );
+    assert_eq!(
+        listed(&format!("alias=@a&{window}")).await,
+        [into_a.clone(), a_to_b.clone()]
+    );
+    let before = "start_date=2000-01-01&end_date=2000-01-02";
+    assert_eq!(
+        listed(&format!("alias=@a&{before}")).await,
+        Vec::<String>::new()
+    );
+    let half = app
+        .get(&format!(
+            "{ledger}/transactions?alias=@a&start_date=2000-01-01"
+        ))
+        .await;
+    assert_error(&half, 400, "0083");
+    let count = app
+        .head(&format!(
+            "{ledger}/transactions/metrics/count?alias=@a&{window}"
+        ))
+        .await;
+    assert_eq!(count.header("X-Total-Count").as_deref(), Some("2"));
+
+    let operations = app
+        .get(&format!(
+            "{ledger}/accounts/{a_id}/operations?metadata.purpose=rent"
+        ))
+        .await;
+    assert_eq!(operations.status, 200, "{}", operations.body);
+    let items = operations.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", operations.body);
+    assert_eq!(items[0]["transactionId"], json!(a_to_b));
+    assert_eq!(items[0]["type"], "DEBIT");
+    assert_eq!(items[0]["amount"]["value"], "30");
+}
