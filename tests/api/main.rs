@@ -21,6 +21,7 @@ mod metrics;
 mod model;
 mod onboarding;
 mod openapi;
+mod replication;
 mod restart;
 mod smoke;
 mod startup;
