@@ -332,7 +332,11 @@ fn older_position(
         "-json",
         &config.database,
     ])?;
-    let ltx: Vec<LtxFile> = serde_json::from_str(&listed)
+    // Some replica clients log to standard output before the JSON array.
+    let json = listed
+        .find("\n[")
+        .map_or(listed.as_str(), |at| &listed[at + 1..]);
+    let ltx: Vec<LtxFile> = serde_json::from_str(json)
         .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))?;
     let at = at.and_then(parse_time);
     let txid = |hex: &str| u64::from_str_radix(hex, 16).ok();
