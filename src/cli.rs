@@ -6,9 +6,10 @@ use std::ops::Deref;
 
 use crate::admin;
 use crate::auth;
-use crate::config::{Cli, Command, Config, TenantAction};
+use crate::config::{Cli, Command, Config, ReplicationAction, TenantAction};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind};
+use crate::replication;
 use crate::startup::{Application, Exit, Failure};
 use crate::store::Registry;
 
@@ -98,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Tenant { action }) => tenant(&cli.config, action),
+        Some(Command::Replication { action }) => replication(&cli.config, action),
         Some(Command::Verify { tenant, all }) => verify(&cli.config, tenant, all),
     }
 }
@@ -165,10 +167,32 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             admin::backup(&config.data_dir, id.clone(), &to, force)?;
             println!("backed up {id} to {}", to.display());
         }
-        TenantAction::Restore { id, from, force } => {
-            let id = tenant_id(&id)?;
+        TenantAction::Restore {
+            id,
+            from: Some(from),
+            force,
+            ..
+        } => {
+            let id = tenant_id(id.as_deref().unwrap_or_default())?;
             admin::restore(&config.data_dir, id.clone(), &from, force)?;
             println!("restored {id} from {}", from.display());
+        }
+        TenantAction::Restore {
+            id,
+            from: None,
+            from_replica,
+            at,
+            all,
+            sftp_key,
+            force,
+        } => {
+            let url = from_replica.unwrap_or_default();
+            let replica = replication::Replica::new(&url, sftp_key)?;
+            let ids = match id {
+                Some(id) if !all => vec![tenant_id(&id)?],
+                _ => replica.tenants()?,
+            };
+            restore_from_replica(config, &replica, ids, at.as_deref(), force)?;
         }
         TenantAction::Delete { id, yes } => {
             let id = tenant_id(&id)?;
@@ -196,6 +220,56 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
             println!("imported {id} from {} ({rows} rows)", from.display());
         }
+    }
+    Ok(())
+}
+
+/// `tenant restore --from-replica`: restores `ids` one after the other, saying for each which
+/// position was installed; fails at the first tenant without an intact position.
+fn restore_from_replica(
+    config: &Config,
+    replica: &replication::Replica,
+    ids: Vec<TenantId>,
+    at: Option<&str>,
+    force: bool,
+) -> anyhow::Result<()> {
+    for id in ids {
+        let restored = replication::restore(&config.data_dir, replica, id, at, force)?;
+        for refused in &restored.refused {
+            eprintln!("{}: refused {refused}", restored.id);
+        }
+        let position = match &restored.fell_back_to {
+            None => "the newest position".to_owned(),
+            Some(txid) => format!("the older intact position {txid}"),
+        };
+        println!(
+            "restored {} from the replica at {position} ({} chain entries)",
+            restored.id, restored.chain_entries
+        );
+    }
+    Ok(())
+}
+
+/// `replication config`: the Litestream configuration, to stdout or a new file.
+fn replication(config: &Config, action: ReplicationAction) -> anyhow::Result<()> {
+    let ReplicationAction::Config {
+        replica,
+        sftp_key,
+        to,
+    } = action;
+    let text = replication::config(
+        &config.data_dir,
+        &replication::Replica::new(&replica, sftp_key)?,
+    )?;
+    match to {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| {
+                let why = crate::startup::reason(&e);
+                anyhow::anyhow!("cannot write {} (--to): {why}", path.display())
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::startup::{CLIENT_DISCONNECT_TIMEOUT_MS, CLIENT_REQUEST_TIMEOUT_MS, KEEP_ALIVE_MS};
+use crate::store::files::Checkpoints;
 use crate::store::{StoreConfig, SyncMode};
 
 pub use crate::store::registry::TENANT_CACHE_DEFAULT;
@@ -62,6 +63,11 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Replicate the data folder with Litestream.
+    Replication {
+        #[command(subcommand)]
+        action: ReplicationAction,
+    },
     /// Print a completion script for a shell, e.g. `ledgerlite completions bash >
     /// /etc/bash_completion.d/ledgerlite`.
     Completions {
@@ -91,12 +97,32 @@ pub enum TenantAction {
         #[arg(long)]
         force: bool,
     },
-    /// Create or replace a tenant from a backup file; refused while the tenant is in use.
+    /// Create or replace a tenant from a backup file or a Litestream replica; refused while
+    /// the tenant is in use.
     Restore {
-        id: String,
+        /// The tenant; every tenant of the replica with `--all`.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
         /// Backup file to read (written by `tenant backup`).
+        #[arg(
+            long,
+            required_unless_present = "from_replica",
+            conflicts_with = "from_replica"
+        )]
+        from: Option<PathBuf>,
+        /// Litestream replica URL (file://, sftp:// or s3://) the tenant is restored from,
+        /// through `litestream restore`; the file is checked like `verify` before it is installed.
         #[arg(long)]
-        from: PathBuf,
+        from_replica: Option<String>,
+        /// With `--from-replica`: the tenant as it was at this RFC 3339 time.
+        #[arg(long, requires = "from_replica")]
+        at: Option<String>,
+        /// With `--from-replica` (file:// only): restore every tenant of the replica.
+        #[arg(long, requires = "from_replica")]
+        all: bool,
+        /// With an sftp:// replica: the SSH private key.
+        #[arg(long, requires = "from_replica")]
+        sftp_key: Option<PathBuf>,
         /// Replace an existing tenant.
         #[arg(long)]
         force: bool,
@@ -125,6 +151,23 @@ pub enum TenantAction {
         /// Replace an existing tenant.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReplicationAction {
+    /// Print (or write) the Litestream configuration that replicates every tenant of the data
+    /// folder to a replica, tenants created later included.
+    Config {
+        /// Replica URL: file:///path, sftp://user@host:port/path or s3://bucket/path.
+        #[arg(long)]
+        replica: String,
+        /// With an sftp:// replica: the SSH private key Litestream logs in with.
+        #[arg(long)]
+        sftp_key: Option<PathBuf>,
+        /// File to write (e.g. /etc/litestream.yml); standard output when absent.
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
 }
 
@@ -223,6 +266,17 @@ pub struct Config {
     #[arg(long, env = "LEDGERLITE_TENANT_MAX_BYTES", global = true,
           value_parser = clap::value_parser!(u64).range(TENANT_MAX_BYTES_MIN..))]
     pub tenant_max_bytes: Option<u64>,
+    /// `litestream` when Litestream replicates the data folder: ledgerlite then leaves every
+    /// checkpoint to Litestream, so that no WAL frame is checkpointed before it is replicated.
+    #[arg(
+        long,
+        env = "LEDGERLITE_REPLICATION",
+        value_enum,
+        default_value = "none",
+        global = true,
+        ignore_case = true
+    )]
+    pub replication: Checkpoints,
     /// How long a client may take to send a request's head (line and headers), in
     /// milliseconds; a slower one gets 408 and is disconnected.
     #[arg(long, env = "LEDGERLITE_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = CLIENT_REQUEST_TIMEOUT_MS, global = true)]
@@ -324,6 +378,7 @@ impl Config {
             tenant_cache: self.tenant_cache,
             auto_provision: self.auto_provision,
             tenant_max_bytes: self.tenant_max_bytes,
+            checkpoints: self.replication,
         }
     }
 
@@ -346,6 +401,22 @@ impl clap::ValueEnum for SyncMode {
                 .help("fsync on every commit: survives power loss"),
             SyncMode::Normal => clap::builder::PossibleValue::new("normal")
                 .help("fsync at checkpoints only: survives a process crash, not power loss"),
+        })
+    }
+}
+
+/// `--replication` / `LEDGERLITE_REPLICATION`: `none` or `litestream`.
+impl clap::ValueEnum for Checkpoints {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Checkpoints::Ledgerlite, Checkpoints::Litestream]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            Checkpoints::Ledgerlite => clap::builder::PossibleValue::new("none")
+                .help("no replication: ledgerlite checkpoints its write-ahead logs"),
+            Checkpoints::Litestream => clap::builder::PossibleValue::new("litestream")
+                .help("Litestream replicates the data folder and makes every checkpoint"),
         })
     }
 }

@@ -22,6 +22,8 @@ pub mod error;
 pub mod http;
 pub mod ledger;
 #[cfg(feature = "server")]
+pub mod replication;
+#[cfg(feature = "server")]
 pub mod startup;
 pub mod store;
 #[cfg(feature = "server")]

@@ -35,6 +35,36 @@ pub const LIVENESS_BUSY_TIMEOUT_MS: u64 = 200;
 /// How long a read-only source connection waits for a lock, in milliseconds.
 pub const SOURCE_BUSY_TIMEOUT_MS: u64 = 5_000;
 
+/// Who checkpoints the tenant files' write-ahead logs (`LEDGERLITE_REPLICATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checkpoints {
+    /// ledgerlite: SQLite's automatic checkpoint after commits, and a `TRUNCATE` checkpoint
+    /// when the server stops, so a stopped tenant is one self-contained file.
+    #[default]
+    Ledgerlite,
+    /// Litestream replicates the files and must be the only one to checkpoint: a checkpoint it
+    /// does not make can move WAL frames into the database file (and restart the WAL) before
+    /// Litestream has copied them. ledgerlite then never checkpoints, neither after commits
+    /// nor when it stops (the WAL stays beside the file; it is as durable and replayed on
+    /// open).
+    Litestream,
+}
+
+impl Checkpoints {
+    /// Whether ledgerlite checkpoints the WAL itself.
+    pub fn by_ledgerlite(self) -> bool {
+        self == Checkpoints::Ledgerlite
+    }
+
+    /// Sets up the checkpoints of a tenant's write connection `conn`.
+    pub fn configure(self, conn: &Connection) -> rusqlite::Result<()> {
+        if !self.by_ledgerlite() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
+        Ok(())
+    }
+}
+
 /// The files of one tenant below `<data_dir>/tenants/`.
 #[derive(Debug, Clone)]
 pub struct TenantFiles {
@@ -222,7 +252,7 @@ fn copy_online(source: &Connection, dest: &mut Connection) -> Result<()> {
 
 /// A temporary sibling of `target` that [`TenantFiles`] and the registry never take for a
 /// tenant (its name does not end in [`DATABASE_SUFFIX`]).
-fn temp_sibling(target: &Path) -> Result<PathBuf> {
+pub fn temp_sibling(target: &Path) -> Result<PathBuf> {
     let name = target
         .file_name()
         .ok_or_else(|| Error::internal(format!("{} has no file name", target.display())))?;

@@ -24,7 +24,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use scheduled_thread_pool::ScheduledThreadPool;
 
-use super::files::{TENANTS_DIR, TenantFiles};
+use super::files::{Checkpoints, TENANTS_DIR, TenantFiles};
 use super::tenant::{CloseGate, Shared, Tenant};
 use super::writer::WriterMetrics;
 use crate::domain::tenant::TenantId;
@@ -62,6 +62,8 @@ pub struct StoreConfig {
     pub auto_provision: bool,
     /// Largest size of one tenant's database, in bytes; `None` for no cap but the disk's.
     pub tenant_max_bytes: Option<u64>,
+    /// Who checkpoints the write-ahead logs.
+    pub checkpoints: Checkpoints,
 }
 
 /// Open tenants kept in the LRU unless configured otherwise.
@@ -78,6 +80,7 @@ impl StoreConfig {
             tenant_cache: NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN),
             auto_provision: false,
             tenant_max_bytes: None,
+            checkpoints: Checkpoints::Ledgerlite,
         }
     }
 }
@@ -124,6 +127,7 @@ impl Registry {
             opening: HashMap::new(),
             gates: HashMap::new(),
         };
+        let checkpoints = config.checkpoints;
         Ok(Self {
             stats: CacheStats::default(),
             config,
@@ -136,6 +140,7 @@ impl Registry {
                         .build(),
                 ),
                 writer_metrics: Arc::default(),
+                checkpoints,
             },
         })
     }
@@ -297,7 +302,9 @@ impl Registry {
             state.live.clear();
             let mut open = Vec::new();
             while let Some((_, tenant)) = state.lru.pop_lru() {
-                tenant.writer().checkpoint_when_closed();
+                if self.config.checkpoints.by_ledgerlite() {
+                    tenant.writer().checkpoint_when_closed();
+                }
                 open.push(tenant);
             }
             let gates = state.gates.values().filter_map(Weak::upgrade).collect();
@@ -407,6 +414,7 @@ mod tests {
             tenant_cache: NonZeroUsize::MIN,
             auto_provision: false,
             tenant_max_bytes: None,
+            checkpoints: Checkpoints::Ledgerlite,
         })
         .unwrap()
     }

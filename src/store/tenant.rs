@@ -89,6 +89,8 @@ pub struct Shared {
     pub thread_pool: Arc<ScheduledThreadPool>,
     /// Counters of every tenant's writer.
     pub writer_metrics: Arc<WriterMetrics>,
+    /// Who checkpoints the write-ahead logs.
+    pub checkpoints: super::files::Checkpoints,
 }
 
 impl Tenant {
@@ -111,6 +113,7 @@ impl Tenant {
         refuse_read_only(&conn)?;
         schema::refuse_newer(&conn)?;
         configure_writer(&conn, sync)?;
+        shared.checkpoints.configure(&conn)?;
         if let Some(max_bytes) = max_bytes {
             limit_file_size(&conn, max_bytes)?;
         }

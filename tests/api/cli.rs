@@ -27,7 +27,7 @@ async fn start(data_dir: &Path) -> Server {
     Server(start_binary(data_dir).await)
 }
 
-fn cli(data_dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
         .arg("--data-dir")
         .arg(data_dir)
@@ -37,7 +37,7 @@ fn cli(data_dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(data_dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn ok(data_dir: &Path, args: &[&str]) -> Output {
     let out = cli(data_dir, args);
     assert!(
         out.status.success(),

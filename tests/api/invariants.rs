@@ -144,6 +144,7 @@ impl World {
             tenant_cache: NonZeroUsize::new(2).unwrap(),
             auto_provision: false,
             tenant_max_bytes: None,
+            ..StoreConfig::with_data_dir(dir.path())
         })
         .unwrap();
         let id = TenantId::parse("prop").unwrap();

@@ -23,6 +23,7 @@ mod metrics;
 mod model;
 mod onboarding;
 mod openapi;
+mod replication;
 mod restart;
 mod routes;
 mod smoke;

@@ -1,0 +1,364 @@
+//! Replication with Litestream (<https://litestream.io>, v0.5): the Litestream configuration
+//! for a data folder, and restoring tenants from a replica. Litestream runs beside ledgerlite
+//! as its own process and streams every tenant file's write-ahead log to the replica; the
+//! server must then leave every checkpoint to it (`LEDGERLITE_REPLICATION=litestream`, see
+//! [`crate::store::files::Checkpoints`]).
+//!
+//! A restore goes through `litestream restore` into a temporary file next to the tenant's,
+//! which is checked (SQLite's full integrity check, the schema, and the audit of `verify`)
+//! before it is renamed into place. If the newest position of the replica does not pass, the
+//! next older positions are tried, newest first, and the restore says which one it installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::domain::tenant::TenantId;
+use crate::error::{Error, Kind, Result};
+use crate::store::files::{self, TenantFiles, io_error};
+
+/// Environment variable naming the Litestream binary; `litestream` on the `PATH` if unset.
+pub const LITESTREAM_ENV: &str = "LEDGERLITE_LITESTREAM";
+/// How often Litestream ships new WAL frames to the replica, in milliseconds (Litestream's
+/// default, written out so the replication window is visible in the configuration).
+pub const SYNC_INTERVAL_MS: u64 = 1_000;
+/// Older positions a restore tries when the newest one is not intact, at most.
+pub const FALLBACK_POSITIONS_MAX: usize = 16;
+
+/// Where tenants are replicated: a Litestream replica URL (`file:///…`, `sftp://user@host:port/…`,
+/// `s3://bucket/…`) under which each tenant is `<id>.sqlite`, and an SSH key for SFTP.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    url: String,
+    key_path: Option<PathBuf>,
+}
+
+impl Replica {
+    /// A replica at `url` (no trailing slash needed), with the SSH key `key_path` for SFTP.
+    pub fn new(url: &str, key_path: Option<PathBuf>) -> Result<Self> {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        if !matches!(scheme, Some("file" | "sftp" | "s3")) {
+            return Err(Error::new(Kind::BadRequest).with_message(format!(
+                "replica {url:?} is not a file://, sftp:// or s3:// URL"
+            )));
+        }
+        Ok(Self {
+            url: url.trim_end_matches('/').to_owned(),
+            key_path,
+        })
+    }
+
+    /// The replica of one tenant.
+    fn tenant_url(&self, id: &TenantId) -> String {
+        format!("{}/{id}{}", self.url, files::DATABASE_SUFFIX)
+    }
+
+    /// The `replica:` block of a Litestream database entry, indented for it.
+    fn yaml(&self, url: &str) -> String {
+        let mut block = format!(
+            "    replica:\n      url: {}\n      sync-interval: {SYNC_INTERVAL_MS}ms\n",
+            yaml_string(url)
+        );
+        if let Some(key) = &self.key_path {
+            block.push_str(&format!(
+                "      key-path: {}\n",
+                yaml_string(&key.to_string_lossy())
+            ));
+        }
+        block
+    }
+
+    /// The tenants in a `file://` replica (each a folder named `<id>.sqlite`), sorted. Other
+    /// kinds cannot be listed through Litestream: their tenants are named one by one.
+    pub fn tenants(&self) -> Result<Vec<TenantId>> {
+        let Some(dir) = self.url.strip_prefix("file://") else {
+            return Err(Error::new(Kind::BadRequest).with_message(
+                "--all lists the tenants of a file:// replica only; restore the tenants of \
+                 other replicas one by one",
+            ));
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| io_error("listing", Path::new(dir), e))?;
+        let mut ids = Vec::new();
+        for entry in entries {
+            let name = entry.map_err(|e| io_error("listing", Path::new(dir), e))?;
+            if let Some(id) = TenantFiles::id_of(&name.file_name().to_string_lossy()) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+/// A YAML double-quoted scalar.
+fn yaml_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+/// An absolute form of `path` (Litestream resolves paths against its own working folder).
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| io_error("resolving", path, e))
+}
+
+/// The Litestream configuration that replicates every tenant of `data_dir` to `replica`:
+/// the tenants folder is watched, so tenants created later are replicated without a restart.
+pub fn config(data_dir: &Path, replica: &Replica) -> Result<String> {
+    let tenants = absolute(&data_dir.join(files::TENANTS_DIR))?;
+    Ok(format!(
+        "# Litestream configuration written by `ledgerlite replication config`.\n\
+         # Run ledgerlite with LEDGERLITE_REPLICATION=litestream beside it: Litestream then makes\n\
+         # every checkpoint of the tenant files, so that none moves a frame it has not copied.\n\
+         dbs:\n  - dir: {}\n    pattern: \"*{}\"\n    watch: true\n{}",
+        yaml_string(&tenants.to_string_lossy()),
+        files::DATABASE_SUFFIX,
+        replica.yaml(&replica.url)
+    ))
+}
+
+/// The Litestream binary to run.
+fn litestream() -> Command {
+    Command::new(std::env::var_os(LITESTREAM_ENV).unwrap_or_else(|| "litestream".into()))
+}
+
+/// Runs Litestream with `args`; its standard output, or an error with what it printed.
+fn run_litestream(args: &[&str]) -> Result<String> {
+    let output = litestream().args(args).output().map_err(|e| {
+        Error::new(Kind::BadRequest).with_message(format!(
+            "cannot run Litestream ({LITESTREAM_ENV} or `litestream` on the PATH): {e}"
+        ))
+    })?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        let said = said.lines().rev().find(|line| !line.trim().is_empty());
+        return Err(Error::new(Kind::BadRequest).with_message(format!(
+            "litestream {} failed: {}",
+            args.first().copied().unwrap_or_default(),
+            said.unwrap_or("no message")
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A Litestream configuration naming one tenant file and its replica, for `restore` and `ltx`
+/// (a URL alone cannot carry an SFTP key). Removed when dropped.
+struct OneTenantConfig {
+    path: PathBuf,
+    database: String,
+}
+
+impl OneTenantConfig {
+    fn write(files: &TenantFiles, replica: &Replica) -> Result<Self> {
+        let database = absolute(&files.database())?.to_string_lossy().into_owned();
+        let path = files.dir().join(format!(
+            "{}.litestream-{}.yml",
+            files.id(),
+            std::process::id()
+        ));
+        let text = format!(
+            "dbs:\n  - path: {}\n{}",
+            yaml_string(&database),
+            replica.yaml(&replica.tenant_url(files.id()))
+        );
+        std::fs::write(&path, text).map_err(|e| io_error("writing", &path, e))?;
+        Ok(Self { path, database })
+    }
+
+    fn config_arg(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for OneTenantConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// One LTX file of a replica, as `litestream ltx -json` lists it.
+#[derive(Debug, serde::Deserialize)]
+struct LtxFile {
+    max_txid: String,
+    timestamp: String,
+}
+
+/// Which position of the replica a restore installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    pub id: TenantId,
+    /// `None`: the newest position (or the newest at `--at`); otherwise the Litestream
+    /// transaction id of the older position installed because the newer ones were not intact.
+    pub fell_back_to: Option<String>,
+    /// Why the newer positions were refused (empty when none was).
+    pub refused: Vec<String>,
+    /// Transactions in the installed file.
+    pub chain_entries: u64,
+}
+
+/// `tenant restore ID --from-replica URL [--at TIMESTAMP]`: restores one tenant from the
+/// replica into a temporary file, checks it, and installs it (refused while the tenant is in
+/// use, or exists without `force`).
+pub fn restore(
+    data_dir: &Path,
+    replica: &Replica,
+    id: TenantId,
+    at: Option<&str>,
+    force: bool,
+) -> Result<Restored> {
+    if let Some(at) = at {
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).map_err(
+            |_| {
+                Error::new(Kind::BadRequest).with_message(format!(
+                    "--at {at:?} is not an RFC 3339 time such as 2026-12-04T10:00:00Z"
+                ))
+            },
+        )?;
+    }
+    let files = TenantFiles::in_data_dir(data_dir, id.clone());
+    files.refuse_if_exists(force)?;
+    files.refuse_if_live()?;
+    std::fs::create_dir_all(files.dir()).map_err(|e| io_error("creating", files.dir(), e))?;
+    let config = OneTenantConfig::write(&files, replica)?;
+    let temp = files::temp_sibling(&files.database())?;
+    let mut refused = Vec::new();
+    let mut position: Option<String> = None;
+    let chain_entries = loop {
+        match restore_checked(&config, &temp, at, position.as_deref()) {
+            Ok(chain_entries) => break chain_entries,
+            Err(error) => {
+                let at_position = position.as_deref().unwrap_or("the newest position");
+                refused.push(format!("{at_position}: {}", error.message));
+                if refused.len() > FALLBACK_POSITIONS_MAX {
+                    return Err(no_intact_position(&id, &refused));
+                }
+                let older = older_position(&config, at, position.as_deref())?;
+                match older {
+                    Some(txid) => position = Some(txid),
+                    None => return Err(no_intact_position(&id, &refused)),
+                }
+            }
+        }
+    };
+    files.refuse_if_live()?;
+    std::fs::rename(&temp, files.database())
+        .map_err(|e| io_error("renaming over", &files.database(), e))?;
+    files.remove_leftovers()?;
+    Ok(Restored {
+        id,
+        fell_back_to: position,
+        refused,
+        chain_entries,
+    })
+}
+
+fn no_intact_position(id: &TenantId, refused: &[String]) -> Error {
+    Error::new(Kind::BadRequest).with_message(format!(
+        "no intact position of tenant {id} in the replica: {}",
+        refused.join("; ")
+    ))
+}
+
+/// Restores the replica into `temp` (at transaction `txid`, or at `at`, or the newest) and
+/// checks it; returns its chain entries. `temp` is removed again if the check fails.
+fn restore_checked(
+    config: &OneTenantConfig,
+    temp: &Path,
+    at: Option<&str>,
+    txid: Option<&str>,
+) -> Result<u64> {
+    remove_restore_files(temp);
+    let temp_arg = temp.to_string_lossy().into_owned();
+    let config_arg = config.config_arg();
+    let mut args = vec!["restore", "-config", &config_arg, "-o", &temp_arg];
+    match (txid, at) {
+        (Some(txid), _) => args.extend(["-txid", txid]),
+        (None, Some(at)) => args.extend(["-timestamp", at]),
+        (None, None) => {}
+    }
+    args.push(&config.database);
+    let checked = run_litestream(&args).and_then(|_| check_restored(temp));
+    if checked.is_err() {
+        remove_restore_files(temp);
+    }
+    checked
+}
+
+/// A restored file and whatever SQLite or Litestream left beside it.
+fn remove_restore_files(temp: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = temp.as_os_str().to_os_string();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}
+
+/// The checks of a restored file: SQLite's full integrity check, a ledgerlite schema this
+/// binary serves, and the audit of `verify`. Returns its chain entries.
+fn check_restored(path: &Path) -> Result<u64> {
+    let conn = rusqlite::Connection::open(path)
+        .map_err(|e| Error::internal(format!("opening {}: {e}", path.display())))?;
+    // A single self-contained file, like a backup: no `-wal` beside it once it is installed.
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .map_err(|e| Error::new(Kind::BadRequest).with_message(format!("is damaged: {e}")))?;
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check(1)", [], |row| row.get(0))
+        .map_err(|e| Error::new(Kind::BadRequest).with_message(format!("is damaged: {e}")))?;
+    if integrity != "ok" {
+        return Err(Error::new(Kind::BadRequest).with_message(format!("is damaged: {integrity}")));
+    }
+    files::validate_database(&conn, path)?;
+    let audit = crate::store::chain::audit(&conn)?;
+    if let Some(problem) = audit.problems.first() {
+        return Err(Error::new(Kind::BadRequest).with_message(format!(
+            "fails verification ({} problem(s)): {problem}",
+            audit.problems.len()
+        )));
+    }
+    Ok(audit.chain_entries)
+}
+
+/// The newest position of the replica older than `below` (the newest of all when `None`),
+/// no later than `at`: the end transaction of an LTX file, as Litestream lists them.
+fn older_position(
+    config: &OneTenantConfig,
+    at: Option<&str>,
+    below: Option<&str>,
+) -> Result<Option<String>> {
+    let config_arg = config.config_arg();
+    let listed = run_litestream(&[
+        "ltx",
+        "-config",
+        &config_arg,
+        "-level",
+        "all",
+        "-json",
+        &config.database,
+    ])?;
+    // Some replica clients log to standard output before the JSON array.
+    let json = listed
+        .find("\n[")
+        .map_or(listed.as_str(), |at| &listed[at + 1..]);
+    let ltx: Vec<LtxFile> = serde_json::from_str(json)
+        .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))?;
+    let at = at.and_then(parse_time);
+    let txid = |hex: &str| u64::from_str_radix(hex, 16).ok();
+    let mut positions: Vec<u64> = ltx
+        .iter()
+        .filter(|file| at.is_none_or(|at| parse_time(&file.timestamp).is_some_and(|t| t <= at)))
+        .filter_map(|file| txid(&file.max_txid))
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    // Without `below`, the newest position was the restore that failed: start one older.
+    let newest_tried = match below {
+        Some(below) => txid(below),
+        None => positions.last().copied(),
+    };
+    Ok(positions
+        .into_iter()
+        .rev()
+        .find(|&position| newest_tried.is_none_or(|tried| position < tried))
+        .map(|position| format!("{position:016x}")))
+}
+
+fn parse_time(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}

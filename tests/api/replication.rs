@@ -1,0 +1,242 @@
+//! Replication with Litestream (#16): `replication config`, and `tenant restore
+//! --from-replica` with a real Litestream (LEDGERLITE_LITESTREAM or `litestream` on the PATH;
+//! `.ci/run` installs the pinned one) replicating a running server to a local folder.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use ledgerlite::store::files::Checkpoints;
+
+use crate::cli::{cli, ok};
+use crate::common::{TestApp, spawn_app_with, tamper_balance, transfer};
+
+/// How long the tests give Litestream to ship what was written (its sync interval is 1 s),
+/// in milliseconds.
+const REPLICATED_WAIT_MS: u64 = 3_000;
+
+/// Litestream replicating `data` as `replication config` says; killed when dropped.
+struct Litestream(Child);
+
+impl Litestream {
+    fn start(data: &Path, replica_url: &str) -> Self {
+        let config = data.with_file_name("litestream.yml");
+        ok(
+            data,
+            &[
+                "replication",
+                "config",
+                "--replica",
+                replica_url,
+                "--to",
+                config.to_str().unwrap(),
+            ],
+        );
+        let program = std::env::var("LEDGERLITE_LITESTREAM").unwrap_or("litestream".to_owned());
+        let child = Command::new(&program)
+            .args(["replicate", "-config", config.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run Litestream ({program}): {e}; set LEDGERLITE_LITESTREAM")
+            });
+        Self(child)
+    }
+}
+
+impl Drop for Litestream {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn replicated() {
+    tokio::time::sleep(Duration::from_millis(REPLICATED_WAIT_MS)).await;
+}
+
+/// A ledger with a USD asset and `@alice` funded with 100 USD; returns the ledger path.
+async fn funded(app: &TestApp) -> String {
+    let ledger = app.ledger().await;
+    app.asset(&ledger, "USD").await;
+    app.account(&ledger, "@alice", "USD").await;
+    app.account(&ledger, "@bob", "USD").await;
+    let reply = app
+        .post(
+            &format!("{ledger}/transactions/inflow"),
+            transfer(None, "@alice", "100"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    ledger
+}
+
+/// Pays `value` from `@alice` to `@bob`, described as `description` (a body sent twice would
+/// be an idempotent replay that writes nothing).
+async fn pay(app: &TestApp, ledger: &str, value: &str, description: &str) {
+    let mut body = transfer(Some("@alice"), "@bob", value);
+    body["description"] = description.into();
+    let reply = app.post(&format!("{ledger}/transactions/json"), body).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn available(db: &Path, alias: &str) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT available FROM balance WHERE alias = ?",
+        [alias],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_config_replicates_the_tenants_folder_to_the_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = ok(
+        &data,
+        &[
+            "replication",
+            "config",
+            "--replica",
+            "sftp://backup@127.0.0.1:2222/srv/replica/",
+            "--sftp-key",
+            "/etc/ledgerlite/id_ed25519",
+        ],
+    );
+    let tenants = std::path::absolute(data.join("tenants")).unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "# Litestream configuration written by `ledgerlite replication config`.\n\
+             # Run ledgerlite with LEDGERLITE_REPLICATION=litestream beside it: Litestream then makes\n\
+             # every checkpoint of the tenant files, so that none moves a frame it has not copied.\n\
+             dbs:\n  - dir: \"{}\"\n    pattern: \"*.sqlite\"\n    watch: true\n    replica:\n      \
+             url: \"sftp://backup@127.0.0.1:2222/srv/replica\"\n      sync-interval: 1000ms\n      \
+             key-path: \"/etc/ledgerlite/id_ed25519\"\n",
+            tenants.display()
+        )
+    );
+
+    let out = cli(
+        &data,
+        &["replication", "config", "--replica", "/srv/replica"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: replica \"/srv/replica\" is not a file://, sftp:// or s3:// URL\n"
+    );
+}
+
+/// The server leaves checkpoints to Litestream: after many commits the WAL still holds every
+/// frame (SQLite's automatic checkpoint, at 1,000 pages, would have folded it back).
+#[tokio::test]
+async fn with_litestream_the_server_never_checkpoints() {
+    let app = spawn_app_with(|config| config.replication = Checkpoints::Litestream).await;
+    let ledger = funded(&app).await;
+    let wal = app.data_dir.join("tenants/default.sqlite-wal");
+    let mut pays = 0;
+    // A WAL frame is a page plus its header; 1,000 pages are what SQLite's automatic
+    // checkpoint waits for.
+    while std::fs::metadata(&wal).unwrap().len() < 1_100 * 4_120 {
+        pay(&app, &ledger, "0.01", &format!("pay {pays}")).await;
+        pays += 1;
+        assert!(pays < 5_000, "the WAL does not grow");
+    }
+    let conn = rusqlite::Connection::open(app.data_dir.join("tenants/default.sqlite")).unwrap();
+    let (busy, log, checkpointed): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(busy, 0);
+    assert!(log > 1_000, "{log} frames in the WAL");
+    // Before this passive checkpoint nothing had been checkpointed: all of it was still to do.
+    assert_eq!(checkpointed, log);
+}
+
+/// The newest position of the replica fails `verify` (a balance edited behind the server's
+/// back and replicated): the restore refuses it, installs the position before it, and says so.
+/// `--at` restores the tenant as it was at a time.
+#[tokio::test]
+async fn a_restore_installs_the_newest_intact_position_and_says_so() {
+    let app = spawn_app_with(|config| config.replication = Checkpoints::Litestream).await;
+    let replica = app.data_dir.with_file_name("replica");
+    let url = format!("file://{}", replica.display());
+    let _litestream = Litestream::start(&app.data_dir, &url);
+    let ledger = funded(&app).await;
+    pay(&app, &ledger, "10", "first").await;
+    replicated().await;
+    let first_phase = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    pay(&app, &ledger, "5", "second").await;
+    replicated().await;
+    let live = app.data_dir.join("tenants/default.sqlite");
+    let conn = rusqlite::Connection::open(&live).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    tamper_balance(&conn, "@bob", "1000000");
+    drop(conn);
+    replicated().await;
+
+    let node_b = app.data_dir.with_file_name("node-b");
+    let out = ok(
+        &node_b,
+        &["tenant", "restore", "default", "--from-replica", &url],
+    );
+    let said = stdout(&out);
+    assert!(
+        said.starts_with("restored default from the replica at the older intact position ")
+            && said.ends_with(" (3 chain entries)\n"),
+        "{said}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("default: refused the newest position: fails verification"),
+        "{stderr}"
+    );
+    let restored = node_b.join("tenants/default.sqlite");
+    assert_eq!(available(&restored, "@bob"), "15");
+    assert_eq!(available(&restored, "@alice"), "85");
+    let mut left: Vec<String> = std::fs::read_dir(node_b.join("tenants"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["default.sqlite"], "no temp file is left behind");
+    ok(&node_b, &["verify", "default"]);
+
+    // An existing tenant is replaced only with --force; --at restores the first phase.
+    let out = cli(
+        &node_b,
+        &["tenant", "restore", "default", "--from-replica", &url],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(available(&restored, "@bob"), "15");
+    let out = ok(
+        &node_b,
+        &[
+            "tenant",
+            "restore",
+            "default",
+            "--from-replica",
+            &url,
+            "--at",
+            &first_phase,
+            "--force",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "restored default from the replica at the newest position (2 chain entries)\n"
+    );
+    assert_eq!(available(&restored, "@bob"), "10");
+}
