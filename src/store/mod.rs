@@ -60,6 +60,7 @@ pub mod chain;
 pub mod export;
 pub mod files;
 pub mod onboarding;
+pub mod parking;
 pub mod query;
 pub mod registry;
 pub mod schema;
