@@ -54,6 +54,10 @@ impl Parking {
     /// Keeps `conn` (the closed write connection of `id`) for the next open of `id`, with its
     /// page cache released; closes the longest-parked connections beyond the bounds.
     pub fn park(&self, id: TenantId, conn: Connection) {
+        if !writable(&conn) {
+            // Closed instead: the next open finds the file as it is then, like a fresh start.
+            return;
+        }
         if let Err(error) = conn.execute_batch("PRAGMA shrink_memory") {
             tracing::warn!(%error, "releasing a parked connection's cache failed");
         }
@@ -140,6 +144,16 @@ impl Parking {
     pub fn idle_checkpoint(&self) -> bool {
         self.idle_checkpoint
     }
+}
+
+/// Whether `conn` can still write: a connection that cannot (opened read-only, or made
+/// `query_only`) is not kept, so reopening the tenant recovers it.
+fn writable(conn: &Connection) -> bool {
+    let read_only = conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true);
+    let query_only = conn
+        .query_row("PRAGMA query_only", [], |row| row.get::<_, bool>(0))
+        .unwrap_or(true);
+    !read_only && !query_only
 }
 
 /// Folds the WAL of a tenant no one is writing into its database file and truncates the WAL,
