@@ -9,7 +9,9 @@ use crate::startup::{CLIENT_DISCONNECT_TIMEOUT_MS, CLIENT_REQUEST_TIMEOUT_MS, KE
 use crate::store::files::Checkpoints;
 use crate::store::{StoreConfig, SyncMode};
 
-pub use crate::store::registry::TENANT_CACHE_DEFAULT;
+pub use crate::store::registry::{
+    TENANT_CACHE_DEFAULT, TENANT_CACHE_MIB_DEFAULT, TENANT_IDLE_SECS_DEFAULT,
+};
 /// Smallest accepted `LEDGERLITE_TENANT_MAX_BYTES`, in bytes: room for the schema and some data.
 pub const TENANT_MAX_BYTES_MIN: u64 = 1024 * 1024;
 /// Lifetime of a token minted by `ledgerlite token` when `--ttl` is not given, in seconds.
@@ -240,6 +242,20 @@ pub struct Config {
     /// Open tenants kept in the LRU.
     #[arg(long, env = "LEDGERLITE_TENANT_CACHE", default_value_t = NonZeroUsize::new(TENANT_CACHE_DEFAULT).unwrap_or(NonZeroUsize::MIN), global = true)]
     pub tenant_cache: NonZeroUsize,
+    /// SQLite memory of all tenants together, in MiB, above which closed tenants' parked
+    /// connections are closed and fewer tenants stay open.
+    #[arg(long, env = "LEDGERLITE_TENANT_CACHE_MIB", default_value_t = TENANT_CACHE_MIB_DEFAULT, global = true)]
+    pub tenant_cache_mib: u64,
+    /// Seconds without a request after which a tenant is closed and (see
+    /// `LEDGERLITE_IDLE_CHECKPOINT`) checkpointed; 0 keeps idle tenants open.
+    #[arg(long, env = "LEDGERLITE_TENANT_IDLE_SECS", default_value_t = TENANT_IDLE_SECS_DEFAULT, global = true)]
+    pub tenant_idle_secs: u64,
+    /// Checkpoint an idle tenant's WAL into its file and truncate the WAL (off when a
+    /// replication tool must run the checkpoints itself).
+    #[arg(long, env = "LEDGERLITE_IDLE_CHECKPOINT", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value_t = true, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub idle_checkpoint: bool,
     /// Log lines as `text` or `json` (the filter is `LEDGERLITE_LOG`).
     #[arg(
         long,
@@ -379,6 +395,9 @@ impl Config {
             auto_provision: self.auto_provision,
             tenant_max_bytes: self.tenant_max_bytes,
             checkpoints: self.replication,
+            tenant_cache_bytes: self.tenant_cache_mib.saturating_mul(1024 * 1024),
+            tenant_idle_secs: self.tenant_idle_secs,
+            idle_checkpoint: self.idle_checkpoint,
         }
     }
 

@@ -169,8 +169,13 @@ fn render_writers(out: &mut String, engine: &Engine) {
         commits,
         sum,
     );
-    let (buckets, count, sum) = writers.commit_latency.snapshot();
-    render_commit_latency(out, writers.commit_latency.bounds, buckets, count, sum);
+    render_micros(
+        out,
+        "ledgerlite_writer_commit_duration_seconds",
+        "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
+        writers.commit_latency.bounds,
+        writers.commit_latency.snapshot(),
+    );
     header(
         out,
         "ledgerlite_writer_rejected_total",
@@ -185,21 +190,16 @@ fn render_writers(out: &mut String, engine: &Engine) {
     }
 }
 
-/// The group commit latency histogram; bounds and sum in microseconds.
-fn render_commit_latency(
+/// A latency histogram kept in microseconds (its bounds, and its snapshot: cumulative counts,
+/// count, sum), exposed in seconds.
+fn render_micros<const N: usize>(
     out: &mut String,
-    bounds_micros: impl IntoIterator<Item = u64>,
-    buckets: impl IntoIterator<Item = u64>,
-    count: u64,
-    sum_micros: u64,
+    name: &str,
+    help: &str,
+    bounds_micros: [u64; N],
+    (buckets, count, sum_micros): ([u64; N], u64, u64),
 ) {
-    let name = "ledgerlite_writer_commit_duration_seconds";
-    header(
-        out,
-        name,
-        "histogram",
-        "Group commit latency, BEGIN IMMEDIATE to the end of COMMIT (fsync included).",
-    );
+    header(out, name, "histogram", help);
     #[allow(clippy::cast_precision_loss)]
     let seconds = |micros: u64| micros as f64 / 1e6;
     let buckets = bounds_micros.into_iter().map(seconds).zip(buckets);
@@ -240,8 +240,30 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         &mut out,
         "ledgerlite_tenant_cache_opens_total",
         "counter",
-        "Tenant files opened (cache misses).",
+        "Tenants opened (cache misses), from a parked connection or from their file.",
         load(&cache.opens),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_tenant_cache_unparked_total",
+        "counter",
+        "Of those, tenants opened from their parked write connection.",
+        load(&cache.unparked),
+    );
+    render_micros(
+        &mut out,
+        "ledgerlite_tenant_open_duration_seconds",
+        "Time to open a tenant that was not open (cold open), parked or from its file.",
+        cache.open_latency.bounds,
+        cache.open_latency.snapshot(),
+    );
+    let parked = u64::try_from(state.engine.registry().parked_count()).unwrap_or(u64::MAX);
+    metric(
+        &mut out,
+        "ledgerlite_tenants_parked",
+        "gauge",
+        "Closed tenants whose write connection is kept for their next open.",
+        parked,
     );
     metric(
         &mut out,

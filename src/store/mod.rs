@@ -61,6 +61,7 @@ pub mod export;
 pub mod files;
 pub mod metadata_indexes;
 pub mod onboarding;
+pub mod parking;
 pub mod query;
 pub mod registry;
 pub mod routing;

@@ -5,13 +5,15 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
+use super::parking::{Parking, checkpoint_idle};
 use super::registry::SyncMode;
 use super::schema;
 use super::writer::{Writer, WriterMetrics};
@@ -41,6 +43,8 @@ pub struct Tenant {
     /// Keys of requests in flight (idempotency keys), so a duplicate arriving meanwhile can be
     /// refused instead of waiting.
     claims: Arc<Mutex<HashSet<String>>>,
+    /// When a request last asked for the tenant, in milliseconds since [`Shared::epoch`].
+    last_used_ms: AtomicU64,
 }
 
 /// Whether an instance's write connection is closed; the registry waits on it before opening
@@ -91,38 +95,46 @@ pub struct Shared {
     pub writer_metrics: Arc<WriterMetrics>,
     /// Who checkpoints the write-ahead logs.
     pub checkpoints: super::files::Checkpoints,
+    /// Where closed tenants' write connections wait for their next open.
+    pub parking: Arc<Parking>,
+    /// The origin of [`Tenant::idle_for`].
+    pub epoch: Instant,
+}
+
+fn millis_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Tenant {
-    /// Opens (and if `create`, creates) the tenant file, brings its schema up to date and
+    /// Starts the tenant on `parked` (its write connection from the [`Parking`]) or else
+    /// opens (and if `create`, creates) the tenant file and brings its schema up to date; then
     /// starts its writer. Blocking: call it off the async executor.
     pub fn open(
         id: TenantId,
         path: PathBuf,
-        sync: SyncMode,
-        max_bytes: Option<u64>,
-        create: bool,
+        parked: Option<Connection>,
+        settings: &OpenSettings,
         shared: &Shared,
         gate: Arc<CloseGate>,
     ) -> Result<Self> {
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        }
-        let mut conn = Connection::open_with_flags(&path, flags)?;
-        refuse_read_only(&conn)?;
-        schema::refuse_newer(&conn)?;
-        configure_writer(&conn, sync)?;
-        shared.checkpoints.configure(&conn)?;
-        if let Some(max_bytes) = max_bytes {
-            limit_file_size(&conn, max_bytes)?;
-        }
-        schema::migrate(&mut conn)?;
-        // The writer thread signals the gate once it has closed the write connection.
+        let conn = match parked {
+            Some(conn) => conn,
+            None => open_writer(&path, settings, shared)?,
+        };
+        let parking = Arc::clone(&shared.parking);
+        let parked_id = id.clone();
+        // The writer thread parks the write connection (unless it was checkpointed and
+        // closed), then signals the gate: the next open finds it parked.
+        let closed = Closed(gate);
         let writer = Writer::start(
             id.as_str(),
             conn,
-            Closed(gate),
+            move |conn| {
+                if let Some(conn) = conn {
+                    parking.park(parked_id, conn);
+                }
+                drop(closed);
+            },
             Arc::clone(&shared.writer_metrics),
         )
         .map_err(Error::internal)?;
@@ -133,7 +145,20 @@ impl Tenant {
             writer,
             readers,
             claims: Arc::default(),
+            last_used_ms: AtomicU64::new(millis_since(shared.epoch)),
         })
+    }
+
+    /// Records that a request asked for the tenant (`epoch` is [`Shared::epoch`]).
+    pub fn touch(&self, epoch: Instant) {
+        self.last_used_ms
+            .store(millis_since(epoch), Ordering::Relaxed);
+    }
+
+    /// How long no request asked for the tenant.
+    pub fn idle_for(&self, epoch: Instant) -> Duration {
+        let last = self.last_used_ms.load(Ordering::Relaxed);
+        Duration::from_millis(millis_since(epoch).saturating_sub(last))
     }
 
     pub fn id(&self) -> &TenantId {
@@ -179,6 +204,44 @@ impl Tenant {
         })?;
         query(&conn)
     }
+}
+
+/// How a tenant's file is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenSettings {
+    pub sync: SyncMode,
+    pub max_bytes: Option<u64>,
+    /// Whether a missing file is created.
+    pub create: bool,
+}
+
+/// A new write connection to `path`, configured, its schema brought up to date. A file just
+/// created is checkpointed at once (its migrations would otherwise stay in a WAL several times
+/// its size until the tenant's first idle checkpoint).
+fn open_writer(path: &Path, settings: &OpenSettings, shared: &Shared) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if settings.create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    refuse_read_only(&conn)?;
+    schema::refuse_newer(&conn)?;
+    configure_writer(&conn, settings.sync)?;
+    shared.checkpoints.configure(&conn)?;
+    if let Some(max_bytes) = settings.max_bytes {
+        limit_file_size(&conn, max_bytes)?;
+    }
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let created = version == 0;
+    schema::migrate(&mut conn)?;
+    if created {
+        // The migrations leave pages of dropped tables and indexes free: a new file sheds them.
+        conn.execute_batch("VACUUM")?;
+        if shared.parking.idle_checkpoint() {
+            checkpoint_idle(&conn);
+        }
+    }
+    Ok(conn)
 }
 
 /// Closing a tenant (an LRU eviction) must be cheap: no connection checkpoints on close; the

@@ -154,12 +154,14 @@ pub struct WriterStats {
 }
 
 impl Writer {
-    /// Starts the writer thread that owns `conn` until the writer is dropped; the thread drops
-    /// `on_closed` right after it closed `conn`.
+    /// Starts the writer thread that owns `conn` until the writer is dropped and its queue is
+    /// done. The thread then hands `conn` to `on_closed` (to be parked for a later reopen), or,
+    /// when told to [checkpoint](Writer::checkpoint_when_closed), checkpoints and closes it and
+    /// calls `on_closed(None)`.
     pub fn start(
         name: &str,
         conn: Connection,
-        on_closed: impl Send + 'static,
+        on_closed: impl FnOnce(Option<Connection>) + Send + 'static,
         metrics: Arc<WriterMetrics>,
     ) -> std::io::Result<Self> {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
@@ -170,8 +172,7 @@ impl Writer {
         std::thread::Builder::new()
             .name(format!("writer-{name}"))
             .spawn(move || {
-                run(conn, commands, &counters, &observed);
-                drop(on_closed);
+                on_closed(run(conn, commands, &counters, &observed));
             })?;
         Ok(Self {
             queue,
@@ -283,12 +284,14 @@ where
     (Command { run, prechecked }, receiver)
 }
 
+/// Applies commands until the queue is closed and drained; returns the connection unless it
+/// was checkpointed and closed.
 fn run(
     conn: Connection,
     mut commands: mpsc::Receiver<Command>,
     stats: &WriterStats,
     metrics: &WriterMetrics,
-) {
+) -> Option<Connection> {
     let mut batch = Vec::with_capacity(WRITER_BATCH_COMMANDS_MAX);
     while let Some(first) = commands.blocking_recv() {
         batch.push(first);
@@ -315,11 +318,11 @@ fn run(
     }
     // The queue is closed. On shutdown, fold the WAL back into the database file so a stopped
     // tenant is one self-contained file (a failure here loses nothing; the WAL stays valid).
-    if stats.checkpoint_on_close.load(Ordering::Relaxed)
-        && let Err(error) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-    {
-        tracing::warn!(%error, "checkpoint on close failed");
+    if stats.checkpoint_on_close.load(Ordering::Relaxed) {
+        super::parking::fold_wal(&conn);
+        return None;
     }
+    Some(conn)
 }
 
 /// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch` (each in a savepoint
@@ -461,7 +464,7 @@ mod tests {
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap_or_else(|e| panic!("{e}"));
         let writer =
-            Writer::start("test", conn, (), Arc::default()).unwrap_or_else(|e| panic!("{e}"));
+            Writer::start("test", conn, drop, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
         (dir, writer)
     }
 

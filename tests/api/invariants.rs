@@ -142,8 +142,6 @@ impl World {
             data_dir: dir.path().to_owned(),
             sync: SyncMode::Normal,
             tenant_cache: NonZeroUsize::new(2).unwrap(),
-            auto_provision: false,
-            tenant_max_bytes: None,
             ..StoreConfig::with_data_dir(dir.path())
         })
         .unwrap();
