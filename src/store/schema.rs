@@ -94,4 +94,66 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         Ok(())
     }
+
+    /// A file written before 0007 (an inflow of 100: `@external/USD` at -100, credit
+    /// direction) comes out with the external balance at 100, debit-direction, its operations
+    /// still as written, and the audit clean: every balance replays, the asset is conserved.
+    #[test]
+    fn external_balances_written_before_0007_turn_debit_direction() -> crate::error::Result<()> {
+        let schema_before_direction = 6;
+        let mut conn = Connection::open_in_memory()?;
+        for sql in &MIGRATIONS[..schema_before_direction] {
+            conn.execute_batch(sql)?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {schema_before_direction}"))?;
+        let at = "2026-01-01T00:00:00.000000Z";
+        conn.execute_batch(&format!(
+            "INSERT INTO organization (id, legal_name, legal_document, status_code, created_at, updated_at) \
+               VALUES ('o', 'O', '1', 'ACTIVE', '{at}', '{at}');
+             INSERT INTO ledger (id, organization_id, name, status_code, created_at, updated_at) \
+               VALUES ('l', 'o', 'L', 'ACTIVE', '{at}', '{at}');
+             INSERT INTO account (id, organization_id, ledger_id, name, alias, type, asset_code, status_code, created_at, updated_at) VALUES
+               ('ax', 'o', 'l', 'X', '@external/USD', 'external', 'USD', 'external', '{at}', '{at}'),
+               ('aa', 'o', 'l', 'A', '@a', 'deposit', 'USD', 'ACTIVE', '{at}', '{at}');
+             INSERT INTO balance (id, organization_id, ledger_id, account_id, alias, key, asset_code, available, version, account_type, created_at, updated_at) VALUES
+               ('bx', 'o', 'l', 'ax', '@external/USD', 'default', 'USD', '-100', 2, 'external', '{at}', '{at}'),
+               ('ba', 'o', 'l', 'aa', '@a', 'default', 'USD', '100', 2, 'deposit', '{at}', '{at}');
+             INSERT INTO ledger_transaction (id, organization_id, ledger_id, status_code, amount, asset_code, source, destination, postings, created_at, updated_at) \
+               VALUES ('t', 'o', 'l', 'APPROVED', '100', 'USD', '[\"@external/USD\"]', '[\"@a\"]', '{{\"value\":\"100\",\"sources\":[],\"destinations\":[]}}', '{at}', '{at}');
+             INSERT INTO operation (id, transaction_id, organization_id, ledger_id, type, direction, asset_code, amount, available_before, on_hold_before, version_before, available_after, on_hold_after, version_after, status_code, account_id, account_alias, balance_key, balance_id, balance_affected, created_at, updated_at) VALUES
+               ('op1', 't', 'o', 'l', 'DEBIT', 'debit', 'USD', '100', '0', '0', 1, '-100', '0', 2, 'APPROVED', 'ax', '@external/USD', 'default', 'bx', 1, '{at}', '{at}'),
+               ('op2', 't', 'o', 'l', 'CREDIT', 'credit', 'USD', '100', '0', '0', 1, '100', '0', 2, 'APPROVED', 'aa', '@a', 'default', 'ba', 1, '{at}', '{at}');"
+        ))?;
+        migrate(&mut conn)?;
+        let balances: Vec<(String, String, String)> = conn
+            .prepare("SELECT id, available, direction FROM balance ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let expected = [("ba", "100", "credit"), ("bx", "100", "debit")]
+            .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+        assert_eq!(balances, expected);
+        let kept: String = conn.query_row(
+            "SELECT available_after FROM operation WHERE id = 'op1'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(kept, "-100", "history stays as written");
+        // The chain entry the previous version wrote for it: the encoding of rows with their
+        // defaults (credit, no overdraft) is the one it used (see chain's fixed-encoding test).
+        let ledger = crate::domain::ids::LedgerId::new("l");
+        let id = crate::domain::ids::TransactionId::new("t");
+        let transaction =
+            super::super::transactions::get_transaction(&conn, &ledger, &id)?.transaction;
+        super::super::chain::append(&conn, &transaction, "create", &transaction.operations, at)?;
+        let audit = super::super::chain::audit(&conn)?;
+        assert!(audit.ok(), "{:?}", audit.problems);
+        // Any other change of direction is a finding.
+        conn.execute(
+            "UPDATE balance SET direction = 'debit', available = '-100' WHERE id = 'ba'",
+            [],
+        )?;
+        let audit = super::super::chain::audit(&conn)?;
+        assert!(!audit.ok());
+        Ok(())
+    }
 }

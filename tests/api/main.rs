@@ -13,6 +13,7 @@ mod client_flow;
 mod concurrency;
 mod connections;
 mod crash;
+mod direction;
 mod faults;
 mod fuzz;
 mod invariants;
