@@ -30,7 +30,8 @@
 //!    Every answer is checked: 201 is a transfer done, 422 with code `0018` (insufficient
 //!    funds) is counted as rejected, anything else is an error, counted by status and code.
 //! 3. **Verification**: for every ledger, all balances are walked (`GET {ledger}/balances`,
-//!    cursor pages); per asset Σ(available + onHold) must be exactly 0, no balance other than
+//!    cursor pages); per asset Σ(available + onHold) of the credit-direction balances less
+//!    Σ(available − onHold) of the debit-direction ones must be exactly 0, no balance other than
 //!    `@external/…` may be negative, and the accounts must still hold exactly what was funded.
 //!
 //! Prints transfers/s, latency p50/p99/p99.9 (every latency is kept, in microseconds, and
@@ -990,8 +991,16 @@ async fn verify(client: &Client, targets: &[Arc<Target>], accounts: usize) -> Re
                 let alias = balance["alias"].as_str().unwrap_or("").to_owned();
                 let asset = balance["assetCode"].as_str().unwrap_or("").to_owned();
                 let amount = decimal_of(balance, "available")? + decimal_of(balance, "onHold")?;
+                // Signed by direction: a debit-direction balance (every `@external/…`) counts
+                // as −(available − onHold), so each asset's total is zero.
+                let signed = match balance["direction"].as_str() {
+                    Some("debit") => {
+                        decimal_of(balance, "onHold")? - decimal_of(balance, "available")?
+                    }
+                    _ => amount,
+                };
                 check.balances += 1;
-                *check.totals.entry(asset).or_default() += amount;
+                *check.totals.entry(asset).or_default() += signed;
                 if !alias.starts_with("@external/") {
                     check.internal_total += amount;
                     if amount < Decimal::ZERO {

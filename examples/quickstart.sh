@@ -32,4 +32,4 @@ alice=$(call GET "$l/accounts/alias/@alice/balances" | field '["items"][0]["avai
 bob=$(call GET "$l/accounts/alias/@bob/balances" | field '["items"][0]["available"]')
 external=$(call GET "$l/accounts/external/USD/balances" | field '["items"][0]["available"]')
 echo "alice=$alice bob=$bob external=$external"
-[[ $alice == "69.5" && $bob == "30.5" && $external == "-100" ]] || { echo "unexpected balances"; exit 1; }
+[[ $alice == "69.5" && $bob == "30.5" && $external == "100" ]] || { echo "unexpected balances"; exit 1; }
