@@ -148,6 +148,12 @@ enum Cmd {
         from: Vec<(usize, Decimal)>,
         to: Vec<(usize, Part)>,
     },
+    /// `/block`, or `/unblock` when `unblock`.
+    Block {
+        from: Vec<(usize, Decimal)>,
+        to: Vec<(usize, Part)>,
+        unblock: bool,
+    },
     Commit(Pick),
     Cancel(Pick),
     Revert {
@@ -308,6 +314,8 @@ fn command() -> impl Strategy<Value = Cmd> {
         2 => (transfer_legs(internal(), true, false), prop::bool::weighted(0.3), key())
             .prop_map(|((from, _), pending, key)| Cmd::Outflow { from, pending, key }),
         1 => transfer_legs(everyone(), true, true).prop_map(|(from, to)| Cmd::Annotation { from, to }),
+        2 => (transfer_legs(everyone(), true, true), any::<bool>())
+            .prop_map(|((from, to), unblock)| Cmd::Block { from, to, unblock }),
         3 => pick().prop_map(Cmd::Commit),
         2 => pick().prop_map(Cmd::Cancel),
         3 => (pick(), prop::option::weighted(0.3, key())).prop_map(|(pick, key)| Cmd::Revert { pick, key }),
@@ -367,6 +375,8 @@ enum Mode {
     Immediate,
     Pending,
     Annotation,
+    /// Immediate, its operations typed `BLOCK` or `UNBLOCK`.
+    Labelled(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -519,6 +529,9 @@ impl Model {
                 }
                 Mode::Pending => self.move_funds(alias, "ON_HOLD", -*amount, *amount, *amount)?,
                 Mode::Annotation => self.note(alias, "DEBIT", *amount),
+                Mode::Labelled(kind) => {
+                    self.move_funds(alias, kind, -*amount, Decimal::ZERO, *amount)?
+                }
             };
             ops.push(op);
         }
@@ -529,12 +542,15 @@ impl Model {
                 }
                 Mode::Pending => {}
                 Mode::Annotation => ops.push(self.note(alias, "CREDIT", *amount)),
+                Mode::Labelled(kind) => {
+                    ops.push(self.move_funds(alias, kind, *amount, Decimal::ZERO, *amount)?)
+                }
             }
         }
         Ok(Tx {
             id: String::new(),
             status: match mode {
-                Mode::Immediate => "APPROVED",
+                Mode::Immediate | Mode::Labelled(_) => "APPROVED",
                 Mode::Pending => "PENDING",
                 Mode::Annotation => "NOTED",
             },
@@ -771,6 +787,8 @@ fn server_ops(tx: &Value) -> Vec<Op> {
                 "CREDIT" => "CREDIT",
                 "ON_HOLD" => "ON_HOLD",
                 "RELEASE" => "RELEASE",
+                "BLOCK" => "BLOCK",
+                "UNBLOCK" => "UNBLOCK",
                 other => panic!("unexpected operation type {other}"),
             },
             amount: dec(&op["amount"]["value"]),
@@ -1070,6 +1088,32 @@ impl Case {
                 let key = self.model.header_key(key);
                 self.create("/transactions/outflow", body, key, |m| {
                     m.transact(mode, value, &from, &to)
+                })
+                .await
+            }
+            Cmd::Block { from, to, unblock } => {
+                let (from, to) = (as_parts(from), named(to));
+                let value: Decimal = from
+                    .iter()
+                    .map(|(_, p)| {
+                        if let Part::Amount(a) = p {
+                            *a
+                        } else {
+                            Decimal::ZERO
+                        }
+                    })
+                    .sum();
+                // `pending` is ignored by both endpoints.
+                let body = json!({"pending": true, "send": {"asset": "USD", "value": value.to_string(),
+                    "source": {"from": legs_json(&from, false)}, "distribute": {"to": legs_json(&to, false)}}});
+                let (path, kind) = if *unblock {
+                    ("/transactions/unblock", "UNBLOCK")
+                } else {
+                    ("/transactions/block", "BLOCK")
+                };
+                let key = self.model.header_key(&Key::Fresh);
+                self.create(path, body, key, |m| {
+                    m.transact(Mode::Labelled(kind), value, &from, &to)
                 })
                 .await
             }
