@@ -183,6 +183,7 @@ kinds! {
     InvalidBalanceDirection => 400, "0171", "Invalid Balance Direction Error", "The balance direction is not supported. Allowed values are \"credit\" and \"debit\".";
     InvalidBalanceSettings => 400, "0172", "Invalid Balance Settings Error", "The balance settings payload is invalid. Please review overdraft, limit, and scope fields and try again.";
     OverdraftLimitBelowUsage => 422, "0173", "Overdraft Limit Below Usage Error", "The new overdraft limit is below the amount currently used. Raise the limit above the current usage or repay the outstanding amount before reducing the limit.";
+    OverdraftRouteNotConfigured => 422, "0176", "Overdraft Route Not Configured Error", "The transaction could not be completed because route validation is enabled but the accounting route applied to the overdraft operation does not define an overdraft entry for the required direction. Configure an overdraft accounting entry on the operation route and try again.";
     InternalBalanceUpdated => 422, "0175", "Update Of Internal Balance Error", "Internal balances are system-managed and cannot be updated through the public API. They are maintained by the system for accounting consistency.";
     ServiceUnavailable => 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "The tenant's storage is unavailable; try again later.";
     // The tenant file cannot take writes (disk full, quota reached, read-only, I/O error):

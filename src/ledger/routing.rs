@@ -390,6 +390,21 @@ pub(crate) fn book(
     Ok(())
 }
 
+/// With route validation on, every move of an account's overdraft balance needs an `overdraft`
+/// rubric of its direction on the operation route of the leg that caused it (0176).
+pub(crate) fn check_overdraft_rubrics<'a>(
+    route: &TransactionRoute,
+    overdrafts: impl IntoIterator<Item = (Option<&'a str>, bool)>,
+) -> Result<()> {
+    for (route_id, debit) in overdrafts {
+        let Some(route_id) = route_id else { continue };
+        if routing::rubric(route, Action::Overdraft, route_id, debit).is_none() {
+            return Err(Error::new(Kind::OverdraftRouteNotConfigured));
+        }
+    }
+    Ok(())
+}
+
 /// Midaz refuses to revert a transaction any of whose operations names an operation route
 /// that is not bidirectional (0150), whatever the ledger's settings.
 pub(crate) fn check_revertible(

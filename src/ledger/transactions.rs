@@ -344,6 +344,9 @@ fn post_new(
     if let Some(side) = plan.destinations {
         moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
     }
+    if let Some(route) = &route {
+        routing::check_overdraft_rubrics(route, overdraft_moves(&moves))?;
+    }
     sql::save_transaction(conn, &transaction, &serde_json::to_string(&postings)?)?;
     let mut operations = record(conn, &transaction, moves, plan.status, &at)?;
     if let Some(route) = &route {
@@ -483,6 +486,20 @@ impl<'c> Mover<'c> {
             after,
         })
     }
+}
+
+/// The route and direction of each move of an overdraft balance among `moves`.
+fn overdraft_moves<'m>(moves: &'m [Moved<'_>]) -> Vec<(Option<&'m str>, bool)> {
+    moves
+        .iter()
+        .filter(|m| m.kind == OperationType::Overdraft)
+        .map(|m| {
+            (
+                m.posting.route_id.as_deref(),
+                m.direction == Direction::Debit,
+            )
+        })
+        .collect()
 }
 
 fn set_snapshot(balance: &mut Balance, snapshot: &BalanceSnapshot, at: &str) {
@@ -629,6 +646,9 @@ pub async fn settle(
             if let Some(side) = plan.destinations {
                 check_receiving(&destinations)?;
                 moves.extend(mover.side(&postings.destinations, destinations, side, plan.label)?);
+            }
+            if let Some(route) = &route {
+                routing::check_overdraft_rubrics(route, overdraft_moves(&moves))?;
             }
             freeze_replay(conn, ledger_id, &transaction.id)?;
             let settled_from = transaction.operations.len();

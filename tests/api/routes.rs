@@ -608,3 +608,62 @@ async fn a_bidirectional_route_needs_its_counterpart_and_allows_reverts() {
     assert_eq!(codes, [&json!("5100"), &json!("5101")]);
     assert_eq!(available(&app, &ledger, "@a").await, "100");
 }
+
+/// With route validation on, an overdraft needs an `overdraft` rubric on the route of the leg
+/// that borrows (422 `0176`, nothing moves); with one, the overdraft balance's operation is
+/// booked under it.
+#[tokio::test]
+async fn an_overdraft_under_route_validation_needs_its_rubric() {
+    let app = spawn_app().await;
+    let (ledger, route, source, destination) = validated(&app).await;
+    let balances = app
+        .get(&format!("{ledger}/accounts/alias/@a/balances"))
+        .await;
+    let balance = balances.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let settings = json!({"settings": {"allowOverdraft": true, "overdraftLimitEnabled": false}});
+    let reply = app
+        .patch(&format!("{ledger}/balances/{balance}"), settings)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json_path = format!("{ledger}/transactions/json");
+    let (s, d) = (Some(source.as_str()), Some(destination.as_str()));
+    let body = routed(&route, s, d, "@b", "130");
+    assert_refused(&app, &json_path, vec![(body, 422, "0176")]).await;
+    assert_eq!(available(&app, &ledger, "@a").await, "100", "nothing moved");
+
+    let lender = operation_route(
+        &app,
+        &ledger,
+        json!({"title": "Out on credit",
+        "operationType": "source", "account": {"ruleType": "alias", "validIf": "@a"},
+        "accountingEntries": {"direct": entry(Some("1100"), None),
+            "overdraft": entry(Some("1900"), Some("1901"))}}),
+    )
+    .await;
+    let with_overdraft = app
+        .post(
+            &format!("{ledger}/transaction-routes"),
+            json!({"title": "T2", "operationRoutes": [lender, destination]}),
+        )
+        .await;
+    assert_eq!(with_overdraft.status, 201, "{}", with_overdraft.body);
+    let route = with_overdraft.body["id"].as_str().unwrap();
+    let body = routed(route, Some(lender.as_str()), d, "@b", "130");
+    let created = app.post(&json_path, body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let companion = created.body["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["type"] == "OVERDRAFT")
+        .unwrap();
+    assert_eq!(
+        (
+            &companion["balanceKey"],
+            &companion["amount"]["value"],
+            &companion["routeCode"]
+        ),
+        (&json!("overdraft"), &json!("30"), &json!("1900"))
+    );
+    assert_eq!(available(&app, &ledger, "@a").await, "0");
+}
