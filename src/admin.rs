@@ -185,21 +185,22 @@ pub struct TenantAudit {
 /// Audits each tenant of `ids` on a read connection of its open instance (writes go on).
 /// Blocking.
 pub fn verify_tenants(registry: &Registry, ids: &[TenantId]) -> Result<Vec<TenantAudit>> {
-    ids.iter()
-        .map(|id| {
-            let tenant = registry.open(id, Missing::Fail).map_err(|error| {
-                if error.kind == Kind::TenantNotFound {
-                    error.with_message(format!("tenant {id} not found"))
-                } else {
-                    error
-                }
-            })?;
-            let audit = crate::ledger::audit::verify_blocking(&tenant.into())?;
-            Ok(TenantAudit {
-                id: id.to_string(),
-                ok: audit.ok(),
-                audit,
-            })
-        })
-        .collect()
+    ids.iter().map(|id| verify_tenant(registry, id)).collect()
+}
+
+/// Audits one tenant.
+pub fn verify_tenant(registry: &Registry, id: &TenantId) -> Result<TenantAudit> {
+    let tenant = registry.open(id, Missing::Fail).map_err(|error| {
+        if error.kind == Kind::TenantNotFound {
+            error.with_message(format!("tenant {id} not found"))
+        } else {
+            error
+        }
+    })?;
+    let audit = crate::ledger::audit::verify_blocking(&tenant.into())?;
+    Ok(TenantAudit {
+        id: id.to_string(),
+        ok: audit.ok(),
+        audit,
+    })
 }

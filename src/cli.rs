@@ -305,7 +305,9 @@ fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyh
     Ok(())
 }
 
-/// Audits one tenant or all of them; prints a line per tenant and fails if any has problems.
+/// Audits one tenant or all of them, one at a time, printing each one's line as soon as it is
+/// audited (with many tenants, progress shows and nothing accumulates); fails if any has
+/// problems.
 fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<()> {
     let ids = match (tenant, all) {
         (Some(id), false) => {
@@ -315,7 +317,8 @@ fn verify(config: &Config, tenant: Option<String>, all: bool) -> anyhow::Result<
     };
     let registry = Opened::new(config)?;
     let mut failed = 0;
-    for tenant in admin::verify_tenants(&registry, &ids)? {
+    for id in &ids {
+        let tenant = admin::verify_tenant(&registry, id)?;
         let (id, audit) = (tenant.id, tenant.audit);
         if tenant.ok {
             println!(
