@@ -59,8 +59,20 @@ impl RouteType {
 #[serde(rename_all = "camelCase")]
 pub struct AccountRule {
     pub rule_type: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    /// An alias (`alias`) or a list of account types (`account_type`).
+    #[cfg_attr(feature = "server", schema(schema_with = valid_if_schema))]
     pub valid_if: Value,
+}
+
+/// `validIf`: a string or a list of strings.
+#[cfg(feature = "server")]
+fn valid_if_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    OneOfBuilder::new()
+        .item(text())
+        .item(ArrayBuilder::new().items(text()))
+        .into()
 }
 
 /// A chart-of-accounts entry: its code and description.
