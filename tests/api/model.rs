@@ -55,6 +55,13 @@ const INTERNAL_PARTIES: usize = 4;
 const EXTERNAL: usize = 4;
 const EUR: usize = 5;
 const NOBODY: usize = 6;
+/// The party whose default balance may be overdrawn, and by how much at most.
+const OVERDRAWN: &str = "@d";
+const OVERDRAFT_LIMIT_CENTS: i64 = 40_000;
+/// The model's key of an account's internal overdraft balance.
+fn overdraft_key(alias: &str) -> String {
+    format!("{alias}#overdraft")
+}
 const MISSING_TRANSACTION_ID: &str = "01900000-0000-7000-8000-000000000000";
 /// Outcomes a full run (at least `MODEL_CASES_DEFAULT` cases) must have produced at least
 /// once, so that the run is known to reach every rule it claims to check.
@@ -64,6 +71,10 @@ const OUTCOMES_REQUIRED: &[&str] = &[
     "/transactions/inflow 201",
     "/transactions/outflow 201",
     "/transactions/annotation 201",
+    "/transactions/block 201",
+    "/transactions/unblock 201",
+    "overdraft borrowed",
+    "overdraft repaid",
     "commit 201",
     "cancel 201",
     "revert 201",
@@ -80,10 +91,22 @@ const OUTCOMES_REQUIRED: &[&str] = &[
     "0098",
     "0099",
     "0125",
+    "0167",
 ];
 
 /// How often each outcome happened in this run.
 static OUTCOMES: std::sync::Mutex<BTreeMap<String, u64>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// Tallies the overdraft moves among `ops`: borrowed (the overdraft balance grew) or repaid.
+fn tally_overdrafts(ops: &[Op]) {
+    for op in ops.iter().filter(|op| op.kind == "OVERDRAFT") {
+        tally(if op.after.0 > op.before.0 {
+            "overdraft borrowed"
+        } else {
+            "overdraft repaid"
+        });
+    }
+}
 
 fn tally(outcome: impl Into<String>) {
     *OUTCOMES
@@ -328,16 +351,21 @@ fn command() -> impl Strategy<Value = Cmd> {
 
 // ---- the model -----------------------------------------------------------------------------
 
-/// available, onHold, version.
-type Snapshot = (Decimal, Decimal, i64);
+/// available, onHold, version, overdraftUsed.
+type Snapshot = (Decimal, Decimal, i64, Decimal);
 
 #[derive(Debug, Clone)]
 struct Balance {
     asset: &'static str,
     external: bool,
+    /// Debit-direction: every external balance, and an account's overdraft balance.
+    debit: bool,
     available: Decimal,
     on_hold: Decimal,
     version: i64,
+    overdraft_used: Decimal,
+    /// What it may owe, when it may be overdrawn.
+    overdraft_limit: Option<Decimal>,
     allow_sending: bool,
     allow_receiving: bool,
 }
@@ -347,16 +375,24 @@ impl Balance {
         Self {
             asset,
             external,
+            debit: external,
             available: Decimal::ZERO,
             on_hold: Decimal::ZERO,
             version: 1,
+            overdraft_used: Decimal::ZERO,
+            overdraft_limit: None,
             allow_sending: true,
             allow_receiving: true,
         }
     }
 
     fn snapshot(&self) -> Snapshot {
-        (self.available, self.on_hold, self.version)
+        (
+            self.available,
+            self.on_hold,
+            self.version,
+            self.overdraft_used,
+        )
     }
 }
 
@@ -435,6 +471,14 @@ impl Model {
         }
         balances.insert(EXTERNAL_USD.to_owned(), Balance::new("USD", true));
         balances.insert("@eur".to_owned(), Balance::new("EUR", false));
+        if let Some(overdrawn) = balances.get_mut(OVERDRAWN) {
+            overdrawn.overdraft_limit = Some(Decimal::new(OVERDRAFT_LIMIT_CENTS, 2));
+        }
+        let companion = Balance {
+            debit: true,
+            ..Balance::new("USD", false)
+        };
+        balances.insert(overdraft_key(OVERDRAWN), companion);
         balances.insert(EXTERNAL_EUR.to_owned(), Balance::new("EUR", true));
         Self {
             balances,
@@ -523,27 +567,28 @@ impl Model {
         }
         let mut ops = Vec::new();
         for (alias, amount) in &sources {
-            let op = match mode {
-                Mode::Immediate => {
-                    self.move_funds(alias, "DEBIT", -*amount, Decimal::ZERO, *amount)?
-                }
-                Mode::Pending => self.move_funds(alias, "ON_HOLD", -*amount, *amount, *amount)?,
-                Mode::Annotation => self.note(alias, "DEBIT", *amount),
-                Mode::Labelled(kind) => {
-                    self.move_funds(alias, kind, -*amount, Decimal::ZERO, *amount)?
-                }
-            };
-            ops.push(op);
-        }
-        for (alias, amount) in &destinations {
+            let v = *amount;
             match mode {
                 Mode::Immediate => {
-                    ops.push(self.move_funds(alias, "CREDIT", *amount, Decimal::ZERO, *amount)?)
+                    self.move_funds(&mut ops, alias, "DEBIT", -v, Decimal::ZERO, v)?
+                }
+                Mode::Pending => self.move_funds(&mut ops, alias, "ON_HOLD", -v, v, v)?,
+                Mode::Annotation => ops.push(self.note(alias, "DEBIT", v)),
+                Mode::Labelled(kind) => {
+                    self.move_funds(&mut ops, alias, kind, -v, Decimal::ZERO, v)?
+                }
+            }
+        }
+        for (alias, amount) in &destinations {
+            let v = *amount;
+            match mode {
+                Mode::Immediate => {
+                    self.move_funds(&mut ops, alias, "CREDIT", v, Decimal::ZERO, v)?
                 }
                 Mode::Pending => {}
-                Mode::Annotation => ops.push(self.note(alias, "CREDIT", *amount)),
+                Mode::Annotation => ops.push(self.note(alias, "CREDIT", v)),
                 Mode::Labelled(kind) => {
-                    ops.push(self.move_funds(alias, kind, *amount, Decimal::ZERO, *amount)?)
+                    self.move_funds(&mut ops, alias, kind, v, Decimal::ZERO, v)?
                 }
             }
         }
@@ -563,43 +608,78 @@ impl Model {
         })
     }
 
-    /// Moves a balance by the given deltas, written for a credit-direction balance; an
-    /// external balance is debit-direction (Midaz v3.8), so its `available` moves the other
-    /// way. An internal balance may not go below zero (0018).
+    /// Moves a balance by the given deltas, written for a credit-direction balance, and
+    /// records its operation in `ops`. A debit-direction balance (external, overdraft) moves
+    /// `available` the other way. A credit to a balance that owes repays first; an internal
+    /// balance may not go below zero (0018) unless it may be overdrawn, when it floors at zero
+    /// and owes the rest (0167 past its limit). What is borrowed or repaid moves the account's
+    /// overdraft balance with an OVERDRAFT operation.
     fn move_funds(
         &mut self,
+        ops: &mut Vec<Op>,
         alias: &str,
         kind: &'static str,
         available: Decimal,
         on_hold: Decimal,
         amount: Decimal,
-    ) -> Result<Op, Rejection> {
+    ) -> Result<(), Rejection> {
         let balance = self.balances.get_mut(alias).expect("resolved balance");
         let before = balance.snapshot();
-        balance.available += if balance.external {
-            -available
-        } else {
-            available
-        };
+        balance.available += if balance.debit { -available } else { available };
         balance.on_hold += on_hold;
         balance.version += 1;
-        if balance.available < Decimal::ZERO && !balance.external {
-            return reject(422, "0018");
+        // Borrowed (> 0) or repaid (< 0) through the account's overdraft balance.
+        let mut borrowed = Decimal::ZERO;
+        if !balance.debit && available > Decimal::ZERO && balance.overdraft_used > Decimal::ZERO {
+            let repaid = available.min(balance.overdraft_used);
+            balance.available -= repaid;
+            balance.overdraft_used -= repaid;
+            borrowed = -repaid;
         }
-        Ok(Op {
+        if balance.available < Decimal::ZERO && !balance.external {
+            let Some(limit) = balance.overdraft_limit else {
+                return reject(422, "0018");
+            };
+            let owed = balance.overdraft_used - balance.available;
+            if owed > limit {
+                return reject(422, "0167");
+            }
+            borrowed = -balance.available;
+            balance.overdraft_used = owed;
+            balance.available = Decimal::ZERO;
+        }
+        ops.push(Op {
             alias: alias.to_owned(),
             kind,
             amount,
             before,
             after: balance.snapshot(),
             affected: true,
-        })
+        });
+        if !borrowed.is_zero() {
+            let companion = self
+                .balances
+                .get_mut(&overdraft_key(alias))
+                .expect("overdraft balance");
+            let before = companion.snapshot();
+            companion.available += borrowed;
+            companion.version += 1;
+            ops.push(Op {
+                alias: alias.to_owned(),
+                kind: "OVERDRAFT",
+                amount: borrowed.abs(),
+                before,
+                after: companion.snapshot(),
+                affected: true,
+            });
+        }
+        Ok(())
     }
 
     /// An annotation's operation: recorded with zero amounts and the current version.
     fn note(&self, alias: &str, kind: &'static str, amount: Decimal) -> Op {
         let version = self.balances[alias].version;
-        let zero = (Decimal::ZERO, Decimal::ZERO, version);
+        let zero = (Decimal::ZERO, Decimal::ZERO, version, Decimal::ZERO);
         Op {
             alias: alias.to_owned(),
             kind,
@@ -640,15 +720,16 @@ impl Model {
         }
         let mut ops = Vec::new();
         for (alias, amount) in &tx.sources {
-            ops.push(if commit {
-                self.move_funds(alias, "DEBIT", Decimal::ZERO, -*amount, *amount)?
+            let v = *amount;
+            if commit {
+                self.move_funds(&mut ops, alias, "DEBIT", Decimal::ZERO, -v, v)?;
             } else {
-                self.move_funds(alias, "RELEASE", *amount, -*amount, *amount)?
-            });
+                self.move_funds(&mut ops, alias, "RELEASE", v, -v, v)?;
+            }
         }
         if commit {
             for (alias, amount) in &tx.destinations {
-                ops.push(self.move_funds(alias, "CREDIT", *amount, Decimal::ZERO, *amount)?);
+                self.move_funds(&mut ops, alias, "CREDIT", *amount, Decimal::ZERO, *amount)?;
             }
         }
         let tx = &mut self.txs[index];
@@ -771,7 +852,17 @@ fn snapshot(value: &Value) -> Snapshot {
         dec(&value["available"]),
         dec(&value["onHold"]),
         value["version"].as_i64().expect("version"),
+        dec(&value["overdraftUsed"]),
     )
+}
+
+/// The model's key of a balance: its alias, or `alias#key` for another key than `default`.
+fn model_key(balance: &Value) -> String {
+    let alias = balance["alias"].as_str().expect("alias");
+    match balance["key"].as_str().expect("key") {
+        "default" => alias.to_owned(),
+        key => format!("{alias}#{key}"),
+    }
 }
 
 /// The operations of a transaction body, sorted, in the model's terms.
@@ -789,6 +880,7 @@ fn server_ops(tx: &Value) -> Vec<Op> {
                 "RELEASE" => "RELEASE",
                 "BLOCK" => "BLOCK",
                 "UNBLOCK" => "UNBLOCK",
+                "OVERDRAFT" => "OVERDRAFT",
                 other => panic!("unexpected operation type {other}"),
             },
             amount: dec(&op["amount"]["value"]),
@@ -881,8 +973,29 @@ impl Case {
             balance_ids: BTreeMap::new(),
             model: Model::new(),
         };
+        let overdrawn = case
+            .balances()
+            .await
+            .into_iter()
+            .find(|b| b["alias"] == OVERDRAWN);
+        let id = overdrawn.expect("overdrawn party")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let limit = Decimal::new(OVERDRAFT_LIMIT_CENTS, 2).to_string();
+        let settings = json!({"settings": {"allowOverdraft": true, "overdraftLimitEnabled": true,
+            "overdraftLimit": limit}});
+        let reply = case
+            .send(
+                Method::PATCH,
+                &format!("/balances/{id}"),
+                Some(&settings),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
         for balance in case.balances().await {
-            let alias = balance["alias"].as_str().expect("alias").to_owned();
+            let alias = model_key(&balance);
             case.balance_ids
                 .insert(alias, balance["id"].as_str().expect("id").to_owned());
         }
@@ -929,9 +1042,8 @@ impl Case {
         let balances = self.balances().await;
         prop_assert_eq!(balances.len(), self.model.balances.len());
         for balance in balances {
-            let alias = balance["alias"].as_str().expect("alias");
+            let alias = &model_key(&balance);
             let model = &self.model.balances[alias];
-            prop_assert_eq!(balance["key"].as_str(), Some("default"));
             prop_assert_eq!(snapshot(&balance), model.snapshot(), "balance {}", alias);
             prop_assert_eq!(
                 (
@@ -994,6 +1106,7 @@ impl Case {
                     tx.status
                 };
                 check_tx(&reply.body, &tx, answered)?;
+                tally_overdrafts(&tx.ops);
                 tally(if path.ends_with("/revert") {
                     "revert 201".to_owned()
                 } else if tx.status == "PENDING" {
@@ -1150,6 +1263,7 @@ impl Case {
                         prop_assert_eq!(reply.status.as_u16(), 201, "{}: {}", path, reply.body);
                         let tx = &next.txs[index];
                         check_tx(&reply.body, tx, tx.status)?;
+                        tally_overdrafts(&tx.ops);
                         tally(if commit { "commit 201" } else { "cancel 201" });
                         self.model = next;
                         Ok(())
