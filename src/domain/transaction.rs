@@ -851,13 +851,13 @@ mod tests {
     fn only_credit_balances_allowed_to_may_be_overdrawn() {
         let start = snapshot("5", "0", 1);
         for refused in [rules(CREDIT, false, None), rules(DEBIT, false, None)] {
-            let credit = if refused.direction == CREDIT {
+            let lowering = if refused.direction == CREDIT {
                 Effect::Debit
             } else {
                 Effect::Credit
             };
             assert_eq!(
-                post_under(refused, &start, credit, dec("6")).map_err(|e| e.kind),
+                post_under(refused, &start, lowering, dec("6")).map_err(|e| e.kind),
                 Err(Kind::InsufficientFunds)
             );
         }
@@ -1007,9 +1007,28 @@ mod tests {
             post(&balance, Effect::Hold, dec("5")).map(|p| p.after).ok(),
             Some(snapshot("0", "5", 2))
         );
-        balance.account_type = ACCOUNT_TYPE_EXTERNAL.to_owned();
+        // Overdraft allowed: a credit-direction balance floors at 0 and owes the rest; a
+        // debit-direction one may not be overdrawn whatever its settings.
+        balance.settings = Some(crate::domain::entities::BalanceSettings {
+            balance_scope: None,
+            allow_overdraft: true,
+            overdraft_limit_enabled: false,
+            overdraft_limit: None,
+        });
         assert_eq!(
             post(&balance, Effect::Debit, dec("6"))
+                .map(|p| p.after)
+                .ok(),
+            Some(owing("0", 2, "1"))
+        );
+        balance.direction = Direction::Debit;
+        assert_eq!(
+            post(&balance, Effect::Credit, dec("6")).map_err(|e| e.kind),
+            Err(Kind::InsufficientFunds)
+        );
+        balance.account_type = ACCOUNT_TYPE_EXTERNAL.to_owned();
+        assert_eq!(
+            post(&balance, Effect::Credit, dec("6"))
                 .map(|p| p.after)
                 .ok(),
             Some(snapshot("-1", "0", 2))
