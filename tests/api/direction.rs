@@ -36,6 +36,13 @@ impl Ledger {
         reply.body
     }
 
+    /// `POST …/transactions/{id}/{action}` (commit, cancel, revert).
+    async fn act(&self, id: &Value, action: &str) -> Reply {
+        let id = id.as_str().unwrap();
+        let path = format!("{}/transactions/{id}/{action}", self.ledger);
+        self.app.post(&path, json!({})).await
+    }
+
     async fn balances(&self, alias: &str) -> Vec<Value> {
         let path = match alias.strip_prefix("@external/") {
             Some(code) => format!("{}/accounts/external/{code}/balances", self.ledger),
@@ -348,14 +355,7 @@ async fn pending_cancel_commit_and_revert_keep_working_on_an_overdraft() {
         ("0".into(), "70".into(), "30".into(), 3)
     );
     assert_eq!(fx.amounts("@a", "overdraft").await.0, "30");
-    let id = held["id"].as_str().unwrap();
-    let cancel = fx
-        .app
-        .post(
-            &format!("{}/transactions/{id}/cancel", fx.ledger),
-            json!({}),
-        )
-        .await;
+    let cancel = fx.act(&held["id"], "cancel").await;
     assert_eq!(cancel.status, 201, "{}", cancel.body);
     assert_eq!(
         fx.amounts("@a", "default").await,
@@ -366,14 +366,7 @@ async fn pending_cancel_commit_and_revert_keep_working_on_an_overdraft() {
     // A different body: the same one would replay the cancelled transaction.
     pending["description"] = json!("again");
     let held = fx.post_ok("json", pending).await;
-    let id = held["id"].as_str().unwrap();
-    let commit = fx
-        .app
-        .post(
-            &format!("{}/transactions/{id}/commit", fx.ledger),
-            json!({}),
-        )
-        .await;
+    let commit = fx.act(&held["id"], "commit").await;
     assert_eq!(commit.status, 201, "{}", commit.body);
     assert_eq!(
         fx.amounts("@a", "default").await,
@@ -382,13 +375,7 @@ async fn pending_cancel_commit_and_revert_keep_working_on_an_overdraft() {
     assert_eq!(fx.amounts("@b", "default").await.0, "70");
     fx.assert_conserved_and_audited().await;
 
-    let revert = fx
-        .app
-        .post(
-            &format!("{}/transactions/{id}/revert", fx.ledger),
-            json!({}),
-        )
-        .await;
+    let revert = fx.act(&held["id"], "revert").await;
     assert_eq!(revert.status, 201, "{}", revert.body);
     assert_eq!(
         fx.amounts("@a", "default").await,
@@ -436,19 +423,13 @@ async fn block_and_unblock_move_funds_with_their_own_operation_types() {
     fx.refused(reply, 422, "0018", &before).await;
 
     // Reverting the unblock blocks again, with ordinary DEBIT / CREDIT operations.
-    let id = unblock["id"].as_str().unwrap();
-    let revert = fx
-        .app
-        .post(
-            &format!("{}/transactions/{id}/revert", fx.ledger),
-            json!({}),
-        )
-        .await;
+    let revert = fx.act(&unblock["id"], "revert").await;
     assert_eq!(revert.status, 201, "{}", revert.body);
     assert_eq!(op(&revert.body, "@a", "default").0, "DEBIT");
     assert_eq!(op(&revert.body, "@a", "frozen").0, "CREDIT");
     assert_eq!(fx.amounts("@a", "default").await.0, "15");
     assert_eq!(fx.amounts("@a", "frozen").await.0, "25");
+    let id = unblock["id"].as_str().unwrap();
     let read = fx
         .app
         .get(&format!("{}/transactions/{id}", fx.ledger))
