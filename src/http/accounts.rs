@@ -9,7 +9,7 @@ use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
 use super::extract::{Body, Ids, TenantCtx};
-use super::ledger_items::{count, entity_docs, get, list};
+use super::records::{count, entity_docs, get, list};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{
@@ -97,9 +97,9 @@ struct UpdateAccount {
     metadata: Option<Option<Metadata>>,
 }
 
-entity_docs!(get "Accounts" "accounts" Account get_account);
-entity_docs!(list "Accounts" "accounts" Account list_accounts);
-entity_docs!(count "Accounts" "accounts" Account count_accounts);
+entity_docs!(get "Accounts" "accounts" Account, get_account);
+entity_docs!(list "Accounts" "accounts" Account, list_accounts);
+entity_docs!(count "Accounts" "accounts" Account, count_accounts);
 
 /// `^[a-zA-Z0-9@:_-]+$`
 fn is_alias(alias: &str) -> bool {

@@ -135,6 +135,19 @@ impl Ids {
             .ok_or_else(|| Error::internal(format!("the route has no path parameter '{name}'")))
     }
 
+    /// The id of the record a ledger-scoped path names: its one parameter besides
+    /// `{organization_id}` and `{ledger_id}` (`{id}`, `{operation_route_id}`, …).
+    pub fn entity(&self) -> Result<String> {
+        let mut others = self
+            .0
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "organization_id" | "ledger_id"));
+        match (others.next(), others.next()) {
+            (Some((_, id)), None) => Ok(id.clone()),
+            _ => Err(Error::internal("the route does not name one record")),
+        }
+    }
+
     /// `{transaction_id}`.
     pub fn transaction(&self) -> Result<TransactionId> {
         self.get("transaction_id").map(TransactionId::new)

@@ -8,8 +8,8 @@ use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
-use super::extract::{Body, Ids, QueryPairs, TenantCtx};
-use super::openapi::{CursorPage, CursorQuery};
+use super::extract::{Body, Ids, TenantCtx};
+use super::records::{count, cursor_list, delete, entity_docs, get, list};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::codes::CURRENCY_CODES;
@@ -17,7 +17,7 @@ use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::filters;
-use crate::ledger::{self, accounts, onboarding};
+use crate::ledger::{accounts, onboarding};
 
 /// Longest name of an asset, portfolio or segment, and longest portfolio entity id, in characters.
 pub const NAME_LENGTH_MAX: usize = 256;
@@ -53,7 +53,7 @@ pub(super) fn routes() -> Vec<Route> {
             .filters(filters::PORTFOLIO_FILTERS),
         Route::new::<__path_get_portfolio>(portfolios, |r| r.to(get::<Portfolio>)),
         Route::new::<__path_update_portfolio>(portfolios, |r| r.to(update_portfolio)),
-        Route::new::<__path_delete_portfolio>(portfolios, |r| r.to(delete_entity::<Portfolio>)),
+        Route::new::<__path_delete_portfolio>(portfolios, |r| r.to(delete::<Portfolio>)),
         Route::new::<__path_count_segments>(segments, |r| r.to(count::<Segment>))
             .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_create_segment>(segments, |r| r.to(create_segment)),
@@ -61,17 +61,17 @@ pub(super) fn routes() -> Vec<Route> {
             .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_get_segment>(segments, |r| r.to(get::<Segment>)),
         Route::new::<__path_update_segment>(segments, |r| r.to(update_named::<Segment>)),
-        Route::new::<__path_delete_segment>(segments, |r| r.to(delete_entity::<Segment>)),
+        Route::new::<__path_delete_segment>(segments, |r| r.to(delete::<Segment>)),
         Route::new::<__path_count_account_types>(account_types, |r| r.to(count::<AccountType>))
             .filters(filters::ACCOUNT_TYPE_FILTERS),
         Route::new::<__path_create_account_type>(account_types, |r| r.to(create_account_type)),
-        Route::new::<__path_list_account_types>(account_types, |r| r.to(list_account_types))
-            .filters(filters::ACCOUNT_TYPE_FILTERS),
+        Route::new::<__path_list_account_types>(account_types, |r| {
+            r.to(cursor_list::<AccountType>)
+        })
+        .filters(filters::ACCOUNT_TYPE_FILTERS),
         Route::new::<__path_get_account_type>(account_types, |r| r.to(get::<AccountType>)),
         Route::new::<__path_update_account_type>(account_types, |r| r.to(update_account_type)),
-        Route::new::<__path_delete_account_type>(account_types, |r| {
-            r.to(delete_entity::<AccountType>)
-        }),
+        Route::new::<__path_delete_account_type>(account_types, |r| r.to(delete::<AccountType>)),
     ]
 }
 
@@ -87,84 +87,21 @@ async fn update_named<E: onboarding::Named + Serialize>(
     )
 }
 
-/// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`count`],
-/// [`delete_entity`]), one doc-only function per entity and route.
-macro_rules! entity_docs {
-    (get $tag:literal $path:literal $entity:ident $name:ident) => {
-        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/{id}"),
-            tag = $tag, summary = concat!("Get one of the ledger's ", $path, " by id."),
-            responses((status = 200, body = $entity)))]
-        #[allow(dead_code)]
-        pub(super) fn $name() {}
-    };
-    (list $tag:literal $path:literal $entity:ident $name:ident) => {
-        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path), tag = $tag,
-            summary = concat!("List the ledger's ", $path, "."), params(crate::http::openapi::PageQuery),
-            responses((status = 200, body = crate::http::openapi::Page<$entity>)))]
-        #[allow(dead_code)]
-        pub(super) fn $name() {}
-    };
-    (count $tag:literal $path:literal $entity:ident $name:ident) => {
-        #[utoipa::path(head, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/metrics/count"),
-            tag = $tag, summary = concat!("Count the ledger's ", $path, "."),
-            responses((status = 204, headers(("X-Total-Count" = i64)))))]
-        #[allow(dead_code)]
-        pub(super) fn $name() {}
-    };
-    (delete $tag:literal $path:literal $entity:ident $name:ident) => {
-        #[utoipa::path(delete, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/{id}"),
-            tag = $tag, summary = concat!("Delete one of the ledger's ", $path, " (soft)."),
-            responses((status = 204)))]
-        #[allow(dead_code)]
-        pub(super) fn $name() {}
-    };
-}
-pub(super) use entity_docs;
-
-entity_docs!(get "Assets" "assets" Asset get_asset);
-entity_docs!(list "Assets" "assets" Asset list_assets);
-entity_docs!(count "Assets" "assets" Asset count_assets);
-entity_docs!(get "Portfolios" "portfolios" Portfolio get_portfolio);
-entity_docs!(list "Portfolios" "portfolios" Portfolio list_portfolios);
-entity_docs!(count "Portfolios" "portfolios" Portfolio count_portfolios);
-entity_docs!(delete "Portfolios" "portfolios" Portfolio delete_portfolio);
-entity_docs!(get "Segments" "segments" Segment get_segment);
-entity_docs!(list "Segments" "segments" Segment list_segments);
-entity_docs!(count "Segments" "segments" Segment count_segments);
-entity_docs!(delete "Segments" "segments" Segment delete_segment);
-entity_docs!(get "Account types" "account-types" AccountType get_account_type);
-entity_docs!(count "Account types" "account-types" AccountType count_account_types);
-entity_docs!(delete "Account types" "account-types" AccountType delete_account_type);
-
-pub(super) async fn get<E: ledger::Record + Serialize>(
-    ctx: TenantCtx,
-    ids: Ids,
-) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?)
-}
-
-pub(super) async fn list<E: ledger::Record + Serialize>(
-    ctx: TenantCtx,
-    ids: Ids,
-    query: QueryPairs,
-) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let items = ledger::list::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
-    reply::page(&items, &query)
-}
-
-pub(super) async fn count<E: ledger::Record>(
-    ctx: TenantCtx,
-    ids: Ids,
-    query: QueryPairs,
-) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger()?, query.list()?).await?)
-}
-
-async fn delete_entity<E: ledger::Record>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
-    reply::no_content()
-}
+entity_docs!(get "Assets" "assets" Asset, get_asset);
+entity_docs!(list "Assets" "assets" Asset, list_assets);
+entity_docs!(count "Assets" "assets" Asset, count_assets);
+entity_docs!(get "Portfolios" "portfolios" Portfolio, get_portfolio);
+entity_docs!(list "Portfolios" "portfolios" Portfolio, list_portfolios);
+entity_docs!(count "Portfolios" "portfolios" Portfolio, count_portfolios);
+entity_docs!(delete "Portfolios" "portfolios" Portfolio, delete_portfolio);
+entity_docs!(get "Segments" "segments" Segment, get_segment);
+entity_docs!(list "Segments" "segments" Segment, list_segments);
+entity_docs!(count "Segments" "segments" Segment, count_segments);
+entity_docs!(delete "Segments" "segments" Segment, delete_segment);
+entity_docs!(get "Account types" "account-types" AccountType, get_account_type);
+entity_docs!(cursor_list "Account types" "account-types" AccountType, list_account_types);
+entity_docs!(count "Account types" "account-types" AccountType, count_account_types);
+entity_docs!(delete "Account types" "account-types" AccountType, delete_account_type);
 
 /// Name, status and metadata: the PATCH body of assets and segments. Absent fields are kept;
 /// `metadata` merges (a `null` value deletes its key, `null` clears).
@@ -431,17 +368,6 @@ async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<Htt
         metadata: create_metadata(input.metadata)?,
     };
     reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger()?, new).await?)
-}
-
-/// List the ledger's account types.
-///
-/// Account types are a cursor list: `{items, limit, next_cursor?, prev_cursor?}`.
-#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/account-types", tag = "Account types",
-    params(CursorQuery), responses((status = 200, body = CursorPage<AccountType>)))]
-async fn list_account_types(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let page = onboarding::list_account_types(&ctx.tenant, ids.ledger()?, query.clone()).await?;
-    reply::cursor_page(&page, &query)
 }
 
 /// Update an account type.

@@ -14,6 +14,7 @@ mod metadata_indexes;
 mod metrics;
 pub mod openapi;
 mod organizations;
+mod records;
 mod reply;
 pub mod routes;
 mod routing;

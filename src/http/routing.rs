@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::LEDGER_SCOPE;
 use super::body::{Check, create_metadata, double_option, patch_metadata, unmarshalling};
-use super::extract::{Body, Ids, QueryPairs, TenantCtx};
-use super::openapi::{CursorPage, CursorQuery};
+use super::extract::{Body, Ids, TenantCtx};
+use super::records::{cursor_list, delete, entity_docs, get};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::metadata::Metadata;
@@ -19,7 +19,6 @@ use crate::domain::routing::{
     Rubric, TransactionRoute,
 };
 use crate::error::Result;
-use crate::ledger;
 use crate::ledger::routing::{
     self as routes, EntryPatch, NewOperationRoute, NewTransactionRoute, OperationRoutePatch,
     TransactionRoutePatch,
@@ -44,32 +43,39 @@ pub(super) fn routes() -> Vec<Route> {
             r.to(create_operation_route)
         }),
         Route::new::<__path_list_operation_routes>(operation_routes, |r| {
-            r.to(list_operation_routes)
+            r.to(cursor_list::<OperationRoute>)
         }),
-        Route::new::<__path_get_operation_route>(operation_routes, |r| r.to(get_operation_route)),
+        Route::new::<__path_get_operation_route>(operation_routes, |r| r.to(get::<OperationRoute>)),
         Route::new::<__path_update_operation_route>(operation_routes, |r| {
             r.to(update_operation_route)
         }),
         Route::new::<__path_delete_operation_route>(operation_routes, |r| {
-            r.to(delete_operation_route)
+            r.to(delete::<OperationRoute>)
         }),
         Route::new::<__path_create_transaction_route>(transaction_routes, |r| {
             r.to(create_transaction_route)
         }),
         Route::new::<__path_list_transaction_routes>(transaction_routes, |r| {
-            r.to(list_transaction_routes)
+            r.to(cursor_list::<TransactionRoute>)
         }),
         Route::new::<__path_get_transaction_route>(transaction_routes, |r| {
-            r.to(get_transaction_route)
+            r.to(get::<TransactionRoute>)
         }),
         Route::new::<__path_update_transaction_route>(transaction_routes, |r| {
             r.to(update_transaction_route)
         }),
         Route::new::<__path_delete_transaction_route>(transaction_routes, |r| {
-            r.to(delete_transaction_route)
+            r.to(delete::<TransactionRoute>)
         }),
     ]
 }
+
+entity_docs!(cursor_list "Operation routes" "operation-routes" OperationRoute, list_operation_routes);
+entity_docs!(get "Operation routes" "operation-routes" OperationRoute, get_operation_route, "operation_route_id");
+entity_docs!(delete "Operation routes" "operation-routes" OperationRoute, delete_operation_route, "operation_route_id");
+entity_docs!(cursor_list "Transaction routes" "transaction-routes" TransactionRoute, list_transaction_routes);
+entity_docs!(get "Transaction routes" "transaction-routes" TransactionRoute, get_transaction_route, "transaction_route_id");
+entity_docs!(delete "Transaction routes" "transaction-routes" TransactionRoute, delete_transaction_route, "transaction_route_id");
 
 // ---- bodies --------------------------------------------------------------------------------
 
@@ -347,27 +353,6 @@ async fn create_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<
     reply::created(&routes::create_operation_route(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// List the ledger's operation routes (cursor; `metadata.<key>=` filters).
-#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/operation-routes", tag = "Operation routes",
-    params(CursorQuery), responses((status = 200, body = CursorPage<OperationRoute>)))]
-async fn list_operation_routes(
-    ctx: TenantCtx,
-    ids: Ids,
-    query: QueryPairs,
-) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let page = routes::list_operation_routes(&ctx.tenant, ids.ledger()?, query.clone()).await?;
-    reply::cursor_page(&page, &query)
-}
-
-/// Get an operation route.
-#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
-    tag = "Operation routes", responses((status = 200, body = OperationRoute)))]
-async fn get_operation_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let id = ids.get("operation_route_id")?;
-    reply::ok(&ledger::get::<OperationRoute>(&ctx.tenant, ids.ledger()?, id).await?)
-}
-
 /// Update an operation route.
 #[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
     tag = "Operation routes", request_body = UpdateOperationRouteInput,
@@ -419,15 +404,6 @@ async fn update_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<
     reply::ok(&routes::update_operation_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
 }
 
-/// Delete an operation route (soft); one a transaction route lists is refused (0107).
-#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
-    tag = "Operation routes", responses((status = 204)))]
-async fn delete_operation_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let id = ids.get("operation_route_id")?;
-    routes::delete_operation_route(&ctx.tenant, ids.ledger()?, id).await?;
-    reply::no_content()
-}
-
 // ---- transaction routes --------------------------------------------------------------------
 
 /// Create a transaction route over the ledger's operation routes; the answer embeds them.
@@ -451,27 +427,6 @@ async fn create_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Resul
     reply::created(&routes::create_transaction_route(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// List the ledger's transaction routes (cursor; `metadata.<key>=` filters).
-#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transaction-routes", tag = "Transaction routes",
-    params(CursorQuery), responses((status = 200, body = CursorPage<TransactionRoute>)))]
-async fn list_transaction_routes(
-    ctx: TenantCtx,
-    ids: Ids,
-    query: QueryPairs,
-) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let page = routes::list_transaction_routes(&ctx.tenant, ids.ledger()?, query.clone()).await?;
-    reply::cursor_page(&page, &query)
-}
-
-/// Get a transaction route with its operation routes.
-#[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
-    tag = "Transaction routes", responses((status = 200, body = TransactionRoute)))]
-async fn get_transaction_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let id = ids.get("transaction_route_id")?;
-    reply::ok(&routes::get_transaction_route(&ctx.tenant, ids.ledger()?, id).await?)
-}
-
 /// Update a transaction route.
 #[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
     tag = "Transaction routes", request_body = UpdateTransactionRouteInput,
@@ -490,13 +445,4 @@ async fn update_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Resul
     };
     let id = ids.get("transaction_route_id")?;
     reply::ok(&routes::update_transaction_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
-}
-
-/// Delete a transaction route (soft), freeing its operation routes.
-#[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
-    tag = "Transaction routes", responses((status = 204)))]
-async fn delete_transaction_route(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let id = ids.get("transaction_route_id")?;
-    routes::delete_transaction_route(&ctx.tenant, ids.ledger()?, id).await?;
-    reply::no_content()
 }

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::domain::entities::{Ledger, Organization, Status};
 use crate::domain::ids::LedgerId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
-use crate::domain::query::ListQuery;
+use crate::domain::query::{CursorPage, ListQuery};
 use crate::error::{Error, Kind, Result};
 
 use crate::domain::scope::Parent;
@@ -61,11 +61,32 @@ impl Tenant {
     }
 }
 
-/// An entity the generic use cases ([`get`], [`list`], [`count`], [`delete`], [`update`])
-/// serve: any stored entity of the catalogue.
-pub trait Record: Entity {}
+/// An entity the generic use cases ([`get`], [`list`], [`list_by_cursor`], [`count`],
+/// [`delete`], [`update`]) serve: any stored entity of the catalogue.
+pub trait Record: Entity {
+    /// The rules and side effects of deleting the live entity `id` under `parent`, run in the
+    /// deleting write before the soft delete: none unless the entity has some.
+    fn deleting(_conn: &Connection, _parent: &Parent, _id: &str) -> Result<()> {
+        Ok(())
+    }
+}
 
-impl<E: Entity> Record for E {}
+macro_rules! records {
+    ($($entity:ty),*) => {$(
+        impl Record for $entity {}
+    )*};
+}
+
+records!(
+    crate::domain::entities::Organization,
+    crate::domain::entities::Ledger,
+    crate::domain::entities::Asset,
+    crate::domain::entities::Portfolio,
+    crate::domain::entities::Segment,
+    crate::domain::entities::AccountType,
+    crate::domain::entities::Account,
+    crate::domain::entities::Balance
+);
 
 /// A fresh time-ordered id.
 pub fn new_id() -> String {
@@ -164,6 +185,18 @@ pub async fn list<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) 
     .await
 }
 
+/// A cursor page of the entities under `parent`.
+pub async fn list_by_cursor<E: Record>(
+    tenant: &Tenant,
+    parent: Parent,
+    query: ListQuery,
+) -> Result<CursorPage<E>> {
+    read_in(tenant, parent, move |conn, parent| {
+        store::list_by_cursor::<E>(conn, parent, &query)
+    })
+    .await
+}
+
 pub async fn count<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<i64> {
     read_in(tenant, parent, move |conn, parent| {
         store::count::<E>(conn, parent, &query)
@@ -171,9 +204,10 @@ pub async fn count<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery)
     .await
 }
 
-/// Soft-deletes an entity that has no delete rules of its own.
+/// Soft-deletes an entity after its [`Record::deleting`] rules.
 pub async fn delete<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
     write_in(tenant, parent, move |conn, parent| {
+        E::deleting(conn, parent, &id)?;
         store::delete::<E>(conn, parent, &id, &crate::domain::time::now())
     })
     .await
@@ -223,7 +257,9 @@ stamped!(
     crate::domain::entities::Segment,
     crate::domain::entities::AccountType,
     crate::domain::entities::Account,
-    crate::domain::entities::Balance
+    crate::domain::entities::Balance,
+    crate::domain::routing::OperationRoute,
+    crate::domain::routing::TransactionRoute
 );
 
 /// A patch's new status (an empty code meaning ACTIVE) and its metadata changes.

@@ -10,8 +10,6 @@ use crate::domain::entities::{
 };
 use crate::domain::ids::OrganizationId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
-use crate::domain::query::CursorPage;
-use crate::domain::query::ListQuery;
 use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
@@ -410,18 +408,6 @@ pub async fn create_account_type(
         };
         sql::save_account_type(conn, &account_type)?;
         Ok(account_type)
-    })
-    .await
-}
-
-pub async fn list_account_types(
-    tenant: &Tenant,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<CursorPage<AccountType>> {
-    super::read_in(tenant, parent, move |conn, parent| {
-        let (organization_id, ledger_id) = parent.ledger_ids()?;
-        sql::list_account_types(conn, &organization_id, &ledger_id, &query)
     })
     .await
 }

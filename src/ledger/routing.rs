@@ -3,11 +3,10 @@
 
 use rusqlite::Connection;
 
-use super::{Stamped, Tenant, new_id, read_in, write_in};
+use super::{Record, Tenant, new_id, write_in};
 use crate::domain::entities::{Balance, Ledger, Stamps};
 use crate::domain::journal::{Direction, Operation, OperationType, Transaction};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
-use crate::domain::query::{CursorPage, ListQuery};
 use crate::domain::routing::{
     self, AccountRule, AccountingEntries, AccountingEntry, Action, OperationRoute, RouteLeg,
     RouteType, TransactionRoute,
@@ -17,18 +16,6 @@ use crate::domain::time::now;
 use crate::domain::transaction::Posting;
 use crate::error::{Error, Kind, Result};
 use crate::store::{self, routing as sql, transactions as journal};
-
-impl Stamped for OperationRoute {
-    fn touch(&mut self, now: String) {
-        self.stamps.updated_at = now;
-    }
-}
-
-impl Stamped for TransactionRoute {
-    fn touch(&mut self, now: String) {
-        self.stamps.updated_at = now;
-    }
-}
 
 // ---- operation routes ----------------------------------------------------------------------
 
@@ -136,27 +123,15 @@ pub async fn update_operation_route(
     .await
 }
 
-/// Soft-deletes an operation route no transaction route lists (0107 otherwise).
-pub async fn delete_operation_route(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    write_in(tenant, parent, move |conn, parent| {
-        if sql::is_linked(conn, &id)? {
+/// An operation route a transaction route lists is not deleted (0107).
+impl Record for OperationRoute {
+    fn deleting(conn: &Connection, _: &Parent, id: &str) -> Result<()> {
+        if sql::is_linked(conn, id)? {
             return Err(Error::new(Kind::OperationRouteLinkedToTransactionRoutes)
                 .with_entity("OperationRoute"));
         }
-        store::delete::<OperationRoute>(conn, parent, &id, &now())
-    })
-    .await
-}
-
-pub async fn list_operation_routes(
-    tenant: &Tenant,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<CursorPage<OperationRoute>> {
-    read_in(tenant, parent, move |conn, parent| {
-        store::list_by_cursor::<OperationRoute>(conn, parent, &query)
-    })
-    .await
+        Ok(())
+    }
 }
 
 // ---- transaction routes --------------------------------------------------------------------
@@ -244,56 +219,35 @@ pub async fn update_transaction_route(
             return Err(Error::new(Kind::TooManyOperationRoutes));
         }
     }
-    write_in(tenant, parent, move |conn, parent| {
-        let mut route = sql::get_transaction_route(conn, parent, &id)?;
-        if let Some(ids) = &patch.operation_routes {
-            route.operation_routes = operation_routes(conn, parent, ids)?;
-            link(conn, &route)?;
-        }
-        if let Some(title) = patch.title {
-            route.title = title;
-        }
-        if let Some(description) = patch.description {
-            route.description = Some(description);
-        }
-        route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
-        route.touch(now());
-        sql::save_transaction_route(conn, &route)?;
-        Ok(route)
-    })
+    let scope = parent.clone();
+    super::update(
+        tenant,
+        parent,
+        id,
+        move |conn, route: &mut TransactionRoute| {
+            if let Some(ids) = &patch.operation_routes {
+                route.operation_routes = operation_routes(conn, &scope, ids)?;
+                link(conn, route)?;
+            }
+            if let Some(title) = patch.title {
+                route.title = title;
+            }
+            if let Some(description) = patch.description {
+                route.description = Some(description);
+            }
+            route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
+            Ok(())
+        },
+    )
     .await
 }
 
-/// Soft-deletes a transaction route and drops its links, freeing its operation routes.
-pub async fn delete_transaction_route(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    write_in(tenant, parent, move |conn, parent| {
-        store::ensure_exists::<TransactionRoute>(conn, parent, &id)?;
-        sql::set_links(conn, &id, &[])?;
-        store::delete::<TransactionRoute>(conn, parent, &id, &now())
-    })
-    .await
-}
-
-pub async fn get_transaction_route(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-) -> Result<TransactionRoute> {
-    read_in(tenant, parent, move |conn, parent| {
-        sql::get_transaction_route(conn, parent, &id)
-    })
-    .await
-}
-
-pub async fn list_transaction_routes(
-    tenant: &Tenant,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<CursorPage<TransactionRoute>> {
-    read_in(tenant, parent, move |conn, parent| {
-        sql::list_transaction_routes(conn, parent, &query)
-    })
-    .await
+/// Deleting a transaction route drops its links, freeing its operation routes.
+impl Record for TransactionRoute {
+    fn deleting(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
+        store::ensure_exists::<TransactionRoute>(conn, parent, id)?;
+        sql::set_links(conn, id, &[])
+    }
 }
 
 // ---- route checks of transactions ----------------------------------------------------------
@@ -336,7 +290,7 @@ pub(crate) fn check<'a>(
         transaction.route_id.as_deref(),
         transaction.route.as_deref(),
     )?;
-    let route = sql::get_transaction_route(conn, parent, &id)?;
+    let route = store::get::<TransactionRoute>(conn, parent, &id)?;
     let legs = |(postings, balances): (&'a [Posting], &'a [Balance]), source: bool, directed| {
         postings
             .iter()

@@ -23,14 +23,20 @@ macro_rules! table {
     };
 }
 
-/// `Entity` for a type stored in a [`query::Table`]: `NAME` is the type's name.
+/// `Entity` for a type stored in a [`query::Table`]: `NAME` is the type's name. A type that
+/// embeds rows of other tables names the function that adds them after `completed by`.
 macro_rules! stored {
-    ($entity:ident in $table:expr, $not_found:expr, $from:path, $save:path) => {
+    ($entity:ident in $table:expr, $not_found:expr, $from:path, $save:path
+        $(, completed by $completed:path)?) => {
         impl $crate::store::Entity for $entity {
             const TABLE: &'static str = $table.name;
             const COLUMNS: &'static str = $table.columns;
             const NOT_FOUND: $crate::error::Kind = $not_found;
             const NAME: &'static str = stringify!($entity);
+
+            fn id(&self) -> &str {
+                self.id.as_str()
+            }
 
             fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
                 $from(row)
@@ -39,6 +45,12 @@ macro_rules! stored {
             fn save(&self, conn: &rusqlite::Connection) -> $crate::error::Result<()> {
                 $save(conn, self)
             }
+
+            $(
+                fn completed(self, conn: &rusqlite::Connection) -> $crate::error::Result<Self> {
+                    $completed(conn, self)
+                }
+            )?
         }
     };
 }
@@ -126,8 +138,15 @@ pub trait Entity: Sized + Send + 'static {
     /// The entity name used in error bodies (`entityType`).
     const NAME: &'static str;
 
+    fn id(&self) -> &str;
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
     fn save(&self, conn: &Connection) -> Result<()>;
+
+    /// The entity read from its row with what it embeds from other tables (a transaction
+    /// route's operation routes); most embed nothing.
+    fn completed(self, _conn: &Connection) -> Result<Self> {
+        Ok(self)
+    }
 }
 
 /// The key columns of the rows under `parent`.
@@ -157,7 +176,8 @@ fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
 pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E> {
     let keys = keys(parent);
     query::get(conn, &scope::<E>(&keys), id, E::from_row)?
-        .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
+        .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))?
+        .completed(conn)
 }
 
 /// Fails with `E::NOT_FOUND` unless the live entity `id` exists under `parent` (reads no
@@ -174,7 +194,8 @@ pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) ->
 
 pub fn list<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<Vec<E>> {
     let keys = keys(parent);
-    query::list(conn, &scope::<E>(&keys), list, E::from_row)
+    let items = query::list(conn, &scope::<E>(&keys), list, E::from_row)?;
+    items.into_iter().map(|e| e.completed(conn)).collect()
 }
 
 pub fn count<E: Entity>(conn: &Connection, parent: &Parent, list: &ListQuery) -> Result<i64> {
@@ -193,18 +214,19 @@ pub fn delete<E: Entity>(conn: &Connection, parent: &Parent, id: &str, now: &str
 }
 
 /// A cursor page of live entities under `parent`.
-pub fn list_by_cursor<E: Entity + Identified>(
+pub fn list_by_cursor<E: Entity>(
     conn: &Connection,
     parent: &Parent,
     list: &ListQuery,
 ) -> Result<CursorPage<E>> {
     let keys = keys(parent);
-    query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)
-}
-
-/// Entities listed by cursor expose their id.
-pub trait Identified {
-    fn id(&self) -> &str;
+    let page = query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|e| e.completed(conn))
+        .collect::<Result<_>>()?;
+    Ok(CursorPage { items, ..page })
 }
 
 #[cfg(test)]

@@ -3,10 +3,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::Entity;
-use super::query::{Scope, Table, json, list_by_cursor, metadata_from, metadata_to, stamps};
-use crate::domain::query::CursorPage;
-use crate::domain::query::ListQuery;
+use super::query::{Scope, Table, json, metadata_from, metadata_to, stamps};
 
 use crate::domain::entities::{
     Account, AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment,
@@ -240,25 +237,6 @@ pub fn save_account_type(conn: &Connection, t: &AccountType) -> Result<()> {
             t.stamps.deleted_at
         },
     )
-}
-
-/// A cursor page of the ledger's account types: Midaz lists them by cursor, not by page.
-pub fn list_account_types(
-    conn: &Connection,
-    organization_id: &str,
-    ledger_id: &str,
-    query: &ListQuery,
-) -> Result<CursorPage<AccountType>> {
-    let keys = [
-        ("organization_id", organization_id),
-        ("ledger_id", ledger_id),
-    ];
-    let scope = Scope {
-        table: AccountType::TABLE,
-        columns: AccountType::COLUMNS,
-        keys: &keys,
-    };
-    list_by_cursor(conn, &scope, query, account_type_from, |t| t.id.as_str())
 }
 
 // ---- accounts ------------------------------------------------------------------------------

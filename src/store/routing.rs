@@ -2,11 +2,8 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::Identified;
 use super::query::{Table, json, metadata_from, metadata_to, stamps};
-use crate::domain::query::{CursorPage, ListQuery};
 use crate::domain::routing::{OperationRoute, RouteType, TransactionRoute};
-use crate::domain::scope::Parent;
 use crate::error::{Kind, Result};
 
 fn to_json<T: serde::Serialize>(value: &Option<T>) -> Result<Option<String>> {
@@ -64,12 +61,6 @@ pub fn save_operation_route(conn: &Connection, r: &OperationRoute) -> Result<()>
     )
 }
 
-impl Identified for OperationRoute {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-
 /// Whether a transaction route lists the operation route `id`.
 pub fn is_linked(conn: &Connection, id: &str) -> Result<bool> {
     let sql = "SELECT EXISTS(SELECT 1 FROM transaction_route_link WHERE operation_route_id = ?)";
@@ -91,7 +82,8 @@ stored!(
     TransactionRoute in TRANSACTION_ROUTE,
     Kind::TransactionRouteNotFound,
     transaction_route_from,
-    save_transaction_route
+    save_transaction_route,
+    completed by with_operation_routes
 );
 
 /// A transaction route without its operation routes: [`with_operation_routes`] adds them.
@@ -113,12 +105,6 @@ pub fn save_transaction_route(conn: &Connection, r: &TransactionRoute) -> Result
             r.stamps.deleted_at
         },
     )
-}
-
-impl Identified for TransactionRoute {
-    fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 /// The transaction route with the operation routes it links, in its order.
@@ -161,28 +147,4 @@ pub fn set_links(conn: &Connection, id: &str, ids: &[String]) -> Result<()> {
         ])?;
     }
     Ok(())
-}
-
-/// The live transaction route `id` under `parent`, with its operation routes.
-pub fn get_transaction_route(
-    conn: &Connection,
-    parent: &Parent,
-    id: &str,
-) -> Result<TransactionRoute> {
-    with_operation_routes(conn, super::get::<TransactionRoute>(conn, parent, id)?)
-}
-
-/// A cursor page of the live transaction routes under `parent`, each with its operation routes.
-pub fn list_transaction_routes(
-    conn: &Connection,
-    parent: &Parent,
-    query: &ListQuery,
-) -> Result<CursorPage<TransactionRoute>> {
-    let page = super::list_by_cursor::<TransactionRoute>(conn, parent, query)?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|route| with_operation_routes(conn, route))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(CursorPage { items, ..page })
 }

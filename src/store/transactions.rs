@@ -3,9 +3,9 @@
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, named_params};
 
+use super::Entity;
 use super::balances::{BALANCE, balance_from};
 use super::query::{Scope, amount, json, list_by_cursor, metadata_from, metadata_to, stamps};
-use super::{Entity, Identified};
 use crate::domain::entities::Balance;
 use crate::domain::ids::{
     AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
@@ -479,12 +479,6 @@ pub fn freeze_idempotent_response(
     )?
     .execute((response, ledger_id, key))?;
     Ok(())
-}
-
-impl Identified for Balance {
-    fn id(&self) -> &str {
-        self.id.as_str()
-    }
 }
 
 /// Ensures `Balance` lists by cursor through the generic entity functions.

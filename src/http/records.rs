@@ -1,0 +1,102 @@
+//! The handlers every stored record of a ledger shares: get, list (by page or by cursor),
+//! count and delete. A record's module routes to them with its type
+//! (`get::<Portfolio>`) and documents each route with [`entity_docs!`].
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+use super::extract::{Ids, QueryPairs, TenantCtx};
+use super::reply;
+use crate::error::Result;
+use crate::ledger;
+
+/// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`cursor_list`],
+/// [`count`], [`delete`]), one doc-only function per entity and route. A get or delete names
+/// its path parameter when it is not `id`.
+macro_rules! entity_docs {
+    (get $tag:literal $path:literal $entity:ident, $name:ident) => {
+        entity_docs!(get $tag $path $entity, $name, "id");
+    };
+    (get $tag:literal $path:literal $entity:ident, $name:ident, $param:literal) => {
+        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE,
+            path = concat!("/", $path, "/{", $param, "}"),
+            tag = $tag, summary = concat!("Get one of the ledger's ", $path, " by id."),
+            responses((status = 200, body = $entity)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (list $tag:literal $path:literal $entity:ident, $name:ident) => {
+        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path), tag = $tag,
+            summary = concat!("List the ledger's ", $path, "."), params(crate::http::openapi::PageQuery),
+            responses((status = 200, body = crate::http::openapi::Page<$entity>)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (cursor_list $tag:literal $path:literal $entity:ident, $name:ident) => {
+        #[utoipa::path(get, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path), tag = $tag,
+            summary = concat!("List the ledger's ", $path, " (cursor; `metadata.<key>=` filters)."),
+            params(crate::http::openapi::CursorQuery),
+            responses((status = 200, body = crate::http::openapi::CursorPage<$entity>)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (count $tag:literal $path:literal $entity:ident, $name:ident) => {
+        #[utoipa::path(head, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path, "/metrics/count"),
+            tag = $tag, summary = concat!("Count the ledger's ", $path, "."),
+            responses((status = 204, headers(("X-Total-Count" = i64)))))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    (delete $tag:literal $path:literal $entity:ident, $name:ident) => {
+        entity_docs!(delete $tag $path $entity, $name, "id");
+    };
+    (delete $tag:literal $path:literal $entity:ident, $name:ident, $param:literal) => {
+        #[utoipa::path(delete, context_path = crate::http::LEDGER_SCOPE,
+            path = concat!("/", $path, "/{", $param, "}"),
+            tag = $tag, summary = concat!("Delete one of the ledger's ", $path, " (soft)."),
+            responses((status = 204)))]
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+}
+pub(super) use entity_docs;
+
+pub(super) async fn get<E: ledger::Record + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+) -> Result<HttpResponse> {
+    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger()?, ids.entity()?).await?)
+}
+
+pub(super) async fn list<E: ledger::Record + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    let query = query.list()?;
+    let items = ledger::list::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    reply::page(&items, &query)
+}
+
+pub(super) async fn cursor_list<E: ledger::Record + Serialize>(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    let query = query.list()?;
+    let page = ledger::list_by_cursor::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    reply::cursor_page(&page, &query)
+}
+
+pub(super) async fn count<E: ledger::Record>(
+    ctx: TenantCtx,
+    ids: Ids,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger()?, query.list()?).await?)
+}
+
+pub(super) async fn delete<E: ledger::Record>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
+    ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.entity()?).await?;
+    reply::no_content()
+}
