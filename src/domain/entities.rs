@@ -42,9 +42,20 @@ macro_rules! entity {
             #[cfg_attr(feature = "server", schema(value_type = Object))]
             pub metadata: Metadata,
         }
+
+        impl $crate::domain::entities::Stamped for $name {
+            fn stamps_mut(&mut self) -> &mut $crate::domain::entities::Stamps {
+                &mut self.stamps
+            }
+        }
     };
 }
 pub(crate) use entity;
+
+/// An entity with creation and update stamps: every one [`entity!`] declares.
+pub trait Stamped {
+    fn stamps_mut(&mut self) -> &mut Stamps;
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -105,82 +105,44 @@ struct EntryInput {
     credit: Option<RubricInput>,
 }
 
-/// One entry per action the route takes part in. Which rubrics each needs depends on the
-/// route's type (0162–0166).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-struct EntriesInput {
-    direct: Option<EntryInput>,
-    hold: Option<EntryInput>,
-    commit: Option<EntryInput>,
-    cancel: Option<EntryInput>,
-    revert: Option<EntryInput>,
-    overdraft: Option<EntryInput>,
-    block: Option<EntryInput>,
-    unblock: Option<EntryInput>,
+/// Declares a body of accounting entries, one field per [`Action`] of type `$ty`, and its
+/// `into_changes`, which pairs each action with its field.
+macro_rules! entries {
+    ($(#[$meta:meta])* struct $name:ident of $ty:ty $(, #[$field:meta])?) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, Serialize, ToSchema)]
+        struct $name {
+            $(#[$field])? direct: $ty,
+            $(#[$field])? hold: $ty,
+            $(#[$field])? commit: $ty,
+            $(#[$field])? cancel: $ty,
+            $(#[$field])? revert: $ty,
+            $(#[$field])? overdraft: $ty,
+            $(#[$field])? block: $ty,
+            $(#[$field])? unblock: $ty,
+        }
+
+        impl $name {
+            fn into_changes(self) -> Vec<(Action, $ty)> {
+                let Self { direct, hold, commit, cancel, revert, overdraft, block, unblock } = self;
+                let fields = [direct, hold, commit, cancel, revert, overdraft, block, unblock];
+                Action::ALL.into_iter().zip(fields).collect()
+            }
+        }
+    };
 }
 
-/// A PATCH of the entries: a named action is replaced, `null` removes it, others are kept.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-struct EntriesPatchInput {
-    #[serde(default, deserialize_with = "double_option")]
-    direct: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    hold: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    commit: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    cancel: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    revert: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    overdraft: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    block: Option<Option<EntryInput>>,
-    #[serde(default, deserialize_with = "double_option")]
-    unblock: Option<Option<EntryInput>>,
-}
+entries!(
+    /// One entry per action the route takes part in. Which rubrics each needs depends on the
+    /// route's type (0162–0166).
+    struct EntriesInput of Option<EntryInput>
+);
 
-impl EntriesInput {
-    fn into_changes(self) -> Vec<(Action, Option<EntryInput>)> {
-        let Self {
-            direct,
-            hold,
-            commit,
-            cancel,
-            revert,
-            overdraft,
-            block,
-            unblock,
-        } = self;
-        Action::ALL
-            .into_iter()
-            .zip([
-                direct, hold, commit, cancel, revert, overdraft, block, unblock,
-            ])
-            .collect()
-    }
-}
-
-impl EntriesPatchInput {
-    fn into_changes(self) -> Vec<(Action, Option<Option<EntryInput>>)> {
-        let Self {
-            direct,
-            hold,
-            commit,
-            cancel,
-            revert,
-            overdraft,
-            block,
-            unblock,
-        } = self;
-        Action::ALL
-            .into_iter()
-            .zip([
-                direct, hold, commit, cancel, revert, overdraft, block, unblock,
-            ])
-            .collect()
-    }
-}
+entries!(
+    /// A PATCH of the entries: a named action is replaced, `null` removes it, others are kept.
+    struct EntriesPatchInput of Option<Option<EntryInput>>,
+    #[serde(default, deserialize_with = "double_option")]
+);
 
 fn rubric(check: &mut Check, at: &str, input: Option<RubricInput>) -> Option<Rubric> {
     let input = input?;

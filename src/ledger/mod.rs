@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use crate::domain::entities::{Ledger, Organization, Status};
+use crate::domain::entities::{Ledger, Organization, Stamped, Status};
 use crate::domain::ids::LedgerId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::{CursorPage, ListQuery};
@@ -227,40 +227,12 @@ where
     write_in(tenant, parent, move |conn, parent| {
         let mut entity = store::get::<E>(conn, parent, &id)?;
         change(conn, &mut entity)?;
-        entity.touch(crate::domain::time::now());
+        entity.stamps_mut().updated_at = crate::domain::time::now();
         entity.save(conn)?;
         Ok(entity)
     })
     .await
 }
-
-/// Entities whose `updatedAt` moves on every change.
-pub trait Stamped {
-    fn touch(&mut self, now: String);
-}
-
-macro_rules! stamped {
-    ($($entity:ty),*) => {$(
-        impl Stamped for $entity {
-            fn touch(&mut self, now: String) {
-                self.stamps.updated_at = now;
-            }
-        }
-    )*};
-}
-
-stamped!(
-    crate::domain::entities::Organization,
-    crate::domain::entities::Ledger,
-    crate::domain::entities::Asset,
-    crate::domain::entities::Portfolio,
-    crate::domain::entities::Segment,
-    crate::domain::entities::AccountType,
-    crate::domain::entities::Account,
-    crate::domain::entities::Balance,
-    crate::domain::routing::OperationRoute,
-    crate::domain::routing::TransactionRoute
-);
 
 /// A patch's new status (an empty code meaning ACTIVE) and its metadata changes.
 pub(crate) fn apply_status_and_metadata(

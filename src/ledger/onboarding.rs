@@ -5,8 +5,8 @@ use rusqlite::Connection;
 
 use super::{apply_status_and_metadata, ensure_free, new_id};
 use crate::domain::entities::{
-    AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment, Stamps,
-    Status,
+    AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment, Stamped,
+    Stamps, Status,
 };
 use crate::domain::ids::OrganizationId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
@@ -205,7 +205,7 @@ fn ensure_name_free(
 
 /// A ledger entity whose name is unique in its ledger, renamed with a [`NamedPatch`]: assets
 /// and segments.
-pub trait Named: super::Record + super::Stamped {
+pub trait Named: super::Record + Stamped {
     /// The refusal of a name another live entity of the ledger has.
     const NAME_TAKEN: Kind;
 
