@@ -194,33 +194,44 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             };
             restore_from_replica(config, &replica, ids, at.as_deref(), force)?;
         }
-        TenantAction::Delete { id, yes } => {
-            let id = tenant_id(&id)?;
-            if !yes {
-                return Err(Error::new(Kind::DeletionNotConfirmed)
-                    .with_message(format!(
-                        "deleting tenant {id} removes all its data; pass --yes to confirm"
-                    ))
-                    .into());
-            }
-            let registry = Opened::new(config)?;
-            for path in admin::delete_tenant(&registry, id.clone())? {
-                eprintln!("removed {}", path.display());
-            }
-            println!("deleted {id}");
-        }
+        TenantAction::Delete { id, yes } => delete(config, tenant_id(&id)?, yes)?,
         TenantAction::Export { id, to } => export(config, tenant_id(&id)?, to)?,
-        TenantAction::Import { id, from, force } => {
-            let id = tenant_id(&id)?;
-            let file = std::fs::File::open(&from).map_err(|e| {
-                let why = crate::startup::reason(&e);
-                anyhow::anyhow!("cannot read the export {} (--from): {why}", from.display())
-            })?;
-            let input = std::io::BufReader::new(file);
-            let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
-            println!("imported {id} from {} ({rows} rows)", from.display());
-        }
+        TenantAction::Import { id, from, force } => import(config, tenant_id(&id)?, &from, force)?,
     }
+    Ok(())
+}
+
+/// `tenant delete`: refused without `--yes`; names each file it removes.
+fn delete(config: &Config, id: TenantId, yes: bool) -> anyhow::Result<()> {
+    if !yes {
+        return Err(Error::new(Kind::DeletionNotConfirmed)
+            .with_message(format!(
+                "deleting tenant {id} removes all its data; pass --yes to confirm"
+            ))
+            .into());
+    }
+    let registry = Opened::new(config)?;
+    for path in admin::delete_tenant(&registry, id.clone())? {
+        eprintln!("removed {}", path.display());
+    }
+    println!("deleted {id}");
+    Ok(())
+}
+
+/// `tenant import`: rebuilds the tenant from an export file.
+fn import(
+    config: &Config,
+    id: TenantId,
+    from: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<()> {
+    let file = std::fs::File::open(from).map_err(|e| {
+        let why = crate::startup::reason(&e);
+        anyhow::anyhow!("cannot read the export {} (--from): {why}", from.display())
+    })?;
+    let input = std::io::BufReader::new(file);
+    let rows = admin::import(&config.data_dir, id.clone(), input, force)?;
+    println!("imported {id} from {} ({rows} rows)", from.display());
     Ok(())
 }
 

@@ -596,6 +596,19 @@ fn zero_snapshot(balance: &Balance) -> BalanceSnapshot {
     }
 }
 
+/// Only a PENDING transaction is committed or cancelled (0099).
+fn ensure_pending(transaction: &Transaction) -> Result<()> {
+    if transaction.status.code == TransactionStatus::Pending {
+        return Ok(());
+    }
+    Err(
+        Error::new(Kind::CommitTransactionNotPending).with_message(format!(
+            "The transaction is {}, not PENDING.",
+            transaction.status.code
+        )),
+    )
+}
+
 /// Settles a pending transaction: commit (sources' holds debited, destinations credited) or
 /// cancel (holds released). Only from PENDING (0099); the writer runs one at a time, so of
 /// two racing calls exactly one wins.
@@ -612,14 +625,7 @@ pub async fn settle(
         move |conn, parent, ledger_id| {
             let row = sql::get_transaction(conn, ledger_id, &id)?;
             let mut transaction = row.transaction;
-            if transaction.status.code != TransactionStatus::Pending {
-                return Err(
-                    Error::new(Kind::CommitTransactionNotPending).with_message(format!(
-                        "The transaction is {}, not PENDING.",
-                        transaction.status.code
-                    )),
-                );
-            }
+            ensure_pending(&transaction)?;
             let postings: Postings = serde_json::from_str(&row.postings)?;
             let plan = settlement(commit);
             let at = now();
