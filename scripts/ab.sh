@@ -6,6 +6,10 @@
 #
 #   scripts/ab.sh BINARY_A BINARY_B SCENARIO [ROUNDS] [SECONDS]
 #
+# A side written `litestream:BINARY` runs that binary with Litestream replicating its data
+# folder to a local folder (LEDGERLITE_LITESTREAM names Litestream; default `litestream`), so
+# `scripts/ab.sh B litestream:B single` measures what replication costs the write path.
+#
 # SCENARIO: single     one tenant, 1,000 accounts, 64 connections, one transfer per request
 #           rate5000   the same at 5,000 transfers/s offered (open loop)
 #           batch      the same through the batch endpoint, 100 per request, 8 connections
@@ -15,9 +19,9 @@
 # Prints one line per run: binary, transfers/s, p50, p99, server RSS after the run; the load
 # generator's own output (errors, conservation check) is kept for a failed run.
 set -euo pipefail
-[[ $# -ge 3 ]] || { sed -n '2,16p' "$0"; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,21p' "$0"; exit 2; }
 cd "$(dirname "$0")/.."
-binary_a=$(realpath "$1") binary_b=$(realpath "$2") scenario=$3
+side_a=$1 side_b=$2 scenario=$3
 rounds=${4:-3} seconds=${5:-8}
 cargo build --release --quiet --example loadgen
 loadgen=./target/release/examples/loadgen
@@ -40,14 +44,20 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 run=0
 for round in $(seq 1 "$rounds"); do
   for side in A B; do
-    bin=$binary_a; [[ $side == B ]] && bin=$binary_b
+    bin=$side_a; [[ $side == B ]] && bin=$side_b
+    replicate=
+    if [[ $bin == litestream:* ]]; then
+      bin=${bin#litestream:} replicate=${LEDGERLITE_LITESTREAM:-litestream}
+    fi
+    bin=$(realpath "$bin")
     run=$((run + 1))
     start "run$run" "$port" "${env_vars[@]}" >/dev/null
     status=0
     "$loadgen" --url "http://127.0.0.1:$port" --duration "$seconds" "${args[@]}" >"$work/out" 2>&1 || status=$?
     memory=$(rss_mib)
+    [[ -n $replicate ]] && memory="$memory (+ Litestream $(litestream_rss_mib))"
     stop
-    rm -rf "$work/run$run"
+    rm -rf "$work/run$run" "$work/run$run.replica"
     read -r rate p50 p99 _ < <(loadgen_result "$work/out")
     printf "round %d  %s  %10s transfers/s  p50 %-12s p99 %-12s RSS %s MiB\n" \
       "$round" "$side" "$rate" "$p50 ms" "$p99 ms" "$memory"

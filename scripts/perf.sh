@@ -5,6 +5,9 @@
 #
 #   scripts/perf.sh [SECONDS_PER_RUN]     (default 15)
 #
+# With replicate=/path/to/litestream in the environment, every server runs with Litestream
+# beside it, replicating to a local folder (see scripts/server.sh).
+#
 # Ends with the README's table (markdown) built from the runs' own output.
 set -euo pipefail
 cd "$(dirname "$0")/.."

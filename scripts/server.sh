@@ -1,15 +1,28 @@
 # Helpers shared by scripts/perf.sh and scripts/ab.sh (sourced, not run): a scratch folder
 # removed on exit (with the server still running, if any), starting a release server on a
 # fresh data folder at synchronous=FULL, stopping it, its RSS, and reading the load
-# generator's report. The caller sets `bin` (server binary) before `start`.
+# generator's report. The caller sets `bin` (server binary) before `start`. With
+# `replicate` set to a Litestream binary, `start` also runs Litestream beside the server
+# (LEDGERLITE_REPLICATION=litestream, every tenant file replicated to $work/NAME.replica, as
+# `ledgerlite replication config` writes it) and `stop` stops both.
 
 work=$(mktemp -d)
 server=
-trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+litestream=
+replicate=${replicate:-}
+trap '[[ -n $server ]] && kill $server 2>/dev/null; [[ -n $litestream ]] && kill $litestream 2>/dev/null; rm -rf "$work"' EXIT
 
 start() { # name port [env...]
   local name=$1 port=$2; shift 2
   local t0; t0=$(date +%s%N)
+  if [[ -n $replicate ]]; then
+    mkdir -p "$work/$name/tenants"
+    "$bin" --data-dir "$work/$name" replication config --replica "file://$work/$name.replica" \
+      --to "$work/$name.litestream.yml" >/dev/null 2>&1
+    "$replicate" replicate -config "$work/$name.litestream.yml" >"$work/$name.litestream.log" 2>&1 &
+    litestream=$!
+    set -- LEDGERLITE_REPLICATION=litestream "$@"
+  fi
   env LEDGERLITE_DATA_DIR="$work/$name" LEDGERLITE_ADDR="127.0.0.1:$port" LEDGERLITE_LOG=warn \
     LEDGERLITE_SYNC=full "$@" "$bin" >"$work/$name.log" 2>&1 &
   server=$!
@@ -19,8 +32,13 @@ start() { # name port [env...]
   done
   echo "health answered $(( ($(date +%s%N) - t0) / 1000000 )) ms after start"
 }
-stop() { kill -TERM "$server"; wait "$server" || true; server=; }
+stop() {
+  kill -TERM "$server"; wait "$server" || true; server=
+  if [[ -n $litestream ]]; then kill -TERM "$litestream"; wait "$litestream" || true; litestream=; fi
+}
 rss_mib() { echo $(( $(ps -o rss= -p "$server") / 1024 )); }
+# Litestream's own RSS, when it runs beside the server.
+litestream_rss_mib() { [[ -n $litestream ]] && echo $(( $(ps -o rss= -p "$litestream") / 1024 )) || echo 0; }
 rss() { echo "server RSS $(rss_mib) MiB"; }
 
 # The load generator's report FILE as "TRANSFERS_PER_S P50_MS P99_MS UNIT", UNIT being

@@ -189,6 +189,9 @@ kinds! {
     // The tenant file cannot take writes (disk full, quota reached, read-only, I/O error):
     // nothing of the request was written; reads of the tenant still work.
     StorageUnavailable => 503, "STORAGE_UNAVAILABLE", "Storage Unavailable", "The tenant's storage cannot accept writes right now (disk full, quota reached or read-only); nothing was written. Reads still work; retry once space is freed.";
+    // Another program (Litestream's checkpoint, an operator's sqlite3 shell) held the tenant
+    // file's write lock for longer than the busy timeout: nothing was written.
+    TenantBusy => 503, "TENANT_BUSY", "Tenant Busy", "Another program held the tenant's file locked for too long; nothing was written. Retry shortly.";
 }
 
 impl Error {
@@ -247,6 +250,11 @@ impl From<rusqlite::Error> for Error {
         if breaks_metadata_index(&error) {
             return Self::new(Kind::DuplicateMetadataValue);
         }
+        if is_locked(&error) {
+            let mut busy = Self::new(Kind::TenantBusy);
+            busy.cause = Some(error.to_string());
+            return busy;
+        }
         if is_storage_fault(&error) {
             let mut unavailable = Self::new(Kind::StorageUnavailable);
             unavailable.cause = Some(error.to_string());
@@ -267,6 +275,17 @@ fn breaks_metadata_index(error: &rusqlite::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether `error` is SQLite giving up on a lock another connection held past the busy
+/// timeout. ledgerlite is the only writer of a tenant's file, so the holder is another
+/// program (Litestream's checkpoints take the write lock).
+fn is_locked(error: &rusqlite::Error) -> bool {
+    use rusqlite::ffi::ErrorCode as Sqlite;
+    matches!(
+        error.sqlite_error_code(),
+        Some(Sqlite::DatabaseBusy | Sqlite::DatabaseLocked)
+    )
 }
 
 /// Whether `error` says the file cannot take writes right now (full disk or quota, read-only

@@ -25,6 +25,14 @@ use crate::error::{Error, Kind, Result};
 /// second transaction).
 pub const EXPORT_EXCLUDED: &[(&str, &str)] = &[];
 
+/// Name prefixes of tables another program keeps in a tenant's file, each with the reason
+/// they are not the tenant's data. They are never exported, so the export of a replicated
+/// tenant imports into a fresh file.
+pub const FOREIGN_TABLE_PREFIXES: &[(&str, &str)] = &[(
+    "_litestream_",
+    "Litestream creates `_litestream_seq` and `_litestream_lock` in every file it replicates",
+)];
+
 /// The `type` of a table's rows where it is not the table's name: transactions were exported
 /// as `transaction` before the export was derived from the schema.
 const TYPE_NAMES: &[(&str, &str)] = &[("ledger_transaction", "transaction")];
@@ -78,9 +86,11 @@ pub fn export_tables(conn: &Connection) -> Result<Vec<ExportTable>> {
         .collect::<rusqlite::Result<_>>()?;
     let mut pending = Vec::new();
     for (name, without_rowid) in found {
-        if EXPORT_EXCLUDED
-            .iter()
-            .any(|(excluded, _)| *excluded == name)
+        let excluded = EXPORT_EXCLUDED.iter().any(|(table, _)| *table == name);
+        if excluded
+            || FOREIGN_TABLE_PREFIXES
+                .iter()
+                .any(|(p, _)| name.starts_with(p))
         {
             continue;
         }
@@ -341,6 +351,33 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         schema::migrate(&mut conn).unwrap();
         conn
+    }
+
+    /// The tables Litestream adds to a file it replicates are not the tenant's: the export
+    /// leaves them out, so it imports into a file of the schema alone.
+    #[test]
+    fn tables_litestream_keeps_in_the_file_are_not_exported() {
+        let conn = schema();
+        let before: Vec<String> = export_tables(&conn)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        conn.execute_batch(
+            "CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+             CREATE TABLE _litestream_lock (id INTEGER);
+             INSERT INTO _litestream_seq VALUES (1, 5);",
+        )
+        .unwrap();
+        let after: Vec<String> = export_tables(&conn)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(after, before);
+        let mut out = Vec::new();
+        export(&conn, &mut out).unwrap();
+        assert!(!String::from_utf8(out).unwrap().contains("_litestream"));
     }
 
     /// Every table of the schema is exported, or excluded with a reason; nothing excluded

@@ -427,3 +427,42 @@ async fn a_full_disk_gets_503_and_writes_resume_when_space_returns() {
     full.assert_holds(2 + acknowledged).await;
     assert_eq!(newcomer.post("/v1/organizations", body).await.status, 201);
 }
+
+/// Another program holding the tenant file's write lock past the busy timeout (Litestream's
+/// checkpoint under heavy load, an operator's `sqlite3` shell) gets the write a 503
+/// `TENANT_BUSY`, never a 500: nothing of it is written, reads keep working, and the same
+/// request goes through as a first once the lock is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_another_program_keeps_locked_answers_tenant_busy_and_writes_nothing() {
+    let server = spawn_multi_tenant(|config| config.auto_provision = true).await;
+    let busy = Fixture::new(&server, "busy").await;
+    let other = Fixture::new(&server, "other").await;
+    assert_eq!(
+        busy.transfer("before").await,
+        (201, String::new(), Some("false".to_owned()))
+    );
+    let path = busy.tenant().path().to_owned();
+    let (locked, on_locked) = std::sync::mpsc::channel();
+    let (release, on_release) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        on_release.recv().unwrap();
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    on_locked.recv().unwrap();
+    assert_eq!(
+        busy.transfer("during").await,
+        (503, "TENANT_BUSY".to_owned(), None)
+    );
+    busy.assert_holds(1).await;
+    assert_serves(&other, "other-1", 1).await;
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(
+        busy.transfer("during").await,
+        (201, String::new(), Some("false".to_owned()))
+    );
+    busy.assert_holds(2).await;
+}
