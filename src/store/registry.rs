@@ -931,4 +931,47 @@ mod tests {
         );
         assert_eq!(registry.open_count(), 0);
     }
+
+    #[test]
+    fn list_page_reads_pages_of_ids_either_way_from_file_names_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let tenants = registry.tenants_dir();
+        // Empty files: a page never opens or reads them.
+        for id in ["e", "a", "j", "c", "b", "g", "d", "i", "f", "h"] {
+            std::fs::write(tenants.join(format!("{id}.sqlite")), b"").unwrap();
+        }
+        for other in ["a.sqlite-wal", "k.suspended", "bad.name.sqlite", "notes"] {
+            std::fs::write(tenants.join(other), b"").unwrap();
+        }
+        let id = |raw: &str| TenantId::parse(raw).unwrap();
+        let page = |from: PageFrom, limit: usize| {
+            let (ids, more) = registry.list_page(&from, limit).unwrap();
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            (ids.join(","), more)
+        };
+        assert_eq!(page(PageFrom::Start, 3), ("a,b,c".to_owned(), true));
+        assert_eq!(
+            page(PageFrom::After(id("c")), 3),
+            ("d,e,f".to_owned(), true)
+        );
+        assert_eq!(
+            page(PageFrom::After(id("g")), 3),
+            ("h,i,j".to_owned(), false)
+        );
+        assert_eq!(page(PageFrom::After(id("h")), 3), ("i,j".to_owned(), false));
+        assert_eq!(page(PageFrom::After(id("j")), 3), (String::new(), false));
+        assert_eq!(page(PageFrom::Before(id("g")), 2), ("e,f".to_owned(), true));
+        assert_eq!(
+            page(PageFrom::Before(id("c")), 2),
+            ("a,b".to_owned(), false)
+        );
+        assert_eq!(page(PageFrom::Before(id("b")), 5), ("a".to_owned(), false));
+        assert_eq!(
+            page(PageFrom::Start, 100),
+            ("a,b,c,d,e,f,g,h,i,j".to_owned(), false)
+        );
+        // An id between two files pages from where it would sort.
+        assert_eq!(page(PageFrom::After(id("cc")), 2), ("d,e".to_owned(), true));
+    }
 }
