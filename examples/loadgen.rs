@@ -21,7 +21,10 @@
 //!    the one tenant.
 //! 2. **Load**: `--connections` workers, each with its own HTTP client and so its own
 //!    connection, post transfers of `--amount` between two distinct random accounts of a random
-//!    tenant, each request with a unique `X-Idempotency` key (without one the server
+//!    tenant (uniform, or with `--zipf S` skewed so a few tenants are hot: tenant `i` is chosen
+//!    with probability ∝ 1/(i+1)^S, so `<prefix>-0` is the hottest; S = 1 over 10,000 tenants
+//!    sends ~10 % of the transfers to tenant 0, ~53 % to the first 100 and ~63 % to the first
+//!    256), each request with a unique `X-Idempotency` key (without one the server
 //!    deduplicates identical bodies). The run lasts `--duration` seconds or `--count` transfers.
 //!    Closed loop by default; with `--rate R` transfers are scheduled at R/s (open loop) and a
 //!    request's latency runs from when it was due, not when it was sent, so a stalled server
@@ -97,6 +100,8 @@ const EXIT_FAIL: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 /// Exit status when verification passed but some requests failed.
 const EXIT_REQUEST_ERRORS: u8 = 3;
+/// The cold-open time whose share the report shows (the issue's p99 target), in seconds.
+const COLD_OPEN_FAST_SECONDS: f64 = 0.002;
 
 /// Load generator for the Midaz v3.8 transaction API (see the module documentation).
 #[derive(Debug, Parser)]
@@ -138,6 +143,10 @@ struct Args {
     /// Tenant ids are `<prefix>-<i>`.
     #[arg(long, default_value = "loadgen")]
     tenant_prefix: String,
+    /// Choose tenant i with probability proportional to 1/(i+1)^S instead of uniformly (S ≥ 0;
+    /// 0 is uniform).
+    #[arg(long, value_name = "S")]
+    zipf: Option<f64>,
     /// Amount of each transfer, in USD.
     #[arg(long, default_value = DEFAULT_TRANSFER_USD)]
     amount: String,
@@ -205,6 +214,9 @@ async fn run(args: Args) -> Result<Verdict> {
         );
     }
     ensure!(args.count != Some(0), "--count must be positive");
+    if let Some(s) = args.zipf {
+        ensure!(s.is_finite() && s >= 0.0, "--zipf must be a number ≥ 0");
+    }
     let amount = Decimal::from_str(&args.amount).context("--amount is not a decimal")?;
     ensure!(amount > Decimal::ZERO, "--amount must be positive");
     let base = args.url.trim_end_matches('/').to_owned();
@@ -220,6 +232,7 @@ async fn run(args: Args) -> Result<Verdict> {
     );
 
     let load = Arc::new(Load {
+        target_cdf: args.zipf.map(|s| zipf_cdf(targets.len(), s)),
         targets,
         accounts: args.accounts,
         amount: amount.to_string(),
@@ -236,11 +249,16 @@ async fn run(args: Args) -> Result<Verdict> {
             duration.unwrap_or(DEFAULT_DURATION_SECONDS),
         )),
     };
+    let opens_before = cold_opens(&setup_client, &base).await;
     let (stats, elapsed) = drive(&load, &args, stop).await?;
+    let opens_after = cold_opens(&setup_client, &base).await;
 
     let checks = verify(&setup_client, &load.targets, args.accounts).await?;
     let pass = checks.iter().all(|check| check.pass);
     report(&args, &load, &stats, elapsed, &checks, pass);
+    if let (Some(before), Some(after)) = (opens_before, opens_after) {
+        report_cold_opens(&before, &after);
+    }
     Ok(match (pass, stats.error_total()) {
         (false, _) => Verdict::Fail,
         (true, 0) => Verdict::Pass,
@@ -512,6 +530,8 @@ async fn setup_account(
 /// What the workers share.
 struct Load {
     targets: Vec<Arc<Target>>,
+    /// With `--zipf`: the cumulative probability of choosing targets `0..=i`, for each `i`.
+    target_cdf: Option<Vec<f64>>,
     accounts: usize,
     /// Transfer amount, canonical decimal text.
     amount: String,
@@ -639,6 +659,11 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// Uniform in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// Uniform in `0..n` (`n` > 0; the modulo bias is negligible for account counts).
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
@@ -722,7 +747,7 @@ async fn worker(load: Arc<Load>, plan: Arc<Plan>, client: Client, mut rng: Rng) 
             tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
         }
         let started = due.unwrap_or_else(Instant::now);
-        let target = &load.targets[rng.below(load.targets.len())];
+        let target = &load.targets[load.pick_target(&mut rng)];
         let (ok, rejected, errors) = (stats.ok, stats.rejected, stats.error_total());
         if load.single {
             single(&load, &client, target, request, &mut rng, &mut stats).await;
@@ -749,7 +774,33 @@ async fn worker(load: Arc<Load>, plan: Arc<Plan>, client: Client, mut rng: Rng) 
     stats
 }
 
+/// The cumulative distribution of choosing `i` of `0..n` with probability ∝ 1/(i+1)^s.
+fn zipf_cdf(n: usize, s: f64) -> Vec<f64> {
+    let mut sum = 0.0;
+    let mut cdf: Vec<f64> = (0..n)
+        .map(|i| {
+            sum += 1.0 / ((i + 1) as f64).powf(s);
+            sum
+        })
+        .collect();
+    for p in &mut cdf {
+        *p /= sum;
+    }
+    cdf
+}
+
 impl Load {
+    /// The index of the target of the next request: uniform, or by `target_cdf`.
+    fn pick_target(&self, rng: &mut Rng) -> usize {
+        match &self.target_cdf {
+            None => rng.below(self.targets.len()),
+            Some(cdf) => {
+                let u = rng.unit();
+                cdf.partition_point(|p| *p <= u).min(cdf.len() - 1)
+            }
+        }
+    }
+
     /// The `/transactions/json` body of a transfer between two distinct random accounts.
     fn transfer(&self, rng: &mut Rng) -> Value {
         let from = rng.below(self.accounts);
@@ -1040,6 +1091,73 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 
 fn millis(micros: u64) -> f64 {
     micros as f64 / 1000.0
+}
+
+/// The server's cold-open histogram (`ledgerlite_tenant_open_duration_seconds` on `/metrics`)
+/// as (upper bound in seconds, cumulative count) per bucket, `+Inf` last; `None` for a server
+/// without it.
+async fn cold_opens(client: &Client, base: &str) -> Option<Vec<(f64, u64)>> {
+    const BUCKET: &str = "ledgerlite_tenant_open_duration_seconds_bucket{le=\"";
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let buckets: Vec<(f64, u64)> = text
+        .lines()
+        .filter_map(|line| {
+            let (le, count) = line.strip_prefix(BUCKET)?.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    (!buckets.is_empty()).then_some(buckets)
+}
+
+/// Prints the cold opens of tenants the server did during the load (not the setup nor the
+/// check) and the bucket their p99 falls in.
+fn report_cold_opens(before: &[(f64, u64)], after: &[(f64, u64)]) {
+    let during: Vec<(f64, u64)> = after
+        .iter()
+        .zip(before)
+        .map(|((le, a), (_, b))| (*le, a.saturating_sub(*b)))
+        .collect();
+    let total = during.last().map_or(0, |(_, count)| *count);
+    if total == 0 {
+        println!("cold opens    0 during the load");
+        return;
+    }
+    let target = (total as f64 * 0.99).ceil() as u64;
+    let within = |seconds: f64| {
+        during
+            .iter()
+            .find(|(le, _)| *le >= seconds)
+            .map_or(0, |(_, count)| *count)
+    };
+    let fast = 100.0 * within(COLD_OPEN_FAST_SECONDS) as f64 / total as f64;
+    let mut lower = 0.0;
+    for (le, count) in &during {
+        if *count >= target {
+            let bound = if le.is_finite() {
+                format!("p99 <= {:.3} ms", le * 1000.0)
+            } else {
+                format!("p99 > {:.3} ms", lower * 1000.0)
+            };
+            println!(
+                "cold opens    {total} during the load, {bound}, {fast:.0} % within {} ms",
+                COLD_OPEN_FAST_SECONDS * 1000.0
+            );
+            return;
+        }
+        lower = *le;
+    }
 }
 
 fn report(

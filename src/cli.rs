@@ -142,16 +142,7 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             let created = Opened::new(config)?.create(&id)?;
             println!("{} {id}", if created { "created" } else { "exists" });
         }
-        TenantAction::List => {
-            for tenant in admin::list_tenants(&*Opened::new(config)?)? {
-                let suspended = if tenant.status == "suspended" {
-                    " suspended"
-                } else {
-                    ""
-                };
-                println!("{}{suspended}", tenant.id);
-            }
-        }
+        TenantAction::List { limit, cursor } => list_tenants(config, limit, cursor)?,
         TenantAction::Suspend { id } => {
             let id = tenant_id(&id)?;
             Opened::new(config)?.set_suspended(&id, true)?;
@@ -312,6 +303,49 @@ fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyh
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             admin::export(&config.data_dir, id, &mut out)?;
         }
+    }
+    Ok(())
+}
+
+/// `tenant list`: every tenant, streamed, or one page with `--limit`/`--cursor` (default
+/// [`admin::TENANT_PAGE_LIMIT_DEFAULT`] with a cursor alone), the cursors around it on stderr.
+fn list_tenants(config: &Config, limit: Option<u64>, cursor: Option<String>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let line = |tenant: &admin::TenantStatus| {
+        let suspended = if tenant.status == "suspended" {
+            " suspended"
+        } else {
+            ""
+        };
+        format!("{}{suspended}", tenant.id)
+    };
+    let cursor = cursor
+        .map(|raw| {
+            admin::TenantCursor::decode(&raw)
+                .ok_or_else(|| anyhow::anyhow!("--cursor {raw:?} is not a tenant list cursor"))
+        })
+        .transpose()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if limit.is_none() && cursor.is_none() {
+        admin::for_each_tenant(&*Opened::new(config)?, |tenant| {
+            writeln!(out, "{}", line(&tenant)).map_err(Error::internal)
+        })?;
+        out.flush()?;
+        return Ok(());
+    }
+    let limit = limit.map_or(admin::TENANT_PAGE_LIMIT_DEFAULT, |l| {
+        usize::try_from(l).unwrap_or(usize::MAX)
+    });
+    let page = admin::list_tenant_page(&*Opened::new(config)?, limit, cursor.as_ref())?;
+    for tenant in &page.items {
+        writeln!(out, "{}", line(tenant))?;
+    }
+    out.flush()?;
+    if let Some(next) = &page.next_cursor {
+        eprintln!("next cursor {next}");
+    }
+    if let Some(prev) = &page.prev_cursor {
+        eprintln!("prev cursor {prev}");
     }
     Ok(())
 }

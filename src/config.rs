@@ -82,8 +82,18 @@ pub enum Command {
 pub enum TenantAction {
     /// Create a tenant's file.
     Create { id: String },
-    /// List tenants, one per line, with `suspended` after suspended ones.
-    List,
+    /// List tenants in id order, one per line, with `suspended` after suspended ones: all of
+    /// them (read a chunk at a time), or one page with `--limit`/`--cursor`, the next page's
+    /// cursor then printed on stderr.
+    List {
+        /// Print one page of at most this many tenants.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+        /// Print the page at this cursor (a `next cursor` or `prev cursor` printed before,
+        /// or the API's `next_cursor`/`prev_cursor`).
+        #[arg(long)]
+        cursor: Option<String>,
+    },
     /// Refuse every request of a tenant with 403 until it is resumed.
     Suspend { id: String },
     /// Serve a suspended tenant again.

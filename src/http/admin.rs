@@ -155,20 +155,84 @@ struct TenantPath {
     tenant: String,
 }
 
-/// `GET /admin/v1/tenants`.
+/// `GET /admin/v1/tenants`: one page, as the `/v1` cursor lists.
 #[derive(Serialize, ToSchema)]
 struct TenantList {
-    /// Every tenant with a file, sorted by id.
+    /// The page's tenants, sorted by id.
     items: Vec<TenantStatus>,
+    /// The page size asked for.
+    #[schema(example = 10)]
+    limit: usize,
+    /// The next page's `cursor`; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    /// The previous page's `cursor`; absent on the first page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_cursor: Option<String>,
 }
 
-/// List tenants.
+/// The query of `GET /admin/v1/tenants`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct TenantListQuery {
+    /// Tenants per page; 400 `0082` when not a positive number, `0080` above 100.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    limit: Option<u32>,
+    /// `next_cursor` or `prev_cursor` of a previous page (base64 of `{"id", "direction"}`);
+    /// 400 `0082` when it is not one.
+    cursor: Option<String>,
+}
+
+/// The `limit` and `cursor` of a tenant list query; other parameters are ignored.
+fn tenant_list_query(query: &QueryPairs) -> Result<(usize, Option<admin::TenantCursor>)> {
+    let invalid = |param: &str| {
+        Error::new(Kind::InvalidQueryParameter).with_message(format!(
+            "The query parameter '{param}' has an invalid value."
+        ))
+    };
+    let (mut limit, mut cursor) = (admin::TENANT_PAGE_LIMIT_DEFAULT, None);
+    for (key, value) in &query.pairs {
+        match key.as_str() {
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| *l > 0)
+                    .ok_or_else(|| invalid("limit"))?;
+                if limit > admin::TENANT_PAGE_LIMIT_MAX {
+                    return Err(
+                        Error::new(Kind::PaginationLimitExceeded).with_message(format!(
+                            "The limit must not exceed {}.",
+                            admin::TENANT_PAGE_LIMIT_MAX
+                        )),
+                    );
+                }
+            }
+            "cursor" if !value.is_empty() => {
+                cursor = Some(admin::TenantCursor::decode(value).ok_or_else(|| invalid("cursor"))?);
+            }
+            _ => {}
+        }
+    }
+    Ok((limit, cursor))
+}
+
+/// List tenants, a page at a time in id order (`limit`, `cursor` as the `/v1` lists).
 #[utoipa::path(get, path = "/admin/v1/tenants", tag = "Admin", operation_id = "admin_list_tenants",
-    responses((status = 200, body = TenantList)))]
-async fn list(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse> {
+    params(TenantListQuery),
+    responses((status = 200, body = TenantList),
+        (status = 400, description = "A bad `limit` or `cursor`.", body = Envelope)))]
+async fn list(_: Admin, state: web::Data<AppState>, query: QueryPairs) -> Result<HttpResponse> {
+    let (limit, cursor) = tenant_list_query(&query)?;
     let registry = Arc::clone(state.engine.registry());
-    let items = blocking(move || admin::list_tenants(&registry)).await?;
-    reply::ok(&TenantList { items })
+    let page = blocking(move || admin::list_tenant_page(&registry, limit, cursor.as_ref())).await?;
+    reply::ok(&TenantList {
+        items: page.items,
+        limit,
+        next_cursor: page.next_cursor,
+        prev_cursor: page.prev_cursor,
+    })
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

@@ -162,6 +162,17 @@ impl Drop for Registry {
     }
 }
 
+/// Where a page of [`Registry::list_page`] starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageFrom {
+    /// The first ids.
+    Start,
+    /// The ids after this one.
+    After(TenantId),
+    /// The ids before this one.
+    Before(TenantId),
+}
+
 /// What [`Registry::open`] may do when the tenant's file does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -276,6 +287,55 @@ impl Registry {
         }
         ids.sort();
         Ok(ids)
+    }
+
+    /// One page of tenant ids with a file, in id order: at most `limit` ids strictly after
+    /// `from`'s id (or, reading [`PageFrom::Before`], the last `limit` ids before it, still in
+    /// ascending order), and whether more ids lie past the page in the direction read. Reads
+    /// only the folder's names (nothing is opened or stat'ed) and holds at most `limit + 1`
+    /// ids, however many tenants there are.
+    pub fn list_page(&self, from: &PageFrom, limit: usize) -> Result<(Vec<TenantId>, bool)> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let keep = limit.saturating_add(1);
+        // Forwards the heap's top is the largest id kept, backwards the smallest (`Reverse`):
+        // the one to drop when a closer id turns up.
+        let mut forwards: BinaryHeap<TenantId> = BinaryHeap::new();
+        let mut backwards: BinaryHeap<Reverse<TenantId>> = BinaryHeap::new();
+        for entry in std::fs::read_dir(self.tenants_dir()).map_err(Error::internal)? {
+            let name = entry.map_err(Error::internal)?.file_name();
+            let Some(id) = TenantFiles::id_of(&name.to_string_lossy()) else {
+                continue;
+            };
+            match from {
+                PageFrom::Start => forwards.push(id),
+                PageFrom::After(after) if id > *after => forwards.push(id),
+                PageFrom::Before(before) if id < *before => backwards.push(Reverse(id)),
+                _ => continue,
+            }
+            if forwards.len() > keep {
+                forwards.pop();
+            }
+            if backwards.len() > keep {
+                backwards.pop();
+            }
+        }
+        let mut ids = if let PageFrom::Before(_) = from {
+            // Ascending order of `Reverse` is descending order of ids: nearest first.
+            backwards
+                .into_sorted_vec()
+                .into_iter()
+                .map(|Reverse(id)| id)
+                .collect()
+        } else {
+            forwards.into_sorted_vec()
+        };
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        if let PageFrom::Before(_) = from {
+            ids.reverse();
+        }
+        Ok((ids, more))
     }
 
     /// Creates the tenant's file if it does not exist; returns whether it was created.
@@ -870,5 +930,48 @@ mod tests {
             Some(Kind::TenantNotFound)
         );
         assert_eq!(registry.open_count(), 0);
+    }
+
+    #[test]
+    fn list_page_reads_pages_of_ids_either_way_from_file_names_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let tenants = registry.tenants_dir();
+        // Empty files: a page never opens or reads them.
+        for id in ["e", "a", "j", "c", "b", "g", "d", "i", "f", "h"] {
+            std::fs::write(tenants.join(format!("{id}.sqlite")), b"").unwrap();
+        }
+        for other in ["a.sqlite-wal", "k.suspended", "bad.name.sqlite", "notes"] {
+            std::fs::write(tenants.join(other), b"").unwrap();
+        }
+        let id = |raw: &str| TenantId::parse(raw).unwrap();
+        let page = |from: PageFrom, limit: usize| {
+            let (ids, more) = registry.list_page(&from, limit).unwrap();
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            (ids.join(","), more)
+        };
+        assert_eq!(page(PageFrom::Start, 3), ("a,b,c".to_owned(), true));
+        assert_eq!(
+            page(PageFrom::After(id("c")), 3),
+            ("d,e,f".to_owned(), true)
+        );
+        assert_eq!(
+            page(PageFrom::After(id("g")), 3),
+            ("h,i,j".to_owned(), false)
+        );
+        assert_eq!(page(PageFrom::After(id("h")), 3), ("i,j".to_owned(), false));
+        assert_eq!(page(PageFrom::After(id("j")), 3), (String::new(), false));
+        assert_eq!(page(PageFrom::Before(id("g")), 2), ("e,f".to_owned(), true));
+        assert_eq!(
+            page(PageFrom::Before(id("c")), 2),
+            ("a,b".to_owned(), false)
+        );
+        assert_eq!(page(PageFrom::Before(id("b")), 5), ("a".to_owned(), false));
+        assert_eq!(
+            page(PageFrom::Start, 100),
+            ("a,b,c,d,e,f,g,h,i,j".to_owned(), false)
+        );
+        // An id between two files pages from where it would sort.
+        assert_eq!(page(PageFrom::After(id("cc")), 2), ("d,e".to_owned(), true));
     }
 }

@@ -183,7 +183,10 @@ async fn create_list_suspend_and_resume_tenants() {
     assert_eq!(listed.status, 200);
     assert_eq!(
         listed.body,
-        json!({"items": [{"id": "acme", "status": "active"}, {"id": "beta", "status": "active"}]})
+        json!({
+            "items": [{"id": "acme", "status": "active"}, {"id": "beta", "status": "active"}],
+            "limit": 10
+        })
     );
 
     let tenant = app.with_token(token_for("acme", json!({})));
@@ -280,7 +283,7 @@ async fn delete_closes_a_live_tenant_and_removes_its_files_only_when_confirmed()
     assert_eq!(gone.code(), "TENANT_NOT_FOUND");
     assert_eq!(
         admin.get("/admin/v1/tenants").await.body,
-        json!({"items": [{"id": "beta", "status": "active"}]})
+        json!({"items": [{"id": "beta", "status": "active"}], "limit": 10})
     );
     let again = admin.delete("/admin/v1/tenants/acme?yes=true").await;
     assert_eq!(again.status, 404);
@@ -456,7 +459,7 @@ async fn single_tenant_mode_serves_the_admin_api_for_the_default_tenant() {
     assert_eq!(listed.status, 200);
     assert_eq!(
         listed.body,
-        json!({"items": [{"id": "default", "status": "active"}]})
+        json!({"items": [{"id": "default", "status": "active"}], "limit": 10})
     );
     let all = admin.post("/admin/v1/verify", json!({})).await;
     assert_eq!(all.status, 200);

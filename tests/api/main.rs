@@ -27,6 +27,7 @@ mod openapi;
 mod replication;
 mod restart;
 mod routes;
+mod scale;
 mod smoke;
 mod startup;
 mod tenancy;
