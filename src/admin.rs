@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::domain::audit::Audit;
+use crate::domain::query::{Cursor, CursorPage};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 use crate::store::export;
@@ -144,49 +145,10 @@ pub const TENANT_PAGE_LIMIT_MAX: usize = crate::domain::query::PAGE_LIMIT_MAX as
 /// Tenants read per pass over the tenants folder while `tenant list` prints them all.
 pub const TENANT_LIST_CHUNK_TENANTS: usize = 10_000;
 
-/// A position in the tenant list: the id at the edge of the page seen and whether the page
-/// after it (`next`) or before it is wanted. Written as Midaz writes its cursors, base64 of
-/// `{"id": "...", "direction": "next|prev"}`, with a tenant id for `id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantCursor {
-    pub id: TenantId,
-    pub next: bool,
-}
-
-impl TenantCursor {
-    pub fn encode(&self) -> String {
-        use base64::Engine;
-        let direction = if self.next { "next" } else { "prev" };
-        let json = serde_json::json!({"id": self.id.as_str(), "direction": direction});
-        base64::engine::general_purpose::STANDARD.encode(json.to_string())
-    }
-
-    /// Reads a cursor (standard or URL-safe base64, padded or not); `None` if it is not one.
-    pub fn decode(raw: &str) -> Option<Self> {
-        use base64::Engine;
-        use base64::engine::general_purpose::{
-            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-        };
-        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|e| e.decode(raw).ok())?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let id = TenantId::parse(value.get("id")?.as_str()?)?;
-        let next = match value.get("direction")?.as_str()? {
-            "next" => true,
-            "prev" => false,
-            _ => return None,
-        };
-        Some(Self { id, next })
-    }
-}
-
-/// One page of the tenant list, with the cursors to the pages around it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantPage {
-    pub items: Vec<TenantStatus>,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
+/// A cursor of the tenant list (Midaz's cursor, base64 of `{"id", "direction"}`, with a
+/// tenant id for `id`), or `None` if `raw` is not one.
+pub fn tenant_cursor(raw: &str) -> Option<Cursor> {
+    Cursor::decode_any(raw).filter(|cursor| TenantId::parse(&cursor.id).is_some())
 }
 
 /// A page of at most `limit` tenants in id order, from the start or from `cursor`. Reads the
@@ -194,36 +156,17 @@ pub struct TenantPage {
 pub fn list_tenant_page(
     registry: &Registry,
     limit: usize,
-    cursor: Option<&TenantCursor>,
-) -> Result<TenantPage> {
+    cursor: Option<&Cursor>,
+) -> Result<CursorPage<TenantStatus>> {
+    let id = |cursor: &Cursor| TenantId::parse(&cursor.id).ok_or(Kind::InvalidQueryParameter);
     let from = match cursor {
         None => PageFrom::Start,
-        Some(c) if c.next => PageFrom::After(c.id.clone()),
-        Some(c) => PageFrom::Before(c.id.clone()),
+        Some(c) if c.next => PageFrom::After(id(c)?),
+        Some(c) => PageFrom::Before(id(c)?),
     };
     let (ids, more) = registry.list_page(&from, limit)?;
-    let (has_next, has_prev) = match cursor {
-        None => (more, false),
-        Some(c) if c.next => (more, true),
-        Some(_) => (true, more),
-    };
-    let edge = |id: Option<&TenantId>, next: bool| {
-        id.map(|id| {
-            TenantCursor {
-                id: id.clone(),
-                next,
-            }
-            .encode()
-        })
-    };
-    Ok(TenantPage {
-        next_cursor: edge(ids.last().filter(|_| has_next), true),
-        prev_cursor: edge(ids.first().filter(|_| has_prev), false),
-        items: ids
-            .iter()
-            .map(|id| TenantStatus::of(registry, id))
-            .collect(),
-    })
+    let page = CursorPage::around(ids, cursor.map(|c| c.next), more, ToString::to_string);
+    Ok(page.map(|id| TenantStatus::of(registry, &id)))
 }
 
 /// Calls `each` with every tenant in id order, reading the tenants folder

@@ -321,7 +321,7 @@ fn list_tenants(config: &Config, limit: Option<u64>, cursor: Option<String>) -> 
     };
     let cursor = cursor
         .map(|raw| {
-            admin::TenantCursor::decode(&raw)
+            admin::tenant_cursor(&raw)
                 .ok_or_else(|| anyhow::anyhow!("--cursor {raw:?} is not a tenant list cursor"))
         })
         .transpose()?;

@@ -84,11 +84,52 @@ pub struct ListQuery {
 }
 
 /// One page of a cursor list, with the cursors to the pages around it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorPage<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
     pub prev_cursor: Option<String>,
+}
+
+impl<T> CursorPage<T> {
+    /// The page of `items` (in list order) read from the start (`after` is `None`), after a
+    /// cursor (`Some(true)`) or before one (`Some(false)`); `more` says whether rows lay
+    /// beyond the page's far end. Its cursors name its edge items' ids (`id_of`).
+    pub fn around(
+        items: Vec<T>,
+        after: Option<bool>,
+        more: bool,
+        id_of: impl Fn(&T) -> String,
+    ) -> Self {
+        let (has_next, has_prev) = match after {
+            None => (more, false),
+            Some(true) => (more, true),
+            Some(false) => (true, more),
+        };
+        let edge = |item: Option<&T>, next: bool| {
+            item.map(|item| {
+                Cursor {
+                    id: id_of(item),
+                    next,
+                }
+                .encode()
+            })
+        };
+        Self {
+            next_cursor: edge(items.last().filter(|_| has_next), true),
+            prev_cursor: edge(items.first().filter(|_| has_prev), false),
+            items,
+        }
+    }
+
+    /// The same page with each item changed by `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> CursorPage<U> {
+        CursorPage {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            prev_cursor: self.prev_cursor,
+        }
+    }
 }
 
 /// A position in a cursor list: the id of the item at the edge of the page seen, and whether
@@ -108,8 +149,19 @@ impl Cursor {
         base64::engine::general_purpose::STANDARD.encode(json)
     }
 
-    /// Reads a cursor; also accepts v3.4's `{"id", "points_next": bool}` and URL-safe base64.
+    /// Reads a cursor of a UUID list; also accepts v3.4's `{"id", "points_next": bool}` and
+    /// URL-safe base64.
     pub fn decode(raw: &str) -> Option<Self> {
+        let cursor = Self::decode_any(raw)?;
+        let id = uuid::Uuid::parse_str(&cursor.id)
+            .ok()?
+            .hyphenated()
+            .to_string();
+        Some(Self { id, ..cursor })
+    }
+
+    /// [`Cursor::decode`] for a list whose ids are not UUIDs: the id is left to the caller.
+    pub fn decode_any(raw: &str) -> Option<Self> {
         use base64::Engine;
         use base64::engine::general_purpose::{
             STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
@@ -118,10 +170,7 @@ impl Cursor {
             .iter()
             .find_map(|e| e.decode(raw).ok())?;
         let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let id = uuid::Uuid::parse_str(value.get("id")?.as_str()?)
-            .ok()?
-            .hyphenated()
-            .to_string();
+        let id = value.get("id")?.as_str()?.to_owned();
         let next = match (
             value.get("direction").and_then(|d| d.as_str()),
             value.get("points_next"),

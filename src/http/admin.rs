@@ -13,6 +13,7 @@ use std::io::Write;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::domain::query::Cursor;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::Payload;
 use actix_web::web::{self, Bytes};
@@ -185,7 +186,7 @@ struct TenantListQuery {
 }
 
 /// The `limit` and `cursor` of a tenant list query; other parameters are ignored.
-fn tenant_list_query(query: &QueryPairs) -> Result<(usize, Option<admin::TenantCursor>)> {
+fn tenant_list_query(query: &QueryPairs) -> Result<(usize, Option<Cursor>)> {
     let invalid = |param: &str| {
         Error::new(Kind::InvalidQueryParameter).with_message(format!(
             "The query parameter '{param}' has an invalid value."
@@ -210,7 +211,7 @@ fn tenant_list_query(query: &QueryPairs) -> Result<(usize, Option<admin::TenantC
                 }
             }
             "cursor" if !value.is_empty() => {
-                cursor = Some(admin::TenantCursor::decode(value).ok_or_else(|| invalid("cursor"))?);
+                cursor = Some(admin::tenant_cursor(value).ok_or_else(|| invalid("cursor"))?);
             }
             _ => {}
         }

@@ -260,7 +260,7 @@ pub fn list_by_cursor<T>(
     map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
     id_of: impl Fn(&T) -> &str,
 ) -> Result<CursorPage<T>> {
-    use crate::domain::query::{Cursor, SortOrder};
+    use crate::domain::query::SortOrder;
     let mut clause = where_clause(scope, query);
     let ascending = query.sort == SortOrder::Asc;
     // Reading backwards (a `prev` cursor) walks the opposite order and reverses the page.
@@ -288,33 +288,10 @@ pub fn list_by_cursor<T>(
     if backwards {
         items.reverse();
     }
-    let edge = |item: Option<&T>, next: bool| {
-        item.map(|i| {
-            Cursor {
-                id: id_of(i).to_owned(),
-                next,
-            }
-            .encode()
-        })
-    };
-    let (has_next, has_prev) = match &query.cursor {
-        None => (more, false),
-        Some(c) if c.next => (more, true),
-        Some(_) => (true, more),
-    };
-    Ok(CursorPage {
-        next_cursor: if has_next {
-            edge(items.last(), true)
-        } else {
-            None
-        },
-        prev_cursor: if has_prev {
-            edge(items.first(), false)
-        } else {
-            None
-        },
-        items,
-    })
+    let after = query.cursor.as_ref().map(|c| c.next);
+    Ok(CursorPage::around(items, after, more, |item| {
+        id_of(item).to_owned()
+    }))
 }
 
 /// A stored amount column; stored amounts are canonical decimal text, anything else is a
