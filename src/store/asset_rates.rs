@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Scope, Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
+use super::query::{Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
 use crate::domain::journal::AssetRate;
 use crate::domain::money::canonical;
 use crate::domain::query::CursorPage;
@@ -41,15 +41,7 @@ pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
 
 /// The live rate whose key columns hold these values.
 fn find(conn: &Connection, keys: &[(&'static str, &str)]) -> Result<Option<AssetRate>> {
-    super::query::find(conn, &scope(keys), asset_rate_from)
-}
-
-fn scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: ASSET_RATE.name,
-        columns: ASSET_RATE.columns,
-        keys,
-    }
+    super::query::find(conn, &ASSET_RATE.scope(keys), asset_rate_from)
 }
 
 pub fn by_pair(
@@ -85,7 +77,11 @@ pub fn list_from(
     query: &ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
-    list_by_cursor(conn, &scope(&keys), query, asset_rate_from, |r| {
-        r.id.as_str()
-    })
+    list_by_cursor(
+        conn,
+        &ASSET_RATE.scope(&keys),
+        query,
+        asset_rate_from,
+        |r| r.id.as_str(),
+    )
 }

@@ -165,11 +165,7 @@ fn keys(parent: &Parent) -> Vec<(&'static str, &str)> {
 }
 
 fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: E::TABLE,
-        columns: E::COLUMNS,
-        keys,
-    }
+    Scope::new(E::TABLE, E::COLUMNS, keys)
 }
 
 /// The live entity `id` under `parent`, or `E::NOT_FOUND`.
@@ -184,10 +180,7 @@ pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E>
 /// columns: writes check their parents with it).
 pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
     let keys = keys(parent);
-    let scope = Scope {
-        columns: "1",
-        ..scope::<E>(&keys)
-    };
+    let scope = Scope::new(E::TABLE, "1", &keys);
     query::get(conn, &scope, id, |_| Ok(()))?
         .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
 }

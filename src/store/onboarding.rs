@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Scope, Table, json, metadata_from, metadata_to, stamps};
+use super::query::{Table, json, metadata_from, metadata_to, stamps};
 
 use crate::domain::entities::{
     Account, AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment,
@@ -284,12 +284,7 @@ pub fn account_by_alias(
     alias: &str,
 ) -> Result<Option<Account>> {
     let keys = [("ledger_id", ledger_id), ("alias", alias)];
-    let scope = Scope {
-        table: ACCOUNT.name,
-        columns: ACCOUNT.columns,
-        keys: &keys,
-    };
-    super::query::find(conn, &scope, account_from)
+    super::query::find(conn, &ACCOUNT.scope(&keys), account_from)
 }
 
 /// A uniqueness check: is there a live row of `table` under its parent (`parent` column =

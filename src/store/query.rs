@@ -18,6 +18,20 @@ pub struct Scope<'a> {
     pub keys: &'a [(&'static str, &'a str)],
 }
 
+impl<'a> Scope<'a> {
+    pub fn new(
+        table: &'static str,
+        columns: &'static str,
+        keys: &'a [(&'static str, &'a str)],
+    ) -> Self {
+        Self {
+            table,
+            columns,
+            keys,
+        }
+    }
+}
+
 /// A table's column list and its upsert on the id (see `table!`).
 pub struct Table {
     pub name: &'static str,
@@ -26,6 +40,11 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table's live rows whose key columns hold `keys`' values.
+    pub fn scope<'a>(&self, keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+        Scope::new(self.name, self.columns, keys)
+    }
+
     /// Creates or updates one row; `values` are the columns' values in their order.
     pub fn save(&self, conn: &Connection, values: &[&dyn ToSql]) -> Result<()> {
         conn.prepare_cached(self.upsert)?.execute(values)?;
@@ -356,11 +375,7 @@ pub(crate) mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::schema::migrate(&mut conn).unwrap();
         let keys = [("ledger_id", "l-1")];
-        let scope = Scope {
-            table: "ledger_transaction",
-            columns: "id",
-            keys: &keys,
-        };
+        let scope = Scope::new("ledger_transaction", "id", &keys);
         for matching in [Match::LegAccount, Match::LegAlias] {
             let query = ListQuery {
                 filters: vec![Filter {
