@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
+use super::query::{Table, amount, list_by_cursor};
 use crate::domain::journal::AssetRate;
 use crate::domain::money::canonical;
 use crate::domain::query::CursorPage;
@@ -11,9 +11,9 @@ use crate::error::Result;
 
 pub const ASSET_RATE: Table = table!("asset_rate" [
     "id", "organization_id", "ledger_id", "external_id", "source_code", "target_code", "rate",
-    "scale", "source", "ttl", "metadata", "created_at", "updated_at", "deleted_at"
+    "scale", "source", "ttl"
 ] update [
-    "external_id", "rate", "scale", "source", "ttl", "metadata", "updated_at"
+    "external_id", "rate", "scale", "source", "ttl"
 ]);
 
 pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
@@ -22,8 +22,6 @@ pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
         from: row.get("source_code")?,
         to: row.get("target_code")?,
         rate: amount(row, "rate")?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -33,9 +31,10 @@ pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
         conn,
         params! {
             r.id, r.organization_id, r.ledger_id, r.external_id, r.from, r.to,
-            canonical(r.rate), r.scale, r.source, r.ttl, metadata_to(&r.metadata),
-            r.stamps.created_at, r.stamps.updated_at, r.stamps.deleted_at
+            canonical(r.rate), r.scale, r.source, r.ttl
         },
+        &r.metadata,
+        &r.stamps,
     )
 }
 

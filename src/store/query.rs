@@ -37,6 +37,8 @@ pub struct Table {
     pub name: &'static str,
     pub columns: &'static str,
     pub upsert: &'static str,
+    /// Whether the table has a `metadata` column.
+    pub metadata: bool,
 }
 
 impl Table {
@@ -45,9 +47,29 @@ impl Table {
         Scope::new(self.name, self.columns, keys)
     }
 
-    /// Creates or updates one row; `values` are the columns' values in their order.
-    pub fn save(&self, conn: &Connection, values: &[&dyn ToSql]) -> Result<()> {
-        conn.prepare_cached(self.upsert)?.execute(values)?;
+    /// Creates or updates one row: `values` are the table's own columns' values in their
+    /// order; the metadata (unless the table has none) and the stamps follow them.
+    pub fn save(
+        &self,
+        conn: &Connection,
+        values: &[&dyn ToSql],
+        metadata: &Metadata,
+        stamps: &Stamps,
+    ) -> Result<()> {
+        let metadata = metadata_to(metadata);
+        let stored: [&dyn ToSql; 4] = [
+            &metadata,
+            &stamps.created_at,
+            &stamps.updated_at,
+            &stamps.deleted_at,
+        ];
+        let tail = if self.metadata {
+            &stored[..]
+        } else {
+            &stored[1..]
+        };
+        conn.prepare_cached(self.upsert)?
+            .execute(params_from_iter(values.iter().chain(tail)))?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use super::balances::{BALANCE, balance_from};
-use super::query::{Table, amount, json, list_by_cursor, metadata_from, metadata_to, stamps};
+use super::query::{Table, amount, json, list_by_cursor};
 use crate::domain::entities::Balance;
 use crate::domain::ids::{
     AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
@@ -63,10 +63,9 @@ const ID_MINT_SLACK_MS: i64 = 1_000;
 pub const TRANSACTION: Table = table!("ledger_transaction" [
     "id", "organization_id", "ledger_id", "parent_transaction_id", "description", "status_code",
     "status_description", "amount", "asset_code", "chart_of_accounts_group_name", "source",
-    "destination", "route", "route_id", "postings", "metadata", "created_at", "updated_at",
-    "deleted_at"
+    "destination", "route", "route_id", "postings"
 ] update [
-    "description", "status_code", "status_description", "metadata", "updated_at"
+    "description", "status_code", "status_description"
 ]);
 
 /// A transaction row: the transaction (without operations) and its stored postings (JSON).
@@ -91,8 +90,6 @@ fn without_operations(row: &Row<'_>) -> rusqlite::Result<Transaction> {
         amount: amount(row, "amount")?,
         source: json(row, "source")?,
         destination: json(row, "destination")?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
         operations: Vec::new(),
     })
 }
@@ -113,10 +110,10 @@ pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> R
             t.id, t.organization_id, t.ledger_id, t.parent_transaction_id, t.description,
             t.status.code, t.status.description, canonical(t.amount), t.asset_code,
             t.chart_of_accounts_group_name, serde_json::to_string(&t.source)?,
-            serde_json::to_string(&t.destination)?, t.route, t.route_id, postings,
-            metadata_to(&t.metadata), t.stamps.created_at, t.stamps.updated_at,
-            t.stamps.deleted_at
+            serde_json::to_string(&t.destination)?, t.route, t.route_id, postings
         },
+        &t.metadata,
+        &t.stamps,
     )
 }
 
@@ -189,11 +186,10 @@ pub const OPERATION: Table = table!("operation" [
     "asset_code", "chart_of_accounts", "amount", "available_before", "on_hold_before",
     "version_before", "available_after", "on_hold_after", "version_after", "status_code",
     "status_description", "account_id", "account_alias", "balance_key", "balance_id",
-    "balance_affected", "route", "route_id", "route_code", "route_description", "metadata",
-    "created_at", "updated_at", "deleted_at", "balance_direction", "overdraft_used_before",
-    "overdraft_used_after"
+    "balance_affected", "route", "route_id", "route_code", "route_description",
+    "balance_direction", "overdraft_used_before", "overdraft_used_after"
 ] update [
-    "description", "metadata", "updated_at", "route_code", "route_description"
+    "description", "route_code", "route_description"
 ]);
 
 pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
@@ -213,8 +209,6 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
             route_code: row.get("route_code")?,
             route_description: row.get("route_description")?,
         },
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -240,10 +234,11 @@ pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
             canonical(after.available), canonical(after.on_hold), after.version,
             o.status.code, o.status.description, o.account_id, o.account_alias, o.balance_key,
             o.balance_id, o.balance_affected, o.route, o.routing.route_id, o.routing.route_code,
-            o.routing.route_description, metadata_to(&o.metadata), o.stamps.created_at,
-            o.stamps.updated_at, o.stamps.deleted_at, o.balance_direction,
-            canonical(before.overdraft_used), canonical(after.overdraft_used)
+            o.routing.route_description, o.balance_direction, canonical(before.overdraft_used),
+            canonical(after.overdraft_used)
         },
+        &o.metadata,
+        &o.stamps,
     )
 }
 
