@@ -201,8 +201,8 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
         amount: OperationAmount {
             value: amount(row, "amount")?,
         },
-        balance: snapshot(row, "before")?,
-        balance_after: snapshot(row, "after")?,
+        balance: snapshot(row, BEFORE)?,
+        balance_after: snapshot(row, AFTER)?,
         status: status(row)?,
         routing: OperationRouting {
             route_id: row.get("route_id")?,
@@ -212,13 +212,30 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
     })
 }
 
-/// The balance an operation row saw `"before"` it or left `"after"` it.
-fn snapshot(row: &Row<'_>, when: &str) -> rusqlite::Result<BalanceSnapshot> {
+/// The columns of the balance an operation row saw before it: available, on hold, version
+/// and overdraft used.
+const BEFORE: [&str; 4] = [
+    "available_before",
+    "on_hold_before",
+    "version_before",
+    "overdraft_used_before",
+];
+/// The columns of the balance an operation row left after it, in the order of [`BEFORE`].
+const AFTER: [&str; 4] = [
+    "available_after",
+    "on_hold_after",
+    "version_after",
+    "overdraft_used_after",
+];
+
+/// The balance snapshot in `columns` ([`BEFORE`] or [`AFTER`]) of an operation row.
+fn snapshot(row: &Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
+    let [available, on_hold, version, overdraft_used] = columns;
     Ok(BalanceSnapshot {
-        available: amount(row, &format!("available_{when}"))?,
-        on_hold: amount(row, &format!("on_hold_{when}"))?,
-        version: row.get(format!("version_{when}").as_str())?,
-        overdraft_used: amount(row, &format!("overdraft_used_{when}"))?,
+        available: amount(row, available)?,
+        on_hold: amount(row, on_hold)?,
+        version: row.get(version)?,
+        overdraft_used: amount(row, overdraft_used)?,
     })
 }
 
@@ -297,7 +314,7 @@ pub fn snapshot_at(
     Ok(conn
         .prepare_cached(sql)?
         .query_row((account_id, ceiling, balance_id, at), |row| {
-            snapshot(row, "after")
+            snapshot(row, AFTER)
         })
         .optional()?)
 }
