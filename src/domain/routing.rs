@@ -178,10 +178,7 @@ impl AccountingEntries {
 }
 
 entity! {
-    pub struct OperationRoute {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct OperationRoute in ledger {
         pub title: String,
         pub description: Option<String>,
         pub code: Option<String>,
@@ -192,10 +189,7 @@ entity! {
 }
 
 entity! {
-    pub struct TransactionRoute {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct TransactionRoute in ledger {
         pub title: String,
         pub description: Option<String>,
         pub operation_routes: Vec<OperationRoute>,
