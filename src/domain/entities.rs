@@ -23,8 +23,25 @@ pub const EXTERNAL_ALIAS_PREFIX: &str = "@external/";
 pub const DEFAULT_BALANCE_KEY: &str = "default";
 
 /// Declares an entity as the API returns it: camelCase JSON of the given fields, then the
-/// [`Stamps`] (flattened) and the metadata every stored entity carries.
+/// [`Stamps`] (flattened) and the metadata every stored entity carries. An entity declared
+/// `in ledger` starts with the `id`, `organization_id` and `ledger_id` of a ledger's records.
 macro_rules! entity {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident in ledger {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        entity! {
+            $(#[$meta])*
+            pub struct $name {
+                pub id: String,
+                pub organization_id: String,
+                pub ledger_id: String,
+                $($(#[$field_meta])* pub $field: $ty,)*
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
@@ -154,10 +171,7 @@ pub struct LedgerSettings {
 }
 
 entity! {
-    pub struct Asset {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct Asset in ledger {
         pub name: String,
         #[serde(rename = "type")]
         pub kind: String,
@@ -167,10 +181,7 @@ entity! {
 }
 
 entity! {
-    pub struct Portfolio {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct Portfolio in ledger {
         pub name: String,
         pub entity_id: Option<String>,
         pub status: Status,
@@ -178,20 +189,14 @@ entity! {
 }
 
 entity! {
-    pub struct Segment {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct Segment in ledger {
         pub name: String,
         pub status: Status,
     }
 }
 
 entity! {
-    pub struct AccountType {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct AccountType in ledger {
         pub name: String,
         pub description: Option<String>,
         pub key_value: String,
@@ -199,10 +204,7 @@ entity! {
 }
 
 entity! {
-    pub struct Account {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct Account in ledger {
         pub name: String,
         pub alias: String,
         #[serde(rename = "type")]

@@ -246,10 +246,7 @@ pub struct OperationRouting {
 
 entity! {
     /// A conversion rate between two asset codes (stored for clients; transactions never convert).
-    pub struct AssetRate {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct AssetRate in ledger {
         pub external_id: String,
         pub from: String,
         pub to: String,

@@ -91,44 +91,66 @@ pub struct AccountingEntry {
     pub credit: Option<Rubric>,
 }
 
-/// What a transaction does with the legs on a route: its accounting action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Action {
-    Direct,
-    Hold,
-    Commit,
-    Cancel,
-    Revert,
-    Overdraft,
-    Block,
-    Unblock,
+/// The accounting actions, each with the name Midaz gives it, which is also the field of
+/// its entry in [`AccountingEntries`]: one list makes the enum, [`Action::ALL`], the names
+/// and the entries' fields, so they cannot drift apart.
+macro_rules! actions {
+    ($($action:ident => $name:ident),* $(,)?) => {
+        /// What a transaction does with the legs on a route: its accounting action.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Action {
+            $($action,)*
+        }
+
+        impl Action {
+            /// Every action, in Midaz's order.
+            pub const ALL: [Action; [$(Action::$action),*].len()] = [$(Action::$action),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$action => stringify!($name),)*
+                }
+            }
+        }
+
+        /// The accounting entries of an operation route, one per action it takes part in.
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+        pub struct AccountingEntries {
+            $(
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $name: Option<AccountingEntry>,
+            )*
+        }
+
+        impl AccountingEntries {
+            fn slot(&self, action: Action) -> &Option<AccountingEntry> {
+                match action {
+                    $(Action::$action => &self.$name,)*
+                }
+            }
+
+            pub fn slot_mut(&mut self, action: Action) -> &mut Option<AccountingEntry> {
+                match action {
+                    $(Action::$action => &mut self.$name,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Direct => direct,
+    Hold => hold,
+    Commit => commit,
+    Cancel => cancel,
+    Revert => revert,
+    Overdraft => overdraft,
+    Block => block,
+    Unblock => unblock,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
-        Action::Direct,
-        Action::Hold,
-        Action::Commit,
-        Action::Cancel,
-        Action::Revert,
-        Action::Overdraft,
-        Action::Block,
-        Action::Unblock,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Direct => "direct",
-            Action::Hold => "hold",
-            Action::Commit => "commit",
-            Action::Cancel => "cancel",
-            Action::Revert => "revert",
-            Action::Overdraft => "overdraft",
-            Action::Block => "block",
-            Action::Unblock => "unblock",
-        }
-    }
-
     /// Actions whose missing rubric is Midaz's 0009 rather than 0166.
     fn missing_is_0009(self) -> bool {
         matches!(
@@ -138,57 +160,9 @@ impl Action {
     }
 }
 
-/// The accounting entries of an operation route, one per action it takes part in.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct AccountingEntries {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direct: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hold: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revert: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overdraft: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub block: Option<AccountingEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unblock: Option<AccountingEntry>,
-}
-
 impl AccountingEntries {
     pub fn get(&self, action: Action) -> Option<&AccountingEntry> {
         self.slot(action).as_ref()
-    }
-
-    fn slot(&self, action: Action) -> &Option<AccountingEntry> {
-        match action {
-            Action::Direct => &self.direct,
-            Action::Hold => &self.hold,
-            Action::Commit => &self.commit,
-            Action::Cancel => &self.cancel,
-            Action::Revert => &self.revert,
-            Action::Overdraft => &self.overdraft,
-            Action::Block => &self.block,
-            Action::Unblock => &self.unblock,
-        }
-    }
-
-    pub fn slot_mut(&mut self, action: Action) -> &mut Option<AccountingEntry> {
-        match action {
-            Action::Direct => &mut self.direct,
-            Action::Hold => &mut self.hold,
-            Action::Commit => &mut self.commit,
-            Action::Cancel => &mut self.cancel,
-            Action::Revert => &mut self.revert,
-            Action::Overdraft => &mut self.overdraft,
-            Action::Block => &mut self.block,
-            Action::Unblock => &mut self.unblock,
-        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -204,10 +178,7 @@ impl AccountingEntries {
 }
 
 entity! {
-    pub struct OperationRoute {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct OperationRoute in ledger {
         pub title: String,
         pub description: Option<String>,
         pub code: Option<String>,
@@ -218,10 +189,7 @@ entity! {
 }
 
 entity! {
-    pub struct TransactionRoute {
-        pub id: String,
-        pub organization_id: String,
-        pub ledger_id: String,
+    pub struct TransactionRoute in ledger {
         pub title: String,
         pub description: Option<String>,
         pub operation_routes: Vec<OperationRoute>,

@@ -752,56 +752,42 @@ mod tests {
     const DEBIT: Direction = Direction::Debit;
 
     #[test]
-    fn effects_move_amounts_exactly() -> Result<()> {
-        let start = snapshot("10.5", "0", 1);
-        let held = Effect::Hold.apply(CREDIT, &start, dec("0.25"))?;
-        assert_eq!(held, snapshot("10.25", "0.25", 2));
+    fn effects_move_amounts_exactly_in_either_direction() -> Result<()> {
+        use Effect::{Credit, Debit, Hold, Release, SettleHold};
+        let on_credit = [
+            (Hold, ("10.5", "0", 1), "0.25", ("10.25", "0.25")),
+            (Release, ("10.25", "0.25", 2), "0.25", ("10.5", "0")),
+            (SettleHold, ("10.25", "0.25", 2), "0.25", ("10.25", "0")),
+            (Debit, ("10.5", "0", 1), "11", ("-0.5", "0")),
+        ];
+        // Holds always add to onHold; on a debit-direction balance a hold raises available.
+        let on_debit = [
+            (Debit, ("100", "0", 1), "30", ("130", "0")),
+            (Credit, ("100", "0", 1), "30", ("70", "0")),
+            (Hold, ("100", "0", 1), "5", ("105", "5")),
+            (Release, ("105", "5", 2), "5", ("100", "0")),
+            (SettleHold, ("105", "5", 2), "5", ("105", "0")),
+        ];
+        for (direction, cases) in [(CREDIT, &on_credit[..]), (DEBIT, &on_debit[..])] {
+            for &(effect, (available, on_hold, version), amount, after) in cases {
+                let before = snapshot(available, on_hold, version);
+                let (available, on_hold) = after;
+                assert_eq!(
+                    effect.apply(direction, &before, dec(amount))?,
+                    snapshot(available, on_hold, version + 1),
+                    "{effect:?} of {amount} on {direction:?} {before:?}"
+                );
+            }
+        }
         assert_eq!(
-            Effect::Release.apply(CREDIT, &held, dec("0.25"))?,
-            snapshot("10.5", "0", 3)
-        );
-        assert_eq!(
-            Effect::SettleHold.apply(CREDIT, &held, dec("0.25"))?,
-            snapshot("10.25", "0", 3)
-        );
-        assert_eq!(
-            Effect::Debit.apply(CREDIT, &start, dec("11"))?,
-            snapshot("-0.5", "0", 2)
-        );
-        assert_eq!(
-            Effect::Credit
-                .apply(CREDIT, &start, Decimal::MAX)
+            Credit
+                .apply(CREDIT, &snapshot("10.5", "0", 1), Decimal::MAX)
                 .map_err(|e| e.kind),
             Err(Kind::AmountOverflow)
         );
-        Ok(())
-    }
-
-    #[test]
-    fn a_debit_direction_balance_grows_with_debits() -> Result<()> {
-        let start = snapshot("100", "0", 1);
-        assert_eq!(
-            Effect::Debit.apply(DEBIT, &start, dec("30"))?,
-            snapshot("130", "0", 2)
-        );
-        assert_eq!(
-            Effect::Credit.apply(DEBIT, &start, dec("30"))?,
-            snapshot("70", "0", 2)
-        );
-        // Holds always add to onHold; on a debit-direction balance a hold raises available.
-        let held = Effect::Hold.apply(DEBIT, &start, dec("5"))?;
-        assert_eq!(held, snapshot("105", "5", 2));
-        assert_eq!(
-            Effect::Release.apply(DEBIT, &held, dec("5"))?,
-            snapshot("100", "0", 3)
-        );
-        assert_eq!(
-            Effect::SettleHold.apply(DEBIT, &held, dec("5"))?,
-            snapshot("105", "0", 3)
-        );
         // The position a hold and its settlement leave is conserved either way.
-        assert_eq!(position(DEBIT, &held), Some(dec("-100")));
-        assert_eq!(position(DEBIT, &start), Some(dec("-100")));
+        assert_eq!(position(DEBIT, &snapshot("105", "5", 2)), Some(dec("-100")));
+        assert_eq!(position(DEBIT, &snapshot("100", "0", 1)), Some(dec("-100")));
         Ok(())
     }
 
@@ -883,28 +869,12 @@ mod tests {
         ] {
             let (available, on_hold, version) = after;
             let after = snapshot(available, on_hold, version);
-            let op = Recorded {
-                kind,
-                direction,
-                balance_direction: CREDIT,
-                external: false,
-                value: dec(value),
-                before: &before,
-                after: &after,
-            };
+            let op = recorded(kind, direction, value, &before, &after);
             assert_eq!(replay(op), expected, "{kind:?} {value}");
         }
         // An overdrawn debit and the repaying credit replay as recorded.
         let (start, overdrawn) = (snapshot("10", "0", 1), owing("0", 2, "5"));
-        let op = |kind, direction, before, after| Recorded {
-            kind,
-            direction,
-            balance_direction: CREDIT,
-            external: false,
-            value: dec("15"),
-            before,
-            after,
-        };
+        let op = |kind, direction, before, after| recorded(kind, direction, "15", before, after);
         assert_eq!(replay(op(Debit, DEBIT, &start, &overdrawn)), Consistent);
         let repaid = snapshot("10", "0", 3);
         assert_eq!(replay(op(Credit, CREDIT, &overdrawn, &repaid)), Consistent);
@@ -915,21 +885,34 @@ mod tests {
         );
     }
 
+    /// An operation recorded on an internal credit-direction balance.
+    fn recorded<'a>(
+        kind: OperationType,
+        direction: Direction,
+        value: &str,
+        before: &'a BalanceSnapshot,
+        after: &'a BalanceSnapshot,
+    ) -> Recorded<'a> {
+        Recorded {
+            kind,
+            direction,
+            balance_direction: CREDIT,
+            external: false,
+            value: dec(value),
+            before,
+            after,
+        }
+    }
+
+    /// Replays an operation of `kind` in the direction its first effect posts.
     fn replay_plain(
         kind: OperationType,
         value: &str,
         before: &BalanceSnapshot,
         after: &BalanceSnapshot,
     ) -> Replayed {
-        replay(Recorded {
-            kind,
-            direction: effects_of(kind, CREDIT)[0].direction(),
-            balance_direction: CREDIT,
-            external: false,
-            value: dec(value),
-            before,
-            after,
-        })
+        let direction = effects_of(kind, CREDIT)[0].direction();
+        replay(recorded(kind, direction, value, before, after))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Scope, Table, amount, list_by_cursor, metadata_from, metadata_to, stamps};
+use super::query::{Table, amount, list_by_cursor};
 use crate::domain::journal::AssetRate;
 use crate::domain::money::canonical;
 use crate::domain::query::CursorPage;
@@ -11,9 +11,9 @@ use crate::error::Result;
 
 pub const ASSET_RATE: Table = table!("asset_rate" [
     "id", "organization_id", "ledger_id", "external_id", "source_code", "target_code", "rate",
-    "scale", "source", "ttl", "metadata", "created_at", "updated_at", "deleted_at"
+    "scale", "source", "ttl"
 ] update [
-    "external_id", "rate", "scale", "source", "ttl", "metadata", "updated_at"
+    "external_id", "rate", "scale", "source", "ttl"
 ]);
 
 pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
@@ -22,8 +22,6 @@ pub fn asset_rate_from(row: &Row<'_>) -> rusqlite::Result<AssetRate> {
         from: row.get("source_code")?,
         to: row.get("target_code")?,
         rate: amount(row, "rate")?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -33,23 +31,16 @@ pub fn save(conn: &Connection, r: &AssetRate) -> Result<()> {
         conn,
         params! {
             r.id, r.organization_id, r.ledger_id, r.external_id, r.from, r.to,
-            canonical(r.rate), r.scale, r.source, r.ttl, metadata_to(&r.metadata),
-            r.stamps.created_at, r.stamps.updated_at, r.stamps.deleted_at
+            canonical(r.rate), r.scale, r.source, r.ttl
         },
+        &r.metadata,
+        &r.stamps,
     )
 }
 
 /// The live rate whose key columns hold these values.
 fn find(conn: &Connection, keys: &[(&'static str, &str)]) -> Result<Option<AssetRate>> {
-    super::query::find(conn, &scope(keys), asset_rate_from)
-}
-
-fn scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: ASSET_RATE.name,
-        columns: ASSET_RATE.columns,
-        keys,
-    }
+    super::query::find(conn, &ASSET_RATE.scope(keys), asset_rate_from)
 }
 
 pub fn by_pair(
@@ -85,7 +76,11 @@ pub fn list_from(
     query: &ListQuery,
 ) -> Result<CursorPage<AssetRate>> {
     let keys = [("ledger_id", ledger_id), ("source_code", from)];
-    list_by_cursor(conn, &scope(&keys), query, asset_rate_from, |r| {
-        r.id.as_str()
-    })
+    list_by_cursor(
+        conn,
+        &ASSET_RATE.scope(&keys),
+        query,
+        asset_rate_from,
+        |r| r.id.as_str(),
+    )
 }

@@ -2,21 +2,20 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Table, amount, json, stamps};
+use super::query::{Table, amount, json};
 use crate::domain::entities::{Balance, BalanceSettings};
 use crate::domain::ids::AccountId;
-use crate::domain::metadata::Metadata;
 use crate::domain::money::canonical;
 use crate::error::{Kind, Result};
 
 pub const BALANCE: Table = table!("balance" [
     "id", "organization_id", "ledger_id", "account_id", "alias", "key", "asset_code",
     "available", "on_hold", "version", "account_type", "allow_sending", "allow_receiving",
-    "direction", "overdraft_used", "settings", "created_at", "updated_at", "deleted_at"
+    "direction", "overdraft_used", "settings"
 ] update [
     "available", "on_hold", "version", "allow_sending", "allow_receiving", "overdraft_used",
-    "settings", "updated_at", "deleted_at"
-]);
+    "settings", "deleted_at"
+] without metadata);
 
 stored!(Balance in BALANCE, Kind::NoBalancesFound, balance_from, save_balance);
 
@@ -28,9 +27,7 @@ pub fn balance_from(row: &Row<'_>) -> rusqlite::Result<Balance> {
         on_hold: amount(row, "on_hold")?,
         overdraft_used: amount(row, "overdraft_used")?,
         settings: json(row, "settings")?,
-        stamps: stamps(row)?,
-        metadata: Metadata::new(),
-    })
+    } without metadata)
 }
 
 /// Creates or fully rewrites a balance row.
@@ -41,9 +38,10 @@ pub fn save_balance(conn: &Connection, b: &Balance) -> Result<()> {
             b.id, b.organization_id, b.ledger_id, b.account_id, b.alias, b.key,
             b.asset_code, canonical(b.available), canonical(b.on_hold), b.version,
             b.account_type, b.allow_sending, b.allow_receiving, b.direction,
-            canonical(b.overdraft_used), settings_to(&b.settings)?, b.stamps.created_at,
-            b.stamps.updated_at, b.stamps.deleted_at
+            canonical(b.overdraft_used), settings_to(&b.settings)?
         },
+        &b.metadata,
+        &b.stamps,
     )
 }
 

@@ -230,11 +230,7 @@ mod tests {
             ..ListQuery::default()
         };
         let keys: &[(&str, &str)] = &[];
-        let scope = super::super::query::Scope {
-            table: "organization",
-            columns: "id",
-            keys,
-        };
+        let scope = super::super::query::Scope::new("organization", "id", keys);
         let sql = super::super::query::list_sql(&scope, &query).0;
         let before = plan(&conn, &sql);
         assert!(before.starts_with("SCAN organization"), "{before}");

@@ -1,12 +1,26 @@
 //! SQLite only: the tenant registry and its LRU of open tenants, the per-tenant writer with
 //! group commit, the reader pools, migrations and all SQL.
 
-/// A [`query::Table`] from one declaration: the table, its columns in order, and the columns an
-/// upsert on an existing id rewrites. The column list and the upsert
+/// A [`query::Table`] from one declaration: the table, its own columns in order, and those an
+/// upsert on an existing id rewrites. As `entity!` gives every entity its metadata and stamps,
+/// every table gets their columns after its own (`metadata`, `created_at`, `updated_at`,
+/// `deleted_at`; a table declared `without metadata` stores none), and an upsert always
+/// rewrites `metadata` and `updated_at`. The column list and the upsert
 /// (`INSERT … VALUES (?, …) ON CONFLICT(id) DO UPDATE SET c = excluded.c, …`) are built at
 /// compile time, so every save runs one cached statement.
 macro_rules! table {
-    ($table:literal [$first:literal $(, $column:literal)* $(,)?]
+    ($table:literal [$($column:literal),+ $(,)?] update [$($set:literal),+ $(,)?]) => {
+        table!(@build $table, true,
+            [$($column,)+ "metadata", "created_at", "updated_at", "deleted_at"]
+            update [$($set,)+ "metadata", "updated_at"])
+    };
+    ($table:literal [$($column:literal),+ $(,)?] update [$($set:literal),+ $(,)?]
+        without metadata) => {
+        table!(@build $table, false,
+            [$($column,)+ "created_at", "updated_at", "deleted_at"]
+            update [$($set,)+ "updated_at"])
+    };
+    (@build $table:literal, $metadata:literal, [$first:literal $(, $column:literal)* $(,)?]
         update [$set:literal $(, $more:literal)* $(,)?]) => {
         $crate::store::query::Table {
             name: $table,
@@ -16,6 +30,7 @@ macro_rules! table {
                 $(table!(@mark $column),)* ") ON CONFLICT(id) DO UPDATE SET ",
                 $set, " = excluded.", $set $(, ", ", $more, " = excluded.", $more)*
             ),
+            metadata: $metadata,
         }
     };
     (@mark $column:literal) => {
@@ -56,12 +71,23 @@ macro_rules! stored {
 }
 
 /// Reads a `$entity` from `$row`: each field before the `;` from the column of its name, the
-/// rest from their expressions.
+/// rest from their expressions, then the stamps and metadata `table!` adds to every table (a
+/// table `without metadata` reads as empty metadata).
 macro_rules! read {
     ($row:ident => $entity:ident { $($field:ident),* ; $($other:ident: $value:expr),* $(,)? }) => {
+        read!(@stamped $row => $entity { $($field),*; $($other: $value,)*
+            metadata: $crate::store::query::metadata_from($row)?, })
+    };
+    ($row:ident => $entity:ident { $($field:ident),* ; $($other:ident: $value:expr),* $(,)? }
+        without metadata) => {
+        read!(@stamped $row => $entity { $($field),*; $($other: $value,)*
+            metadata: Default::default(), })
+    };
+    (@stamped $row:ident => $entity:ident { $($field:ident),* ; $($other:ident: $value:expr,)* }) => {
         Ok($entity {
             $($field: $row.get(stringify!($field))?,)*
             $($other: $value,)*
+            stamps: $crate::store::query::stamps($row)?,
         })
     };
 }
@@ -165,11 +191,7 @@ fn keys(parent: &Parent) -> Vec<(&'static str, &str)> {
 }
 
 fn scope<'a, E: Entity>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: E::TABLE,
-        columns: E::COLUMNS,
-        keys,
-    }
+    Scope::new(E::TABLE, E::COLUMNS, keys)
 }
 
 /// The live entity `id` under `parent`, or `E::NOT_FOUND`.
@@ -184,10 +206,7 @@ pub fn get<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<E>
 /// columns: writes check their parents with it).
 pub fn ensure_exists<E: Entity>(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
     let keys = keys(parent);
-    let scope = Scope {
-        columns: "1",
-        ..scope::<E>(&keys)
-    };
+    let scope = Scope::new(E::TABLE, "1", &keys);
     query::get(conn, &scope, id, |_| Ok(()))?
         .ok_or_else(|| Error::new(E::NOT_FOUND).with_entity(E::NAME))
 }
@@ -234,5 +253,30 @@ mod tests {
     #[test]
     fn this_build_links_the_fast_sqlite() {
         assert_eq!(super::slow_sqlite_build(), None);
+    }
+
+    #[test]
+    fn a_table_gets_the_metadata_and_stamp_columns_after_its_own() {
+        let table = table!("t" ["id", "name"] update ["name"]);
+        assert_eq!(
+            table.columns,
+            "id, name, metadata, created_at, updated_at, deleted_at"
+        );
+        assert_eq!(
+            table.upsert,
+            "INSERT INTO t (id, name, metadata, created_at, updated_at, deleted_at) VALUES \
+             (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, \
+             metadata = excluded.metadata, updated_at = excluded.updated_at"
+        );
+        assert!(table.metadata);
+        let bare = table!("b" ["id", "n"] update ["n", "deleted_at"] without metadata);
+        assert_eq!(bare.columns, "id, n, created_at, updated_at, deleted_at");
+        assert_eq!(
+            bare.upsert,
+            "INSERT INTO b (id, n, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET n = excluded.n, deleted_at = excluded.deleted_at, \
+             updated_at = excluded.updated_at"
+        );
+        assert!(!bare.metadata);
     }
 }

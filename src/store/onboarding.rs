@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Scope, Table, json, metadata_from, metadata_to, stamps};
+use super::query::{Table, json};
 
 use crate::domain::entities::{
     Account, AccountType, Address, Asset, Ledger, LedgerSettings, Organization, Portfolio, Segment,
@@ -26,11 +26,10 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 pub const ORGANIZATION: Table = table!("organization" [
     "id", "parent_organization_id", "legal_name", "legal_document", "doing_business_as",
-    "address", "status_code", "status_description", "metadata", "created_at", "updated_at",
-    "deleted_at"
+    "address", "status_code", "status_description"
 ] update [
     "parent_organization_id", "legal_name", "doing_business_as", "address", "status_code",
-    "status_description", "metadata", "updated_at"
+    "status_description"
 ]);
 
 stored!(
@@ -45,8 +44,6 @@ pub fn organization_from(row: &Row<'_>) -> rusqlite::Result<Organization> {
         id, parent_organization_id, legal_name, legal_document, doing_business_as;
         address: json::<Address>(row, "address")?,
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -56,20 +53,19 @@ pub fn save_organization(conn: &Connection, o: &Organization) -> Result<()> {
         conn,
         params! {
             o.id, o.parent_organization_id, o.legal_name, o.legal_document,
-            o.doing_business_as, address, o.status.code, o.status.description,
-            metadata_to(&o.metadata), o.stamps.created_at, o.stamps.updated_at,
-            o.stamps.deleted_at
+            o.doing_business_as, address, o.status.code, o.status.description
         },
+        &o.metadata,
+        &o.stamps,
     )
 }
 
 // ---- ledgers -------------------------------------------------------------------------------
 
 pub const LEDGER: Table = table!("ledger" [
-    "id", "organization_id", "name", "settings", "status_code", "status_description",
-    "metadata", "created_at", "updated_at", "deleted_at"
+    "id", "organization_id", "name", "settings", "status_code", "status_description"
 ] update [
-    "name", "settings", "status_code", "status_description", "metadata", "updated_at"
+    "name", "settings", "status_code", "status_description"
 ]);
 
 stored!(Ledger in LEDGER, Kind::LedgerIdNotFound, ledger_from, save_ledger);
@@ -79,8 +75,6 @@ pub fn ledger_from(row: &Row<'_>) -> rusqlite::Result<Ledger> {
         id, organization_id, name;
         settings: json::<LedgerSettings>(row, "settings")?,
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -89,10 +83,10 @@ pub fn save_ledger(conn: &Connection, l: &Ledger) -> Result<()> {
     LEDGER.save(
         conn,
         params! {
-            l.id, l.organization_id, l.name, settings, l.status.code,
-            l.status.description, metadata_to(&l.metadata), l.stamps.created_at,
-            l.stamps.updated_at, l.stamps.deleted_at
+            l.id, l.organization_id, l.name, settings, l.status.code, l.status.description
         },
+        &l.metadata,
+        &l.stamps,
     )
 }
 
@@ -100,9 +94,9 @@ pub fn save_ledger(conn: &Connection, l: &Ledger) -> Result<()> {
 
 pub const ASSET: Table = table!("asset" [
     "id", "organization_id", "ledger_id", "name", "type", "code", "status_code",
-    "status_description", "metadata", "created_at", "updated_at", "deleted_at"
+    "status_description"
 ] update [
-    "name", "status_code", "status_description", "metadata", "updated_at"
+    "name", "status_code", "status_description"
 ]);
 
 stored!(Asset in ASSET, Kind::AssetIdNotFound, asset_from, save_asset);
@@ -112,8 +106,6 @@ pub fn asset_from(row: &Row<'_>) -> rusqlite::Result<Asset> {
         id, organization_id, ledger_id, name, code;
         kind: row.get("type")?,
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -122,9 +114,10 @@ pub fn save_asset(conn: &Connection, a: &Asset) -> Result<()> {
         conn,
         params! {
             a.id, a.organization_id, a.ledger_id, a.name, a.kind, a.code,
-            a.status.code, a.status.description, metadata_to(&a.metadata),
-            a.stamps.created_at, a.stamps.updated_at, a.stamps.deleted_at
+            a.status.code, a.status.description
         },
+        &a.metadata,
+        &a.stamps,
     )
 }
 
@@ -146,9 +139,9 @@ pub fn asset_name_or_code_taken(
 
 pub const PORTFOLIO: Table = table!("portfolio" [
     "id", "organization_id", "ledger_id", "name", "entity_id", "status_code",
-    "status_description", "metadata", "created_at", "updated_at", "deleted_at"
+    "status_description"
 ] update [
-    "name", "entity_id", "status_code", "status_description", "metadata", "updated_at"
+    "name", "entity_id", "status_code", "status_description"
 ]);
 
 stored!(Portfolio in PORTFOLIO, Kind::PortfolioIdNotFound, portfolio_from, save_portfolio);
@@ -157,8 +150,6 @@ pub fn portfolio_from(row: &Row<'_>) -> rusqlite::Result<Portfolio> {
     read!(row => Portfolio {
         id, organization_id, ledger_id, name, entity_id;
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -167,19 +158,19 @@ pub fn save_portfolio(conn: &Connection, p: &Portfolio) -> Result<()> {
         conn,
         params! {
             p.id, p.organization_id, p.ledger_id, p.name, p.entity_id, p.status.code,
-            p.status.description, metadata_to(&p.metadata), p.stamps.created_at,
-            p.stamps.updated_at, p.stamps.deleted_at
+            p.status.description
         },
+        &p.metadata,
+        &p.stamps,
     )
 }
 
 // ---- segments ------------------------------------------------------------------------------
 
 pub const SEGMENT: Table = table!("segment" [
-    "id", "organization_id", "ledger_id", "name", "status_code", "status_description",
-    "metadata", "created_at", "updated_at", "deleted_at"
+    "id", "organization_id", "ledger_id", "name", "status_code", "status_description"
 ] update [
-    "name", "status_code", "status_description", "metadata", "updated_at"
+    "name", "status_code", "status_description"
 ]);
 
 stored!(Segment in SEGMENT, Kind::SegmentIdNotFound, segment_from, save_segment);
@@ -188,8 +179,6 @@ pub fn segment_from(row: &Row<'_>) -> rusqlite::Result<Segment> {
     read!(row => Segment {
         id, organization_id, ledger_id, name;
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -197,20 +186,19 @@ pub fn save_segment(conn: &Connection, s: &Segment) -> Result<()> {
     SEGMENT.save(
         conn,
         params! {
-            s.id, s.organization_id, s.ledger_id, s.name, s.status.code,
-            s.status.description, metadata_to(&s.metadata), s.stamps.created_at,
-            s.stamps.updated_at, s.stamps.deleted_at
+            s.id, s.organization_id, s.ledger_id, s.name, s.status.code, s.status.description
         },
+        &s.metadata,
+        &s.stamps,
     )
 }
 
 // ---- account types -------------------------------------------------------------------------
 
 pub const ACCOUNT_TYPE: Table = table!("account_type" [
-    "id", "organization_id", "ledger_id", "name", "description", "key_value", "metadata",
-    "created_at", "updated_at", "deleted_at"
+    "id", "organization_id", "ledger_id", "name", "description", "key_value"
 ] update [
-    "name", "description", "metadata", "updated_at"
+    "name", "description"
 ]);
 
 stored!(
@@ -223,8 +211,6 @@ stored!(
 pub fn account_type_from(row: &Row<'_>) -> rusqlite::Result<AccountType> {
     read!(row => AccountType {
         id, organization_id, ledger_id, name, description, key_value;
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -232,10 +218,10 @@ pub fn save_account_type(conn: &Connection, t: &AccountType) -> Result<()> {
     ACCOUNT_TYPE.save(
         conn,
         params! {
-            t.id, t.organization_id, t.ledger_id, t.name, t.description, t.key_value,
-            metadata_to(&t.metadata), t.stamps.created_at, t.stamps.updated_at,
-            t.stamps.deleted_at
+            t.id, t.organization_id, t.ledger_id, t.name, t.description, t.key_value
         },
+        &t.metadata,
+        &t.stamps,
     )
 }
 
@@ -244,11 +230,10 @@ pub fn save_account_type(conn: &Connection, t: &AccountType) -> Result<()> {
 pub const ACCOUNT: Table = table!("account" [
     "id", "organization_id", "ledger_id", "name", "alias", "type", "asset_code",
     "parent_account_id", "portfolio_id", "segment_id", "entity_id", "blocked",
-    "status_code", "status_description", "metadata", "created_at", "updated_at",
-    "deleted_at"
+    "status_code", "status_description"
 ] update [
     "name", "portfolio_id", "segment_id", "entity_id", "blocked", "status_code",
-    "status_description", "metadata", "updated_at"
+    "status_description"
 ]);
 
 stored!(Account in ACCOUNT, Kind::AccountIdNotFound, account_from, save_account);
@@ -259,8 +244,6 @@ pub fn account_from(row: &Row<'_>) -> rusqlite::Result<Account> {
         portfolio_id, segment_id, entity_id, blocked;
         kind: row.get("type")?,
         status: status(row)?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -270,10 +253,10 @@ pub fn save_account(conn: &Connection, a: &Account) -> Result<()> {
         params! {
             a.id, a.organization_id, a.ledger_id, a.name, a.alias, a.kind,
             a.asset_code, a.parent_account_id, a.portfolio_id, a.segment_id,
-            a.entity_id, a.blocked, a.status.code, a.status.description,
-            metadata_to(&a.metadata), a.stamps.created_at, a.stamps.updated_at,
-            a.stamps.deleted_at
+            a.entity_id, a.blocked, a.status.code, a.status.description
         },
+        &a.metadata,
+        &a.stamps,
     )
 }
 
@@ -284,12 +267,7 @@ pub fn account_by_alias(
     alias: &str,
 ) -> Result<Option<Account>> {
     let keys = [("ledger_id", ledger_id), ("alias", alias)];
-    let scope = Scope {
-        table: ACCOUNT.name,
-        columns: ACCOUNT.columns,
-        keys: &keys,
-    };
-    super::query::find(conn, &scope, account_from)
+    super::query::find(conn, &ACCOUNT.scope(&keys), account_from)
 }
 
 /// A uniqueness check: is there a live row of `table` under its parent (`parent` column =

@@ -18,17 +18,58 @@ pub struct Scope<'a> {
     pub keys: &'a [(&'static str, &'a str)],
 }
 
+impl<'a> Scope<'a> {
+    pub fn new(
+        table: &'static str,
+        columns: &'static str,
+        keys: &'a [(&'static str, &'a str)],
+    ) -> Self {
+        Self {
+            table,
+            columns,
+            keys,
+        }
+    }
+}
+
 /// A table's column list and its upsert on the id (see `table!`).
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static str,
     pub upsert: &'static str,
+    /// Whether the table has a `metadata` column.
+    pub metadata: bool,
 }
 
 impl Table {
-    /// Creates or updates one row; `values` are the columns' values in their order.
-    pub fn save(&self, conn: &Connection, values: &[&dyn ToSql]) -> Result<()> {
-        conn.prepare_cached(self.upsert)?.execute(values)?;
+    /// The table's live rows whose key columns hold `keys`' values.
+    pub fn scope<'a>(&self, keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
+        Scope::new(self.name, self.columns, keys)
+    }
+
+    /// Creates or updates one row: `values` are the table's own columns' values in their
+    /// order; the metadata (unless the table has none) and the stamps follow them.
+    pub fn save(
+        &self,
+        conn: &Connection,
+        values: &[&dyn ToSql],
+        metadata: &Metadata,
+        stamps: &Stamps,
+    ) -> Result<()> {
+        let metadata = metadata_to(metadata);
+        let stored: [&dyn ToSql; 4] = [
+            &metadata,
+            &stamps.created_at,
+            &stamps.updated_at,
+            &stamps.deleted_at,
+        ];
+        let tail = if self.metadata {
+            &stored[..]
+        } else {
+            &stored[1..]
+        };
+        conn.prepare_cached(self.upsert)?
+            .execute(params_from_iter(values.iter().chain(tail)))?;
         Ok(())
     }
 }
@@ -333,11 +374,7 @@ pub(crate) mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::schema::migrate(&mut conn).unwrap();
         let keys = [("ledger_id", "l-1")];
-        let scope = Scope {
-            table: "ledger_transaction",
-            columns: "id",
-            keys: &keys,
-        };
+        let scope = Scope::new("ledger_transaction", "id", &keys);
         for matching in [Match::LegAccount, Match::LegAlias] {
             let query = ListQuery {
                 filters: vec![Filter {

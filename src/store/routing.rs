@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::query::{Table, json, metadata_from, metadata_to, stamps};
+use super::query::{Table, json};
 use crate::domain::routing::{OperationRoute, RouteType, TransactionRoute};
 use crate::error::{Kind, Result};
 
@@ -14,9 +14,9 @@ fn to_json<T: serde::Serialize>(value: &Option<T>) -> Result<Option<String>> {
 
 pub const OPERATION_ROUTE: Table = table!("operation_route" [
     "id", "organization_id", "ledger_id", "title", "description", "code", "operation_type",
-    "account", "accounting_entries", "metadata", "created_at", "updated_at", "deleted_at"
+    "account", "accounting_entries"
 ] update [
-    "title", "description", "code", "account", "accounting_entries", "metadata", "updated_at"
+    "title", "description", "code", "account", "accounting_entries"
 ]);
 
 stored!(
@@ -43,8 +43,6 @@ pub fn operation_route_from(row: &Row<'_>) -> rusqlite::Result<OperationRoute> {
         operation_type: route_type(row)?,
         account: json(row, "account")?,
         accounting_entries: json(row, "accounting_entries")?,
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -55,9 +53,10 @@ pub fn save_operation_route(conn: &Connection, r: &OperationRoute) -> Result<()>
         conn,
         params! {
             r.id, r.organization_id, r.ledger_id, r.title, r.description, r.code,
-            r.operation_type.as_str(), account, entries, metadata_to(&r.metadata),
-            r.stamps.created_at, r.stamps.updated_at, r.stamps.deleted_at
+            r.operation_type.as_str(), account, entries
         },
+        &r.metadata,
+        &r.stamps,
     )
 }
 
@@ -72,10 +71,9 @@ pub fn is_linked(conn: &Connection, id: &str) -> Result<bool> {
 // ---- transaction routes --------------------------------------------------------------------
 
 pub const TRANSACTION_ROUTE: Table = table!("transaction_route" [
-    "id", "organization_id", "ledger_id", "title", "description", "metadata", "created_at",
-    "updated_at", "deleted_at"
+    "id", "organization_id", "ledger_id", "title", "description"
 ] update [
-    "title", "description", "metadata", "updated_at", "deleted_at"
+    "title", "description", "deleted_at"
 ]);
 
 stored!(
@@ -91,8 +89,6 @@ pub fn transaction_route_from(row: &Row<'_>) -> rusqlite::Result<TransactionRout
     read!(row => TransactionRoute {
         id, organization_id, ledger_id, title, description;
         operation_routes: Vec::new(),
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
     })
 }
 
@@ -100,10 +96,10 @@ pub fn save_transaction_route(conn: &Connection, r: &TransactionRoute) -> Result
     TRANSACTION_ROUTE.save(
         conn,
         params! {
-            r.id, r.organization_id, r.ledger_id, r.title, r.description,
-            metadata_to(&r.metadata), r.stamps.created_at, r.stamps.updated_at,
-            r.stamps.deleted_at
+            r.id, r.organization_id, r.ledger_id, r.title, r.description
         },
+        &r.metadata,
+        &r.stamps,
     )
 }
 

@@ -1,11 +1,10 @@
 //! SQL of the journal (transactions, operations), balance postings, idempotency and asset rates.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, named_params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
-use super::Entity;
 use super::balances::{BALANCE, balance_from};
-use super::query::{Scope, amount, json, list_by_cursor, metadata_from, metadata_to, stamps};
+use super::query::{Table, amount, json, list_by_cursor};
 use crate::domain::entities::Balance;
 use crate::domain::ids::{
     AccountId, BalanceId, LedgerId, OperationId, OrganizationId, TransactionId,
@@ -61,9 +60,13 @@ text_columns!(
 /// apart; the slack only makes a history lookup scan a little further).
 const ID_MINT_SLACK_MS: i64 = 1_000;
 
-pub const TRANSACTION_COLUMNS: &str = "id, organization_id, ledger_id, parent_transaction_id, \
-    description, status_code, status_description, amount, asset_code, chart_of_accounts_group_name, \
-    source, destination, route, route_id, postings, metadata, created_at, updated_at, deleted_at";
+pub const TRANSACTION: Table = table!("ledger_transaction" [
+    "id", "organization_id", "ledger_id", "parent_transaction_id", "description", "status_code",
+    "status_description", "amount", "asset_code", "chart_of_accounts_group_name", "source",
+    "destination", "route", "route_id", "postings"
+] update [
+    "description", "status_code", "status_description"
+]);
 
 /// A transaction row: the transaction (without operations) and its stored postings (JSON).
 pub struct TransactionRow {
@@ -73,62 +76,45 @@ pub struct TransactionRow {
 
 pub fn transaction_from(row: &Row<'_>) -> rusqlite::Result<TransactionRow> {
     Ok(TransactionRow {
-        transaction: Transaction {
-            id: row.get("id")?,
-            parent_transaction_id: row.get("parent_transaction_id")?,
-            description: row.get("description")?,
-            status: JournalStatus {
-                code: row.get("status_code")?,
-                description: row.get("status_description")?,
-            },
-            amount: amount(row, "amount")?,
-            asset_code: row.get("asset_code")?,
-            chart_of_accounts_group_name: row.get("chart_of_accounts_group_name")?,
-            source: json(row, "source")?,
-            destination: json(row, "destination")?,
-            ledger_id: row.get("ledger_id")?,
-            organization_id: row.get("organization_id")?,
-            route: row.get("route")?,
-            route_id: row.get("route_id")?,
-            stamps: stamps(row)?,
-            metadata: metadata_from(row)?,
-            operations: Vec::new(),
-        },
+        transaction: without_operations(row)?,
         postings: row.get("postings")?,
+    })
+}
+
+/// The transaction of a row; its operations are rows of their own.
+fn without_operations(row: &Row<'_>) -> rusqlite::Result<Transaction> {
+    read!(row => Transaction {
+        id, parent_transaction_id, description, asset_code, chart_of_accounts_group_name,
+        ledger_id, organization_id, route, route_id;
+        status: status(row)?,
+        amount: amount(row, "amount")?,
+        source: json(row, "source")?,
+        destination: json(row, "destination")?,
+        operations: Vec::new(),
+    })
+}
+
+/// The status columns of a transaction or operation row.
+fn status(row: &Row<'_>) -> rusqlite::Result<JournalStatus> {
+    Ok(JournalStatus {
+        code: row.get("status_code")?,
+        description: row.get("status_description")?,
     })
 }
 
 /// Creates or rewrites a transaction row (status, description, metadata change over time).
 pub fn save_transaction(conn: &Connection, t: &Transaction, postings: &str) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO ledger_transaction ({TRANSACTION_COLUMNS}) VALUES (:id, :organization_id, \
-         :ledger_id, :parent, :description, :status_code, :status_description, :amount, \
-         :asset_code, :group_name, :source, :destination, :route, :route_id, :postings, :metadata, \
-         :created_at, :updated_at, :deleted_at) ON CONFLICT(id) DO UPDATE SET \
-         description = excluded.description, status_code = excluded.status_code, \
-         status_description = excluded.status_description, metadata = excluded.metadata, \
-         updated_at = excluded.updated_at"
-    );
-    conn.prepare_cached(&sql)?.execute(named_params! {
-        ":id": t.id, ":organization_id": t.organization_id, ":ledger_id": t.ledger_id,
-        ":parent": t.parent_transaction_id, ":description": t.description,
-        ":status_code": t.status.code, ":status_description": t.status.description,
-        ":amount": canonical(t.amount), ":asset_code": t.asset_code,
-        ":group_name": t.chart_of_accounts_group_name,
-        ":source": serde_json::to_string(&t.source)?, ":destination": serde_json::to_string(&t.destination)?,
-        ":route": t.route, ":route_id": t.route_id, ":postings": postings, ":metadata": metadata_to(&t.metadata),
-        ":created_at": t.stamps.created_at, ":updated_at": t.stamps.updated_at,
-        ":deleted_at": t.stamps.deleted_at,
-    })?;
-    Ok(())
-}
-
-fn transactions_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: "ledger_transaction",
-        columns: TRANSACTION_COLUMNS,
-        keys,
-    }
+    TRANSACTION.save(
+        conn,
+        params! {
+            t.id, t.organization_id, t.ledger_id, t.parent_transaction_id, t.description,
+            t.status.code, t.status.description, canonical(t.amount), t.asset_code,
+            t.chart_of_accounts_group_name, serde_json::to_string(&t.source)?,
+            serde_json::to_string(&t.destination)?, t.route, t.route_id, postings
+        },
+        &t.metadata,
+        &t.stamps,
+    )
 }
 
 /// The transaction `id` of the ledger with its operations.
@@ -140,7 +126,7 @@ pub fn get_transaction(
     let keys = [("ledger_id", ledger_id.as_str())];
     let mut row = super::query::get(
         conn,
-        &transactions_scope(&keys),
+        &TRANSACTION.scope(&keys),
         id.as_str(),
         transaction_from,
     )?
@@ -166,7 +152,7 @@ pub fn list_transactions(
     let keys = [("ledger_id", ledger_id.as_str())];
     let page = list_by_cursor(
         conn,
-        &transactions_scope(&keys),
+        &TRANSACTION.scope(&keys),
         query,
         transaction_from,
         |r| r.transaction.id.as_str(),
@@ -190,117 +176,98 @@ pub fn count_transactions(
     query: &ListQuery,
 ) -> Result<i64> {
     let keys = [("ledger_id", ledger_id.as_str())];
-    super::query::count(conn, &transactions_scope(&keys), query)
+    super::query::count(conn, &TRANSACTION.scope(&keys), query)
 }
 
 // ---- operations ----------------------------------------------------------------------------
 
-pub const OPERATION_COLUMNS: &str = "id, transaction_id, organization_id, ledger_id, description, \
-    type, direction, asset_code, chart_of_accounts, amount, available_before, on_hold_before, \
-    version_before, available_after, on_hold_after, version_after, status_code, status_description, \
-    account_id, account_alias, balance_key, balance_id, balance_affected, route, route_id, \
-    route_code, route_description, metadata, created_at, updated_at, deleted_at, \
-    balance_direction, overdraft_used_before, overdraft_used_after";
+pub const OPERATION: Table = table!("operation" [
+    "id", "transaction_id", "organization_id", "ledger_id", "description", "type", "direction",
+    "asset_code", "chart_of_accounts", "amount", "available_before", "on_hold_before",
+    "version_before", "available_after", "on_hold_after", "version_after", "status_code",
+    "status_description", "account_id", "account_alias", "balance_key", "balance_id",
+    "balance_affected", "route", "route_id", "route_code", "route_description",
+    "balance_direction", "overdraft_used_before", "overdraft_used_after"
+] update [
+    "description", "route_code", "route_description"
+]);
 
 pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
-    Ok(Operation {
-        id: row.get("id")?,
-        transaction_id: row.get("transaction_id")?,
-        description: row.get("description")?,
+    read!(row => Operation {
+        id, transaction_id, description, asset_code, chart_of_accounts, account_id,
+        account_alias, balance_key, balance_id, organization_id, ledger_id, route,
+        balance_affected, direction, balance_direction;
         kind: row.get("type")?,
-        asset_code: row.get("asset_code")?,
-        chart_of_accounts: row.get("chart_of_accounts")?,
         amount: OperationAmount {
             value: amount(row, "amount")?,
         },
-        balance: BalanceSnapshot {
-            available: amount(row, "available_before")?,
-            on_hold: amount(row, "on_hold_before")?,
-            version: row.get("version_before")?,
-            overdraft_used: amount(row, "overdraft_used_before")?,
-        },
-        balance_after: BalanceSnapshot {
-            available: amount(row, "available_after")?,
-            on_hold: amount(row, "on_hold_after")?,
-            version: row.get("version_after")?,
-            overdraft_used: amount(row, "overdraft_used_after")?,
-        },
-        status: JournalStatus {
-            code: row.get("status_code")?,
-            description: row.get("status_description")?,
-        },
-        account_id: row.get("account_id")?,
-        account_alias: row.get("account_alias")?,
-        balance_key: row.get("balance_key")?,
-        balance_id: row.get("balance_id")?,
-        organization_id: row.get("organization_id")?,
-        ledger_id: row.get("ledger_id")?,
-        route: row.get("route")?,
-        balance_affected: row.get("balance_affected")?,
-        direction: row.get("direction")?,
-        balance_direction: row.get("balance_direction")?,
+        balance: snapshot(row, BEFORE)?,
+        balance_after: snapshot(row, AFTER)?,
+        status: status(row)?,
         routing: OperationRouting {
             route_id: row.get("route_id")?,
             route_code: row.get("route_code")?,
             route_description: row.get("route_description")?,
         },
-        stamps: stamps(row)?,
-        metadata: metadata_from(row)?,
+    })
+}
+
+/// The columns of the balance an operation row saw before it: available, on hold, version
+/// and overdraft used.
+const BEFORE: [&str; 4] = [
+    "available_before",
+    "on_hold_before",
+    "version_before",
+    "overdraft_used_before",
+];
+/// The columns of the balance an operation row left after it, in the order of [`BEFORE`].
+const AFTER: [&str; 4] = [
+    "available_after",
+    "on_hold_after",
+    "version_after",
+    "overdraft_used_after",
+];
+
+/// The balance snapshot in `columns` ([`BEFORE`] or [`AFTER`]) of an operation row.
+fn snapshot(row: &Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
+    let [available, on_hold, version, overdraft_used] = columns;
+    Ok(BalanceSnapshot {
+        available: amount(row, available)?,
+        on_hold: amount(row, on_hold)?,
+        version: row.get(version)?,
+        overdraft_used: amount(row, overdraft_used)?,
     })
 }
 
 /// Creates or rewrites an operation (only description, metadata change after creation).
 pub fn save_operation(conn: &Connection, o: &Operation) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO operation ({OPERATION_COLUMNS}) VALUES (:id, :transaction_id, :organization_id, \
-         :ledger_id, :description, :type, :direction, :asset_code, :chart_of_accounts, :amount, \
-         :available_before, :on_hold_before, :version_before, :available_after, :on_hold_after, \
-         :version_after, :status_code, :status_description, :account_id, :account_alias, \
-         :balance_key, :balance_id, :balance_affected, :route, :route_id, :route_code, \
-         :route_description, :metadata, :created_at, :updated_at, :deleted_at, \
-         :balance_direction, :overdraft_used_before, :overdraft_used_after) \
-         ON CONFLICT(id) DO UPDATE SET description = excluded.description, \
-         metadata = excluded.metadata, updated_at = excluded.updated_at, \
-         route_code = excluded.route_code, route_description = excluded.route_description"
-    );
-    conn.prepare_cached(&sql)?.execute(named_params! {
-        ":id": o.id, ":transaction_id": o.transaction_id, ":organization_id": o.organization_id,
-        ":ledger_id": o.ledger_id, ":description": o.description, ":type": o.kind,
-        ":direction": o.direction, ":asset_code": o.asset_code,
-        ":chart_of_accounts": o.chart_of_accounts, ":amount": canonical(o.amount.value),
-        ":available_before": canonical(o.balance.available), ":on_hold_before": canonical(o.balance.on_hold),
-        ":version_before": o.balance.version, ":available_after": canonical(o.balance_after.available),
-        ":on_hold_after": canonical(o.balance_after.on_hold), ":version_after": o.balance_after.version,
-        ":status_code": o.status.code, ":status_description": o.status.description,
-        ":account_id": o.account_id, ":account_alias": o.account_alias,
-        ":balance_key": o.balance_key, ":balance_id": o.balance_id,
-        ":balance_affected": o.balance_affected, ":route": o.route,
-        ":route_id": o.routing.route_id, ":route_code": o.routing.route_code,
-        ":route_description": o.routing.route_description,
-        ":metadata": metadata_to(&o.metadata), ":created_at": o.stamps.created_at,
-        ":updated_at": o.stamps.updated_at, ":deleted_at": o.stamps.deleted_at,
-        ":balance_direction": o.balance_direction,
-        ":overdraft_used_before": canonical(o.balance.overdraft_used),
-        ":overdraft_used_after": canonical(o.balance_after.overdraft_used),
-    })?;
-    Ok(())
+    let (before, after) = (&o.balance, &o.balance_after);
+    OPERATION.save(
+        conn,
+        params! {
+            o.id, o.transaction_id, o.organization_id, o.ledger_id, o.description, o.kind,
+            o.direction, o.asset_code, o.chart_of_accounts, canonical(o.amount.value),
+            canonical(before.available), canonical(before.on_hold), before.version,
+            canonical(after.available), canonical(after.on_hold), after.version,
+            o.status.code, o.status.description, o.account_id, o.account_alias, o.balance_key,
+            o.balance_id, o.balance_affected, o.route, o.routing.route_id, o.routing.route_code,
+            o.routing.route_description, o.balance_direction, canonical(before.overdraft_used),
+            canonical(after.overdraft_used)
+        },
+        &o.metadata,
+        &o.stamps,
+    )
 }
 
 /// Operations of a transaction in creation order.
 pub fn operations_of(conn: &Connection, transaction_id: &TransactionId) -> Result<Vec<Operation>> {
-    let sql =
-        format!("SELECT {OPERATION_COLUMNS} FROM operation WHERE transaction_id = ? ORDER BY id");
+    let sql = format!(
+        "SELECT {} FROM operation WHERE transaction_id = ? ORDER BY id",
+        OPERATION.columns
+    );
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([transaction_id], operation_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-fn operations_scope<'a>(keys: &'a [(&'static str, &'a str)]) -> Scope<'a> {
-    Scope {
-        table: "operation",
-        columns: OPERATION_COLUMNS,
-        keys,
-    }
 }
 
 pub fn list_operations_of_account(
@@ -313,7 +280,7 @@ pub fn list_operations_of_account(
         ("ledger_id", ledger_id.as_str()),
         ("account_id", account_id.as_str()),
     ];
-    list_by_cursor(conn, &operations_scope(&keys), query, operation_from, |o| {
+    list_by_cursor(conn, &OPERATION.scope(&keys), query, operation_from, |o| {
         o.id.as_str()
     })
 }
@@ -324,7 +291,7 @@ pub fn get_operation(
     keys: &[(&'static str, &str)],
     id: &OperationId,
 ) -> Result<Operation> {
-    super::query::get(conn, &operations_scope(keys), id.as_str(), operation_from)?
+    super::query::get(conn, &OPERATION.scope(keys), id.as_str(), operation_from)?
         .ok_or_else(|| Error::new(Kind::OperationIdNotFound).with_entity("Operation"))
 }
 
@@ -347,12 +314,7 @@ pub fn snapshot_at(
     Ok(conn
         .prepare_cached(sql)?
         .query_row((account_id, ceiling, balance_id, at), |row| {
-            Ok(BalanceSnapshot {
-                available: amount(row, "available_after")?,
-                on_hold: amount(row, "on_hold_after")?,
-                version: row.get("version_after")?,
-                overdraft_used: amount(row, "overdraft_used_after")?,
-            })
+            snapshot(row, AFTER)
         })
         .optional()?)
 }
@@ -496,10 +458,7 @@ pub fn list_balances(
             prev_cursor: None,
         });
     }
-    let scope = Scope {
-        table: Balance::TABLE,
-        columns: Balance::COLUMNS,
-        keys,
-    };
-    list_by_cursor(conn, &scope, query, balance_from, |b| b.id.as_str())
+    list_by_cursor(conn, &BALANCE.scope(keys), query, balance_from, |b| {
+        b.id.as_str()
+    })
 }
