@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::query::{amount, decode_json};
+use super::transactions::{AFTER, BEFORE, snapshot as snapshot_at};
 use crate::domain::audit::Audit;
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Address, LedgerSettings, OVERDRAFT_BALANCE_KEY,
@@ -352,15 +353,6 @@ fn audit_chain(conn: &Connection, audit: &mut Audit) -> Result<()> {
     Ok(())
 }
 
-fn snapshot_at(row: &rusqlite::Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
-    Ok(BalanceSnapshot {
-        available: amount(row, columns[0])?,
-        on_hold: amount(row, columns[1])?,
-        version: row.get(columns[2])?,
-        overdraft_used: amount(row, columns[3])?,
-    })
-}
-
 fn audit_balances(conn: &Connection, audit: &mut Audit) -> Result<()> {
     let external = external_balances(conn)?;
     let replayed = replay_operations(conn, audit, &external)?;
@@ -421,24 +413,8 @@ fn replay_operations(
         let direction = Direction::parse(&op.get::<_, String>(3)?);
         let balance_direction = Direction::parse(&op.get::<_, String>(4)?);
         let value = amount(op, "amount")?;
-        let before = snapshot_at(
-            op,
-            [
-                "available_before",
-                "on_hold_before",
-                "version_before",
-                "overdraft_used_before",
-            ],
-        )?;
-        let after = snapshot_at(
-            op,
-            [
-                "available_after",
-                "on_hold_after",
-                "version_after",
-                "overdraft_used_after",
-            ],
-        )?;
+        let before = snapshot_at(op, BEFORE)?;
+        let after = snapshot_at(op, AFTER)?;
         let replaying = replayed
             .entry(id.clone())
             .or_insert_with(|| Replaying::opened(balance_direction.unwrap_or(Direction::Credit)));
@@ -463,14 +439,15 @@ fn replay_operations(
             }),
             _ => Replayed::Inconsistent,
         };
+        let moved = format!("balance {id}: operation {op_id} ({kind} {value})");
         match outcome {
             Replayed::Consistent => {}
-            Replayed::Inconsistent => audit.problem(format!(
-                "balance {id}: operation {op_id} ({kind} {value}) does not move it by its amount"
-            )),
-            Replayed::Overflow => audit.problem(format!(
-                "balance {id}: operation {op_id} ({kind} {value}) overflows the balance it starts from"
-            )),
+            Replayed::Inconsistent => {
+                audit.problem(format!("{moved} does not move it by its amount"))
+            }
+            Replayed::Overflow => {
+                audit.problem(format!("{moved} overflows the balance it starts from"));
+            }
         }
         replaying.state = after;
         replaying.direction = balance_direction.unwrap_or(replaying.direction);
@@ -532,6 +509,18 @@ fn audit_stored_balances(
             "operations move balance {id}, which does not exist"
         ));
     }
+    report_owed_and_totals(audit, owed, totals);
+    Ok(())
+}
+
+/// The findings of [`audit_stored_balances`]' sums: each account's overdraft balance against
+/// what its balances owe (`owed`: used, mirrored), and each asset's signed total (`None` when
+/// it overflowed) against zero.
+fn report_owed_and_totals(
+    audit: &mut Audit,
+    owed: BTreeMap<String, (Decimal, Decimal)>,
+    totals: BTreeMap<String, Option<Decimal>>,
+) {
     for (account, (used, mirrored)) in owed {
         if used != mirrored {
             audit.problem(format!(
@@ -551,7 +540,6 @@ fn audit_stored_balances(
             )),
         }
     }
-    Ok(())
 }
 
 /// A balance state as the audit's findings show it.

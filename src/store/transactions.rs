@@ -214,22 +214,23 @@ pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
 
 /// The columns of the balance an operation row saw before it: available, on hold, version
 /// and overdraft used.
-const BEFORE: [&str; 4] = [
+pub(super) const BEFORE: [&str; 4] = [
     "available_before",
     "on_hold_before",
     "version_before",
     "overdraft_used_before",
 ];
 /// The columns of the balance an operation row left after it, in the order of [`BEFORE`].
-const AFTER: [&str; 4] = [
+pub(super) const AFTER: [&str; 4] = [
     "available_after",
     "on_hold_after",
     "version_after",
     "overdraft_used_after",
 ];
 
-/// The balance snapshot in `columns` ([`BEFORE`] or [`AFTER`]) of an operation row.
-fn snapshot(row: &Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
+/// The balance snapshot in `columns` ([`BEFORE`], [`AFTER`], or a balance row's own four
+/// columns) of a row.
+pub(super) fn snapshot(row: &Row<'_>, columns: [&str; 4]) -> rusqlite::Result<BalanceSnapshot> {
     let [available, on_hold, version, overdraft_used] = columns;
     Ok(BalanceSnapshot {
         available: amount(row, available)?,
