@@ -33,7 +33,7 @@ pub const WRITER_BATCH_COMMANDS_MAX: usize = 256;
 pub const WRITER_QUEUE_COMMANDS_MAX: usize = 4096;
 /// Writer threads per CPU core in a registry's [`WriterPool`]. More than one per core: a
 /// thread waiting for its commit's fsync leaves its core to another tenant's commit. Over
-/// 1,000 tenants on 2 cores, 16 threads did better than 8 and than 64 (README, Performance).
+/// 1,000 tenants on 2 cores, 16 threads did better than 4 and than 64 (README, Performance).
 pub const WRITER_THREADS_PER_CORE: usize = 8;
 
 /// Runs against the write connection (or not at all, given `None`, when the batch could not
