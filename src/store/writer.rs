@@ -1062,6 +1062,63 @@ mod tests {
         assert_eq!(rows(&hot), (0..HOT_COMMANDS).collect::<Vec<_>>());
     }
 
+    /// A writer dropped with a command still queued (its caller gave up waiting) applies and
+    /// commits it before its connection is handed on to be parked.
+    #[test]
+    fn a_dropped_writer_commits_what_is_queued_before_handing_its_connection_on() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
+        let other = Arc::new(Writer::start(&pool, table_file(&dir, "other.sqlite"), drop));
+        let (handed_on, closed) = std_mpsc::channel();
+        let conn = table_file(&dir, "closing.sqlite");
+        let closing = Arc::new(Writer::start(&pool, conn, move |conn| {
+            let rows = conn.and_then(|conn| {
+                conn.query_row("SELECT group_concat(v) FROM t", [], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
+                .ok()
+            });
+            let _ = handed_on.send(rows);
+        }));
+        // Hold the only pool thread with another tenant's command.
+        let (release, held) = std_mpsc::channel::<()>();
+        let (started, wait_started) = std_mpsc::channel();
+        let blocker = {
+            let other = Arc::clone(&other);
+            std::thread::spawn(move || {
+                other.write_blocking(move |_| {
+                    let _ = started.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+            })
+        };
+        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let metrics = Arc::clone(pool.metrics());
+        runtime.block_on(async {
+            let task = tokio::spawn(async move {
+                closing
+                    .write(|conn| Ok(conn.execute("INSERT INTO t VALUES (7)", [])?))
+                    .await
+            });
+            while metrics.submitted.load(Ordering::SeqCst) < 2 {
+                tokio::task::yield_now().await;
+            }
+            // The caller gives up: its future, holding the last reference, is dropped.
+            task.abort();
+            let _ = task.await;
+        });
+        let _ = release.send(());
+        assert!(blocker.join().is_ok_and(|r| r.is_ok()));
+        let rows = closed
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows, Some(Some("7".to_owned())));
+    }
+
     #[test]
     fn a_panicking_command_is_an_error_and_the_writer_lives_on() {
         let (_dir, writer) = writer();
