@@ -1,6 +1,6 @@
 //! One open tenant: its write connection (behind the [`Writer`]) and its pool of read-only
 //! connections. Dropping the last `Arc<Tenant>` closes both: the readers at once, the writer
-//! on its own thread once its queue is done (so dropping never blocks an async task).
+//! on a writer pool thread once its queue is done (so dropping never blocks an async task).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use scheduled_thread_pool::ScheduledThreadPool;
 use super::parking::{Parking, checkpoint_idle};
 use super::registry::SyncMode;
 use super::schema;
-use super::writer::{Writer, WriterMetrics};
+use super::writer::{Writer, WriterPool};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Result};
 
@@ -91,8 +91,8 @@ impl Drop for Claim {
 pub struct Shared {
     /// Upkeep threads of every tenant's reader pool.
     pub thread_pool: Arc<ScheduledThreadPool>,
-    /// Counters of every tenant's writer.
-    pub writer_metrics: Arc<WriterMetrics>,
+    /// The threads that run every tenant's group commits, and their counters.
+    pub writers: WriterPool,
     /// Who checkpoints the write-ahead logs.
     pub checkpoints: super::files::Checkpoints,
     /// Where closed tenants' write connections wait for their next open.
@@ -123,21 +123,15 @@ impl Tenant {
         };
         let parking = Arc::clone(&shared.parking);
         let parked_id = id.clone();
-        // The writer thread parks the write connection (unless it was checkpointed and
-        // closed), then signals the gate: the next open finds it parked.
+        // The writer parks the write connection (unless it was checkpointed and closed), then
+        // signals the gate: the next open finds it parked.
         let closed = Closed(gate);
-        let writer = Writer::start(
-            id.as_str(),
-            conn,
-            move |conn| {
-                if let Some(conn) = conn {
-                    parking.park(parked_id, conn);
-                }
-                drop(closed);
-            },
-            Arc::clone(&shared.writer_metrics),
-        )
-        .map_err(Error::internal)?;
+        let writer = Writer::start(&shared.writers, conn, move |conn| {
+            if let Some(conn) = conn {
+                parking.park(parked_id, conn);
+            }
+            drop(closed);
+        });
         let readers = reader_pool(&path, Arc::clone(&shared.thread_pool))?;
         Ok(Self {
             id,
