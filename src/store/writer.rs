@@ -981,6 +981,25 @@ mod tests {
         conn
     }
 
+    /// Runs on `writer` a command that holds its pool thread until the returned sender sends
+    /// (or is dropped); returns once the command runs.
+    fn hold_the_thread(
+        writer: &Arc<Writer>,
+    ) -> (std::thread::JoinHandle<Result<()>>, std_mpsc::Sender<()>) {
+        let (release, held) = std_mpsc::channel::<()>();
+        let (started, wait_started) = std_mpsc::channel();
+        let writer = Arc::clone(writer);
+        let blocker = std::thread::spawn(move || {
+            writer.write_blocking(move |_| {
+                let _ = started.send(());
+                let _ = held.recv();
+                Ok(())
+            })
+        });
+        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        (blocker, release)
+    }
+
     /// One pool thread, a tenant with 600 commands queued and another with one: the other
     /// tenant waits for at most one group of the busy one, not for its whole queue, and the
     /// busy one's queue is applied in bounded groups, each command exactly once.
@@ -993,19 +1012,7 @@ mod tests {
         let cold = Arc::new(Writer::start(&pool, table_file(&dir, "cold.sqlite"), drop));
         let applied = Arc::new(AtomicU64::new(0));
         // Hold the only pool thread until everything is queued.
-        let (release, held) = std_mpsc::channel::<()>();
-        let (started, wait_started) = std_mpsc::channel();
-        let blocker = {
-            let hot = Arc::clone(&hot);
-            std::thread::spawn(move || {
-                hot.write_blocking(move |_| {
-                    let _ = started.send(());
-                    let _ = held.recv();
-                    Ok(())
-                })
-            })
-        };
-        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        let (blocker, release) = hold_the_thread(&hot);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
