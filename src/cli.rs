@@ -5,6 +5,7 @@
 use std::ops::Deref;
 
 use crate::admin;
+use crate::admin::MoveStep;
 use crate::auth;
 use crate::config::{Cli, Command, Config, ReplicationAction, TenantAction};
 use crate::domain::tenant::TenantId;
@@ -144,12 +145,12 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
         }
         TenantAction::List => {
             for tenant in admin::list_tenants(&*Opened::new(config)?)? {
-                let suspended = if tenant.status == "suspended" {
-                    " suspended"
-                } else {
-                    ""
+                let status = match (tenant.status, &tenant.moved_to) {
+                    ("active", _) => String::new(),
+                    ("moved", Some(to)) => format!(" moved {to}"),
+                    (status, _) => format!(" {status}"),
                 };
-                println!("{}{suspended}", tenant.id);
+                println!("{}{status}", tenant.id);
             }
         }
         TenantAction::Suspend { id } => {
@@ -162,6 +163,10 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             Opened::new(config)?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
+        TenantAction::Freeze { id } => move_step(config, &id, MoveStep::Freeze, "froze")?,
+        TenantAction::Unfreeze { id } => move_step(config, &id, MoveStep::Unfreeze, "unfroze")?,
+        TenantAction::Move { id, to } => move_step(config, &id, MoveStep::Move { to }, "moved")?,
+        TenantAction::Unmove { id } => move_step(config, &id, MoveStep::Unmove, "unmoved")?,
         TenantAction::Backup { id, to, force } => {
             let id = tenant_id(&id)?;
             admin::backup(&config.data_dir, id.clone(), &to, force)?;
@@ -221,6 +226,18 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             println!("imported {id} from {} ({rows} rows)", from.display());
         }
     }
+    Ok(())
+}
+
+/// `tenant freeze | unfreeze | move | unmove`: prints `<done> <id> (<status>)`.
+fn move_step(config: &Config, id: &str, step: MoveStep, done: &str) -> anyhow::Result<()> {
+    let id = tenant_id(id)?;
+    let status = admin::move_step(&*Opened::new(config)?, &id, step)?;
+    let to = status
+        .moved_to
+        .map(|to| format!(" to {to}"))
+        .unwrap_or_default();
+    println!("{done} {id}{to} ({})", status.status);
     Ok(())
 }
 

@@ -82,12 +82,28 @@ pub enum Command {
 pub enum TenantAction {
     /// Create a tenant's file.
     Create { id: String },
-    /// List tenants, one per line, with `suspended` after suspended ones.
+    /// List tenants, one per line, with `suspended`, `read-only` or `moved [URL]` after
+    /// those in such a state.
     List,
     /// Refuse every request of a tenant with 403 until it is resumed.
     Suspend { id: String },
     /// Serve a suspended tenant again.
     Resume { id: String },
+    /// Freeze a tenant before moving it: writes get 503 TENANT_READ_ONLY, reads are served;
+    /// returns once no write can still commit (safe beside a running server).
+    Freeze { id: String },
+    /// Take writes again on a frozen tenant.
+    Unfreeze { id: String },
+    /// Mark a tenant moved to another node: every request gets 421 TENANT_MOVED (and the new
+    /// node's URL). Freezes it too.
+    Move {
+        id: String,
+        /// The new node's URL (http:// or https://), told to clients.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Serve a moved tenant here again (it stays frozen until `unfreeze`).
+    Unmove { id: String },
     /// Copy a tenant's file consistently with SQLite's online backup API; safe while the
     /// server runs.
     Backup {

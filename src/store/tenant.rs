@@ -13,6 +13,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
+use super::files::TenantFiles;
 use super::parking::{Parking, checkpoint_idle};
 use super::registry::SyncMode;
 use super::schema;
@@ -123,6 +124,7 @@ impl Tenant {
         };
         let parking = Arc::clone(&shared.parking);
         let parked_id = id.clone();
+        let files = TenantFiles::new(path.parent().unwrap_or(Path::new(".")), id.clone());
         // The writer thread parks the write connection (unless it was checkpointed and
         // closed), then signals the gate: the next open finds it parked.
         let closed = Closed(gate);
@@ -136,6 +138,7 @@ impl Tenant {
                 drop(closed);
             },
             Arc::clone(&shared.writer_metrics),
+            move || files.refuse_writes(),
         )
         .map_err(Error::internal)?;
         let readers = reader_pool(&path, Arc::clone(&shared.thread_pool))?;

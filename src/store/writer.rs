@@ -157,12 +157,15 @@ impl Writer {
     /// Starts the writer thread that owns `conn` until the writer is dropped and its queue is
     /// done. The thread then hands `conn` to `on_closed` (to be parked for a later reopen), or,
     /// when told to [checkpoint](Writer::checkpoint_when_closed), checkpoints and closes it and
-    /// calls `on_closed(None)`.
+    /// calls `on_closed(None)`. `may_write` is asked inside every group's write transaction,
+    /// once its lock is held; when it refuses, the group is rolled back unrun and every
+    /// command of it gets the refusal (a frozen or moved tenant).
     pub fn start(
         name: &str,
         conn: Connection,
         on_closed: impl FnOnce(Option<Connection>) + Send + 'static,
         metrics: Arc<WriterMetrics>,
+        may_write: impl Fn() -> Result<()> + Send + 'static,
     ) -> std::io::Result<Self> {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
         let stats = Arc::new(WriterStats::default());
@@ -172,7 +175,7 @@ impl Writer {
         std::thread::Builder::new()
             .name(format!("writer-{name}"))
             .spawn(move || {
-                on_closed(run(conn, commands, &counters, &observed));
+                on_closed(run(conn, commands, &counters, &observed, &may_write));
             })?;
         Ok(Self {
             queue,
@@ -291,6 +294,7 @@ fn run(
     mut commands: mpsc::Receiver<Command>,
     stats: &WriterStats,
     metrics: &WriterMetrics,
+    may_write: &dyn Fn() -> Result<()>,
 ) -> Option<Connection> {
     let mut batch = Vec::with_capacity(WRITER_BATCH_COMMANDS_MAX);
     while let Some(first) = commands.blocking_recv() {
@@ -307,7 +311,7 @@ fn run(
         stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
         metrics.batch_sizes.observe(commands_taken);
         let started = Instant::now();
-        let (replies, committed) = commit_batch(&conn, &mut batch);
+        let (replies, committed) = commit_batch(&conn, &mut batch, may_write);
         // Observed before anyone is answered, so `/metrics` read after a reply counts it.
         metrics
             .commit_latency
@@ -327,15 +331,23 @@ fn run(
 
 /// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch` (each in a savepoint
 /// unless alone or prechecked); returns the replies to send and the outcome of the commit.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) -> (Vec<Reply>, Result<()>) {
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<Command>,
+    may_write: &dyn Fn() -> Result<()>,
+) -> (Vec<Reply>, Result<()>) {
     let mut replies = Vec::with_capacity(batch.len());
-    let begun = run_cached(conn, "BEGIN IMMEDIATE");
+    // Asked with the write lock held, so a freeze that took the lock after marking the tenant
+    // knows every later group sees the mark.
+    let begun = run_cached(conn, "BEGIN IMMEDIATE")
+        .map_err(Error::from)
+        .and_then(|()| may_write().inspect_err(|_| rollback(conn)));
     if let Err(error) = begun {
         for command in batch.drain(..) {
             let (_, reply) = (command.run)(None);
             replies.push(reply);
         }
-        return (replies, Err(Error::from(error)));
+        return (replies, Err(error));
     }
     // A group of one needs no savepoint: if its command is rejected, the whole transaction
     // (only its own writes) is rolled back instead of committed.
@@ -463,8 +475,8 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.sqlite")).unwrap_or_else(|e| panic!("{e}"));
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap_or_else(|e| panic!("{e}"));
-        let writer =
-            Writer::start("test", conn, drop, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
+        let writer = Writer::start("test", conn, drop, Arc::default(), || Ok(()))
+            .unwrap_or_else(|e| panic!("{e}"));
         (dir, writer)
     }
 
