@@ -267,13 +267,21 @@ fn restore_from_replica(
     Ok(())
 }
 
-/// `replication config`: the Litestream configuration, to stdout or a new file.
+/// `replication config`: the Litestream configuration, to stdout or a new file;
+/// `replication status`: a tenant's positions.
 fn replication(config: &Config, action: ReplicationAction) -> anyhow::Result<()> {
-    let ReplicationAction::Config {
-        replica,
-        sftp_key,
-        to,
-    } = action;
+    let (replica, sftp_key, to) = match action {
+        ReplicationAction::Config {
+            replica,
+            sftp_key,
+            to,
+        } => (replica, sftp_key, to),
+        ReplicationAction::Status {
+            id,
+            replica,
+            sftp_key,
+        } => return replication_status(config, &id, replica, sftp_key),
+    };
     let text = replication::config(
         &config.data_dir,
         &replication::Replica::new(&replica, sftp_key)?,
@@ -289,6 +297,61 @@ fn replication(config: &Config, action: ReplicationAction) -> anyhow::Result<()>
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// `replication status ID`: one line per position, then `in sync` or `not in sync`.
+fn replication_status(
+    config: &Config,
+    id: &str,
+    replica: Option<String>,
+    sftp_key: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let id = tenant_id(id)?;
+    let replica = config_replica(
+        replica.or_else(|| config.replica.clone()),
+        sftp_key.or_else(|| config.replica_sftp_key.clone()),
+    )?;
+    let positions = replication::positions(&config.data_dir, replica.as_ref(), id)?;
+    let shown = |txid: &Option<String>| txid.clone().unwrap_or_else(|| "-".to_owned());
+    println!("tenant {}", positions.id);
+    println!(
+        "writes {}",
+        if positions.frozen {
+            "refused (frozen)"
+        } else {
+            "taken"
+        }
+    );
+    println!("wal bytes {}", positions.wal_bytes);
+    println!(
+        "litestream txid {}{}",
+        shown(&positions.litestream_txid),
+        if positions.litestream_has_wal {
+            ""
+        } else {
+            " (not every commit read yet)"
+        }
+    );
+    println!("local txid {}", shown(&positions.local_txid));
+    println!("replicated txid {}", shown(&positions.replicated_txid));
+    println!(
+        "{}",
+        if positions.in_sync {
+            "in sync"
+        } else {
+            "not in sync"
+        }
+    );
+    Ok(())
+}
+
+/// The replica named by a flag or `LEDGERLITE_REPLICA`, if any.
+pub fn config_replica(
+    url: Option<String>,
+    sftp_key: Option<std::path::PathBuf>,
+) -> crate::error::Result<Option<replication::Replica>> {
+    url.map(|url| replication::Replica::new(&url, sftp_key))
+        .transpose()
 }
 
 /// `tenant export`: to a new file (removed again if the export fails) or to stdout.

@@ -174,6 +174,18 @@ pub enum TenantAction {
 
 #[derive(Debug, Subcommand)]
 pub enum ReplicationAction {
+    /// Show a tenant's local position (its write-ahead log, and the Litestream transaction
+    /// that holds it) and its replicated position; `in sync` once they match. Move a frozen
+    /// tenant only then.
+    Status {
+        id: String,
+        /// Replica URL; `LEDGERLITE_REPLICA` when absent.
+        #[arg(long)]
+        replica: Option<String>,
+        /// With an sftp:// replica: the SSH private key.
+        #[arg(long)]
+        sftp_key: Option<PathBuf>,
+    },
     /// Print (or write) the Litestream configuration that replicates every tenant of the data
     /// folder to a replica, tenants created later included.
     Config {
@@ -309,6 +321,13 @@ pub struct Config {
         ignore_case = true
     )]
     pub replication: Checkpoints,
+    /// The Litestream replica of the data folder (as given to `replication config`), for the
+    /// replicated positions the admin API and `replication status` report.
+    #[arg(long = "replica-url", env = "LEDGERLITE_REPLICA", global = true)]
+    pub replica: Option<String>,
+    /// With an sftp:// `LEDGERLITE_REPLICA`: the SSH private key.
+    #[arg(long, env = "LEDGERLITE_REPLICA_SFTP_KEY", global = true)]
+    pub replica_sftp_key: Option<PathBuf>,
     /// How long a client may take to send a request's head (line and headers), in
     /// milliseconds; a slower one gets 408 and is disconnected.
     #[arg(long, env = "LEDGERLITE_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = CLIENT_REQUEST_TIMEOUT_MS, global = true)]

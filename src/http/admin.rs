@@ -59,6 +59,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_unmove>(Access::Admin, |r| {
             r.to(|call| move_step(call, MoveStep::Unmove))
         }),
+        Route::new::<__path_replication>(Access::Admin, |r| r.to(replication)),
         Route::new::<__path_backup>(Access::Admin, |r| r.to(backup)),
         Route::new::<__path_export>(Access::Admin, |r| r.to(export)),
         Route::new::<__path_import>(Access::Admin, |r| r.to(import)),
@@ -274,6 +275,32 @@ async fn move_step(call: TenantCall, step: MoveStep) -> Result<HttpResponse> {
     let registry = Arc::clone(state.engine.registry());
     let tenant = blocking(move || admin::move_step(&registry, &id, step)).await?;
     reply::ok(&tenant)
+}
+
+/// A tenant's local and replicated positions (as `ledgerlite replication status`): poll it
+/// after a freeze until `inSync`, then restore the tenant on the new node. The replica is
+/// `LEDGERLITE_REPLICA`; without it `replicatedTxid` is `null`. A `file://` replica is read
+/// directly, any other through `litestream ltx`.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant}/replication", tag = "Admin",
+    operation_id = "admin_tenant_replication", params(TenantPath), responses(
+        (status = 200, body = crate::replication::Positions),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
+async fn replication(call: TenantCall) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
+    let data_dir = state.config.data_dir.clone();
+    let (url, key) = (
+        state.config.replica.clone(),
+        state.config.replica_sftp_key.clone(),
+    );
+    let positions = blocking(move || {
+        let replica = url
+            .map(|url| crate::replication::Replica::new(&url, key))
+            .transpose()?;
+        crate::replication::positions(&data_dir, replica.as_ref(), id)
+    })
+    .await?;
+    reply::ok(&positions)
 }
 
 /// The query of `POST …/tenants/{tenant}/move`.

@@ -361,3 +361,292 @@ fn the_cli_freezes_moves_and_undoes_both() {
     left.sort();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A `ledgerlite serve` process (single tenant `default`, the admin API on, Litestream owning
+/// the checkpoints, `LEDGERLITE_REPLICA` set); killed when dropped.
+struct Node {
+    child: std::process::Child,
+    base: String,
+    data: std::path::PathBuf,
+}
+
+impl Node {
+    async fn start(data: &Path, replica_url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlite"))
+            .arg("serve")
+            .env("LEDGERLITE_DATA_DIR", data)
+            .env("LEDGERLITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEDGERLITE_ADMIN_TOKEN", ADMIN)
+            .env("LEDGERLITE_REPLICATION", "litestream")
+            .env("LEDGERLITE_REPLICA", replica_url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let node = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data: data.to_path_buf(),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while reqwest::get(format!("{}/health", node.base))
+            .await
+            .map_or(true, |r| r.status() != 200)
+        {
+            assert!(std::time::Instant::now() < deadline, "node did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        node
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str) -> Value {
+        let reply = reqwest::Client::new()
+            .request(
+                method,
+                format!("{}/admin/v1/tenants/default{path}", self.base),
+            )
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "{path}");
+        reply.json().await.unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Posts `body` to `base` + `path`; (status, body).
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value, Option<String>) {
+    let reply = client
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    let location = reply
+        .headers()
+        .get("location")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (status, reply.json().await.unwrap_or(Value::Null), location)
+}
+
+/// Longest the replica may take to catch up with a frozen tenant, in milliseconds.
+const CATCH_UP_WAIT_MS: u64 = 20_000;
+/// How long the client writes before the freeze, and again once it follows the tenant to
+/// node B, in milliseconds.
+const WRITING_MS: u64 = 1_500;
+
+/// The move of #16, with real processes: a client writes to tenant `default` continuously
+/// while it moves from node A to node B (A frozen, its positions polled until the replica
+/// holds them, restored on B from the replica with `tenant restore --from-replica`, A marked
+/// moved to B's URL, which the client follows). Every transfer acknowledged is on B exactly
+/// once, every refusal was 503 TENANT_READ_ONLY (with Retry-After) or 421 TENANT_MOVED, and B
+/// verifies.
+#[tokio::test]
+async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledged_one() {
+    if !crate::replication::litestream_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let replica_url = format!("file://{}", dir.path().join("replica").display());
+    let node_a = Node::start(&dir.path().join("a"), &replica_url).await;
+    let _litestream = crate::replication::Litestream::start(&node_a.data, &replica_url);
+    let node_b_data = dir.path().join("b");
+    let client = reqwest::Client::new();
+
+    // A ledger on A with @a funded.
+    let (_, org, _) = post(
+        &client,
+        &node_a.base,
+        "/v1/organizations",
+        json!({"legalName": "Acme Ltd", "legalDocument": "123", "address": {"country": "US"}}),
+    )
+    .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let (_, ledger, _) = post(
+        &client,
+        &node_a.base,
+        &format!("/v1/organizations/{org}/ledgers"),
+        json!({"name": "Main"}),
+    )
+    .await;
+    let ledger = format!(
+        "/v1/organizations/{org}/ledgers/{}",
+        ledger["id"].as_str().unwrap()
+    );
+    post(
+        &client,
+        &node_a.base,
+        &format!("{ledger}/assets"),
+        json!({"name": "USD", "type": "currency", "code": "USD"}),
+    )
+    .await;
+    for alias in ["@a", "@b"] {
+        post(
+            &client,
+            &node_a.base,
+            &format!("{ledger}/accounts"),
+            json!({"alias": alias, "assetCode": "USD", "type": "deposit"}),
+        )
+        .await;
+    }
+    let (status, _, _) = post(
+        &client,
+        &node_a.base,
+        &format!("{ledger}/transactions/inflow"),
+        transfer(None, "@a", "1000000"),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // The client: writes until told to stop, following the tenant to where it moved.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (client, stop, ledger, start) = (
+            client.clone(),
+            stop.clone(),
+            ledger.clone(),
+            node_a.base.clone(),
+        );
+        tokio::spawn(async move {
+            let mut base = start;
+            let (mut acknowledged, mut read_only, mut moved) = (Vec::new(), 0, 0);
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut body = transfer(Some("@a"), "@b", "0.01");
+                body["description"] = format!("move {n}").into();
+                n += 1;
+                let (status, reply, location) =
+                    post(&client, &base, &format!("{ledger}/transactions/json"), body).await;
+                match (status, reply["code"].as_str()) {
+                    (201, _) => {
+                        acknowledged.push((reply["id"].as_str().unwrap().to_owned(), base.clone()))
+                    }
+                    (503, Some("TENANT_READ_ONLY")) => {
+                        read_only += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    (421, Some("TENANT_MOVED")) => {
+                        moved += 1;
+                        let to = reply["location"].as_str().unwrap().to_owned();
+                        assert_eq!(location.as_deref(), Some(to.as_str()));
+                        base = to;
+                    }
+                    other => panic!("{other:?}: {reply}"),
+                }
+            }
+            (acknowledged, read_only, moved)
+        })
+    };
+
+    tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+    let frozen = node_a.admin(reqwest::Method::POST, "/freeze").await;
+    assert_eq!(frozen["status"], "read-only");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(CATCH_UP_WAIT_MS);
+    let positions = loop {
+        let positions = node_a.admin(reqwest::Method::GET, "/replication").await;
+        if positions["inSync"] == true {
+            break positions;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica did not catch up: {positions}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(positions["frozen"], true);
+    assert_eq!(positions["localTxid"], positions["replicatedTxid"]);
+    assert_eq!(positions["behindTxids"], 0);
+    let out = ok(
+        &node_b_data,
+        &[
+            "tenant",
+            "restore",
+            "default",
+            "--from-replica",
+            &replica_url,
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "restored default from the replica at the newest position ({} chain entries)\n",
+            {
+                let conn = rusqlite::Connection::open_with_flags(
+                    node_a.data.join("tenants/default.sqlite"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                conn.query_row("SELECT count(*) FROM chain", [], |r| r.get::<_, i64>(0))
+                    .unwrap()
+            }
+        )
+    );
+    // B serves the tenant only once it is restored (a single-tenant node would create an
+    // empty one at start).
+    let node_b = Node::start(&node_b_data, &replica_url).await;
+    let moved = node_a
+        .admin(reqwest::Method::POST, &format!("/move?to={}", node_b.base))
+        .await;
+    assert_eq!(moved["status"], "moved");
+    tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acknowledged, read_only, moved) = writer.await.unwrap();
+
+    let on_a = acknowledged
+        .iter()
+        .filter(|(_, base)| *base == node_a.base)
+        .count();
+    let on_b = acknowledged.len() - on_a;
+    assert!(
+        on_a > 0 && on_b > 0 && read_only > 0 && moved > 0,
+        "{on_a} on A, {on_b} on B, {read_only} read-only, {moved} moved"
+    );
+    // Every acknowledged transfer is on B exactly once, and nothing else is (but the inflow).
+    let conn = rusqlite::Connection::open_with_flags(
+        node_b.data.join("tenants/default.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut on_node_b: Vec<String> = conn
+        .prepare("SELECT id FROM ledger_transaction WHERE description LIKE 'move %'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    on_node_b.sort();
+    let mut expected: Vec<String> = acknowledged.into_iter().map(|(id, _)| id).collect();
+    expected.sort();
+    assert_eq!(on_node_b, expected);
+    let audit = reqwest::Client::new()
+        .post(format!("{}/admin/v1/tenants/default/verify", node_b.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(audit["ok"], true, "{audit}");
+    eprintln!(
+        "moved under load: {on_a} transfers on A, {on_b} on B, {read_only} refused read-only, {moved} moved"
+    );
+}
