@@ -557,7 +557,9 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
     };
 
     tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+    let freezing = std::time::Instant::now();
     let frozen = node_a.admin(reqwest::Method::POST, "/freeze").await;
+    let froze_in = freezing.elapsed();
     assert_eq!(frozen["status"], "read-only");
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(CATCH_UP_WAIT_MS);
     let positions = loop {
@@ -571,6 +573,7 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
+    let in_sync_after = freezing.elapsed();
     assert_eq!(positions["frozen"], true);
     assert_eq!(positions["localTxid"], positions["replicatedTxid"]);
     assert_eq!(positions["behindTxids"], 0);
@@ -660,7 +663,8 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
         .unwrap();
     assert_eq!(audit["ok"], true, "{audit}");
     eprintln!(
-        "moved under load: {on_a} transfers on A, {on_b} on B, {read_only} refused read-only, {moved} moved"
+        "moved under load: {on_a} transfers on A, {on_b} on B, {read_only} refused read-only, \
+         {moved} moved; the freeze answered in {froze_in:?}, in sync {in_sync_after:?} after it"
     );
 }
 
