@@ -13,7 +13,7 @@ use crate::domain::query::{Cursor, CursorPage};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 use crate::store::export;
-use crate::store::files::{self, TenantFiles, io_error};
+use crate::store::files::{self, Marker, TenantFiles, io_error};
 use crate::store::registry::PageFrom;
 use crate::store::{Missing, Registry};
 
@@ -108,9 +108,13 @@ pub fn import_tenant(
 pub struct TenantStatus {
     #[schema(example = "acme")]
     pub id: String,
-    /// `active` or `suspended`.
+    /// `active`, `suspended`, `read-only` or `moved`.
     #[schema(schema_with = tenant_states)]
     pub status: &'static str,
+    /// A moved tenant's new node, when the operator gave one.
+    #[serde(rename = "movedTo", skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://node-b.example")]
+    pub moved_to: Option<String>,
 }
 
 /// The schema of [`TenantStatus::status`].
@@ -118,22 +122,32 @@ fn tenant_states() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(["active", "suspended"]))
+        .enum_values(Some(["active", "suspended", "read-only", "moved"]))
         .description(Some(
-            "`suspended`: its `/v1` requests are refused (403 TENANT_SUSPENDED).",
+            "`suspended`: its `/v1` requests are refused (403 TENANT_SUSPENDED); `read-only`: \
+             frozen for a move, its writes are refused (503 TENANT_READ_ONLY), reads served; \
+             `moved`: every request is refused (421 TENANT_MOVED).",
         ))
         .build()
 }
 
 impl TenantStatus {
     pub fn of(registry: &Registry, id: &TenantId) -> Self {
+        let files = registry.files_of(id);
+        let moved_to = files.marker_text(Marker::Moved);
+        let status = if moved_to.is_some() {
+            "moved"
+        } else if files.has(Marker::Suspended) {
+            "suspended"
+        } else if files.has(Marker::ReadOnly) {
+            "read-only"
+        } else {
+            "active"
+        };
         Self {
             id: id.to_string(),
-            status: if registry.is_suspended(id) {
-                "suspended"
-            } else {
-                "active"
-            },
+            status,
+            moved_to: moved_to.filter(|url| !url.is_empty()),
         }
     }
 }
@@ -186,6 +200,41 @@ pub fn for_each_tenant(
             _ => return Ok(()),
         }
     }
+}
+
+/// How an operator moves a tenant between nodes (`tenant freeze | unfreeze | move | unmove`
+/// and the admin API's routes of the same names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveStep {
+    /// Writes refused from now on; returns once no write can still commit.
+    Freeze,
+    /// Writes taken again.
+    Unfreeze,
+    /// Every request refused with `TENANT_MOVED`, naming the new node's URL if given. Also
+    /// freezes the tenant (so an un-move leaves it read-only).
+    Move { to: Option<String> },
+    /// Requests served again (still frozen: unfreeze once sure).
+    Unmove,
+}
+
+/// Applies `step` to tenant `id`; its status afterwards. Works beside a running server (the
+/// state is in marker files beside the tenant's file, which every request and the writer of
+/// every group commit look at).
+pub fn move_step(registry: &Registry, id: &TenantId, step: MoveStep) -> Result<TenantStatus> {
+    let files = registry.files_of(id);
+    match step {
+        MoveStep::Freeze => files.freeze()?,
+        MoveStep::Unfreeze => files.set_marker(Marker::ReadOnly, None)?,
+        MoveStep::Move { to } => {
+            if let Some(to) = &to {
+                files::check_moved_url(to)?;
+            }
+            files.freeze()?;
+            files.set_marker(Marker::Moved, Some(to.as_deref().unwrap_or("")))?;
+        }
+        MoveStep::Unmove => files.set_marker(Marker::Moved, None)?,
+    }
+    Ok(TenantStatus::of(registry, id))
 }
 
 /// Deletes a tenant: closes it in `registry` (waiting for its requests, at most

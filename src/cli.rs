@@ -5,6 +5,7 @@
 use std::ops::Deref;
 
 use crate::admin;
+use crate::admin::MoveStep;
 use crate::auth;
 use crate::config::{Cli, Command, Config, ReplicationAction, TenantAction};
 use crate::domain::tenant::TenantId;
@@ -153,6 +154,10 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             Opened::new(config)?.set_suspended(&id, false)?;
             println!("resumed {id}");
         }
+        TenantAction::Freeze { id } => move_step(config, &id, MoveStep::Freeze, "froze")?,
+        TenantAction::Unfreeze { id } => move_step(config, &id, MoveStep::Unfreeze, "unfroze")?,
+        TenantAction::Move { id, to } => move_step(config, &id, MoveStep::Move { to }, "moved")?,
+        TenantAction::Unmove { id } => move_step(config, &id, MoveStep::Unmove, "unmoved")?,
         TenantAction::Backup { id, to, force } => {
             let id = tenant_id(&id)?;
             admin::backup(&config.data_dir, id.clone(), &to, force)?;
@@ -226,6 +231,18 @@ fn import(
     Ok(())
 }
 
+/// `tenant freeze | unfreeze | move | unmove`: prints `<done> <id> (<status>)`.
+fn move_step(config: &Config, id: &str, step: MoveStep, done: &str) -> anyhow::Result<()> {
+    let id = tenant_id(id)?;
+    let status = admin::move_step(&*Opened::new(config)?, &id, step)?;
+    let to = status
+        .moved_to
+        .map(|to| format!(" to {to}"))
+        .unwrap_or_default();
+    println!("{done} {id}{to} ({})", status.status);
+    Ok(())
+}
+
 /// `tenant restore --from-replica`: restores `ids` one after the other, saying for each which
 /// position was installed; fails at the first tenant without an intact position.
 fn restore_from_replica(
@@ -252,13 +269,21 @@ fn restore_from_replica(
     Ok(())
 }
 
-/// `replication config`: the Litestream configuration, to stdout or a new file.
+/// `replication config`: the Litestream configuration, to stdout or a new file;
+/// `replication status`: a tenant's positions.
 fn replication(config: &Config, action: ReplicationAction) -> anyhow::Result<()> {
-    let ReplicationAction::Config {
-        replica,
-        sftp_key,
-        to,
-    } = action;
+    let (replica, sftp_key, to) = match action {
+        ReplicationAction::Config {
+            replica,
+            sftp_key,
+            to,
+        } => (replica, sftp_key, to),
+        ReplicationAction::Status {
+            id,
+            replica,
+            sftp_key,
+        } => return replication_status(config, &id, replica, sftp_key),
+    };
     let text = replication::config(
         &config.data_dir,
         &replication::Replica::new(&replica, sftp_key)?,
@@ -274,6 +299,61 @@ fn replication(config: &Config, action: ReplicationAction) -> anyhow::Result<()>
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// `replication status ID`: one line per position, then `in sync` or `not in sync`.
+fn replication_status(
+    config: &Config,
+    id: &str,
+    replica: Option<String>,
+    sftp_key: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let id = tenant_id(id)?;
+    let replica = config_replica(
+        replica.or_else(|| config.replica.clone()),
+        sftp_key.or_else(|| config.replica_sftp_key.clone()),
+    )?;
+    let positions = replication::positions(&config.data_dir, replica.as_ref(), id)?;
+    let shown = |txid: &Option<String>| txid.clone().unwrap_or_else(|| "-".to_owned());
+    println!("tenant {}", positions.id);
+    println!(
+        "writes {}",
+        if positions.frozen {
+            "refused (frozen)"
+        } else {
+            "taken"
+        }
+    );
+    println!("wal bytes {}", positions.wal_bytes);
+    println!(
+        "litestream txid {}{}",
+        shown(&positions.litestream_txid),
+        if positions.litestream_has_wal {
+            ""
+        } else {
+            " (not every commit read yet)"
+        }
+    );
+    println!("local txid {}", shown(&positions.local_txid));
+    println!("replicated txid {}", shown(&positions.replicated_txid));
+    println!(
+        "{}",
+        if positions.in_sync {
+            "in sync"
+        } else {
+            "not in sync"
+        }
+    );
+    Ok(())
+}
+
+/// The replica named by a flag or `LEDGERLITE_REPLICA`, if any.
+pub fn config_replica(
+    url: Option<String>,
+    sftp_key: Option<std::path::PathBuf>,
+) -> crate::error::Result<Option<replication::Replica>> {
+    url.map(|url| replication::Replica::new(&url, sftp_key))
+        .transpose()
 }
 
 /// `tenant export`: to a new file (removed again if the export fails) or to stdout.
@@ -312,12 +392,12 @@ fn export(config: &Config, id: TenantId, to: Option<std::path::PathBuf>) -> anyh
 fn list_tenants(config: &Config, limit: Option<u64>, cursor: Option<String>) -> anyhow::Result<()> {
     use std::io::Write;
     let line = |tenant: &admin::TenantStatus| {
-        let suspended = if tenant.status == "suspended" {
-            " suspended"
-        } else {
-            ""
+        let status = match (tenant.status, &tenant.moved_to) {
+            ("active", _) => String::new(),
+            ("moved", Some(to)) => format!(" moved {to}"),
+            (status, _) => format!(" {status}"),
         };
-        format!("{}{suspended}", tenant.id)
+        format!("{}{status}", tenant.id)
     };
     let cursor = cursor
         .map(|raw| {

@@ -82,9 +82,9 @@ pub enum Command {
 pub enum TenantAction {
     /// Create a tenant's file.
     Create { id: String },
-    /// List tenants in id order, one per line, with `suspended` after suspended ones: all of
-    /// them (read a chunk at a time), or one page with `--limit`/`--cursor`, the next page's
-    /// cursor then printed on stderr.
+    /// List tenants in id order, one per line, with `suspended`, `read-only` or `moved [URL]`
+    /// after those in such a state: all of them (read a chunk at a time), or one page with
+    /// `--limit`/`--cursor`, the next page's cursor then printed on stderr.
     List {
         /// Print one page of at most this many tenants.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -98,6 +98,21 @@ pub enum TenantAction {
     Suspend { id: String },
     /// Serve a suspended tenant again.
     Resume { id: String },
+    /// Freeze a tenant before moving it: writes get 503 TENANT_READ_ONLY, reads are served;
+    /// returns once no write can still commit (safe beside a running server).
+    Freeze { id: String },
+    /// Take writes again on a frozen tenant.
+    Unfreeze { id: String },
+    /// Mark a tenant moved to another node: every request gets 421 TENANT_MOVED (and the new
+    /// node's URL). Freezes it too.
+    Move {
+        id: String,
+        /// The new node's URL (http:// or https://), told to clients.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Serve a moved tenant here again (it stays frozen until `unfreeze`).
+    Unmove { id: String },
     /// Copy a tenant's file consistently with SQLite's online backup API; safe while the
     /// server runs.
     Backup {
@@ -168,6 +183,18 @@ pub enum TenantAction {
 
 #[derive(Debug, Subcommand)]
 pub enum ReplicationAction {
+    /// Show a tenant's local position (its write-ahead log, and the Litestream transaction
+    /// that holds it) and its replicated position; `in sync` once they match. Move a frozen
+    /// tenant only then.
+    Status {
+        id: String,
+        /// Replica URL; `LEDGERLITE_REPLICA` when absent.
+        #[arg(long)]
+        replica: Option<String>,
+        /// With an sftp:// replica: the SSH private key.
+        #[arg(long)]
+        sftp_key: Option<PathBuf>,
+    },
     /// Print (or write) the Litestream configuration that replicates every tenant of the data
     /// folder to a replica, tenants created later included.
     Config {
@@ -303,6 +330,13 @@ pub struct Config {
         ignore_case = true
     )]
     pub replication: Checkpoints,
+    /// The Litestream replica of the data folder (as given to `replication config`), for the
+    /// replicated positions the admin API and `replication status` report.
+    #[arg(long = "replica-url", env = "LEDGERLITE_REPLICA", global = true)]
+    pub replica: Option<String>,
+    /// With an sftp:// `LEDGERLITE_REPLICA`: the SSH private key.
+    #[arg(long, env = "LEDGERLITE_REPLICA_SFTP_KEY", global = true)]
+    pub replica_sftp_key: Option<PathBuf>,
     /// How long a client may take to send a request's head (line and headers), in
     /// milliseconds; a slower one gets 408 and is disconnected.
     #[arg(long, env = "LEDGERLITE_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = CLIENT_REQUEST_TIMEOUT_MS, global = true)]

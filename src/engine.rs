@@ -68,9 +68,10 @@ impl Engine {
         self.registry.open(id, missing).map(Tenant::from)
     }
 
-    /// Whether the operator suspended the tenant `id`.
-    pub fn is_suspended(&self, id: &TenantId) -> bool {
-        self.registry.is_suspended(id)
+    /// Whether the operator's state of tenant `id` lets a request through (`writes`: one that
+    /// may write): moved, suspended or (for writes) frozen refuse it.
+    pub fn admit(&self, id: &TenantId, writes: bool) -> Result<()> {
+        self.registry.files_of(id).refuse_request(writes)
     }
 
     /// Bytes of heap SQLite holds now, over every open tenant.

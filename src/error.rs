@@ -19,6 +19,10 @@ pub struct Error {
     pub index: Option<usize>,
 }
 
+/// The key of [`Error::fields`] that holds where a moved tenant is served now (sent as the
+/// body's `location` and the `Location` header, not as a field).
+pub const LOCATION_FIELD: &str = "location";
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Status, code, title and default message of one [`Kind`].
@@ -54,6 +58,9 @@ kinds! {
     InvalidTenant => 401, "INVALID_TENANT", "Invalid Tenant", "The tenant id in the token is not a valid tenant id.";
     TenantNotFound => 404, "TENANT_NOT_FOUND", "Tenant Not Found", "The tenant is not provisioned.";
     TenantSuspended => 403, "TENANT_SUSPENDED", "Tenant Suspended", "The tenant is suspended.";
+    // Moving a tenant between nodes: frozen while its replica catches up, then moved.
+    TenantReadOnly => 503, "TENANT_READ_ONLY", "Tenant Read Only", "The tenant is read-only while it is moved to another node; nothing was written. Reads still work; retry later.";
+    TenantMoved => 421, "TENANT_MOVED", "Tenant Moved", "The tenant was moved to another node.";
     // The admin API (`/admin/v1`): its own credential, tenant ids from the path.
     MissingAdminToken => 401, "MISSING_ADMIN_TOKEN", "Missing Admin Token", "An Authorization header with the admin Bearer token is required.";
     InvalidAdminToken => 401, "INVALID_ADMIN_TOKEN", "Invalid Admin Token", "The admin token is not valid.";
@@ -203,6 +210,23 @@ impl Error {
             entity_type: None,
             cause: None,
             index: None,
+        }
+    }
+
+    /// Where the tenant is served now (`TENANT_MOVED`).
+    pub fn with_location(self, location: &str) -> Self {
+        self.with_fields([(LOCATION_FIELD.to_owned(), location.to_owned())].into())
+    }
+
+    /// The location set by [`Error::with_location`].
+    pub fn location(&self) -> Option<&str> {
+        match self.kind {
+            Kind::TenantMoved => self
+                .fields
+                .as_ref()?
+                .get(LOCATION_FIELD)
+                .map(String::as_str),
+            _ => None,
         }
     }
 

@@ -362,3 +362,296 @@ fn older_position(
 fn parse_time(text: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
+
+/// Bytes of a SQLite write-ahead log's header.
+const WAL_HEADER_BYTES: u64 = 32;
+/// Bytes of the header of each WAL frame (the page follows).
+const WAL_FRAME_HEADER_BYTES: u64 = 24;
+/// Bytes of an LTX file's header (Litestream's transaction files, `superfly/ltx`).
+const LTX_HEADER_BYTES: usize = 100;
+/// Suffix of the folder Litestream keeps beside a database it replicates (`.<file>` + it).
+const LITESTREAM_META_SUFFIX: &str = "-litestream";
+
+/// Where a tenant's writes are: in its write-ahead log, in Litestream's local transaction
+/// files, and in the replica. `inSync` once the replica holds everything committed: a frozen
+/// tenant in sync can be restored on another node without losing a write.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Positions {
+    #[schema(example = "acme")]
+    pub id: String,
+    /// Writes are refused (frozen or moved): the local position is final.
+    pub frozen: bool,
+    /// End of the last commit in the write-ahead log, in bytes (0: the log holds nothing not
+    /// in the database file).
+    pub wal_bytes: u64,
+    /// Litestream's newest local transaction (`litestream status`'s local txid), 16 hex digits.
+    #[schema(example = "000000000000002a")]
+    pub litestream_txid: Option<String>,
+    /// That transaction ends where the log's last commit ends: Litestream has read every
+    /// commit.
+    pub litestream_has_wal: bool,
+    /// The local position, as a Litestream transaction id: `litestreamTxid` once Litestream
+    /// has read every commit, else `null` (the newest commits are not in a transaction yet).
+    #[schema(example = "000000000000002a")]
+    pub local_txid: Option<String>,
+    /// The newest transaction in the replica (`null`: none, or no replica configured).
+    #[schema(example = "000000000000002a")]
+    pub replicated_txid: Option<String>,
+    /// Transactions the replica is behind the local position.
+    pub behind_txids: Option<u64>,
+    /// The replica holds the local position.
+    pub in_sync: bool,
+}
+
+/// The positions of tenant `id` (see [`Positions`]); `replica` `None` reports no replicated
+/// position. A `file://` replica is read directly; any other goes through `litestream ltx`.
+pub fn positions(data_dir: &Path, replica: Option<&Replica>, id: TenantId) -> Result<Positions> {
+    let files = TenantFiles::in_data_dir(data_dir, id);
+    files.require_exists()?;
+    let wal = wal_end(&files.wal())?;
+    let newest = newest_local_ltx(&files)?;
+    let litestream_has_wal = match (&newest, wal) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(header), Some((salts, end))) => {
+            header.wal_salts == salts && header.wal_offset + header.wal_size == end
+        }
+    };
+    let litestream_txid = newest.as_ref().map(|header| header.max_txid);
+    let local_txid = litestream_txid.filter(|_| litestream_has_wal);
+    let replicated_txid = match replica {
+        Some(replica) => replica.newest_txid(&files)?,
+        None => None,
+    };
+    let behind_txids = local_txid.map(|local| local.saturating_sub(replicated_txid.unwrap_or(0)));
+    let frozen = files.refuse_writes().is_err();
+    Ok(Positions {
+        id: files.id().to_string(),
+        frozen,
+        wal_bytes: wal.map_or(0, |(_, end)| end),
+        litestream_txid: litestream_txid.map(txid_hex),
+        litestream_has_wal,
+        local_txid: local_txid.map(txid_hex),
+        replicated_txid: replicated_txid.map(txid_hex),
+        behind_txids,
+        in_sync: local_txid.is_some() && local_txid == replicated_txid,
+    })
+}
+
+fn txid_hex(txid: u64) -> String {
+    format!("{txid:016x}")
+}
+
+/// The salts of the write-ahead log at `path` and the end of its last commit frame, in bytes;
+/// `None` when it holds no commit (missing, empty or only a header). Frames are followed while
+/// their salts match the header's (a frame of an older generation of the log does not); the
+/// frames' checksums are not recomputed.
+fn wal_end(path: &Path) -> Result<Option<([u8; 8], u64)>> {
+    use std::os::unix::fs::FileExt;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("opening", path, e)),
+    };
+    let len = file
+        .metadata()
+        .map_err(|e| io_error("reading", path, e))?
+        .len();
+    let mut header = [0u8; WAL_HEADER_BYTES as usize];
+    if len < WAL_HEADER_BYTES || file.read_exact_at(&mut header, 0).is_err() {
+        return Ok(None);
+    }
+    let page_bytes = u64::from(u32::from_be_bytes([
+        header[8], header[9], header[10], header[11],
+    ]));
+    let mut salts = [0u8; 8];
+    salts.copy_from_slice(&header[16..24]);
+    let frame_bytes = WAL_FRAME_HEADER_BYTES + page_bytes;
+    let (mut offset, mut end) = (WAL_HEADER_BYTES, None);
+    let mut frame = [0u8; WAL_FRAME_HEADER_BYTES as usize];
+    while page_bytes > 0 && offset + frame_bytes <= len {
+        if file.read_exact_at(&mut frame, offset).is_err() || frame[8..16] != salts {
+            break;
+        }
+        offset += frame_bytes;
+        if frame[4..8] != [0; 4] {
+            end = Some(offset);
+        }
+    }
+    Ok(end.map(|end| (salts, end)))
+}
+
+/// What a position comparison needs of an LTX file's header.
+struct LtxHeader {
+    max_txid: u64,
+    wal_offset: u64,
+    wal_size: u64,
+    wal_salts: [u8; 8],
+}
+
+/// The minimum and maximum transaction of an LTX file named `<min>-<max>.ltx` (hex).
+fn ltx_range(name: &str) -> Option<(u64, u64)> {
+    let (min, max) = name.strip_suffix(".ltx")?.split_once('-')?;
+    Some((
+        u64::from_str_radix(min, 16).ok()?,
+        u64::from_str_radix(max, 16).ok()?,
+    ))
+}
+
+/// The LTX file names in `dir` (missing: none).
+fn ltx_names(dir: &Path) -> Result<Vec<String>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| ltx_range(name).is_some())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io_error("listing", dir, e)),
+    }
+}
+
+/// The header of Litestream's newest local LTX file of the tenant (level 0 of its folder
+/// `.<id>.sqlite-litestream` beside the database), if any.
+fn newest_local_ltx(files: &TenantFiles) -> Result<Option<LtxHeader>> {
+    let dir = files
+        .dir()
+        .join(format!(
+            ".{}{}{LITESTREAM_META_SUFFIX}",
+            files.id(),
+            files::DATABASE_SUFFIX
+        ))
+        .join("ltx")
+        .join("0");
+    let newest = ltx_names(&dir)?
+        .into_iter()
+        .filter_map(|name| ltx_range(&name).map(|(_, max)| (max, name)))
+        .max();
+    let Some((max_txid, name)) = newest else {
+        return Ok(None);
+    };
+    let path = dir.join(name);
+    let mut header = [0u8; LTX_HEADER_BYTES];
+    let read = std::fs::File::open(&path)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header));
+    match read {
+        Ok(()) => {}
+        // Litestream removes old files as it compacts: the newest one may just have gone.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("reading", &path, e)),
+    }
+    let u64_at = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&header[at..at + 8]);
+        u64::from_be_bytes(bytes)
+    };
+    let mut wal_salts = [0u8; 8];
+    wal_salts.copy_from_slice(&header[64..72]);
+    Ok(Some(LtxHeader {
+        max_txid,
+        wal_offset: u64_at(48),
+        wal_size: u64_at(56),
+        wal_salts,
+    }))
+}
+
+impl Replica {
+    /// The newest transaction of the tenant in the replica, over every compaction level.
+    fn newest_txid(&self, files: &TenantFiles) -> Result<Option<u64>> {
+        if let Some(dir) = self.url.strip_prefix("file://") {
+            let ltx = Path::new(dir)
+                .join(format!("{}{}", files.id(), files::DATABASE_SUFFIX))
+                .join("ltx");
+            let levels = match std::fs::read_dir(&ltx) {
+                Ok(levels) => levels,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io_error("listing", &ltx, e)),
+            };
+            let mut newest = None;
+            for level in levels.filter_map(|level| level.ok()) {
+                for name in ltx_names(&level.path())? {
+                    newest = newest.max(ltx_range(&name).map(|(_, max)| max));
+                }
+            }
+            return Ok(newest);
+        }
+        let config = OneTenantConfig::write(files, self)?;
+        let config_arg = config.config_arg();
+        let listed = run_litestream(&[
+            "ltx",
+            "-config",
+            &config_arg,
+            "-level",
+            "all",
+            "-json",
+            &config.database,
+        ])?;
+        let json = listed
+            .find("\n[")
+            .map_or(listed.as_str(), |at| &listed[at + 1..]);
+        let ltx: Vec<LtxFile> = serde_json::from_str(json)
+            .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))?;
+        Ok(ltx
+            .iter()
+            .filter_map(|file| u64::from_str_radix(&file.max_txid, 16).ok())
+            .max())
+    }
+}
+
+/// How far the replica is behind, over every tenant, for `/metrics`: computed from file times
+/// only (no subprocess, no read of a log), so a scrape stays cheap.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Lag {
+    /// Tenants whose last commit is newer than the newest transaction of their replica.
+    pub tenants_behind: u64,
+    /// The largest such difference, in seconds (0 when none is behind).
+    pub seconds: f64,
+}
+
+/// [`Lag`] of tenants `ids`: a tenant is behind when its write-ahead log was written after
+/// the newest LTX file of its replica (a `file://` replica) or, for other replicas, of
+/// Litestream's local copy beside it (which it uploads every sync interval).
+pub fn lag(data_dir: &Path, replica: Option<&Replica>, ids: &[TenantId]) -> Lag {
+    let mut lag = Lag::default();
+    for id in ids {
+        let files = TenantFiles::in_data_dir(data_dir, id.clone());
+        let Some(written) = std::fs::metadata(files.wal())
+            .ok()
+            .filter(|wal| wal.len() > WAL_HEADER_BYTES)
+            .and_then(|wal| wal.modified().ok())
+        else {
+            continue;
+        };
+        let ltx_dir = match replica.and_then(|replica| replica.url.strip_prefix("file://")) {
+            Some(dir) => Path::new(dir)
+                .join(format!("{id}{}", files::DATABASE_SUFFIX))
+                .join("ltx")
+                .join("0"),
+            None => files
+                .dir()
+                .join(format!(
+                    ".{id}{}{LITESTREAM_META_SUFFIX}",
+                    files::DATABASE_SUFFIX
+                ))
+                .join("ltx")
+                .join("0"),
+        };
+        let newest = ltx_names(&ltx_dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|name| ltx_range(&name).map(|(_, max)| (max, name)))
+            .max()
+            .and_then(|(_, name)| std::fs::metadata(ltx_dir.join(name)).ok())
+            .and_then(|meta| meta.modified().ok());
+        let behind = match newest {
+            Some(shipped) => written.duration_since(shipped).ok(),
+            None => std::time::SystemTime::now().duration_since(written).ok(),
+        };
+        if let Some(behind) = behind.filter(|behind| !behind.is_zero()) {
+            lag.tenants_behind += 1;
+            lag.seconds = lag.seconds.max(behind.as_secs_f64());
+        }
+    }
+    lag
+}

@@ -28,7 +28,7 @@ use super::error::Envelope;
 use super::extract::{Body, QueryPairs, bearer};
 use super::reply;
 use super::routes::{Access, Route};
-use crate::admin::{self, TenantAudit, TenantStatus};
+use crate::admin::{self, MoveStep, TenantAudit, TenantStatus};
 use crate::domain::tenant::TenantId;
 use crate::error::{Error, Kind, Result};
 
@@ -50,6 +50,17 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_delete>(Access::Admin, |r| r.to(delete)),
         Route::new::<__path_suspend>(Access::Admin, |r| r.to(|call| set_suspended(call, true))),
         Route::new::<__path_resume>(Access::Admin, |r| r.to(|call| set_suspended(call, false))),
+        Route::new::<__path_freeze>(Access::Admin, |r| {
+            r.to(|call| move_step(call, MoveStep::Freeze))
+        }),
+        Route::new::<__path_unfreeze>(Access::Admin, |r| {
+            r.to(|call| move_step(call, MoveStep::Unfreeze))
+        }),
+        Route::new::<__path_mark_moved>(Access::Admin, |r| r.to(mark_moved)),
+        Route::new::<__path_unmove>(Access::Admin, |r| {
+            r.to(|call| move_step(call, MoveStep::Unmove))
+        }),
+        Route::new::<__path_replication>(Access::Admin, |r| r.to(replication)),
         Route::new::<__path_backup>(Access::Admin, |r| r.to(backup)),
         Route::new::<__path_export>(Access::Admin, |r| r.to(export)),
         Route::new::<__path_import>(Access::Admin, |r| r.to(import)),
@@ -296,6 +307,94 @@ async fn set_suspended(call: TenantCall, suspended: bool) -> Result<HttpResponse
     })
     .await?;
     reply::ok(&tenant)
+}
+
+/// Freeze a tenant before moving it to another node: its writes are refused with 503
+/// `TENANT_READ_ONLY` and a `Retry-After` header, its reads served. Answers once no write can
+/// still commit, so the tenant's local position is final (`GET …/replication`).
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/freeze", tag = "Admin", operation_id = "admin_freeze_tenant",
+    params(TenantPath), responses(
+        (status = 200, body = TenantStatus),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+        (status = 409, body = Envelope, description = "A write transaction kept the tenant's \
+            lock too long (`TENANT_IN_USE`); the tenant stays frozen, retry."),
+    ))]
+#[allow(dead_code)]
+fn freeze() {}
+
+/// Take writes again on a frozen tenant.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/unfreeze", tag = "Admin", operation_id = "admin_unfreeze_tenant",
+    params(TenantPath), responses((status = 200, body = TenantStatus)))]
+#[allow(dead_code)]
+fn unfreeze() {}
+
+/// Serve a moved tenant here again (an operator's mistake); it stays frozen until unfrozen.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/unmove", tag = "Admin", operation_id = "admin_unmove_tenant",
+    params(TenantPath), responses((status = 200, body = TenantStatus)))]
+#[allow(dead_code)]
+fn unmove() {}
+
+/// Applies one step of a move (the `freeze`, `unfreeze`, `move` and `unmove` routes).
+async fn move_step(call: TenantCall, step: MoveStep) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
+    let registry = Arc::clone(state.engine.registry());
+    let tenant = blocking(move || admin::move_step(&registry, &id, step)).await?;
+    reply::ok(&tenant)
+}
+
+/// A tenant's local and replicated positions (as `ledgerlite replication status`): poll it
+/// after a freeze until `inSync`, then restore the tenant on the new node. The replica is
+/// `LEDGERLITE_REPLICA`; without it `replicatedTxid` is `null`. A `file://` replica is read
+/// directly, any other through `litestream ltx`.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant}/replication", tag = "Admin",
+    operation_id = "admin_tenant_replication", params(TenantPath), responses(
+        (status = 200, body = crate::replication::Positions),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
+async fn replication(call: TenantCall) -> Result<HttpResponse> {
+    let TenantCall { id, state } = call;
+    let data_dir = state.config.data_dir.clone();
+    let (url, key) = (
+        state.config.replica.clone(),
+        state.config.replica_sftp_key.clone(),
+    );
+    let positions = blocking(move || {
+        let replica = url
+            .map(|url| crate::replication::Replica::new(&url, key))
+            .transpose()?;
+        crate::replication::positions(&data_dir, replica.as_ref(), id)
+    })
+    .await?;
+    reply::ok(&positions)
+}
+
+/// The query of `POST …/tenants/{tenant}/move`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct MoveQuery {
+    /// The new node's URL (`http://` or `https://`), sent to clients in the body and the
+    /// `Location` header of 421 `TENANT_MOVED`.
+    #[param(example = "https://node-b.example")]
+    to: Option<String>,
+}
+
+/// Mark a tenant moved to another node (after it was restored there): every `/v1` request
+/// for it is answered 421 `TENANT_MOVED`, with the new node's URL when given. Freezes it
+/// too, so an un-move leaves it read-only.
+#[utoipa::path(post, path = "/admin/v1/tenants/{tenant}/move", tag = "Admin", operation_id = "admin_move_tenant",
+    params(TenantPath, MoveQuery), responses(
+        (status = 200, body = TenantStatus),
+        (status = 400, body = Envelope, description = "`to` is not an http:// or https:// URL (0047)."),
+        (status = 404, body = Envelope, description = "No such tenant (`TENANT_NOT_FOUND`)."),
+    ))]
+async fn mark_moved(call: TenantCall, query: QueryPairs) -> Result<HttpResponse> {
+    let to = query
+        .pairs
+        .iter()
+        .find(|(key, _)| key == "to")
+        .map(|(_, value)| value.clone());
+    move_step(call, MoveStep::Move { to }).await
 }
 
 /// The query of `DELETE …/tenants/{tenant}`.

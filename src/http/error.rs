@@ -7,7 +7,13 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::Error;
+use actix_web::http::header::{LOCATION, RETRY_AFTER};
+
+use crate::error::{Error, Kind};
+
+/// `Retry-After` of a write refused while its tenant is frozen (503 `TENANT_READ_ONLY`), in
+/// seconds: a move takes a few replication intervals.
+pub const READ_ONLY_RETRY_AFTER_SECS: u64 = 5;
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
@@ -23,7 +29,19 @@ impl ResponseError for Error {
                 tracing::warn!(code = spec.code, cause = %cause, "request refused");
             }
         }
-        HttpResponse::build(self.status_code()).json(self.envelope())
+        let mut response = HttpResponse::build(self.status_code());
+        match self.kind {
+            Kind::TenantReadOnly => {
+                response.insert_header((RETRY_AFTER, READ_ONLY_RETRY_AFTER_SECS.to_string()));
+            }
+            Kind::TenantMoved => {
+                if let Some(location) = self.location() {
+                    response.insert_header((LOCATION, location));
+                }
+            }
+            _ => {}
+        }
+        response.json(self.envelope())
     }
 }
 
@@ -46,6 +64,10 @@ pub struct Envelope {
     /// The offending fields and what is wrong with each (0009, 0047, 0053).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// `TENANT_MOVED`: the URL of the node that serves the tenant now (also the `Location`
+    /// header), when the operator gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Error {
@@ -58,7 +80,8 @@ impl Error {
             message: self.message.clone(),
             entity_type: self.entity_type,
             index: self.index,
-            fields: self.fields.clone(),
+            fields: self.fields.clone().filter(|_| self.location().is_none()),
+            location: self.location().map(str::to_owned),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
+use actix_web::http::Method;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
 
@@ -32,7 +33,8 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>> {
 }
 
 /// The tenant a request acts on, after its token (if required) was verified, its scope
-/// allows the route, and the tenant is provisioned and not suspended.
+/// allows the route, and the tenant is provisioned, not suspended or moved, and not frozen if
+/// the request writes.
 pub struct TenantCtx {
     pub tenant: Tenant,
 }
@@ -42,6 +44,7 @@ impl FromRequest for TenantCtx {
     type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let method = req.method().clone();
         let resolved = state(req).and_then(|state| {
             let id = authorize(&state, req)?;
             Ok((state, id))
@@ -50,9 +53,8 @@ impl FromRequest for TenantCtx {
             let (state, id) = resolved?;
             tracing::Span::current().record("tenant", id.as_str());
             let engine = Arc::clone(&state.engine);
-            if engine.is_suspended(&id) {
-                return Err(Error::new(Kind::TenantSuspended));
-            }
+            let reads = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+            engine.admit(&id, !reads)?;
             if let Some(tenant) = engine.find(&id) {
                 return Ok(TenantCtx { tenant });
             }

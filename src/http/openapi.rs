@@ -437,9 +437,11 @@ fn filter_parameters(method: &str, operation: &mut Operation, filters: &[FilterS
 /// The `/v1` refusals, all in the error envelope.
 const CLIENT_ERRORS: &str = "The request was refused: invalid path, query or body (400), token \
     (401), scope or suspended tenant (403), unknown tenant or entity (404), conflict (409), \
-    payload too large (413) or business rule (422).";
+    payload too large (413), tenant moved to another node (421 `TENANT_MOVED`, with its URL in \
+    `location` and the `Location` header) or business rule (422).";
 /// The failures of any route under `/v1` or `/admin/v1`, in the error envelope.
-const SERVER_ERRORS: &str = "Internal error (500) or tenant storage unavailable (503).";
+const SERVER_ERRORS: &str = "Internal error (500), tenant storage unavailable (503) or a \
+    write to a tenant frozen for a move (503 `TENANT_READ_ONLY`, with `Retry-After`).";
 /// An admin route's refusal of a `{tenant}` that is not a tenant id.
 const INVALID_TENANT_ERROR: &str = "An invalid tenant id (`INVALID_TENANT`).";
 /// An admin route's answer for a `{tenant}` without a file.

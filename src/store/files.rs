@@ -19,9 +19,40 @@ pub const TENANTS_DIR: &str = "tenants";
 pub const DATABASE_SUFFIX: &str = ".sqlite";
 const WAL_SUFFIX: &str = ".sqlite-wal";
 const SHM_SUFFIX: &str = ".sqlite-shm";
-const SUSPENDED_SUFFIX: &str = ".suspended";
-/// Suffixes of every file that belongs to a tenant.
-const TENANT_FILE_SUFFIXES: [&str; 4] = [DATABASE_SUFFIX, WAL_SUFFIX, SHM_SUFFIX, SUSPENDED_SUFFIX];
+/// Suffixes of the database and its SQLite companions.
+const SQLITE_FILE_SUFFIXES: [&str; 3] = [DATABASE_SUFFIX, WAL_SUFFIX, SHM_SUFFIX];
+
+/// How long freezing a tenant waits for a write transaction in progress to finish (and for
+/// Litestream's checkpoints), in milliseconds.
+pub const FREEZE_WAIT_MS: u64 = 10_000;
+/// Longest new node URL a moved tenant's marker takes, in bytes.
+pub const MOVED_URL_BYTES_MAX: usize = 2_048;
+
+/// An operator's state of a tenant, kept as a marker file beside its database (never inside
+/// it: the database is what Litestream replicates, and a copy restored elsewhere must come up
+/// without the state of the node it left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// Every request is refused (403 `TENANT_SUSPENDED`).
+    Suspended,
+    /// Writes are refused (503 `TENANT_READ_ONLY`), reads served: the tenant is being moved.
+    ReadOnly,
+    /// Every request is refused (421 `TENANT_MOVED`); the marker holds the new node's URL,
+    /// if the operator gave one.
+    Moved,
+}
+
+impl Marker {
+    pub const ALL: [Marker; 3] = [Marker::Suspended, Marker::ReadOnly, Marker::Moved];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Marker::Suspended => ".suspended",
+            Marker::ReadOnly => ".read-only",
+            Marker::Moved => ".moved",
+        }
+    }
+}
 
 /// Pages copied per backup step; between steps the server may write, in pages.
 pub const BACKUP_STEP_PAGES: i32 = 256;
@@ -117,9 +148,102 @@ impl TenantFiles {
         self.with_suffix(SHM_SUFFIX)
     }
 
-    /// The marker whose presence suspends the tenant.
-    pub fn suspension_marker(&self) -> PathBuf {
-        self.with_suffix(SUSPENDED_SUFFIX)
+    /// The file whose presence puts the tenant in the state `marker`.
+    pub fn marker(&self, marker: Marker) -> PathBuf {
+        self.with_suffix(marker.suffix())
+    }
+
+    pub fn has(&self, marker: Marker) -> bool {
+        self.marker(marker).exists()
+    }
+
+    /// The text of the marker file (a moved tenant's new URL), `None` without the marker.
+    pub fn marker_text(&self, marker: Marker) -> Option<String> {
+        std::fs::read_to_string(self.marker(marker)).ok()
+    }
+
+    /// Puts the tenant in the state `marker` (`Some(text)`, written into the marker file and
+    /// synced) or out of it (`None`). `TenantNotFound` without a database file.
+    pub fn set_marker(&self, marker: Marker, text: Option<&str>) -> Result<()> {
+        self.require_exists()?;
+        let path = self.marker(marker);
+        match text {
+            Some(text) => {
+                let temp = temp_sibling(&path)?;
+                std::fs::write(&temp, text.as_bytes())
+                    .and_then(|()| File::open(&temp).and_then(|file| file.sync_all()))
+                    .and_then(|()| std::fs::rename(&temp, &path))
+                    .map_err(|e| {
+                        let _ = std::fs::remove_file(&temp);
+                        io_error("writing", &path, e)
+                    })?;
+            }
+            None => {
+                remove_if_exists(&path)?;
+            }
+        }
+        sync_parent(&path);
+        Ok(())
+    }
+
+    /// Refuses a request by the operator's markers: moved (421 `TENANT_MOVED`, every request),
+    /// suspended (403), frozen (503 `TENANT_READ_ONLY`, requests that may write; the writer
+    /// refuses a write that gets past this check while the freeze lands).
+    pub fn refuse_request(&self, writes: bool) -> Result<()> {
+        if let Some(url) = self.marker_text(Marker::Moved) {
+            return Err(moved(self.id(), &url));
+        }
+        if self.has(Marker::Suspended) {
+            return Err(Error::new(Kind::TenantSuspended));
+        }
+        if writes && self.has(Marker::ReadOnly) {
+            return Err(Error::new(Kind::TenantReadOnly));
+        }
+        Ok(())
+    }
+
+    /// Whether the tenant may take writes now: `TenantMoved` (with the new node's URL) once
+    /// it is marked moved, `TenantReadOnly` while it is frozen. Checked by the writer inside
+    /// each group's write transaction, after its lock is taken (see [`TenantFiles::freeze`]).
+    pub fn refuse_writes(&self) -> Result<()> {
+        if let Some(url) = self.marker_text(Marker::Moved) {
+            return Err(moved(self.id(), &url));
+        }
+        if self.has(Marker::ReadOnly) {
+            return Err(Error::new(Kind::TenantReadOnly));
+        }
+        Ok(())
+    }
+
+    /// Freezes the tenant (writes refused from now on) and returns once no write can still
+    /// commit: the marker is written first, then the file's write lock is taken and let go.
+    /// A group commit holding the lock finishes first (its writes were committed before the
+    /// freeze returns); every later one takes the lock after the marker exists, sees it and is
+    /// refused. Works against a server of this process or another one.
+    pub fn freeze(&self) -> Result<()> {
+        self.set_marker(Marker::ReadOnly, Some(""))?;
+        self.wait_for_writers()
+    }
+
+    /// Takes the write lock of the tenant's file once (waiting at most [`FREEZE_WAIT_MS`]),
+    /// without checkpointing the WAL on close (Litestream may own the checkpoints).
+    pub fn wait_for_writers(&self) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            self.database(),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )?;
+        conn.busy_timeout(Duration::from_millis(FREEZE_WAIT_MS))?;
+        match conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;") {
+            Ok(()) => Ok(()),
+            Err(e) if is_busy(&e) => Err(self.live(format!(
+                "kept its write lock for {FREEZE_WAIT_MS} ms; the freeze stays, retry it"
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn exists(&self) -> bool {
@@ -182,7 +306,8 @@ impl TenantFiles {
     /// Removes every file of the tenant; returns the files removed.
     pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
-        for suffix in TENANT_FILE_SUFFIXES {
+        let markers = Marker::ALL.map(Marker::suffix);
+        for suffix in SQLITE_FILE_SUFFIXES.into_iter().chain(markers) {
             let path = self.with_suffix(suffix);
             if remove_if_exists(&path)? {
                 removed.push(path);
@@ -198,6 +323,34 @@ impl TenantFiles {
         remove_if_exists(&self.wal())?;
         remove_if_exists(&self.shm())?;
         Ok(())
+    }
+}
+
+/// `TenantMoved`, with the new node's URL (empty: the operator gave none).
+pub fn moved(id: &TenantId, url: &str) -> Error {
+    let url = url.trim();
+    if url.is_empty() {
+        return Error::new(Kind::TenantMoved)
+            .with_message(format!("Tenant {id} was moved to another node."));
+    }
+    Error::new(Kind::TenantMoved)
+        .with_message(format!("Tenant {id} was moved to {url}."))
+        .with_location(url)
+}
+
+/// Checks the new node's URL of `tenant move --to`: an `http://` or `https://` URL of at most
+/// [`MOVED_URL_BYTES_MAX`] bytes, printable ASCII (it becomes a header value).
+pub fn check_moved_url(url: &str) -> Result<()> {
+    let fine = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= MOVED_URL_BYTES_MAX
+        && url.bytes().all(|b| b.is_ascii_graphic());
+    if fine {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::BadRequest).with_message(format!(
+            "the new node's URL must be an http:// or https:// URL of printable characters, \
+             at most {MOVED_URL_BYTES_MAX} bytes"
+        )))
     }
 }
 

@@ -29,7 +29,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use scheduled_thread_pool::{JobHandle, ScheduledThreadPool};
 
-use super::files::{Checkpoints, TENANTS_DIR, TenantFiles};
+use super::files::{Checkpoints, Marker, TENANTS_DIR, TenantFiles};
 use super::parking::Parking;
 use super::tenant::{CloseGate, OpenSettings, Shared, Tenant};
 use super::writer::{Histogram, WriterMetrics, WriterPool};
@@ -256,33 +256,18 @@ impl Registry {
         self.files_of(id).database()
     }
 
-    fn suspension_marker(&self, id: &TenantId) -> PathBuf {
-        self.files_of(id).suspension_marker()
-    }
-
     pub fn exists(&self, id: &TenantId) -> bool {
         self.file_of(id).is_file()
     }
 
     pub fn is_suspended(&self, id: &TenantId) -> bool {
-        self.suspension_marker(id).exists()
+        self.files_of(id).has(Marker::Suspended)
     }
 
     /// Marks a tenant suspended (`true`) or active; its requests get 403 while suspended.
     pub fn set_suspended(&self, id: &TenantId, suspended: bool) -> Result<()> {
-        if !self.exists(id) {
-            return Err(Error::new(Kind::TenantNotFound));
-        }
-        let marker = self.suspension_marker(id);
-        let changed = if suspended {
-            std::fs::write(&marker, b"")
-        } else {
-            std::fs::remove_file(&marker).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            })
-        };
-        changed.map_err(Error::internal)
+        self.files_of(id)
+            .set_marker(Marker::Suspended, suspended.then_some(""))
     }
 
     /// Ids of every tenant with a file, sorted.

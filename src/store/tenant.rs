@@ -13,6 +13,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
+use super::files::TenantFiles;
 use super::parking::{Parking, checkpoint_idle};
 use super::registry::SyncMode;
 use super::schema;
@@ -123,14 +124,18 @@ impl Tenant {
         };
         let parking = Arc::clone(&shared.parking);
         let parked_id = id.clone();
+        let files = TenantFiles::new(path.parent().unwrap_or(Path::new(".")), id.clone());
         // The writer parks the write connection (unless it was checkpointed and closed), then
         // signals the gate: the next open finds it parked.
         let closed = Closed(gate);
-        let writer = Writer::start(&shared.writers, conn, move |conn| {
+        let on_closed = move |conn| {
             if let Some(conn) = conn {
                 parking.park(parked_id, conn);
             }
             drop(closed);
+        };
+        let writer = Writer::start(&shared.writers, conn, on_closed, move || {
+            files.refuse_writes()
         });
         let readers = reader_pool(&path, Arc::clone(&shared.thread_pool))?;
         Ok(Self {

@@ -61,6 +61,10 @@ pub struct Writer {
 /// What happens to a tenant's write connection once its queue is closed and done.
 type OnClosed = Box<dyn FnOnce(Option<Connection>) + Send>;
 
+/// Asked inside every group's write transaction, once its lock is held: whether the tenant
+/// may be written (a frozen or moved tenant may not).
+type MayWrite = Box<dyn Fn() -> Result<()> + Send>;
+
 /// A tenant as the pool sees it: its queue, and what only the pool thread holding the tenant
 /// touches.
 struct TenantQueue {
@@ -82,6 +86,7 @@ struct Held {
     /// `None` only once the tenant is closed.
     conn: Option<Connection>,
     on_closed: Option<OnClosed>,
+    may_write: MayWrite,
 }
 
 /// Threads that run the group commits of every tenant of one registry. Dropped, it lets its
@@ -247,7 +252,10 @@ fn turn(
     }
     if !batch.is_empty() {
         match &held.conn {
-            Some(conn) => group_commit(conn, batch, &tenant.stats, &tenant.metrics),
+            Some(conn) => {
+                let counters = (&*tenant.stats, &*tenant.metrics);
+                group_commit(conn, batch, counters, &*held.may_write);
+            }
             // Not reached: a closed tenant is never scheduled again.
             None => batch.clear(),
         }
@@ -401,11 +409,14 @@ impl Writer {
     /// Starts the writer of `conn` on `pool`: it owns `conn` until the writer is dropped and
     /// its queue is done. A pool thread then hands `conn` to `on_closed` (to be parked for a
     /// later reopen), or, when told to [checkpoint](Writer::checkpoint_when_closed),
-    /// checkpoints and closes it and calls `on_closed(None)`.
+    /// checkpoints and closes it and calls `on_closed(None)`. `may_write` is asked inside
+    /// every group's write transaction, once its lock is held; when it refuses, the group is
+    /// rolled back unrun and every command of it gets the refusal (a frozen or moved tenant).
     pub fn start(
         pool: &WriterPool,
         conn: Connection,
         on_closed: impl FnOnce(Option<Connection>) + Send + 'static,
+        may_write: impl Fn() -> Result<()> + Send + 'static,
     ) -> Self {
         let (queue, commands) = mpsc::channel(WRITER_QUEUE_COMMANDS_MAX);
         let stats = Arc::new(WriterStats::default());
@@ -417,6 +428,7 @@ impl Writer {
                 next: None,
                 conn: Some(conn),
                 on_closed: Some(Box::new(on_closed)),
+                may_write: Box::new(may_write),
             }),
             stats: Arc::clone(&stats),
             metrics: Arc::clone(&metrics),
@@ -555,8 +567,8 @@ where
 fn group_commit(
     conn: &Connection,
     batch: &mut Vec<Command>,
-    stats: &WriterStats,
-    metrics: &WriterMetrics,
+    (stats, metrics): (&WriterStats, &WriterMetrics),
+    may_write: &dyn Fn() -> Result<()>,
 ) {
     tracing::trace!(commands = batch.len(), "group commit");
     let commands_taken = batch.len() as u64;
@@ -564,7 +576,7 @@ fn group_commit(
     stats.commands.fetch_add(commands_taken, Ordering::Relaxed);
     metrics.batch_sizes.observe(commands_taken);
     let started = Instant::now();
-    let (replies, committed) = commit_batch(conn, batch);
+    let (replies, committed) = commit_batch(conn, batch, may_write);
     // Observed before anyone is answered, so `/metrics` read after a reply counts it.
     metrics
         .commit_latency
@@ -576,15 +588,23 @@ fn group_commit(
 
 /// One `BEGIN IMMEDIATE … COMMIT` around every command of `batch` (each in a savepoint
 /// unless alone or prechecked); returns the replies to send and the outcome of the commit.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Command>) -> (Vec<Reply>, Result<()>) {
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<Command>,
+    may_write: &dyn Fn() -> Result<()>,
+) -> (Vec<Reply>, Result<()>) {
     let mut replies = Vec::with_capacity(batch.len());
-    let begun = run_cached(conn, "BEGIN IMMEDIATE");
+    // Asked with the write lock held, so a freeze that took the lock after marking the tenant
+    // knows every later group sees the mark.
+    let begun = run_cached(conn, "BEGIN IMMEDIATE")
+        .map_err(Error::from)
+        .and_then(|()| may_write().inspect_err(|_| rollback(conn)));
     if let Err(error) = begun {
         for command in batch.drain(..) {
             let (_, reply) = (command.run)(None);
             replies.push(reply);
         }
-        return (replies, Err(Error::from(error)));
+        return (replies, Err(error));
     }
     // A group of one needs no savepoint: if its command is rejected, the whole transaction
     // (only its own writes) is rolled back instead of committed.
@@ -713,7 +733,7 @@ mod tests {
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap_or_else(|e| panic!("{e}"));
         let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
-        let writer = Writer::start(&pool, conn, drop);
+        let writer = Writer::start(&pool, conn, drop, || Ok(()));
         (dir, writer)
     }
 
@@ -1008,8 +1028,18 @@ mod tests {
         const HOT_COMMANDS: i64 = 600;
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
-        let hot = Arc::new(Writer::start(&pool, table_file(&dir, "hot.sqlite"), drop));
-        let cold = Arc::new(Writer::start(&pool, table_file(&dir, "cold.sqlite"), drop));
+        let hot = Arc::new(Writer::start(
+            &pool,
+            table_file(&dir, "hot.sqlite"),
+            drop,
+            || Ok(()),
+        ));
+        let cold = Arc::new(Writer::start(
+            &pool,
+            table_file(&dir, "cold.sqlite"),
+            drop,
+            || Ok(()),
+        ));
         let applied = Arc::new(AtomicU64::new(0));
         // Hold the only pool thread until everything is queued.
         let (blocker, release) = hold_the_thread(&hot);
@@ -1075,10 +1105,15 @@ mod tests {
     fn a_dropped_writer_commits_what_is_queued_before_handing_its_connection_on() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
-        let other = Arc::new(Writer::start(&pool, table_file(&dir, "other.sqlite"), drop));
+        let other = Arc::new(Writer::start(
+            &pool,
+            table_file(&dir, "other.sqlite"),
+            drop,
+            || Ok(()),
+        ));
         let (handed_on, closed) = std_mpsc::channel();
         let conn = table_file(&dir, "closing.sqlite");
-        let closing = Arc::new(Writer::start(&pool, conn, move |conn| {
+        let on_closed = move |conn: Option<Connection>| {
             let rows = conn.and_then(|conn| {
                 conn.query_row("SELECT group_concat(v) FROM t", [], |r| {
                     r.get::<_, Option<String>>(0)
@@ -1086,7 +1121,8 @@ mod tests {
                 .ok()
             });
             let _ = handed_on.send(rows);
-        }));
+        };
+        let closing = Arc::new(Writer::start(&pool, conn, on_closed, || Ok(())));
         // Hold the only pool thread with another tenant's command.
         let (release, held) = std_mpsc::channel::<()>();
         let (started, wait_started) = std_mpsc::channel();

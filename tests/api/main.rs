@@ -22,6 +22,7 @@ mod logs;
 mod metadata_indexes;
 mod metrics;
 mod model;
+mod moving;
 mod onboarding;
 mod openapi;
 mod replication;

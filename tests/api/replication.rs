@@ -19,7 +19,7 @@ const REPLICATED_WAIT_MS: u64 = 3_000;
 /// Whether Litestream can run here: `LEDGERLITE_LITESTREAM` (which `.ci/run` always sets, so
 /// CI never skips) or `litestream` on the PATH. Without it a plain `cargo test` on a fresh
 /// machine skips the tests that need it, saying so, rather than failing.
-fn litestream_available() -> bool {
+pub(crate) fn litestream_available() -> bool {
     if std::env::var_os("LEDGERLITE_LITESTREAM").is_some() {
         return true;
     }
@@ -37,10 +37,10 @@ fn litestream_available() -> bool {
 }
 
 /// Litestream replicating `data` as `replication config` says; killed when dropped.
-struct Litestream(Child);
+pub(crate) struct Litestream(Child);
 
 impl Litestream {
-    fn start(data: &Path, replica_url: &str) -> Self {
+    pub(crate) fn start(data: &Path, replica_url: &str) -> Self {
         let config = data.with_file_name("litestream.yml");
         ok(
             data,
