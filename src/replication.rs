@@ -317,11 +317,9 @@ fn check_restored(path: &Path) -> Result<u64> {
 
 /// The newest position of the replica older than `below` (the newest of all when `None`),
 /// no later than `at`: the end transaction of an LTX file, as Litestream lists them.
-fn older_position(
-    config: &OneTenantConfig,
-    at: Option<&str>,
-    below: Option<&str>,
-) -> Result<Option<String>> {
+/// The replica's LTX files of the one tenant of `config`, at every level, as `litestream ltx
+/// -json` lists them.
+fn replica_ltx_files(config: &OneTenantConfig) -> Result<Vec<LtxFile>> {
     let config_arg = config.config_arg();
     let listed = run_litestream(&[
         "ltx",
@@ -336,8 +334,16 @@ fn older_position(
     let json = listed
         .find("\n[")
         .map_or(listed.as_str(), |at| &listed[at + 1..]);
-    let ltx: Vec<LtxFile> = serde_json::from_str(json)
-        .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))?;
+    serde_json::from_str(json)
+        .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))
+}
+
+fn older_position(
+    config: &OneTenantConfig,
+    at: Option<&str>,
+    below: Option<&str>,
+) -> Result<Option<String>> {
+    let ltx = replica_ltx_files(config)?;
     let at = at.and_then(parse_time);
     let txid = |hex: &str| u64::from_str_radix(hex, 16).ok();
     let mut positions: Vec<u64> = ltx
@@ -577,21 +583,7 @@ impl Replica {
             return Ok(newest);
         }
         let config = OneTenantConfig::write(files, self)?;
-        let config_arg = config.config_arg();
-        let listed = run_litestream(&[
-            "ltx",
-            "-config",
-            &config_arg,
-            "-level",
-            "all",
-            "-json",
-            &config.database,
-        ])?;
-        let json = listed
-            .find("\n[")
-            .map_or(listed.as_str(), |at| &listed[at + 1..]);
-        let ltx: Vec<LtxFile> = serde_json::from_str(json)
-            .map_err(|e| Error::internal(format!("reading `litestream ltx -json`: {e}")))?;
+        let ltx = replica_ltx_files(&config)?;
         Ok(ltx
             .iter()
             .filter_map(|file| u64::from_str_radix(&file.max_txid, 16).ok())

@@ -1001,6 +1001,11 @@ mod tests {
         conn
     }
 
+    /// A writer on `pool` of a new file `name` in `dir`, always writable, closing to nothing.
+    fn plain_writer(pool: &WriterPool, dir: &tempfile::TempDir, name: &str) -> Arc<Writer> {
+        Arc::new(Writer::start(pool, table_file(dir, name), drop, || Ok(())))
+    }
+
     /// Runs on `writer` a command that holds its pool thread until the returned sender sends
     /// (or is dropped); returns once the command runs.
     fn hold_the_thread(
@@ -1028,18 +1033,8 @@ mod tests {
         const HOT_COMMANDS: i64 = 600;
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
-        let hot = Arc::new(Writer::start(
-            &pool,
-            table_file(&dir, "hot.sqlite"),
-            drop,
-            || Ok(()),
-        ));
-        let cold = Arc::new(Writer::start(
-            &pool,
-            table_file(&dir, "cold.sqlite"),
-            drop,
-            || Ok(()),
-        ));
+        let hot = plain_writer(&pool, &dir, "hot.sqlite");
+        let cold = plain_writer(&pool, &dir, "cold.sqlite");
         let applied = Arc::new(AtomicU64::new(0));
         // Hold the only pool thread until everything is queued.
         let (blocker, release) = hold_the_thread(&hot);
@@ -1105,12 +1100,7 @@ mod tests {
     fn a_dropped_writer_commits_what_is_queued_before_handing_its_connection_on() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let pool = WriterPool::new(1, Arc::default()).unwrap_or_else(|e| panic!("{e}"));
-        let other = Arc::new(Writer::start(
-            &pool,
-            table_file(&dir, "other.sqlite"),
-            drop,
-            || Ok(()),
-        ));
+        let other = plain_writer(&pool, &dir, "other.sqlite");
         let (handed_on, closed) = std_mpsc::channel();
         let conn = table_file(&dir, "closing.sqlite");
         let on_closed = move |conn: Option<Connection>| {
@@ -1124,19 +1114,7 @@ mod tests {
         };
         let closing = Arc::new(Writer::start(&pool, conn, on_closed, || Ok(())));
         // Hold the only pool thread with another tenant's command.
-        let (release, held) = std_mpsc::channel::<()>();
-        let (started, wait_started) = std_mpsc::channel();
-        let blocker = {
-            let other = Arc::clone(&other);
-            std::thread::spawn(move || {
-                other.write_blocking(move |_| {
-                    let _ = started.send(());
-                    let _ = held.recv();
-                    Ok(())
-                })
-            })
-        };
-        wait_started.recv().unwrap_or_else(|e| panic!("{e}"));
+        let (blocker, release) = hold_the_thread(&other);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
