@@ -38,7 +38,11 @@ stop() {
 }
 rss_mib() { echo $(( $(ps -o rss= -p "$server") / 1024 )); }
 # Litestream's own RSS, when it runs beside the server.
-litestream_rss_mib() { [[ -n $litestream ]] && echo $(( $(ps -o rss= -p "$litestream") / 1024 )) || echo 0; }
+litestream_rss_mib() {
+  [[ -n $litestream ]] || { echo 0; return; }
+  local kib; kib=$(ps -o rss= -p "$litestream") || { echo "exited"; return; }
+  echo $(( kib / 1024 ))
+}
 rss() { echo "server RSS $(rss_mib) MiB"; }
 
 # The load generator's report FILE as "TRANSFERS_PER_S P50_MS P99_MS UNIT", UNIT being
