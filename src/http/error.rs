@@ -14,6 +14,9 @@ use crate::error::{Error, Kind};
 /// `Retry-After` of a write refused while its tenant is frozen (503 `TENANT_READ_ONLY`), in
 /// seconds: a move takes a few replication intervals.
 pub const READ_ONLY_RETRY_AFTER_SECS: u64 = 5;
+/// `Retry-After` of a write refused because another program held the tenant's file locked
+/// (503 `TENANT_BUSY`), in seconds: such locks last a checkpoint.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
@@ -33,6 +36,9 @@ impl ResponseError for Error {
         match self.kind {
             Kind::TenantReadOnly => {
                 response.insert_header((RETRY_AFTER, READ_ONLY_RETRY_AFTER_SECS.to_string()));
+            }
+            Kind::TenantBusy => {
+                response.insert_header((RETRY_AFTER, BUSY_RETRY_AFTER_SECS.to_string()));
             }
             Kind::TenantMoved => {
                 if let Some(location) = self.location() {

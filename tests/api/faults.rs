@@ -456,6 +456,20 @@ async fn a_file_another_program_keeps_locked_answers_tenant_busy_and_writes_noth
         busy.transfer("during").await,
         (503, "TENANT_BUSY".to_owned(), None)
     );
+    let refused = busy
+        .client
+        .post(format!(
+            "{}{}/transactions/json",
+            busy.app.base, busy.ledger
+        ))
+        .bearer_auth(busy.app.token.clone().unwrap())
+        .header("X-Idempotency", "during")
+        .json(&transfer("during"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 503);
+    assert_eq!(refused.headers()["Retry-After"], "1");
     busy.assert_holds(1).await;
     assert_serves(&other, "other-1", 1).await;
     release.send(()).unwrap();
