@@ -30,17 +30,7 @@ fn tenant_files(app: &TestApp) -> Vec<String> {
 
 /// A ledger with @a and @b, 100 USD in, 30 moved from @a to @b; returns the ledger path.
 async fn fill(tenant: &TestApp) -> String {
-    let ledger = tenant.ledger().await;
-    tenant.asset(&ledger, "USD").await;
-    tenant.account(&ledger, "@a", "USD").await;
-    tenant.account(&ledger, "@b", "USD").await;
-    let inflow = tenant
-        .post(
-            &format!("{ledger}/transactions/inflow"),
-            transfer(None, "@a", "100"),
-        )
-        .await;
-    assert_eq!(inflow.status, 201, "{}", inflow.body);
+    let ledger = tenant.funded_ledger("@a", "@b").await;
     let moved = tenant
         .post(
             &format!("{ledger}/transactions/json"),

@@ -239,6 +239,33 @@ impl TestApp {
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body
     }
+
+    /// A new ledger with the USD asset and the deposit accounts `payer` and `payee`, `payer`
+    /// funded with 100 USD by an inflow; returns the ledger path.
+    pub async fn funded_ledger(&self, payer: &str, payee: &str) -> String {
+        let ledger = self.ledger().await;
+        self.asset(&ledger, "USD").await;
+        self.account(&ledger, payer, "USD").await;
+        self.account(&ledger, payee, "USD").await;
+        let inflow = self
+            .post(
+                &format!("{ledger}/transactions/inflow"),
+                transfer(None, payer, "100"),
+            )
+            .await;
+        assert_eq!(inflow.status, 201, "{}", inflow.body);
+        ledger
+    }
+}
+
+/// The `/metrics` text of the server at `base`.
+pub async fn metrics_text(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The real `ledgerlite` binary, serving a data folder on a free port.

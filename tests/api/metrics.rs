@@ -44,7 +44,7 @@ async fn requests_and_errors_are_counted() {
         .await;
     assert_eq!(bad.code(), "0009");
 
-    let metrics = metrics_text(&app).await;
+    let metrics = common::metrics_text(&app.base).await;
     let get = r#"ledgerlite_http_requests_total{route="/v1/organizations/{id}",method="GET",status="200"}"#;
     assert_eq!(value(&metrics, get), 1.0);
     let not_found = r#"ledgerlite_http_requests_total{route="/v1/organizations/{id}",method="GET",status="404"}"#;
@@ -67,24 +67,13 @@ async fn requests_and_errors_are_counted() {
     assert!(value(&metrics, "ledgerlite_tenant_cache_hits_total") >= 4.0);
 }
 
-async fn metrics_text(app: &common::TestApp) -> String {
-    app.client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 async fn group_commits_their_latency_and_rejected_commands_are_shown() {
     let app = spawn_app().await;
     let ledger = app.ledger().await;
     app.asset(&ledger, "USD").await;
     app.account(&ledger, "@a", "USD").await;
     app.account(&ledger, "@b", "USD").await;
-    let before = metrics_text(&app).await;
+    let before = common::metrics_text(&app.base).await;
     let rejected = r#"ledgerlite_writer_rejected_total{code="0018"}"#;
     assert!(!before.contains(rejected), "{before}");
 
@@ -104,7 +93,7 @@ async fn group_commits_their_latency_and_rejected_commands_are_shown() {
     assert_eq!(overdraw.status, 422, "{:?}", overdraw.body);
     assert_eq!(overdraw.code(), "0018");
 
-    let after = metrics_text(&app).await;
+    let after = common::metrics_text(&app.base).await;
     assert_eq!(value(&after, rejected), 1.0);
     let commits = value(&after, "ledgerlite_writer_commits_total");
     assert_eq!(

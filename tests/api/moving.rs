@@ -30,22 +30,6 @@ async fn acme() -> (TestApp, TestApp, TestApp) {
     (tenant, admin, app)
 }
 
-/// A ledger with @a (100 USD in) and @b; returns its path.
-async fn funded(tenant: &TestApp) -> String {
-    let ledger = tenant.ledger().await;
-    tenant.asset(&ledger, "USD").await;
-    tenant.account(&ledger, "@a", "USD").await;
-    tenant.account(&ledger, "@b", "USD").await;
-    let inflow = tenant
-        .post(
-            &format!("{ledger}/transactions/inflow"),
-            transfer(None, "@a", "100"),
-        )
-        .await;
-    assert_eq!(inflow.status, 201, "{}", inflow.body);
-    ledger
-}
-
 /// Pays `value` from @a to @b, under a description of its own (the same body twice would
 /// be an idempotent replay).
 async fn pay(tenant: &TestApp, ledger: &str, value: &str) -> crate::common::Reply {
@@ -82,9 +66,9 @@ fn transactions(app: &TestApp, tenant: &str) -> i64 {
 #[tokio::test]
 async fn a_frozen_tenant_refuses_writes_with_retry_after_and_serves_reads() {
     let (tenant, admin, _app) = acme().await;
-    let ledger = funded(&tenant).await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
     let beta = tenant.with_token(token_for("beta", json!({})));
-    let beta_ledger = funded(&beta).await;
+    let beta_ledger = beta.funded_ledger("@a", "@b").await;
 
     let frozen = admin.post("/admin/v1/tenants/acme/freeze", json!({})).await;
     assert_eq!(frozen.status, 200, "{}", frozen.body);
@@ -155,7 +139,7 @@ async fn a_frozen_tenant_refuses_writes_with_retry_after_and_serves_reads() {
 #[tokio::test]
 async fn a_moved_tenant_answers_421_with_the_new_node_until_it_is_unmoved() {
     let (tenant, admin, _app) = acme().await;
-    let ledger = funded(&tenant).await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
     let before = transactions(&tenant, "acme");
 
     let bad = admin
@@ -219,7 +203,7 @@ async fn a_moved_tenant_answers_421_with_the_new_node_until_it_is_unmoved() {
 #[tokio::test]
 async fn a_write_on_its_way_when_the_freeze_lands_is_refused_by_the_writer() {
     let (tenant, admin, _app) = acme().await;
-    let ledger = funded(&tenant).await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
     let before = transactions(&tenant, "acme");
     let registry = std::sync::Arc::clone(&tenant.registry);
     let id = TenantId::parse("acme").unwrap();
@@ -257,7 +241,7 @@ async fn a_write_on_its_way_when_the_freeze_lands_is_refused_by_the_writer() {
 #[tokio::test]
 async fn writes_racing_the_freeze_either_commit_before_it_answers_or_are_refused() {
     let (tenant, admin, _app) = acme().await;
-    let ledger = funded(&tenant).await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
     let before = transactions(&tenant, "acme");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers: Vec<_> = (0..8)
@@ -577,12 +561,7 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
     assert_eq!(positions["frozen"], true);
     assert_eq!(positions["localTxid"], positions["replicatedTxid"]);
     assert_eq!(positions["behindTxids"], 0);
-    let metrics = reqwest::get(format!("{}/metrics", node_a.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::common::metrics_text(&node_a.base).await;
     for line in [
         "ledgerlite_replication_configured 1\n",
         "ledgerlite_replication_tenants_behind 0\n",
@@ -682,12 +661,7 @@ fn metric_lines(metrics: &str) -> Vec<&str> {
 #[tokio::test]
 async fn metrics_show_whether_replication_is_configured_and_how_far_behind_it_is() {
     let plain = crate::common::spawn_app().await;
-    let metrics = reqwest::get(format!("{}/metrics", plain.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::common::metrics_text(&plain.base).await;
     assert_eq!(
         metric_lines(&metrics),
         ["ledgerlite_replication_configured 0"]
@@ -698,14 +672,9 @@ async fn metrics_show_whether_replication_is_configured_and_how_far_behind_it_is
     })
     .await;
     // Its tenant was created at start: that commit is not replicated either.
-    funded(&app).await;
+    app.funded_ledger("@a", "@b").await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::common::metrics_text(&app.base).await;
     let lines = metric_lines(&metrics);
     assert_eq!(
         lines[..2],

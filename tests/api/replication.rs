@@ -77,22 +77,6 @@ async fn replicated() {
     tokio::time::sleep(Duration::from_millis(REPLICATED_WAIT_MS)).await;
 }
 
-/// A ledger with a USD asset and `@alice` funded with 100 USD; returns the ledger path.
-async fn funded(app: &TestApp) -> String {
-    let ledger = app.ledger().await;
-    app.asset(&ledger, "USD").await;
-    app.account(&ledger, "@alice", "USD").await;
-    app.account(&ledger, "@bob", "USD").await;
-    let reply = app
-        .post(
-            &format!("{ledger}/transactions/inflow"),
-            transfer(None, "@alice", "100"),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    ledger
-}
-
 /// Pays `value` from `@alice` to `@bob`, described as `description` (a body sent twice would
 /// be an idempotent replay that writes nothing).
 async fn pay(app: &TestApp, ledger: &str, value: &str, description: &str) {
@@ -161,7 +145,7 @@ fn the_config_replicates_the_tenants_folder_to_the_replica() {
 #[tokio::test]
 async fn with_litestream_the_server_never_checkpoints() {
     let app = spawn_app_with(|config| config.replication = Checkpoints::Litestream).await;
-    let ledger = funded(&app).await;
+    let ledger = app.funded_ledger("@alice", "@bob").await;
     let wal = app.data_dir.join("tenants/default.sqlite-wal");
     let mut pays = 0;
     // A WAL frame is a page plus its header; 1,000 pages are what SQLite's automatic
@@ -195,7 +179,7 @@ async fn a_restore_installs_the_newest_intact_position_and_says_so() {
     let replica = app.data_dir.with_file_name("replica");
     let url = format!("file://{}", replica.display());
     let _litestream = Litestream::start(&app.data_dir, &url);
-    let ledger = funded(&app).await;
+    let ledger = app.funded_ledger("@alice", "@bob").await;
     pay(&app, &ledger, "10", "first").await;
     replicated().await;
     let first_phase = time::OffsetDateTime::now_utc()
