@@ -9,17 +9,16 @@
 use anyhow::{Context, ensure};
 use ledgerlite::Engine;
 use ledgerlite::domain::entities::{
-    Address, DEFAULT_BALANCE_KEY, LedgerSettings, Status, external_alias,
+    Account, Address, Asset, DEFAULT_BALANCE_KEY, Ledger, LedgerSettings, NewAccount, NewAsset,
+    NewLedger, NewOrganization, Organization, Status, external_alias,
 };
 use ledgerlite::domain::metadata::Metadata;
 use ledgerlite::domain::scope::Parent;
 use ledgerlite::domain::transaction::{Leg, LegValue};
-use ledgerlite::ledger::Tenant;
-use ledgerlite::ledger::accounts::{self, NewAccount};
-use ledgerlite::ledger::onboarding::{self, NewAsset, NewLedger, NewOrganization};
 use ledgerlite::ledger::transactions::{
     self, IDEMPOTENCY_TTL_DEFAULT_SECONDS, Idempotency, Mode, NewTransaction,
 };
+use ledgerlite::ledger::{self, Tenant};
 use ledgerlite::ledger::{audit, balances};
 use rust_decimal::Decimal;
 
@@ -34,8 +33,9 @@ async fn main() -> anyhow::Result<()> {
     let engine = Engine::open(dir.path())?;
     let tenant = engine.tenant("acme")?;
 
-    let organization = onboarding::create_organization(
+    let organization = ledger::create::<Organization>(
         &tenant,
+        Parent::Root,
         NewOrganization {
             legal_name: "Acme Ltd".to_owned(),
             legal_document: "123456789".to_owned(),
@@ -47,9 +47,9 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let ledger = onboarding::create_ledger(
+    let ledger = ledger::create::<Ledger>(
         &tenant,
-        organization.id.clone(),
+        Parent::Organization(organization.id.clone().into()),
         NewLedger {
             name: "Main".to_owned(),
             settings: LedgerSettings::default(),
@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
         organization_id: organization.id.into(),
         ledger_id: ledger.id.into(),
     };
-    onboarding::create_asset(
+    ledger::create::<Asset>(
         &tenant,
         parent.clone(),
         NewAsset {
@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     for alias in ["@alice", "@bob"] {
-        accounts::create_account(&tenant, parent.clone(), deposit_account(alias)).await?;
+        ledger::create::<Account>(&tenant, parent.clone(), deposit_account(alias)).await?;
     }
 
     let inflow = Decimal::from(INFLOW_USD);

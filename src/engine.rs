@@ -4,7 +4,7 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! let engine = ledgerlite::Engine::open("./data")?;
 //! let tenant = engine.tenant("acme")?; // created on first use
-//! // …then any `ledgerlite::ledger::…` use case, e.g. `onboarding::create_organization(&tenant, …)`.
+//! // …then any `ledgerlite::ledger::…` use case, e.g. `ledger::create::<Organization>(&tenant, Parent::Root, …)`.
 //! # Ok(()) }
 //! ```
 //!

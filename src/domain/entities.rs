@@ -24,20 +24,108 @@ pub const DEFAULT_BALANCE_KEY: &str = "default";
 
 /// Declares an entity as the API returns it: camelCase JSON of the given fields, then the
 /// [`Stamps`] (flattened) and the metadata every stored entity carries. An entity declared
-/// `in ledger` starts with the `id`, `organization_id` and `ledger_id` of a ledger's records.
+/// `in ledger` starts with the `id`, `organization_id` and `ledger_id` of a ledger's records,
+/// one `in organization` with the `id` and `organization_id`, one `at root` with the `id`.
+///
+/// `created from NewX` also declares the command that creates it: the same fields (a field
+/// written `name: String as Option<String>` has the second type in the command, the use case
+/// resolving it) and the metadata. When every field of the command has the entity's type,
+/// `X::created` builds the entity from the command, its keys and its stamps.
 macro_rules! entity {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident in ledger {
+        pub struct $name:ident in ledger $($rest:tt)*
+    ) => {
+        entity! { @keys [id, organization_id, ledger_id] $(#[$meta])* pub struct $name $($rest)* }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident in organization $($rest:tt)*
+    ) => {
+        entity! { @keys [id, organization_id] $(#[$meta])* pub struct $name $($rest)* }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident at root $($rest:tt)*
+    ) => {
+        entity! { @keys [id] $(#[$meta])* pub struct $name $($rest)* }
+    };
+    (
+        @keys [$($key:ident),*]
+        $(#[$meta:meta])*
+        pub struct $name:ident, created from $new:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        entity! {
+            @command [$($key),*] $(#[$meta])* pub struct $name, created from $new {
+                $($(#[$field_meta])* pub $field: $ty,)*
+            }
+        }
+
+        impl $name {
+            /// The entity `new` creates, under its keys, with `stamps`.
+            pub fn created(
+                ($($key,)*): ($(entity!(@key $key),)*),
+                new: $new,
+                stamps: $crate::domain::entities::Stamps,
+            ) -> Self {
+                Self {
+                    $($key,)*
+                    $($field: new.$field,)*
+                    stamps,
+                    metadata: new.metadata,
+                }
+            }
+        }
+    };
+    (
+        @keys [$($key:ident),*]
+        $(#[$meta:meta])*
+        pub struct $name:ident, created from $new:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty $(as $given:ty)?,)*
+        }
+    ) => {
+        entity! {
+            @command [$($key),*] $(#[$meta])* pub struct $name, created from $new {
+                $($(#[$field_meta])* pub $field: $ty $(as $given)?,)*
+            }
+        }
+    };
+    (
+        @command [$($key:ident),*]
+        $(#[$meta:meta])*
+        pub struct $name:ident, created from $new:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty $(as $given:ty)?,)*
+        }
+    ) => {
+        entity! {
+            @keys [$($key),*] $(#[$meta])* pub struct $name {
+                $($(#[$field_meta])* pub $field: $ty,)*
+            }
+        }
+
+        #[doc = concat!("The command that creates a [`", stringify!($name), "`].")]
+        #[derive(Debug, Clone)]
+        pub struct $new {
+            $(pub $field: entity!(@given $ty $(, $given)?),)*
+            pub metadata: $crate::domain::metadata::Metadata,
+        }
+    };
+    (@key $key:ident) => { String };
+    (@given $ty:ty) => { $ty };
+    (@given $ty:ty, $given:ty) => { $given };
+    (
+        @keys [$($key:ident),*]
+        $(#[$meta:meta])*
+        pub struct $name:ident {
             $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
         }
     ) => {
         entity! {
             $(#[$meta])*
             pub struct $name {
-                pub id: String,
-                pub organization_id: String,
-                pub ledger_id: String,
+                $(pub $key: String,)*
                 $($(#[$field_meta])* pub $field: $ty,)*
             }
         }
@@ -135,8 +223,7 @@ impl Stamps {
 }
 
 entity! {
-    pub struct Organization {
-        pub id: String,
+    pub struct Organization at root, created from NewOrganization {
         pub parent_organization_id: Option<String>,
         pub legal_name: String,
         pub legal_document: String,
@@ -147,9 +234,7 @@ entity! {
 }
 
 entity! {
-    pub struct Ledger {
-        pub id: String,
-        pub organization_id: String,
+    pub struct Ledger in organization, created from NewLedger {
         pub name: String,
         pub settings: LedgerSettings,
         pub status: Status,
@@ -171,7 +256,7 @@ pub struct LedgerSettings {
 }
 
 entity! {
-    pub struct Asset in ledger {
+    pub struct Asset in ledger, created from NewAsset {
         pub name: String,
         #[serde(rename = "type")]
         pub kind: String,
@@ -181,7 +266,7 @@ entity! {
 }
 
 entity! {
-    pub struct Portfolio in ledger {
+    pub struct Portfolio in ledger, created from NewPortfolio {
         pub name: String,
         pub entity_id: Option<String>,
         pub status: Status,
@@ -189,14 +274,14 @@ entity! {
 }
 
 entity! {
-    pub struct Segment in ledger {
+    pub struct Segment in ledger, created from NewSegment {
         pub name: String,
         pub status: Status,
     }
 }
 
 entity! {
-    pub struct AccountType in ledger {
+    pub struct AccountType in ledger, created from NewAccountType {
         pub name: String,
         pub description: Option<String>,
         pub key_value: String,
@@ -204,9 +289,11 @@ entity! {
 }
 
 entity! {
-    pub struct Account in ledger {
-        pub name: String,
-        pub alias: String,
+    pub struct Account in ledger, created from NewAccount {
+        // The command may leave the name to its default `"<assetCode> <type> account"`.
+        pub name: String as Option<String>,
+        // The command may leave the alias to its default, the account id.
+        pub alias: String as Option<String>,
         #[serde(rename = "type")]
         pub kind: String,
         pub asset_code: String,

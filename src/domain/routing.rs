@@ -178,7 +178,7 @@ impl AccountingEntries {
 }
 
 entity! {
-    pub struct OperationRoute in ledger {
+    pub struct OperationRoute in ledger, created from NewOperationRoute {
         pub title: String,
         pub description: Option<String>,
         pub code: Option<String>,
@@ -189,14 +189,26 @@ entity! {
 }
 
 entity! {
-    pub struct TransactionRoute in ledger {
+    pub struct TransactionRoute in ledger, created from NewTransactionRoute {
         pub title: String,
         pub description: Option<String>,
-        pub operation_routes: Vec<OperationRoute>,
+        // The command names them by id.
+        pub operation_routes: Vec<OperationRoute> as Vec<String>,
     }
 }
 
 // ---- rules on writing routes ----------------------------------------------------------------
+
+/// A transaction route lists 2 to 100 operation routes (0104, 0158).
+pub fn check_route_list_length(routes: usize) -> Result<()> {
+    if routes < OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MIN {
+        return Err(Error::new(Kind::MissingOperationRoutes));
+    }
+    if routes > OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MAX {
+        return Err(Error::new(Kind::TooManyOperationRoutes));
+    }
+    Ok(())
+}
 
 fn missing(field: String) -> Error {
     Error::new(Kind::MissingFieldsInRequest)

@@ -32,6 +32,19 @@ pub enum Parent {
 }
 
 impl Parent {
+    /// The organization of an organization- or ledger-scoped parent.
+    pub fn organization_id(&self) -> Result<&OrganizationId> {
+        match self {
+            Parent::Organization(organization_id)
+            | Parent::Ledger {
+                organization_id, ..
+            } => Ok(organization_id),
+            Parent::Root => Err(Error::internal(
+                "an organization-scoped use case called at the root",
+            )),
+        }
+    }
+
     /// The ledger of a ledger-scoped parent.
     pub fn ledger_id(&self) -> Result<&LedgerId> {
         match self {

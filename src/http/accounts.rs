@@ -8,16 +8,16 @@ use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
-use super::extract::{Body, Ids, TenantCtx};
-use super::records::{count, entity_docs, get, list};
+use super::extract::{Ids, TenantCtx};
+use super::records::{self, Input, count, entity_docs, get, list};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{
-    ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, external_alias,
+    ACCOUNT_TYPE_EXTERNAL, Account, EXTERNAL_ALIAS_PREFIX, NewAccount, external_alias,
 };
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
-use crate::ledger::accounts;
+use crate::ledger::accounts::{self, AccountPatch};
 use crate::ledger::filters;
 
 /// Longest account name, type and entity id, in characters.
@@ -32,11 +32,11 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_get_external>(access, |r| r.to(get_external)),
         Route::new::<__path_count_accounts>(access, |r| r.to(count::<Account>))
             .filters(filters::ACCOUNT_FILTERS),
-        Route::new::<__path_create>(access, |r| r.to(create)),
+        Route::new::<__path_create>(access, |r| r.to(records::create::<Account, CreateAccount>)),
         Route::new::<__path_list_accounts>(access, |r| r.to(list::<Account>))
             .filters(filters::ACCOUNT_FILTERS),
         Route::new::<__path_get_account>(access, |r| r.to(get::<Account>)),
-        Route::new::<__path_update>(access, |r| r.to(update)),
+        Route::new::<__path_update>(access, |r| r.to(records::update::<Account, UpdateAccount>)),
         Route::new::<__path_remove>(access, |r| r.to(remove)),
     ]
 }
@@ -109,89 +109,98 @@ fn is_alias(alias: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | ':' | '_' | '-'))
 }
 
-/// Create an account (and its `default` balance).
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/accounts", tag = "Accounts", request_body = CreateAccount,
-    responses((status = 201, body = Account)))]
-async fn create(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateAccount = body.parse()?;
-    let mut check = Check::new();
-    let asset_code = check.required_max("assetCode", input.asset_code.as_deref(), ALIAS_LENGTH_MAX);
-    let kind = check.required_max("type", input.kind.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
-    if kind == ACCOUNT_TYPE_EXTERNAL {
-        check.required("alias", input.alias.as_deref());
-    }
-    check.max_len("alias", input.alias.as_deref(), ALIAS_LENGTH_MAX);
-    check.max_lens(
-        ACCOUNT_TEXT_LENGTH_MAX,
-        [
-            ("name", input.name.as_deref()),
-            ("entityId", input.entity_id.as_deref()),
-        ],
-    );
-    check.uuid("parentAccountId", input.parent_account_id.as_deref());
-    check.uuid("portfolioId", input.portfolio_id.as_deref());
-    check.uuid("segmentId", input.segment_id.as_deref());
-    if input
-        .alias
-        .as_deref()
-        .is_some_and(|a| a.contains(EXTERNAL_ALIAS_PREFIX))
-    {
-        check.invalid(
-            "alias",
-            format!("alias must not contain {EXTERNAL_ALIAS_PREFIX}"),
+impl Input for CreateAccount {
+    type Command = NewAccount;
+
+    fn command(self) -> Result<NewAccount> {
+        let mut check = Check::new();
+        let asset_code =
+            check.required_max("assetCode", self.asset_code.as_deref(), ALIAS_LENGTH_MAX);
+        let kind = check.required_max("type", self.kind.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+        if kind == ACCOUNT_TYPE_EXTERNAL {
+            check.required("alias", self.alias.as_deref());
+        }
+        check.max_len("alias", self.alias.as_deref(), ALIAS_LENGTH_MAX);
+        check.max_lens(
+            ACCOUNT_TEXT_LENGTH_MAX,
+            [
+                ("name", self.name.as_deref()),
+                ("entityId", self.entity_id.as_deref()),
+            ],
         );
+        check.uuid("parentAccountId", self.parent_account_id.as_deref());
+        check.uuid("portfolioId", self.portfolio_id.as_deref());
+        check.uuid("segmentId", self.segment_id.as_deref());
+        if self
+            .alias
+            .as_deref()
+            .is_some_and(|a| a.contains(EXTERNAL_ALIAS_PREFIX))
+        {
+            check.invalid(
+                "alias",
+                format!("alias must not contain {EXTERNAL_ALIAS_PREFIX}"),
+            );
+        }
+        check.status(self.status.as_ref());
+        check.finish()?;
+        if self.alias.as_deref().is_some_and(|a| !is_alias(a)) {
+            return Err(Error::new(Kind::AccountAliasInvalid));
+        }
+        Ok(NewAccount {
+            name: self.name.filter(|n| !n.trim().is_empty()),
+            alias: self.alias,
+            kind,
+            asset_code,
+            parent_account_id: self.parent_account_id,
+            portfolio_id: self.portfolio_id,
+            segment_id: self.segment_id,
+            entity_id: self.entity_id,
+            blocked: self.blocked.unwrap_or(false),
+            status: status_or_active(self.status),
+            metadata: create_metadata(self.metadata)?,
+        })
     }
-    check.status(input.status.as_ref());
-    check.finish()?;
-    if input.alias.as_deref().is_some_and(|a| !is_alias(a)) {
-        return Err(Error::new(Kind::AccountAliasInvalid));
-    }
-    let new = accounts::NewAccount {
-        name: input.name.filter(|n| !n.trim().is_empty()),
-        alias: input.alias,
-        kind,
-        asset_code,
-        parent_account_id: input.parent_account_id,
-        portfolio_id: input.portfolio_id,
-        segment_id: input.segment_id,
-        entity_id: input.entity_id,
-        blocked: input.blocked.unwrap_or(false),
-        status: status_or_active(input.status),
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&accounts::create_account(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// Update an account (not an external one: 0074).
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/accounts/{id}", tag = "Accounts", request_body = UpdateAccount,
-    responses((status = 200, body = Account)))]
-async fn update(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: UpdateAccount = body.parse()?;
-    let mut check = Check::new();
-    check.max_len("name", input.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
-    check.max_len(
-        "entityId",
-        input.entity_id.clone().flatten().as_deref(),
-        ACCOUNT_TEXT_LENGTH_MAX,
-    );
-    check.uuid(
-        "portfolioId",
-        input.portfolio_id.clone().flatten().as_deref(),
-    );
-    check.uuid("segmentId", input.segment_id.clone().flatten().as_deref());
-    check.status(input.status.as_ref());
-    check.finish()?;
-    let patch = accounts::AccountPatch {
-        name: input.name.filter(|n| !n.trim().is_empty()),
-        portfolio_id: input.portfolio_id,
-        segment_id: input.segment_id,
-        entity_id: input.entity_id,
-        blocked: input.blocked,
-        status: input.status.map(StatusInput::into_status),
-        metadata: patch_metadata(input.metadata)?,
-    };
-    reply::ok(&accounts::update_account(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?)
+impl Input for UpdateAccount {
+    type Command = AccountPatch;
+
+    fn command(self) -> Result<AccountPatch> {
+        let mut check = Check::new();
+        check.max_len("name", self.name.as_deref(), ACCOUNT_TEXT_LENGTH_MAX);
+        check.max_len(
+            "entityId",
+            self.entity_id.clone().flatten().as_deref(),
+            ACCOUNT_TEXT_LENGTH_MAX,
+        );
+        check.uuid(
+            "portfolioId",
+            self.portfolio_id.clone().flatten().as_deref(),
+        );
+        check.uuid("segmentId", self.segment_id.clone().flatten().as_deref());
+        check.status(self.status.as_ref());
+        check.finish()?;
+        Ok(AccountPatch {
+            name: self.name.filter(|n| !n.trim().is_empty()),
+            portfolio_id: self.portfolio_id,
+            segment_id: self.segment_id,
+            entity_id: self.entity_id,
+            blocked: self.blocked,
+            status: self.status.map(StatusInput::into_status),
+            metadata: patch_metadata(self.metadata)?,
+        })
+    }
 }
+
+entity_docs!(
+    /// Create an account (and its `default` balance).
+    create "Accounts" "accounts" Account CreateAccount, create
+);
+
+entity_docs!(
+    /// Update an account (not an external one: 0074).
+    update "Accounts" "accounts" Account UpdateAccount, update
+);
 
 /// Delete an account (soft) and its balances, which must all be zero (0012).
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/accounts/{id}", tag = "Accounts", responses((status = 204)))]

@@ -170,6 +170,18 @@ impl Ids {
         self.get("operation_id").map(OperationId::new)
     }
 
+    /// Where the record of the path lives: the ledger of `{ledger_id}`, else the organization
+    /// of `{organization_id}`, else the root.
+    pub fn parent(&self) -> Result<Parent> {
+        if self.0.contains_key("ledger_id") {
+            self.ledger()
+        } else if self.0.contains_key("organization_id") {
+            self.organization()
+        } else {
+            Ok(Parent::Root)
+        }
+    }
+
     pub fn organization(&self) -> Result<Parent> {
         Ok(Parent::Organization(OrganizationId::new(
             self.get("organization_id")?,

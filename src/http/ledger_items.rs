@@ -8,16 +8,19 @@ use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
-use super::extract::{Body, Ids, TenantCtx};
-use super::records::{count, cursor_list, delete, entity_docs, get, list};
+use super::extract::{Ids, TenantCtx};
+use super::records::{Input, count, create, cursor_list, delete, entity_docs, get, list, update};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::codes::CURRENCY_CODES;
-use crate::domain::entities::{AccountType, Asset, Portfolio, Segment};
+use crate::domain::entities::{
+    AccountType, Asset, NewAccountType, NewAsset, NewPortfolio, NewSegment, Portfolio, Segment,
+};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
+use crate::ledger::accounts;
 use crate::ledger::filters;
-use crate::ledger::{accounts, onboarding};
+use crate::ledger::onboarding::{AccountTypePatch, NamedPatch, PortfolioPatch};
 
 /// Longest name of an asset, portfolio or segment, and longest portfolio entity id, in characters.
 pub const NAME_LENGTH_MAX: usize = 256;
@@ -40,51 +43,47 @@ pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::new::<__path_count_assets>(assets, |r| r.to(count::<Asset>))
             .filters(filters::ASSET_FILTERS),
-        Route::new::<__path_create_asset>(assets, |r| r.to(create_asset)),
+        Route::new::<__path_create_asset>(assets, |r| r.to(create::<Asset, CreateAsset>)),
         Route::new::<__path_list_assets>(assets, |r| r.to(list::<Asset>))
             .filters(filters::ASSET_FILTERS),
         Route::new::<__path_get_asset>(assets, |r| r.to(get::<Asset>)),
-        Route::new::<__path_update_asset>(assets, |r| r.to(update_named::<Asset>)),
+        Route::new::<__path_update_asset>(assets, |r| r.to(update::<Asset, UpdateNamed>)),
         Route::new::<__path_delete_asset>(assets, |r| r.to(delete_asset)),
         Route::new::<__path_count_portfolios>(portfolios, |r| r.to(count::<Portfolio>))
             .filters(filters::PORTFOLIO_FILTERS),
-        Route::new::<__path_create_portfolio>(portfolios, |r| r.to(create_portfolio)),
+        Route::new::<__path_create_portfolio>(portfolios, |r| {
+            r.to(create::<Portfolio, CreatePortfolio>)
+        }),
         Route::new::<__path_list_portfolios>(portfolios, |r| r.to(list::<Portfolio>))
             .filters(filters::PORTFOLIO_FILTERS),
         Route::new::<__path_get_portfolio>(portfolios, |r| r.to(get::<Portfolio>)),
-        Route::new::<__path_update_portfolio>(portfolios, |r| r.to(update_portfolio)),
+        Route::new::<__path_update_portfolio>(portfolios, |r| {
+            r.to(update::<Portfolio, UpdatePortfolio>)
+        }),
         Route::new::<__path_delete_portfolio>(portfolios, |r| r.to(delete::<Portfolio>)),
         Route::new::<__path_count_segments>(segments, |r| r.to(count::<Segment>))
             .filters(filters::SEGMENT_FILTERS),
-        Route::new::<__path_create_segment>(segments, |r| r.to(create_segment)),
+        Route::new::<__path_create_segment>(segments, |r| r.to(create::<Segment, CreateSegment>)),
         Route::new::<__path_list_segments>(segments, |r| r.to(list::<Segment>))
             .filters(filters::SEGMENT_FILTERS),
         Route::new::<__path_get_segment>(segments, |r| r.to(get::<Segment>)),
-        Route::new::<__path_update_segment>(segments, |r| r.to(update_named::<Segment>)),
+        Route::new::<__path_update_segment>(segments, |r| r.to(update::<Segment, UpdateNamed>)),
         Route::new::<__path_delete_segment>(segments, |r| r.to(delete::<Segment>)),
         Route::new::<__path_count_account_types>(account_types, |r| r.to(count::<AccountType>))
             .filters(filters::ACCOUNT_TYPE_FILTERS),
-        Route::new::<__path_create_account_type>(account_types, |r| r.to(create_account_type)),
+        Route::new::<__path_create_account_type>(account_types, |r| {
+            r.to(create::<AccountType, CreateAccountType>)
+        }),
         Route::new::<__path_list_account_types>(account_types, |r| {
             r.to(cursor_list::<AccountType>)
         })
         .filters(filters::ACCOUNT_TYPE_FILTERS),
         Route::new::<__path_get_account_type>(account_types, |r| r.to(get::<AccountType>)),
-        Route::new::<__path_update_account_type>(account_types, |r| r.to(update_account_type)),
+        Route::new::<__path_update_account_type>(account_types, |r| {
+            r.to(update::<AccountType, UpdateAccountType>)
+        }),
         Route::new::<__path_delete_account_type>(account_types, |r| r.to(delete::<AccountType>)),
     ]
-}
-
-/// Rename, or change the status or metadata of, an asset or a segment.
-async fn update_named<E: onboarding::Named + Serialize>(
-    ctx: TenantCtx,
-    ids: Ids,
-    body: Body,
-) -> Result<HttpResponse> {
-    let patch = body.parse::<UpdateNamed>()?.into_patch()?;
-    reply::ok(
-        &onboarding::update_named::<E>(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
-    )
 }
 
 entity_docs!(get "Assets" "assets" Asset, get_asset);
@@ -116,13 +115,15 @@ struct UpdateNamed {
     metadata: Option<Option<Metadata>>,
 }
 
-impl UpdateNamed {
-    fn into_patch(self) -> Result<onboarding::NamedPatch> {
+impl Input for UpdateNamed {
+    type Command = NamedPatch;
+
+    fn command(self) -> Result<NamedPatch> {
         let mut check = Check::new();
         check.max_len("name", self.name.as_deref(), NAME_LENGTH_MAX);
         check.status(self.status.as_ref());
         check.finish()?;
-        Ok(onboarding::NamedPatch {
+        Ok(NamedPatch {
             name: self.name.filter(|n| !n.trim().is_empty()),
             status: self.status.map(StatusInput::into_status),
             metadata: patch_metadata(self.metadata)?,
@@ -168,33 +169,36 @@ fn check_asset(kind: &str, code: &str) -> Result<()> {
     Ok(())
 }
 
-/// Create an asset (and its external account `@external/<code>`).
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/assets", tag = "Assets", request_body = CreateAsset,
-    responses((status = 201, body = Asset)))]
-async fn create_asset(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateAsset = body.parse()?;
-    let mut check = Check::new();
-    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
-    let kind = check.required("type", input.kind.as_deref()).to_owned();
-    let code = check.required_max("code", input.code.as_deref(), ASSET_CODE_LENGTH_MAX);
-    check.status(input.status.as_ref());
-    check.finish()?;
-    check_asset(&kind, &code)?;
-    let new = onboarding::NewAsset {
-        name,
-        kind,
-        code,
-        status: status_or_active(input.status),
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&onboarding::create_asset(&ctx.tenant, ids.ledger()?, new).await?)
+impl Input for CreateAsset {
+    type Command = NewAsset;
+
+    fn command(self) -> Result<NewAsset> {
+        let mut check = Check::new();
+        let name = check.required_max("name", self.name.as_deref(), NAME_LENGTH_MAX);
+        let kind = check.required("type", self.kind.as_deref()).to_owned();
+        let code = check.required_max("code", self.code.as_deref(), ASSET_CODE_LENGTH_MAX);
+        check.status(self.status.as_ref());
+        check.finish()?;
+        check_asset(&kind, &code)?;
+        Ok(NewAsset {
+            name,
+            kind,
+            code,
+            status: status_or_active(self.status),
+            metadata: create_metadata(self.metadata)?,
+        })
+    }
 }
 
-/// Update an asset.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", request_body = UpdateNamed,
-    responses((status = 200, body = Asset)))]
-#[allow(dead_code)]
-fn update_asset() {}
+entity_docs!(
+    /// Create an asset (and its external account `@external/<code>`).
+    create "Assets" "assets" Asset CreateAsset, create_asset
+);
+
+entity_docs!(
+    /// Update an asset.
+    update "Assets" "assets" Asset UpdateNamed, update_asset
+);
 
 /// Delete an asset (soft) and its external account.
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", responses((status = 204)))]
@@ -231,47 +235,52 @@ struct UpdatePortfolio {
     metadata: Option<Option<Metadata>>,
 }
 
-/// Create a portfolio.
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/portfolios", tag = "Portfolios", request_body = CreatePortfolio,
-    responses((status = 201, body = Portfolio)))]
-async fn create_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreatePortfolio = body.parse()?;
-    let mut check = Check::new();
-    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
-    check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
-    check.status(input.status.as_ref());
-    check.finish()?;
-    let new = onboarding::NewPortfolio {
-        name,
-        entity_id: input.entity_id,
-        status: status_or_active(input.status),
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&onboarding::create_portfolio(&ctx.tenant, ids.ledger()?, new).await?)
+impl Input for CreatePortfolio {
+    type Command = NewPortfolio;
+
+    fn command(self) -> Result<NewPortfolio> {
+        let mut check = Check::new();
+        let name = check.required_max("name", self.name.as_deref(), NAME_LENGTH_MAX);
+        check.max_len("entityId", self.entity_id.as_deref(), NAME_LENGTH_MAX);
+        check.status(self.status.as_ref());
+        check.finish()?;
+        Ok(NewPortfolio {
+            name,
+            entity_id: self.entity_id,
+            status: status_or_active(self.status),
+            metadata: create_metadata(self.metadata)?,
+        })
+    }
 }
 
-/// Update a portfolio.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/portfolios/{id}", tag = "Portfolios",
-    request_body = UpdatePortfolio, responses((status = 200, body = Portfolio)))]
-async fn update_portfolio(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: UpdatePortfolio = body.parse()?;
-    let mut check = Check::new();
-    check.max_len("entityId", input.entity_id.as_deref(), NAME_LENGTH_MAX);
-    check.finish()?;
-    let named = UpdateNamed {
-        name: input.name,
-        status: input.status,
-        metadata: input.metadata,
+impl Input for UpdatePortfolio {
+    type Command = PortfolioPatch;
+
+    fn command(self) -> Result<PortfolioPatch> {
+        let mut check = Check::new();
+        check.max_len("entityId", self.entity_id.as_deref(), NAME_LENGTH_MAX);
+        check.finish()?;
+        let named = UpdateNamed {
+            name: self.name,
+            status: self.status,
+            metadata: self.metadata,
+        };
+        Ok(PortfolioPatch {
+            named: named.command()?,
+            entity_id: self.entity_id,
+        })
     }
-    .into_patch()?;
-    let patch = onboarding::PortfolioPatch {
-        named,
-        entity_id: input.entity_id,
-    };
-    reply::ok(
-        &onboarding::update_portfolio(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
-    )
 }
+
+entity_docs!(
+    /// Create a portfolio.
+    create "Portfolios" "portfolios" Portfolio CreatePortfolio, create_portfolio
+);
+
+entity_docs!(
+    /// Update a portfolio.
+    update "Portfolios" "portfolios" Portfolio UpdatePortfolio, update_portfolio
+);
 
 // ---- segments ------------------------------------------------------------------------------
 
@@ -285,28 +294,31 @@ struct CreateSegment {
     metadata: Option<Metadata>,
 }
 
-/// Create a segment.
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/segments", tag = "Segments", request_body = CreateSegment,
-    responses((status = 201, body = Segment)))]
-async fn create_segment(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateSegment = body.parse()?;
-    let mut check = Check::new();
-    let name = check.required_max("name", input.name.as_deref(), NAME_LENGTH_MAX);
-    check.status(input.status.as_ref());
-    check.finish()?;
-    let new = onboarding::NewSegment {
-        name,
-        status: status_or_active(input.status),
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&onboarding::create_segment(&ctx.tenant, ids.ledger()?, new).await?)
+impl Input for CreateSegment {
+    type Command = NewSegment;
+
+    fn command(self) -> Result<NewSegment> {
+        let mut check = Check::new();
+        let name = check.required_max("name", self.name.as_deref(), NAME_LENGTH_MAX);
+        check.status(self.status.as_ref());
+        check.finish()?;
+        Ok(NewSegment {
+            name,
+            status: status_or_active(self.status),
+            metadata: create_metadata(self.metadata)?,
+        })
+    }
 }
 
-/// Update a segment.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/segments/{id}", tag = "Segments", request_body = UpdateNamed,
-    responses((status = 200, body = Segment)))]
-#[allow(dead_code)]
-fn update_segment() {}
+entity_docs!(
+    /// Create a segment.
+    create "Segments" "segments" Segment CreateSegment, create_segment
+);
+
+entity_docs!(
+    /// Update a segment.
+    update "Segments" "segments" Segment UpdateNamed, update_segment
+);
 
 // ---- account types -------------------------------------------------------------------------
 
@@ -342,54 +354,63 @@ fn is_key_value(key: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Create an account type.
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/account-types", tag = "Account types",
-    request_body = CreateAccountType, responses((status = 201, body = AccountType)))]
-async fn create_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateAccountType = body.parse()?;
-    let mut check = Check::new();
-    let name = check.required_max("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
-    let key_value = input.key_value.as_deref();
-    let key_value = check.required_max("keyValue", key_value, ACCOUNT_TYPE_KEY_LENGTH_MAX);
-    let description = input.description.as_deref();
+/// An account type's name and description: at most their lengths.
+fn check_account_type_texts(check: &mut Check, name: Option<&str>, description: Option<&str>) {
+    check.max_len("name", name, ACCOUNT_TYPE_NAME_LENGTH_MAX);
     check.max_len(
         "description",
         description,
         ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
     );
-    check.finish()?;
-    if !is_key_value(&key_value) {
-        return Err(Error::new(Kind::InvalidAccountTypeKeyValue));
-    }
-    let new = onboarding::NewAccountType {
-        name,
-        description: input.description,
-        key_value,
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&onboarding::create_account_type(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// Update an account type.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/account-types/{id}", tag = "Account types",
-    request_body = UpdateAccountType, responses((status = 200, body = AccountType)))]
-async fn update_account_type(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: UpdateAccountType = body.parse()?;
-    let mut check = Check::new();
-    check.max_len("name", input.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
-    let description = input.description.as_deref();
-    check.max_len(
-        "description",
-        description,
-        ACCOUNT_TYPE_DESCRIPTION_LENGTH_MAX,
-    );
-    check.finish()?;
-    let patch = onboarding::AccountTypePatch {
-        name: input.name.filter(|n| !n.trim().is_empty()),
-        description: input.description,
-        metadata: patch_metadata(input.metadata)?,
-    };
-    reply::ok(
-        &onboarding::update_account_type(&ctx.tenant, ids.ledger()?, ids.get("id")?, patch).await?,
-    )
+impl Input for CreateAccountType {
+    type Command = NewAccountType;
+
+    fn command(self) -> Result<NewAccountType> {
+        let mut check = Check::new();
+        let name = check.required_max("name", self.name.as_deref(), ACCOUNT_TYPE_NAME_LENGTH_MAX);
+        let key_value = self.key_value.as_deref();
+        let key_value = check.required_max("keyValue", key_value, ACCOUNT_TYPE_KEY_LENGTH_MAX);
+        check_account_type_texts(&mut check, None, self.description.as_deref());
+        check.finish()?;
+        if !is_key_value(&key_value) {
+            return Err(Error::new(Kind::InvalidAccountTypeKeyValue));
+        }
+        Ok(NewAccountType {
+            name,
+            description: self.description,
+            key_value,
+            metadata: create_metadata(self.metadata)?,
+        })
+    }
 }
+
+impl Input for UpdateAccountType {
+    type Command = AccountTypePatch;
+
+    fn command(self) -> Result<AccountTypePatch> {
+        let mut check = Check::new();
+        check_account_type_texts(
+            &mut check,
+            self.name.as_deref(),
+            self.description.as_deref(),
+        );
+        check.finish()?;
+        Ok(AccountTypePatch {
+            name: self.name.filter(|n| !n.trim().is_empty()),
+            description: self.description,
+            metadata: patch_metadata(self.metadata)?,
+        })
+    }
+}
+
+entity_docs!(
+    /// Create an account type.
+    create "Account types" "account-types" AccountType CreateAccountType, create_account_type
+);
+
+entity_docs!(
+    /// Update an account type.
+    update "Account types" "account-types" AccountType UpdateAccountType, update_account_type
+);

@@ -1,19 +1,43 @@
 //! The handlers every stored record of a ledger shares: get, list (by page or by cursor),
 //! count and delete. A record's module routes to them with its type
-//! (`get::<Portfolio>`) and documents each route with [`entity_docs!`].
+//! (`get::<Portfolio>`) and documents each route with [`entity_docs!`]. Every entity is created
+//! and updated by [`create`] and [`update`], with its body type (`create::<Asset, CreateAsset>`).
 
 use actix_web::HttpResponse;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use super::extract::{Ids, QueryPairs, TenantCtx};
+use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::reply;
 use crate::error::Result;
 use crate::ledger;
 
 /// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`cursor_list`],
-/// [`count`], [`delete`]), one doc-only function per entity and route. A get or delete names
-/// its path parameter when it is not `id`.
+/// [`count`], [`delete`], [`create`], [`update`]), one doc-only function per entity and route.
+/// A get, update or delete names its path parameter when it is not `id`; a create or update
+/// names its body and gives its summary as a doc comment.
 macro_rules! entity_docs {
+    ($(#[$doc:meta])+ create $tag:literal $path:literal $entity:ident $body:ident, $name:ident) => {
+        #[utoipa::path(post, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path),
+            tag = $tag, request_body = $body, responses((status = 201, body = $entity)))]
+        $(#[$doc])+
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
+    ($(#[$doc:meta])+ update $tag:literal $path:literal $entity:ident $body:ident, $name:ident) => {
+        entity_docs!($(#[$doc])+ update $tag $path $entity $body, $name, "id");
+    };
+    (
+        $(#[$doc:meta])+
+        update $tag:literal $path:literal $entity:ident $body:ident, $name:ident, $param:literal
+    ) => {
+        #[utoipa::path(patch, context_path = crate::http::LEDGER_SCOPE,
+            path = concat!("/", $path, "/{", $param, "}"),
+            tag = $tag, request_body = $body, responses((status = 200, body = $entity)))]
+        $(#[$doc])+
+        #[allow(dead_code)]
+        pub(super) fn $name() {}
+    };
     (get $tag:literal $path:literal $entity:ident, $name:ident) => {
         entity_docs!(get $tag $path $entity, $name, "id");
     };
@@ -99,4 +123,33 @@ pub(super) async fn count<E: ledger::Record>(
 pub(super) async fn delete<E: ledger::Record>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
     ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.entity()?).await?;
     reply::no_content()
+}
+
+/// A request body of [`create`] or [`update`]: its field rules, in Midaz's order, turn it into
+/// the command or patch of its entity, whose own rules then run in `ledger`.
+pub(super) trait Input: DeserializeOwned + Serialize {
+    type Command;
+
+    fn command(self) -> Result<Self::Command>;
+}
+
+/// Creates an entity where the path says from the body `B`.
+pub(super) async fn create<E, B>(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse>
+where
+    E: ledger::Create + Serialize,
+    B: Input<Command = E::New>,
+{
+    let new = body.parse::<B>()?.command()?;
+    reply::created(&ledger::create::<E>(&ctx.tenant, ids.parent()?, new).await?)
+}
+
+/// Changes the entity the path names with the body `B`.
+pub(super) async fn update<E, B>(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse>
+where
+    E: ledger::Update + Serialize,
+    B: Input<Command = E::Patch>,
+{
+    let patch = body.parse::<B>()?.command()?;
+    let id = ids.entity()?;
+    reply::ok(&ledger::update::<E>(&ctx.tenant, ids.parent()?, id, patch).await?)
 }

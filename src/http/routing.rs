@@ -2,27 +2,20 @@
 //! checked in Midaz's order: field rules (0009, 0047), the account rule (0111, 0112), the
 //! accounting entries' rubrics (0009, 0166), the type (0103) and its matrix (0162–0166).
 
-use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::LEDGER_SCOPE;
 use super::body::{Check, create_metadata, double_option, patch_metadata, unmarshalling};
-use super::extract::{Body, Ids, TenantCtx};
-use super::records::{cursor_list, delete, entity_docs, get};
-use super::reply;
+use super::records::{Input, create, cursor_list, delete, entity_docs, get, update};
 use super::routes::{Access, Resource, Route};
 use crate::domain::metadata::Metadata;
 use crate::domain::routing::{
-    self, AccountRule, AccountingEntries, AccountingEntry, Action, OperationRoute, RouteType,
-    Rubric, TransactionRoute,
+    self, AccountRule, AccountingEntries, AccountingEntry, Action, NewOperationRoute,
+    NewTransactionRoute, OperationRoute, RouteType, Rubric, TransactionRoute,
 };
 use crate::error::Result;
-use crate::ledger::routing::{
-    self as routes, EntryPatch, NewOperationRoute, NewTransactionRoute, OperationRoutePatch,
-    TransactionRoutePatch,
-};
+use crate::ledger::routing::{EntryPatch, OperationRoutePatch, TransactionRoutePatch};
 
 /// Longest title of an operation or transaction route, in characters.
 pub const ROUTE_TITLE_LENGTH_MAX: usize = 255;
@@ -40,20 +33,20 @@ pub(super) fn routes() -> Vec<Route> {
     let transaction_routes = Access::Tenant(Resource::TransactionRoutes);
     vec![
         Route::new::<__path_create_operation_route>(operation_routes, |r| {
-            r.to(create_operation_route)
+            r.to(create::<OperationRoute, CreateOperationRouteInput>)
         }),
         Route::new::<__path_list_operation_routes>(operation_routes, |r| {
             r.to(cursor_list::<OperationRoute>)
         }),
         Route::new::<__path_get_operation_route>(operation_routes, |r| r.to(get::<OperationRoute>)),
         Route::new::<__path_update_operation_route>(operation_routes, |r| {
-            r.to(update_operation_route)
+            r.to(update::<OperationRoute, UpdateOperationRouteInput>)
         }),
         Route::new::<__path_delete_operation_route>(operation_routes, |r| {
             r.to(delete::<OperationRoute>)
         }),
         Route::new::<__path_create_transaction_route>(transaction_routes, |r| {
-            r.to(create_transaction_route)
+            r.to(create::<TransactionRoute, CreateTransactionRouteInput>)
         }),
         Route::new::<__path_list_transaction_routes>(transaction_routes, |r| {
             r.to(cursor_list::<TransactionRoute>)
@@ -62,7 +55,7 @@ pub(super) fn routes() -> Vec<Route> {
             r.to(get::<TransactionRoute>)
         }),
         Route::new::<__path_update_transaction_route>(transaction_routes, |r| {
-            r.to(update_transaction_route)
+            r.to(update::<TransactionRoute, UpdateTransactionRouteInput>)
         }),
         Route::new::<__path_delete_transaction_route>(transaction_routes, |r| {
             r.to(delete::<TransactionRoute>)
@@ -272,139 +265,155 @@ fn non_empty(text: Option<String>) -> Option<String> {
 
 // ---- operation routes ----------------------------------------------------------------------
 
-/// Create an operation route.
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/operation-routes", tag = "Operation routes",
-    request_body = CreateOperationRouteInput, responses((status = 201, body = OperationRoute)))]
-async fn create_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateOperationRouteInput = body.parse()?;
-    let mut check = Check::new();
-    let title = check.required_max("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
-    let kind = check
-        .required("operationType", input.operation_type.as_deref())
-        .to_owned();
-    check_texts(
-        &mut check,
-        input.description.as_deref(),
-        input.code.as_deref(),
-    );
-    let entries = input.accounting_entries.map(|entries| {
-        let mut built = AccountingEntries::default();
-        for (action, given) in entries.into_changes() {
-            *built.slot_mut(action) = given.map(|given| entry(&mut check, action, given));
+impl Input for CreateOperationRouteInput {
+    type Command = NewOperationRoute;
+
+    fn command(self) -> Result<NewOperationRoute> {
+        let mut check = Check::new();
+        let title = check.required_max("title", self.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+        let kind = check
+            .required("operationType", self.operation_type.as_deref())
+            .to_owned();
+        check_texts(
+            &mut check,
+            self.description.as_deref(),
+            self.code.as_deref(),
+        );
+        let entries = self.accounting_entries.map(|entries| {
+            let mut built = AccountingEntries::default();
+            for (action, given) in entries.into_changes() {
+                *built.slot_mut(action) = given.map(|given| entry(&mut check, action, given));
+            }
+            built
+        });
+        check.finish()?;
+        let account = account_rule(self.account)?;
+        if let Some(entries) = &entries {
+            routing::check_entry_shapes(entries)?;
         }
-        built
-    });
-    check.finish()?;
-    let account = account_rule(input.account)?;
-    if let Some(entries) = &entries {
-        routing::check_entry_shapes(entries)?;
+        let operation_type = RouteType::parse(&kind)?;
+        if let Some(entries) = &entries {
+            routing::check_entries_matrix(operation_type, entries)?;
+        }
+        Ok(NewOperationRoute {
+            title,
+            description: non_empty(self.description),
+            code: non_empty(self.code),
+            operation_type,
+            account,
+            accounting_entries: entries,
+            metadata: create_metadata(self.metadata)?,
+        })
     }
-    let operation_type = RouteType::parse(&kind)?;
-    if let Some(entries) = &entries {
-        routing::check_entries_matrix(operation_type, entries)?;
-    }
-    let new = NewOperationRoute {
-        title,
-        description: non_empty(input.description),
-        code: non_empty(input.code),
-        operation_type,
-        account,
-        accounting_entries: entries,
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&routes::create_operation_route(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// Update an operation route.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/operation-routes/{operation_route_id}",
-    tag = "Operation routes", request_body = UpdateOperationRouteInput,
-    responses((status = 200, body = OperationRoute)))]
-async fn update_operation_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: UpdateOperationRouteInput = body.parse()?;
-    let mut check = Check::new();
-    check.max_len("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
-    check_texts(
-        &mut check,
-        input.description.as_deref(),
-        input.code.as_deref(),
-    );
-    let entries = input.accounting_entries.map(|entries| {
-        entries.map(|entries| {
-            let changes: Vec<(Action, EntryPatch)> = entries
-                .into_changes()
-                .into_iter()
-                .map(|(action, change)| {
-                    (
-                        action,
-                        change.map(|given| given.map(|g| entry(&mut check, action, g))),
-                    )
-                })
-                .collect();
-            changes
-        })
-    });
-    check.finish()?;
-    let account = account_rule(input.account)?;
-    if let Some(Some(changes)) = &entries {
-        let mut given = AccountingEntries::default();
-        for (action, change) in changes {
-            if let Some(Some(entry)) = change {
-                *given.slot_mut(*action) = Some(entry.clone());
+entity_docs!(
+    /// Create an operation route.
+    create "Operation routes" "operation-routes" OperationRoute CreateOperationRouteInput, create_operation_route
+);
+
+impl Input for UpdateOperationRouteInput {
+    type Command = OperationRoutePatch;
+
+    fn command(self) -> Result<OperationRoutePatch> {
+        let mut check = Check::new();
+        check.max_len("title", self.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+        check_texts(
+            &mut check,
+            self.description.as_deref(),
+            self.code.as_deref(),
+        );
+        let entries = self.accounting_entries.map(|entries| {
+            entries.map(|entries| {
+                let changes: Vec<(Action, EntryPatch)> = entries
+                    .into_changes()
+                    .into_iter()
+                    .map(|(action, change)| {
+                        (
+                            action,
+                            change.map(|given| given.map(|g| entry(&mut check, action, g))),
+                        )
+                    })
+                    .collect();
+                changes
+            })
+        });
+        check.finish()?;
+        let account = account_rule(self.account)?;
+        if let Some(Some(changes)) = &entries {
+            let mut given = AccountingEntries::default();
+            for (action, change) in changes {
+                if let Some(Some(entry)) = change {
+                    *given.slot_mut(*action) = Some(entry.clone());
+                }
             }
+            routing::check_entry_shapes(&given)?;
         }
-        routing::check_entry_shapes(&given)?;
+        Ok(OperationRoutePatch {
+            title: non_empty(self.title),
+            description: non_empty(self.description),
+            code: non_empty(self.code),
+            account,
+            accounting_entries: entries,
+            metadata: patch_metadata(self.metadata)?,
+        })
     }
-    let patch = OperationRoutePatch {
-        title: non_empty(input.title),
-        description: non_empty(input.description),
-        code: non_empty(input.code),
-        account,
-        accounting_entries: entries,
-        metadata: patch_metadata(input.metadata)?,
-    };
-    let id = ids.get("operation_route_id")?;
-    reply::ok(&routes::update_operation_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
 }
+
+entity_docs!(
+    /// Update an operation route.
+    update "Operation routes" "operation-routes" OperationRoute UpdateOperationRouteInput, update_operation_route, "operation_route_id"
+);
 
 // ---- transaction routes --------------------------------------------------------------------
 
-/// Create a transaction route over the ledger's operation routes; the answer embeds them.
-#[utoipa::path(post, context_path = LEDGER_SCOPE, path = "/transaction-routes", tag = "Transaction routes",
-    request_body = CreateTransactionRouteInput, responses((status = 201, body = TransactionRoute)))]
-async fn create_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: CreateTransactionRouteInput = body.parse()?;
-    let mut check = Check::new();
-    let title = check.required_max("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
-    check_texts(&mut check, input.description.as_deref(), None);
-    if input.operation_routes.is_none() {
-        check.required("operationRoutes", None);
+impl Input for CreateTransactionRouteInput {
+    type Command = NewTransactionRoute;
+
+    fn command(self) -> Result<NewTransactionRoute> {
+        let mut check = Check::new();
+        let title = check.required_max("title", self.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+        check_texts(&mut check, self.description.as_deref(), None);
+        if self.operation_routes.is_none() {
+            check.required("operationRoutes", None);
+        }
+        check.finish()?;
+        Ok(NewTransactionRoute {
+            title,
+            description: non_empty(self.description),
+            operation_routes: route_ids(self.operation_routes.unwrap_or_default())?,
+            metadata: create_metadata(self.metadata)?,
+        })
     }
-    check.finish()?;
-    let new = NewTransactionRoute {
-        title,
-        description: non_empty(input.description),
-        operation_routes: route_ids(input.operation_routes.unwrap_or_default())?,
-        metadata: create_metadata(input.metadata)?,
-    };
-    reply::created(&routes::create_transaction_route(&ctx.tenant, ids.ledger()?, new).await?)
 }
 
-/// Update a transaction route.
-#[utoipa::path(patch, context_path = LEDGER_SCOPE, path = "/transaction-routes/{transaction_route_id}",
-    tag = "Transaction routes", request_body = UpdateTransactionRouteInput,
-    responses((status = 200, body = TransactionRoute)))]
-async fn update_transaction_route(ctx: TenantCtx, ids: Ids, body: Body) -> Result<HttpResponse> {
-    let input: UpdateTransactionRouteInput = body.parse()?;
-    let mut check = Check::new();
-    check.max_len("title", input.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
-    check_texts(&mut check, input.description.as_deref(), None);
-    check.finish()?;
-    let patch = TransactionRoutePatch {
-        title: non_empty(input.title),
-        description: non_empty(input.description),
-        operation_routes: input.operation_routes.map(route_ids).transpose()?,
-        metadata: patch_metadata(input.metadata)?,
-    };
-    let id = ids.get("transaction_route_id")?;
-    reply::ok(&routes::update_transaction_route(&ctx.tenant, ids.ledger()?, id, patch).await?)
+entity_docs!(
+    /// Create a transaction route over the ledger's operation routes; the answer embeds them.
+    create "Transaction routes" "transaction-routes" TransactionRoute CreateTransactionRouteInput, create_transaction_route
+);
+
+impl Input for UpdateTransactionRouteInput {
+    type Command = TransactionRoutePatch;
+
+    fn command(self) -> Result<TransactionRoutePatch> {
+        let mut check = Check::new();
+        check.max_len("title", self.title.as_deref(), ROUTE_TITLE_LENGTH_MAX);
+        check_texts(&mut check, self.description.as_deref(), None);
+        check.finish()?;
+        let patch = TransactionRoutePatch {
+            title: non_empty(self.title),
+            description: non_empty(self.description),
+            operation_routes: self.operation_routes.map(route_ids).transpose()?,
+            metadata: patch_metadata(self.metadata)?,
+        };
+        if let Some(ids) = &patch.operation_routes {
+            routing::check_route_list_length(ids.len())?;
+        }
+        Ok(patch)
+    }
 }
+
+entity_docs!(
+    /// Update a transaction route.
+    update "Transaction routes" "transaction-routes" TransactionRoute UpdateTransactionRouteInput, update_transaction_route, "transaction_route_id"
+);

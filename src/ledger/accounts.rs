@@ -5,10 +5,10 @@ use super::Tenant;
 use rusqlite::Connection;
 
 use super::onboarding::ensure_unique;
-use super::{apply_status_and_metadata, new_id};
+use super::{Create, Update, apply_status_and_metadata, new_id};
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
-    Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
+    NewAccount, Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
 };
 use crate::domain::ids::{AccountId, BalanceId};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
@@ -17,20 +17,6 @@ use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
 use crate::store::onboarding::{self as sql, Unique};
 use crate::store::{self, balances};
-
-pub struct NewAccount {
-    pub name: Option<String>,
-    pub alias: Option<String>,
-    pub kind: String,
-    pub asset_code: String,
-    pub parent_account_id: Option<String>,
-    pub portfolio_id: Option<String>,
-    pub segment_id: Option<String>,
-    pub entity_id: Option<String>,
-    pub blocked: bool,
-    pub status: Status,
-    pub metadata: Metadata,
-}
 
 #[derive(Default)]
 pub struct AccountPatch {
@@ -44,8 +30,8 @@ pub struct AccountPatch {
     pub metadata: MetadataPatch,
 }
 
-fn save_with_default_balance(conn: &Connection, account: &Account) -> Result<()> {
-    sql::save_account(conn, account)?;
+/// Opens the `default` balance of a new account.
+fn open_default_balance(conn: &Connection, account: &Account) -> Result<()> {
     let id = BalanceId::new(new_id());
     let balance = Balance::opened(id, account, DEFAULT_BALANCE_KEY, account.stamps.clone());
     balances::save_balance(conn, &balance)
@@ -77,7 +63,8 @@ pub(crate) fn ensure_external_account(conn: &Connection, asset: &Asset) -> Resul
         stamps: asset.stamps.clone(),
         metadata: Metadata::new(),
     };
-    save_with_default_balance(conn, &account)
+    sql::save_account(conn, &account)?;
+    open_default_balance(conn, &account)
 }
 
 fn ensure_member<E: store::Entity>(
@@ -91,8 +78,14 @@ fn ensure_member<E: store::Entity>(
     }
 }
 
-pub async fn create_account(tenant: &Tenant, parent: Parent, new: NewAccount) -> Result<Account> {
-    super::write_in(tenant, parent, move |conn, parent| {
+/// An account's asset must exist (0034), its type be one of the ledger's account types when it
+/// validates them, its parent account hold the same asset, its portfolio and segment exist,
+/// and its alias be free; it gets the portfolio's entity id unless it has its own. Creating
+/// it also creates its `default` balance.
+impl Create for Account {
+    type New = NewAccount;
+
+    fn build(conn: &Connection, parent: &Parent, new: NewAccount, stamps: Stamps) -> Result<Self> {
         let (organization_id, ledger_id) = parent.ledger_ids()?;
         if !sql::taken(
             conn,
@@ -118,7 +111,7 @@ pub async fn create_account(tenant: &Tenant, parent: Parent, new: NewAccount) ->
         let alias = new.alias.unwrap_or_else(|| id.clone());
         let unique = Unique::in_ledger("account", "alias", &ledger_id, &alias);
         ensure_unique(conn, unique, Kind::AliasUnavailability)?;
-        let account = Account {
+        Ok(Account {
             name: new
                 .name
                 .unwrap_or_else(|| format!("{} {} account", new.asset_code, new.kind)),
@@ -134,13 +127,14 @@ pub async fn create_account(tenant: &Tenant, parent: Parent, new: NewAccount) ->
             entity_id,
             blocked: new.blocked,
             status: new.status,
-            stamps: Stamps::new(now()),
+            stamps,
             metadata: new.metadata,
-        };
-        save_with_default_balance(conn, &account)?;
-        Ok(account)
-    })
-    .await
+        })
+    }
+
+    fn created(&self, conn: &Connection) -> Result<()> {
+        open_default_balance(conn, self)
+    }
 }
 
 /// With the ledger's `validateAccountType` on, the type must be one of its account types.
@@ -175,38 +169,35 @@ fn check_account_type(conn: &Connection, parent: &Parent, kind: &str) -> Result<
     }
 }
 
-pub async fn update_account(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-    patch: AccountPatch,
-) -> Result<Account> {
-    let scope = parent.clone();
-    super::update(tenant, parent, id, move |conn, a: &mut Account| {
-        if a.is_external() {
+/// An external account is not changed (0074); a new portfolio or segment must exist.
+impl Update for Account {
+    type Patch = AccountPatch;
+
+    fn patch(&mut self, conn: &Connection, parent: &Parent, patch: AccountPatch) -> Result<()> {
+        if self.is_external() {
             return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
         }
         if let Some(portfolio_id) = patch.portfolio_id {
-            ensure_member::<Portfolio>(conn, &scope, &portfolio_id)?;
-            a.portfolio_id = portfolio_id;
+            ensure_member::<Portfolio>(conn, parent, &portfolio_id)?;
+            self.portfolio_id = portfolio_id;
         }
         if let Some(segment_id) = patch.segment_id {
-            ensure_member::<Segment>(conn, &scope, &segment_id)?;
-            a.segment_id = segment_id;
+            ensure_member::<Segment>(conn, parent, &segment_id)?;
+            self.segment_id = segment_id;
         }
         if let Some(entity_id) = patch.entity_id {
-            a.entity_id = entity_id;
+            self.entity_id = entity_id;
         }
         if let Some(name) = patch.name {
-            a.name = name;
+            self.name = name;
         }
         if let Some(blocked) = patch.blocked {
-            a.blocked = blocked;
+            self.blocked = blocked;
         }
-        apply_status_and_metadata(&mut a.status, &mut a.metadata, patch.status, patch.metadata);
+        let (status, metadata) = (&mut self.status, &mut self.metadata);
+        apply_status_and_metadata(status, metadata, patch.status, patch.metadata);
         Ok(())
-    })
-    .await
+    }
 }
 
 /// Deletes an account and its balances; refused for external accounts and while any of its

@@ -79,11 +79,11 @@ pub async fn update(
     id: BalanceId,
     change: Change,
 ) -> Result<Balance> {
-    super::update(
+    super::change(
         tenant,
         parent,
         id.into_string(),
-        move |conn, b: &mut Balance| {
+        move |conn, _, b: &mut Balance| {
             if b.is_internal() {
                 return Err(Error::new(Kind::InternalBalanceUpdated));
             }

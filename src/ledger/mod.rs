@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use crate::domain::entities::{Ledger, Organization, Stamped, Status};
+use crate::domain::entities::{Ledger, Organization, Stamped, Stamps, Status};
 use crate::domain::ids::LedgerId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::{CursorPage, ListQuery};
@@ -62,7 +62,7 @@ impl Tenant {
 }
 
 /// An entity the generic use cases ([`get`], [`list`], [`list_by_cursor`], [`count`],
-/// [`delete`], [`update`]) serve: any stored entity of the catalogue.
+/// [`delete`]) serve: any stored entity of the catalogue.
 pub trait Record: Entity {
     /// The rules and side effects of deleting the live entity `id` under `parent`, run in the
     /// deleting write before the soft delete: none unless the entity has some.
@@ -213,8 +213,54 @@ pub async fn delete<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> R
     .await
 }
 
+/// An entity the generic [`create`] use case creates from its command (which `entity!`
+/// declares with it); its own rules run in [`Create::build`].
+pub trait Create: Record + Stamped {
+    type New: Send + 'static;
+
+    /// The entity `new` creates under `parent`, stamped `stamps`, once its rules pass.
+    fn build(conn: &Connection, parent: &Parent, new: Self::New, stamps: Stamps) -> Result<Self>;
+
+    /// What creating the entity writes besides its row: nothing unless it has more.
+    fn created(&self, _conn: &Connection) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An entity the generic [`update`] use case changes with its patch.
+pub trait Update: Record + Stamped {
+    type Patch: Send + 'static;
+
+    /// Applies `patch` to the live entity under `parent`, with the entity's rules on it.
+    fn patch(&mut self, conn: &Connection, parent: &Parent, patch: Self::Patch) -> Result<()>;
+}
+
+/// Creates an entity under `parent` from its command.
+pub async fn create<E: Create>(tenant: &Tenant, parent: Parent, new: E::New) -> Result<E> {
+    write_in(tenant, parent, move |conn, parent| {
+        let entity = E::build(conn, parent, new, Stamps::new(crate::domain::time::now()))?;
+        entity.save(conn)?;
+        entity.created(conn)?;
+        Ok(entity)
+    })
+    .await
+}
+
+/// Applies `patch` to the live entity `id` under `parent`.
+pub async fn update<E: Update>(
+    tenant: &Tenant,
+    parent: Parent,
+    id: String,
+    patch: E::Patch,
+) -> Result<E> {
+    change(tenant, parent, id, move |conn, parent, entity: &mut E| {
+        entity.patch(conn, parent, patch)
+    })
+    .await
+}
+
 /// Runs `change` on the live entity `id` and saves it with a new `updatedAt`.
-pub(crate) async fn update<E, F>(
+pub(crate) async fn change<E, F>(
     tenant: &Tenant,
     parent: Parent,
     id: String,
@@ -222,11 +268,11 @@ pub(crate) async fn update<E, F>(
 ) -> Result<E>
 where
     E: Record + Stamped,
-    F: FnOnce(&Connection, &mut E) -> Result<()> + Send + 'static,
+    F: FnOnce(&Connection, &Parent, &mut E) -> Result<()> + Send + 'static,
 {
     write_in(tenant, parent, move |conn, parent| {
         let mut entity = store::get::<E>(conn, parent, &id)?;
-        change(conn, &mut entity)?;
+        change(conn, parent, &mut entity)?;
         entity.stamps_mut().updated_at = crate::domain::time::now();
         entity.save(conn)?;
         Ok(entity)

@@ -3,56 +3,31 @@
 
 use rusqlite::Connection;
 
-use super::{Record, Tenant, new_id, write_in};
+use super::{Create, Record, Update, new_id};
 use crate::domain::entities::{Balance, Ledger, Stamps};
 use crate::domain::journal::{Direction, Operation, OperationType, Transaction};
-use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
+use crate::domain::metadata::Patch as MetadataPatch;
 use crate::domain::routing::{
-    self, AccountRule, AccountingEntries, AccountingEntry, Action, OperationRoute, RouteLeg,
-    RouteType, TransactionRoute,
+    self, AccountRule, AccountingEntries, AccountingEntry, Action, NewOperationRoute,
+    NewTransactionRoute, OperationRoute, RouteLeg, RouteType, TransactionRoute,
 };
 use crate::domain::scope::Parent;
-use crate::domain::time::now;
 use crate::domain::transaction::Posting;
 use crate::error::{Error, Kind, Result};
 use crate::store::{self, routing as sql, transactions as journal};
 
 // ---- operation routes ----------------------------------------------------------------------
 
-pub struct NewOperationRoute {
-    pub title: String,
-    pub description: Option<String>,
-    pub code: Option<String>,
-    pub operation_type: RouteType,
-    pub account: Option<AccountRule>,
-    pub accounting_entries: Option<AccountingEntries>,
-    pub metadata: Metadata,
-}
+/// An operation route keeps only the accounting entries it has.
+impl Create for OperationRoute {
+    type New = NewOperationRoute;
 
-pub async fn create_operation_route(
-    tenant: &Tenant,
-    parent: Parent,
-    new: NewOperationRoute,
-) -> Result<OperationRoute> {
-    write_in(tenant, parent, move |conn, parent| {
+    fn build(_: &Connection, parent: &Parent, new: NewOperationRoute, at: Stamps) -> Result<Self> {
         let (organization_id, ledger_id) = parent.ledger_ids()?;
-        let route = OperationRoute {
-            id: new_id(),
-            organization_id,
-            ledger_id,
-            title: new.title,
-            description: new.description,
-            code: new.code,
-            operation_type: new.operation_type,
-            account: new.account,
-            accounting_entries: new.accounting_entries.filter(|e| !e.is_empty()),
-            stamps: Stamps::new(now()),
-            metadata: new.metadata,
-        };
-        sql::save_operation_route(conn, &route)?;
+        let mut route = OperationRoute::created((new_id(), organization_id, ledger_id), new, at);
+        route.accounting_entries = route.accounting_entries.filter(|e| !e.is_empty());
         Ok(route)
-    })
-    .await
+    }
 }
 
 /// A change of one action's entry: `None` keeps it, `Some(None)` removes it.
@@ -89,38 +64,34 @@ fn merge_entries(
     Some(entries).filter(|e| !e.is_empty())
 }
 
-/// Updates an operation route; its changed accounting entries must still fit its type (the
-/// matrix of [`routing::check_entries_matrix`]).
-pub async fn update_operation_route(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-    patch: OperationRoutePatch,
-) -> Result<OperationRoute> {
-    super::update(tenant, parent, id, move |_, route: &mut OperationRoute| {
+/// Its changed accounting entries must still fit its type (the matrix of
+/// [`routing::check_entries_matrix`]).
+impl Update for OperationRoute {
+    type Patch = OperationRoutePatch;
+
+    fn patch(&mut self, _: &Connection, _: &Parent, patch: OperationRoutePatch) -> Result<()> {
         if patch.accounting_entries.is_some() {
-            let merged = merge_entries(route.accounting_entries.take(), patch.accounting_entries);
+            let merged = merge_entries(self.accounting_entries.take(), patch.accounting_entries);
             if let Some(entries) = &merged {
-                routing::check_entries_matrix(route.operation_type, entries)?;
+                routing::check_entries_matrix(self.operation_type, entries)?;
             }
-            route.accounting_entries = merged;
+            self.accounting_entries = merged;
         }
         if let Some(title) = patch.title {
-            route.title = title;
+            self.title = title;
         }
         if let Some(description) = patch.description {
-            route.description = Some(description);
+            self.description = Some(description);
         }
         if let Some(code) = patch.code {
-            route.code = Some(code);
+            self.code = Some(code);
         }
         if let Some(account) = patch.account {
-            route.account = Some(account);
+            self.account = Some(account);
         }
-        route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
+        self.metadata = patch.metadata.apply(std::mem::take(&mut self.metadata));
         Ok(())
-    })
-    .await
+    }
 }
 
 /// An operation route a transaction route lists is not deleted (0107).
@@ -135,13 +106,6 @@ impl Record for OperationRoute {
 }
 
 // ---- transaction routes --------------------------------------------------------------------
-
-pub struct NewTransactionRoute {
-    pub title: String,
-    pub description: Option<String>,
-    pub operation_routes: Vec<String>,
-    pub metadata: Metadata,
-}
 
 /// The live operation routes `ids` of the ledger, once each, in order: any missing is 0101.
 fn operation_routes(
@@ -170,29 +134,33 @@ fn link(conn: &Connection, route: &TransactionRoute) -> Result<()> {
     sql::set_links(conn, &route.id, &ids)
 }
 
-pub async fn create_transaction_route(
-    tenant: &Tenant,
-    parent: Parent,
-    new: NewTransactionRoute,
-) -> Result<TransactionRoute> {
-    write_in(tenant, parent, move |conn, parent| {
+/// A transaction route lists live operation routes of its ledger that can make a transaction
+/// together, and links them.
+impl Create for TransactionRoute {
+    type New = NewTransactionRoute;
+
+    fn build(
+        conn: &Connection,
+        parent: &Parent,
+        new: NewTransactionRoute,
+        at: Stamps,
+    ) -> Result<Self> {
         let (organization_id, ledger_id) = parent.ledger_ids()?;
-        let operation_routes = operation_routes(conn, parent, &new.operation_routes)?;
-        let route = TransactionRoute {
+        Ok(TransactionRoute {
+            operation_routes: operation_routes(conn, parent, &new.operation_routes)?,
             id: new_id(),
             organization_id,
             ledger_id,
             title: new.title,
             description: new.description,
-            operation_routes,
-            stamps: Stamps::new(now()),
+            stamps: at,
             metadata: new.metadata,
-        };
-        sql::save_transaction_route(conn, &route)?;
-        link(conn, &route)?;
-        Ok(route)
-    })
-    .await
+        })
+    }
+
+    fn created(&self, conn: &Connection) -> Result<()> {
+        link(conn, self)
+    }
 }
 
 /// Changes of a transaction route; absent fields are kept. `operation_routes` replaces its
@@ -205,41 +173,29 @@ pub struct TransactionRoutePatch {
     pub metadata: MetadataPatch,
 }
 
-pub async fn update_transaction_route(
-    tenant: &Tenant,
-    parent: Parent,
-    id: String,
-    patch: TransactionRoutePatch,
-) -> Result<TransactionRoute> {
-    if let Some(ids) = &patch.operation_routes {
-        if ids.len() < routing::OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MIN {
-            return Err(Error::new(Kind::MissingOperationRoutes));
+/// A new list of operation routes is checked as on creation and linked instead of the old.
+impl Update for TransactionRoute {
+    type Patch = TransactionRoutePatch;
+
+    fn patch(
+        &mut self,
+        conn: &Connection,
+        parent: &Parent,
+        patch: TransactionRoutePatch,
+    ) -> Result<()> {
+        if let Some(ids) = &patch.operation_routes {
+            self.operation_routes = operation_routes(conn, parent, ids)?;
+            link(conn, self)?;
         }
-        if ids.len() > routing::OPERATION_ROUTES_PER_TRANSACTION_ROUTE_MAX {
-            return Err(Error::new(Kind::TooManyOperationRoutes));
+        if let Some(title) = patch.title {
+            self.title = title;
         }
+        if let Some(description) = patch.description {
+            self.description = Some(description);
+        }
+        self.metadata = patch.metadata.apply(std::mem::take(&mut self.metadata));
+        Ok(())
     }
-    let scope = parent.clone();
-    super::update(
-        tenant,
-        parent,
-        id,
-        move |conn, route: &mut TransactionRoute| {
-            if let Some(ids) = &patch.operation_routes {
-                route.operation_routes = operation_routes(conn, &scope, ids)?;
-                link(conn, route)?;
-            }
-            if let Some(title) = patch.title {
-                route.title = title;
-            }
-            if let Some(description) = patch.description {
-                route.description = Some(description);
-            }
-            route.metadata = patch.metadata.apply(std::mem::take(&mut route.metadata));
-            Ok(())
-        },
-    )
-    .await
 }
 
 /// Deleting a transaction route drops its links, freeing its operation routes.

@@ -14,16 +14,19 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
-use ledgerlite::domain::entities::{BalanceSettings, Status};
+use ledgerlite::domain::entities::{
+    Account, Asset, BalanceSettings, Ledger, NewAccount, NewAsset, NewLedger, NewOrganization,
+    Organization, Status,
+};
 use ledgerlite::domain::ids::{AccountId, TransactionId};
 use ledgerlite::domain::journal::Direction;
 use ledgerlite::domain::metadata::Metadata;
 use ledgerlite::domain::scope::Parent;
 use ledgerlite::domain::tenant::TenantId;
 use ledgerlite::domain::transaction::{Leg, LegValue};
-use ledgerlite::ledger::Tenant;
+use ledgerlite::ledger::balances;
 use ledgerlite::ledger::transactions::{self, Idempotency, Mode, NewTransaction};
-use ledgerlite::ledger::{accounts, balances, onboarding};
+use ledgerlite::ledger::{self, Tenant};
 use ledgerlite::store::{Missing, Registry, StoreConfig, SyncMode};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -154,9 +157,10 @@ impl World {
             .build()
             .unwrap();
         let parent = runtime.block_on(async {
-            let org = onboarding::create_organization(
+            let org = ledger::create::<Organization>(
                 &tenant,
-                onboarding::NewOrganization {
+                Parent::Root,
+                NewOrganization {
                     legal_name: "Prop".into(),
                     legal_document: "1".into(),
                     doing_business_as: None,
@@ -168,10 +172,10 @@ impl World {
             )
             .await
             .unwrap();
-            let ledger = onboarding::create_ledger(
+            let ledger = ledger::create::<Ledger>(
                 &tenant,
-                org.id.clone(),
-                onboarding::NewLedger {
+                Parent::Organization(org.id.clone().into()),
+                NewLedger {
                     name: "L".into(),
                     settings: Default::default(),
                     status: Status::active(),
@@ -184,18 +188,18 @@ impl World {
                 organization_id: org.id.into(),
                 ledger_id: ledger.id.into(),
             };
-            let asset = onboarding::NewAsset {
+            let asset = NewAsset {
                 name: "Dollar".into(),
                 kind: "currency".into(),
                 code: "USD".into(),
                 status: Status::active(),
                 metadata: Metadata::new(),
             };
-            onboarding::create_asset(&tenant, parent.clone(), asset)
+            ledger::create::<Asset>(&tenant, parent.clone(), asset)
                 .await
                 .unwrap();
             for alias in ALIASES {
-                let new = accounts::NewAccount {
+                let new = NewAccount {
                     name: None,
                     alias: Some(alias.to_owned()),
                     kind: "deposit".into(),
@@ -208,7 +212,7 @@ impl World {
                     status: Status::active(),
                     metadata: Metadata::new(),
                 };
-                let account = accounts::create_account(&tenant, parent.clone(), new)
+                let account = ledger::create::<Account>(&tenant, parent.clone(), new)
                     .await
                     .unwrap();
                 let account_id = AccountId::new(account.id);
