@@ -25,31 +25,19 @@ pub const DEFAULT_BALANCE_KEY: &str = "default";
 /// Declares an entity as the API returns it: camelCase JSON of the given fields, then the
 /// [`Stamps`] (flattened) and the metadata every stored entity carries. An entity declared
 /// `in ledger` starts with the `id`, `organization_id` and `ledger_id` of a ledger's records,
-/// one `in organization` with the `id` and `organization_id`, one `at root` with the `id`.
+/// one `in organization` with the `id` and `organization_id`, one `in tenant` with the `id`.
 ///
 /// `created from NewX` also declares the command that creates it: the same fields (a field
 /// written `name: String as Option<String>` has the second type in the command, the use case
 /// resolving it) and the metadata. When every field of the command has the entity's type,
 /// `X::created` builds the entity from the command, its keys and its stamps.
 macro_rules! entity {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident in ledger $($rest:tt)*
-    ) => {
-        entity! { @keys [id, organization_id, ledger_id] $(#[$meta])* pub struct $name $($rest)* }
+    ($(#[$meta:meta])* pub struct $name:ident in $place:ident $($rest:tt)*) => {
+        entity! { @in $place $(#[$meta])* pub struct $name $($rest)* }
     };
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident in organization $($rest:tt)*
-    ) => {
-        entity! { @keys [id, organization_id] $(#[$meta])* pub struct $name $($rest)* }
-    };
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident at root $($rest:tt)*
-    ) => {
-        entity! { @keys [id] $(#[$meta])* pub struct $name $($rest)* }
-    };
+    (@in ledger $($rest:tt)*) => { entity! { @keys [id, organization_id, ledger_id] $($rest)* } };
+    (@in organization $($rest:tt)*) => { entity! { @keys [id, organization_id] $($rest)* } };
+    (@in tenant $($rest:tt)*) => { entity! { @keys [id] $($rest)* } };
     (
         @keys [$($key:ident),*]
         $(#[$meta:meta])*
@@ -79,18 +67,8 @@ macro_rules! entity {
             }
         }
     };
-    (
-        @keys [$($key:ident),*]
-        $(#[$meta:meta])*
-        pub struct $name:ident, created from $new:ident {
-            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty $(as $given:ty)?,)*
-        }
-    ) => {
-        entity! {
-            @command [$($key),*] $(#[$meta])* pub struct $name, created from $new {
-                $($(#[$field_meta])* pub $field: $ty $(as $given)?,)*
-            }
-        }
+    (@keys $keys:tt $(#[$meta:meta])* pub struct $name:ident, created from $($rest:tt)*) => {
+        entity! { @command $keys $(#[$meta])* pub struct $name, created from $($rest)* }
     };
     (
         @command [$($key:ident),*]
@@ -223,7 +201,7 @@ impl Stamps {
 }
 
 entity! {
-    pub struct Organization at root, created from NewOrganization {
+    pub struct Organization in tenant, created from NewOrganization {
         pub parent_organization_id: Option<String>,
         pub legal_name: String,
         pub legal_document: String,

@@ -9,6 +9,7 @@ use super::LEDGER_SCOPE;
 use super::body::Check;
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
 use super::openapi::{CursorPage, CursorQuery};
+use super::records::cursor_list;
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Balance, BalanceScope, BalanceSettings, external_alias};
@@ -30,12 +31,12 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_of_alias>(access, |r| r.to(of_alias)),
         Route::new::<__path_of_external>(access, |r| r.to(of_external)),
         Route::new::<__path_account_history>(access, |r| r.to(account_history)),
-        Route::new::<__path_of_account>(access, |r| r.to(of_account)),
+        Route::new::<__path_of_account>(access, |r| r.to(cursor_list::<Balance>)),
         Route::new::<__path_create>(access, |r| r.to(create)),
         Route::new::<__path_operations>(Access::Tenant(Resource::Operations), |r| r.to(operations))
             .filters(filters::OPERATION_FILTERS),
         Route::new::<__path_operation>(Access::Tenant(Resource::Operations), |r| r.to(operation)),
-        Route::new::<__path_list>(access, |r| r.to(list)),
+        Route::new::<__path_list>(access, |r| r.to(cursor_list::<Balance>)),
         Route::new::<__path_history>(access, |r| r.to(history)),
         Route::new::<__path_get_one>(access, |r| r.to(get_one)),
         Route::new::<__path_update>(access, |r| r.to(update)),
@@ -46,26 +47,14 @@ pub(super) fn routes() -> Vec<Route> {
 /// List the ledger's balances.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/balances", tag = "Balances", params(CursorQuery),
     responses((status = 200, body = CursorPage<Balance>)))]
-async fn list(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let page = balances::list(&ctx.tenant, ids.ledger()?, None, query.clone()).await?;
-    reply::cursor_page(&page, &query)
-}
+#[allow(dead_code)]
+fn list() {}
 
 /// List an account's balances.
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/balances", tag = "Balances",
     params(CursorQuery), responses((status = 200, body = CursorPage<Balance>)))]
-async fn of_account(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
-    let query = query.list()?;
-    let page = balances::list(
-        &ctx.tenant,
-        ids.ledger()?,
-        Some(ids.account()?),
-        query.clone(),
-    )
-    .await?;
-    reply::cursor_page(&page, &query)
-}
+#[allow(dead_code)]
+fn of_account() {}
 
 /// `{items, limit}`: the balances of an alias, not paginated.
 #[derive(Serialize, ToSchema)]
@@ -320,8 +309,7 @@ async fn history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResp
     params(HistoryQuery), responses((status = 200, body = HistoricBalances)))]
 async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let at = history_date(&query)?;
-    let balances =
-        balances::account_history(&ctx.tenant, ids.ledger()?, ids.account()?, at).await?;
+    let balances = balances::account_history(&ctx.tenant, ids.parent()?, at).await?;
     let items = balances
         .into_iter()
         .map(history_view)
@@ -334,13 +322,8 @@ async fn account_history(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<
     params(CursorQuery), responses((status = 200, body = CursorPage<Operation>)))]
 async fn operations(ctx: TenantCtx, ids: Ids, query: QueryPairs) -> Result<HttpResponse> {
     let query = query.list()?;
-    let page = transactions::operations_of_account(
-        &ctx.tenant,
-        ids.ledger()?,
-        ids.account()?,
-        query.clone(),
-    )
-    .await?;
+    let page =
+        transactions::operations_of_account(&ctx.tenant, ids.parent()?, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 

@@ -170,10 +170,12 @@ impl Ids {
         self.get("operation_id").map(OperationId::new)
     }
 
-    /// Where the record of the path lives: the ledger of `{ledger_id}`, else the organization
-    /// of `{organization_id}`, else the root.
+    /// Where the record of the path lives: the account of `{account_id}`, else the ledger of
+    /// `{ledger_id}`, else the organization of `{organization_id}`, else the root.
     pub fn parent(&self) -> Result<Parent> {
-        if self.0.contains_key("ledger_id") {
+        if self.0.contains_key("account_id") {
+            self.ledger()?.account(self.account()?)
+        } else if self.0.contains_key("ledger_id") {
             self.ledger()
         } else if self.0.contains_key("organization_id") {
             self.organization()

@@ -1,6 +1,5 @@
 //! Ledger-scoped catalogue entities: assets, portfolios, segments and account types.
 
-use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -8,9 +7,7 @@ use super::LEDGER_SCOPE;
 use super::body::{
     Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
 };
-use super::extract::{Ids, TenantCtx};
 use super::records::{Input, count, create, cursor_list, delete, entity_docs, get, list, update};
-use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::codes::CURRENCY_CODES;
 use crate::domain::entities::{
@@ -18,7 +15,6 @@ use crate::domain::entities::{
 };
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
-use crate::ledger::accounts;
 use crate::ledger::filters;
 use crate::ledger::onboarding::{AccountTypePatch, NamedPatch, PortfolioPatch};
 
@@ -48,7 +44,7 @@ pub(super) fn routes() -> Vec<Route> {
             .filters(filters::ASSET_FILTERS),
         Route::new::<__path_get_asset>(assets, |r| r.to(get::<Asset>)),
         Route::new::<__path_update_asset>(assets, |r| r.to(update::<Asset, UpdateNamed>)),
-        Route::new::<__path_delete_asset>(assets, |r| r.to(delete_asset)),
+        Route::new::<__path_delete_asset>(assets, |r| r.to(delete::<Asset>)),
         Route::new::<__path_count_portfolios>(portfolios, |r| r.to(count::<Portfolio>))
             .filters(filters::PORTFOLIO_FILTERS),
         Route::new::<__path_create_portfolio>(portfolios, |r| {
@@ -202,10 +198,8 @@ entity_docs!(
 
 /// Delete an asset (soft) and its external account.
 #[utoipa::path(delete, context_path = LEDGER_SCOPE, path = "/assets/{id}", tag = "Assets", responses((status = 204)))]
-async fn delete_asset(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    accounts::delete_asset(&ctx.tenant, ids.ledger()?, ids.get("id")?).await?;
-    reply::no_content()
-}
+#[allow(dead_code)]
+fn delete_asset() {}
 
 // ---- portfolios ----------------------------------------------------------------------------
 

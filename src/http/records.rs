@@ -89,7 +89,7 @@ pub(super) async fn get<E: ledger::Record + Serialize>(
     ctx: TenantCtx,
     ids: Ids,
 ) -> Result<HttpResponse> {
-    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.ledger()?, ids.entity()?).await?)
+    reply::ok(&ledger::get::<E>(&ctx.tenant, ids.parent()?, ids.entity()?).await?)
 }
 
 pub(super) async fn list<E: ledger::Record + Serialize>(
@@ -98,7 +98,7 @@ pub(super) async fn list<E: ledger::Record + Serialize>(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     let query = query.list()?;
-    let items = ledger::list::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    let items = ledger::list::<E>(&ctx.tenant, ids.parent()?, query.clone()).await?;
     reply::page(&items, &query)
 }
 
@@ -108,7 +108,7 @@ pub(super) async fn cursor_list<E: ledger::Record + Serialize>(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     let query = query.list()?;
-    let page = ledger::list_by_cursor::<E>(&ctx.tenant, ids.ledger()?, query.clone()).await?;
+    let page = ledger::list_by_cursor::<E>(&ctx.tenant, ids.parent()?, query.clone()).await?;
     reply::cursor_page(&page, &query)
 }
 
@@ -117,11 +117,11 @@ pub(super) async fn count<E: ledger::Record>(
     ids: Ids,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
-    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.ledger()?, query.list()?).await?)
+    reply::total_count(ledger::count::<E>(&ctx.tenant, ids.parent()?, query.list()?).await?)
 }
 
 pub(super) async fn delete<E: ledger::Record>(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    ledger::delete::<E>(&ctx.tenant, ids.ledger()?, ids.entity()?).await?;
+    ledger::delete::<E>(&ctx.tenant, ids.parent()?, ids.entity()?).await?;
     reply::no_content()
 }
 

@@ -5,7 +5,7 @@ use super::Tenant;
 use rusqlite::Connection;
 
 use super::onboarding::ensure_unique;
-use super::{Create, Update, apply_status_and_metadata, new_id};
+use super::{Create, Record, Update, apply_status_and_metadata, new_id, set};
 use crate::domain::entities::{
     ACCOUNT_TYPE_EXTERNAL, Account, AccountType, Asset, Balance, DEFAULT_BALANCE_KEY, Ledger,
     NewAccount, Portfolio, STATUS_EXTERNAL, Segment, Stamps, Status, external_alias,
@@ -13,7 +13,7 @@ use crate::domain::entities::{
 use crate::domain::ids::{AccountId, BalanceId};
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::scope::Parent;
-use crate::domain::time::now;
+use crate::domain::time::Timestamp;
 use crate::error::{Error, Kind, Result};
 use crate::store::onboarding::{self as sql, Unique};
 use crate::store::{self, balances};
@@ -185,57 +185,45 @@ impl Update for Account {
             ensure_member::<Segment>(conn, parent, &segment_id)?;
             self.segment_id = segment_id;
         }
-        if let Some(entity_id) = patch.entity_id {
-            self.entity_id = entity_id;
-        }
-        if let Some(name) = patch.name {
-            self.name = name;
-        }
-        if let Some(blocked) = patch.blocked {
-            self.blocked = blocked;
-        }
+        set(&mut self.entity_id, patch.entity_id);
+        set(&mut self.name, patch.name);
+        set(&mut self.blocked, patch.blocked);
         let (status, metadata) = (&mut self.status, &mut self.metadata);
         apply_status_and_metadata(status, metadata, patch.status, patch.metadata);
         Ok(())
     }
 }
 
-/// Deletes an account and its balances; refused for external accounts and while any of its
-/// balances holds funds.
-pub async fn delete_account(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    super::write_in(tenant, parent, move |conn, parent| {
-        let account = store::get::<Account>(conn, parent, &id)?;
+/// An external account is not deleted (0074), nor one any of whose balances holds funds
+/// (0012); its balances go with it.
+impl Record for Account {
+    fn deleting(conn: &Connection, parent: &Parent, id: &str, at: &Timestamp) -> Result<()> {
+        let account = store::get::<Account>(conn, parent, id)?;
         if account.is_external() {
             return Err(Error::new(Kind::ForbiddenExternalAccountManipulation));
         }
-        let held = balances::of_account(conn, &AccountId::new(id.clone()))?;
+        let held = balances::of_account(conn, &AccountId::new(id.to_owned()))?;
         if held
             .iter()
             .any(|b| !b.available.is_zero() || !b.on_hold.is_zero())
         {
             return Err(Error::new(Kind::AccountBalanceDeletion));
         }
-        let at = now();
-        balances::delete_of_account(conn, &id, &at)?;
-        store::delete::<Account>(conn, parent, &id, &at)
-    })
-    .await
+        balances::delete_of_account(conn, id, at)
+    }
 }
 
-/// Deletes an asset and its `@external/<CODE>` account (with that account's balances).
-pub async fn delete_asset(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
-    super::write_in(tenant, parent, move |conn, parent| {
-        let asset = store::get::<Asset>(conn, parent, &id)?;
-        let at = now();
-        if let Some(external) =
-            sql::account_by_alias(conn, &asset.ledger_id, &external_alias(&asset.code))?
-        {
-            balances::delete_of_account(conn, &external.id, &at)?;
-            store::delete::<Account>(conn, parent, &external.id, &at)?;
+/// Deleting an asset deletes its `@external/<CODE>` account (with that account's balances).
+impl Record for Asset {
+    fn deleting(conn: &Connection, parent: &Parent, id: &str, at: &Timestamp) -> Result<()> {
+        let asset = store::get::<Asset>(conn, parent, id)?;
+        let alias = external_alias(&asset.code);
+        if let Some(external) = sql::account_by_alias(conn, &asset.ledger_id, &alias)? {
+            balances::delete_of_account(conn, &external.id, at)?;
+            store::delete::<Account>(conn, parent, &external.id, at)?;
         }
-        store::delete::<Asset>(conn, parent, &id, &at)
-    })
-    .await
+        Ok(())
+    }
 }
 
 /// The live account with `alias` in the ledger, or 0085.

@@ -2,12 +2,10 @@
 
 use super::Tenant;
 
-use super::{ensure_parent, new_id};
+use super::{ensure_parent, new_id, set};
 use crate::domain::entities::{Account, Balance, BalanceSettings, OVERDRAFT_BALANCE_KEY, Stamps};
 use crate::domain::ids::{AccountId, BalanceId, LedgerId};
 use crate::domain::journal::{BalanceSnapshot, Direction};
-use crate::domain::query::CursorPage;
-use crate::domain::query::ListQuery;
 use crate::domain::scope::Parent;
 use crate::domain::time::now;
 use crate::error::{Error, Kind, Result};
@@ -15,40 +13,6 @@ use crate::store::{self, balances, onboarding, transactions as sql};
 
 /// Balance keys nobody may create: reserved for system-managed balances.
 pub const RESERVED_BALANCE_KEYS: &[&str] = &[OVERDRAFT_BALANCE_KEY];
-
-fn ledger_keys(parent: &Parent) -> Vec<(&'static str, String)> {
-    match parent {
-        Parent::Ledger {
-            organization_id,
-            ledger_id,
-        } => {
-            vec![
-                ("organization_id", organization_id.to_string()),
-                ("ledger_id", ledger_id.to_string()),
-            ]
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// A cursor page of the ledger's balances, or of one account's when `account_id` is given.
-pub async fn list(
-    tenant: &Tenant,
-    parent: Parent,
-    account_id: Option<AccountId>,
-    query: ListQuery,
-) -> Result<CursorPage<Balance>> {
-    super::read_in(tenant, parent, move |conn, parent| {
-        let mut keys = ledger_keys(parent);
-        if let Some(account_id) = account_id {
-            store::get::<Account>(conn, parent, account_id.as_str())?;
-            keys.push(("account_id", account_id.into_string()));
-        }
-        let keys: Vec<(&'static str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        sql::list_balances(conn, &keys, &query)
-    })
-    .await
-}
 
 /// Balances of the account with `alias` (`@external/<code>` when `external` is set).
 pub async fn of_alias(tenant: &Tenant, parent: Parent, alias: String) -> Result<Vec<Balance>> {
@@ -100,12 +64,8 @@ pub async fn update(
                 }
                 b.settings = Some(settings);
             }
-            if let Some(allow) = change.allow_sending {
-                b.allow_sending = allow;
-            }
-            if let Some(allow) = change.allow_receiving {
-                b.allow_receiving = allow;
-            }
+            set(&mut b.allow_sending, change.allow_sending);
+            set(&mut b.allow_receiving, change.allow_receiving);
             Ok(())
         },
     )
@@ -236,14 +196,10 @@ pub async fn history(
     .await
 }
 
-pub async fn account_history(
-    tenant: &Tenant,
-    parent: Parent,
-    account_id: AccountId,
-    at: String,
-) -> Result<Vec<Balance>> {
-    super::read_in(tenant, parent, move |conn, parent| {
-        store::get::<Account>(conn, parent, account_id.as_str())?;
+/// The balances of the account of `parent` as they were at `at`.
+pub async fn account_history(tenant: &Tenant, parent: Parent, at: String) -> Result<Vec<Balance>> {
+    let account_id = parent.account_id()?.clone();
+    super::read_in(tenant, parent, move |conn, _| {
         let all = balances::of_account(conn, &account_id)?;
         let existing: Vec<Balance> = all
             .into_iter()

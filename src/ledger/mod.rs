@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use crate::domain::entities::{Ledger, Organization, Stamped, Stamps, Status};
+use crate::domain::entities::{Account, Ledger, Organization, Stamped, Stamps, Status};
 use crate::domain::ids::LedgerId;
 use crate::domain::metadata::{Metadata, Patch as MetadataPatch};
 use crate::domain::query::{CursorPage, ListQuery};
@@ -23,6 +23,7 @@ use crate::error::{Error, Kind, Result};
 
 use crate::domain::scope::Parent;
 use crate::domain::tenant::TenantId;
+use crate::domain::time::Timestamp;
 use crate::store::{self, Entity};
 
 /// One tenant's ledger: the handle every use case takes. Cheap to clone; the tenant's file
@@ -64,9 +65,9 @@ impl Tenant {
 /// An entity the generic use cases ([`get`], [`list`], [`list_by_cursor`], [`count`],
 /// [`delete`]) serve: any stored entity of the catalogue.
 pub trait Record: Entity {
-    /// The rules and side effects of deleting the live entity `id` under `parent`, run in the
-    /// deleting write before the soft delete: none unless the entity has some.
-    fn deleting(_conn: &Connection, _parent: &Parent, _id: &str) -> Result<()> {
+    /// The rules and side effects of deleting the live entity `id` under `parent` at `at`, run
+    /// in the deleting write before the soft delete: none unless the entity has some.
+    fn deleting(_conn: &Connection, _parent: &Parent, _id: &str, _at: &Timestamp) -> Result<()> {
         Ok(())
     }
 }
@@ -80,11 +81,9 @@ macro_rules! records {
 records!(
     crate::domain::entities::Organization,
     crate::domain::entities::Ledger,
-    crate::domain::entities::Asset,
     crate::domain::entities::Portfolio,
     crate::domain::entities::Segment,
     crate::domain::entities::AccountType,
-    crate::domain::entities::Account,
     crate::domain::entities::Balance
 );
 
@@ -93,9 +92,22 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Fails with 0038 / 0037 unless the organization (and ledger) of `parent` exist.
+/// The keys of a new record of the ledger of `parent`: a fresh id, the organization id and the
+/// ledger id.
+pub(crate) fn new_keys(parent: &Parent) -> Result<(String, String, String)> {
+    let (organization_id, ledger_id) = parent.ledger_ids()?;
+    Ok((new_id(), organization_id, ledger_id))
+}
+
+/// Fails with 0038 / 0037 unless the organization (and ledger) of `parent` exist, and with
+/// the account's not-found error unless the account of an account-scoped parent does.
 pub(crate) fn ensure_parent(conn: &Connection, parent: &Parent) -> Result<()> {
     match parent {
+        Parent::Account { account_id, .. } => {
+            let ledger = parent.ledger()?;
+            ensure_parent(conn, &ledger)?;
+            store::ensure_exists::<Account>(conn, &ledger, account_id.as_str())
+        }
         Parent::Root => Ok(()),
         Parent::Organization(org) => {
             store::ensure_exists::<Organization>(conn, &Parent::Root, org.as_str())
@@ -207,8 +219,9 @@ pub async fn count<E: Record>(tenant: &Tenant, parent: Parent, query: ListQuery)
 /// Soft-deletes an entity after its [`Record::deleting`] rules.
 pub async fn delete<E: Record>(tenant: &Tenant, parent: Parent, id: String) -> Result<()> {
     write_in(tenant, parent, move |conn, parent| {
-        E::deleting(conn, parent, &id)?;
-        store::delete::<E>(conn, parent, &id, &crate::domain::time::now())
+        let at = crate::domain::time::now();
+        E::deleting(conn, parent, &id, &at)?;
+        store::delete::<E>(conn, parent, &id, &at)
     })
     .await
 }
@@ -278,6 +291,13 @@ where
         Ok(entity)
     })
     .await
+}
+
+/// A patch's new value of a field, when it has one.
+pub(crate) fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
 }
 
 /// A patch's new status (an empty code meaning ACTIVE) and its metadata changes.

@@ -3,7 +3,9 @@
 
 use rusqlite::Connection;
 
-use super::{Create, Tenant, Update, apply_status_and_metadata, ensure_free, new_id};
+use super::{
+    Create, Tenant, Update, apply_status_and_metadata, ensure_free, new_id, new_keys, set,
+};
 use crate::domain::entities::{
     AccountType, Address, Asset, Ledger, LedgerSettings, NewAccountType, NewAsset, NewLedger,
     NewOrganization, NewPortfolio, NewSegment, Organization, Portfolio, Segment, Stamped, Stamps,
@@ -55,15 +57,12 @@ impl Update for Organization {
             ensure_parent_organization(conn, &parent)?;
             self.parent_organization_id = parent;
         }
-        if let Some(name) = patch.legal_name {
-            self.legal_name = name;
-        }
-        if let Some(dba) = patch.doing_business_as {
-            self.doing_business_as = Some(dba);
-        }
-        if let Some(address) = patch.address {
-            self.address = address;
-        }
+        set(&mut self.legal_name, patch.legal_name);
+        set(
+            &mut self.doing_business_as,
+            patch.doing_business_as.map(Some),
+        );
+        set(&mut self.address, patch.address);
         let (status, metadata) = (&mut self.status, &mut self.metadata);
         apply_status_and_metadata(status, metadata, patch.status, patch.metadata);
         Ok(())
@@ -181,10 +180,10 @@ impl Create for Asset {
     type New = NewAsset;
 
     fn build(conn: &Connection, parent: &Parent, new: NewAsset, stamps: Stamps) -> Result<Self> {
-        let keys = parent.ledger_ids()?;
-        let taken = sql::asset_name_or_code_taken(conn, &keys.1, &new.name, &new.code)?;
+        let keys = new_keys(parent)?;
+        let taken = sql::asset_name_or_code_taken(conn, &keys.2, &new.name, &new.code)?;
         ensure_free(taken, Kind::AssetNameOrCodeDuplicate)?;
-        Ok(Asset::created((new_id(), keys.0, keys.1), new, stamps))
+        Ok(Asset::created(keys, new, stamps))
     }
 
     fn created(&self, conn: &Connection) -> Result<()> {
@@ -202,12 +201,7 @@ impl Create for Portfolio {
     type New = NewPortfolio;
 
     fn build(_: &Connection, parent: &Parent, new: NewPortfolio, stamps: Stamps) -> Result<Self> {
-        let (organization_id, ledger_id) = parent.ledger_ids()?;
-        Ok(Portfolio::created(
-            (new_id(), organization_id, ledger_id),
-            new,
-            stamps,
-        ))
+        Ok(Portfolio::created(new_keys(parent)?, new, stamps))
     }
 }
 
@@ -216,12 +210,8 @@ impl Update for Portfolio {
 
     fn patch(&mut self, _: &Connection, _: &Parent, patch: PortfolioPatch) -> Result<()> {
         let PortfolioPatch { named, entity_id } = patch;
-        if let Some(name) = named.name {
-            self.name = name;
-        }
-        if let Some(entity_id) = entity_id {
-            self.entity_id = Some(entity_id);
-        }
+        set(&mut self.name, named.name);
+        set(&mut self.entity_id, entity_id.map(Some));
         let (status, metadata) = (&mut self.status, &mut self.metadata);
         apply_status_and_metadata(status, metadata, named.status, named.metadata);
         Ok(())
@@ -232,14 +222,10 @@ impl Create for Segment {
     type New = NewSegment;
 
     fn build(conn: &Connection, parent: &Parent, new: NewSegment, stamps: Stamps) -> Result<Self> {
-        let (organization_id, ledger_id) = parent.ledger_ids()?;
-        let unique = Unique::in_ledger("segment", "name", &ledger_id, &new.name);
+        let keys = new_keys(parent)?;
+        let unique = Unique::in_ledger("segment", "name", &keys.2, &new.name);
         ensure_unique(conn, unique, Kind::DuplicateSegmentName)?;
-        Ok(Segment::created(
-            (new_id(), organization_id, ledger_id),
-            new,
-            stamps,
-        ))
+        Ok(Segment::created(keys, new, stamps))
     }
 }
 
@@ -255,14 +241,10 @@ impl Create for AccountType {
     type New = NewAccountType;
 
     fn build(conn: &Connection, parent: &Parent, new: NewAccountType, at: Stamps) -> Result<Self> {
-        let (organization_id, ledger_id) = parent.ledger_ids()?;
-        let unique = Unique::in_ledger("account_type", "key_value", &ledger_id, &new.key_value);
+        let keys = new_keys(parent)?;
+        let unique = Unique::in_ledger("account_type", "key_value", &keys.2, &new.key_value);
         ensure_unique(conn, unique, Kind::DuplicateAccountTypeKeyValue)?;
-        Ok(AccountType::created(
-            (new_id(), organization_id, ledger_id),
-            new,
-            at,
-        ))
+        Ok(AccountType::created(keys, new, at))
     }
 }
 
@@ -270,12 +252,8 @@ impl Update for AccountType {
     type Patch = AccountTypePatch;
 
     fn patch(&mut self, _: &Connection, _: &Parent, patch: AccountTypePatch) -> Result<()> {
-        if let Some(name) = patch.name {
-            self.name = name;
-        }
-        if let Some(description) = patch.description {
-            self.description = Some(description);
-        }
+        set(&mut self.name, patch.name);
+        set(&mut self.description, patch.description.map(Some));
         self.metadata = patch.metadata.apply(std::mem::take(&mut self.metadata));
         Ok(())
     }

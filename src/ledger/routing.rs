@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::{Create, Record, Update, new_id};
+use super::{Create, Record, Update, new_id, new_keys, set};
 use crate::domain::entities::{Balance, Ledger, Stamps};
 use crate::domain::journal::{Direction, Operation, OperationType, Transaction};
 use crate::domain::metadata::Patch as MetadataPatch;
@@ -12,6 +12,7 @@ use crate::domain::routing::{
     NewTransactionRoute, OperationRoute, RouteLeg, RouteType, TransactionRoute,
 };
 use crate::domain::scope::Parent;
+use crate::domain::time::Timestamp;
 use crate::domain::transaction::Posting;
 use crate::error::{Error, Kind, Result};
 use crate::store::{self, routing as sql, transactions as journal};
@@ -23,8 +24,7 @@ impl Create for OperationRoute {
     type New = NewOperationRoute;
 
     fn build(_: &Connection, parent: &Parent, new: NewOperationRoute, at: Stamps) -> Result<Self> {
-        let (organization_id, ledger_id) = parent.ledger_ids()?;
-        let mut route = OperationRoute::created((new_id(), organization_id, ledger_id), new, at);
+        let mut route = OperationRoute::created(new_keys(parent)?, new, at);
         route.accounting_entries = route.accounting_entries.filter(|e| !e.is_empty());
         Ok(route)
     }
@@ -77,18 +77,10 @@ impl Update for OperationRoute {
             }
             self.accounting_entries = merged;
         }
-        if let Some(title) = patch.title {
-            self.title = title;
-        }
-        if let Some(description) = patch.description {
-            self.description = Some(description);
-        }
-        if let Some(code) = patch.code {
-            self.code = Some(code);
-        }
-        if let Some(account) = patch.account {
-            self.account = Some(account);
-        }
+        set(&mut self.title, patch.title);
+        set(&mut self.description, patch.description.map(Some));
+        set(&mut self.code, patch.code.map(Some));
+        set(&mut self.account, patch.account.map(Some));
         self.metadata = patch.metadata.apply(std::mem::take(&mut self.metadata));
         Ok(())
     }
@@ -96,7 +88,7 @@ impl Update for OperationRoute {
 
 /// An operation route a transaction route lists is not deleted (0107).
 impl Record for OperationRoute {
-    fn deleting(conn: &Connection, _: &Parent, id: &str) -> Result<()> {
+    fn deleting(conn: &Connection, _: &Parent, id: &str, _: &Timestamp) -> Result<()> {
         if sql::is_linked(conn, id)? {
             return Err(Error::new(Kind::OperationRouteLinkedToTransactionRoutes)
                 .with_entity("OperationRoute"));
@@ -187,12 +179,8 @@ impl Update for TransactionRoute {
             self.operation_routes = operation_routes(conn, parent, ids)?;
             link(conn, self)?;
         }
-        if let Some(title) = patch.title {
-            self.title = title;
-        }
-        if let Some(description) = patch.description {
-            self.description = Some(description);
-        }
+        set(&mut self.title, patch.title);
+        set(&mut self.description, patch.description.map(Some));
         self.metadata = patch.metadata.apply(std::mem::take(&mut self.metadata));
         Ok(())
     }
@@ -200,7 +188,7 @@ impl Update for TransactionRoute {
 
 /// Deleting a transaction route drops its links, freeing its operation routes.
 impl Record for TransactionRoute {
-    fn deleting(conn: &Connection, parent: &Parent, id: &str) -> Result<()> {
+    fn deleting(conn: &Connection, parent: &Parent, id: &str, _: &Timestamp) -> Result<()> {
         store::ensure_exists::<TransactionRoute>(conn, parent, id)?;
         sql::set_links(conn, id, &[])
     }

@@ -754,6 +754,14 @@ pub struct Annotations {
     pub metadata: MetadataPatch,
 }
 
+impl Annotations {
+    /// Applies the changes to a description and its metadata.
+    fn apply(self, description: &mut Option<String>, metadata: &mut Metadata) {
+        super::set(description, self.description.map(Some));
+        *metadata = self.metadata.apply(std::mem::take(metadata));
+    }
+}
+
 pub async fn update(
     tenant: &Tenant,
     parent: Parent,
@@ -764,12 +772,7 @@ pub async fn update(
         let row = sql::get_transaction(conn, ledger_id, &id)?;
         freeze_replay(conn, ledger_id, &id)?;
         let mut transaction = row.transaction;
-        if let Some(description) = change.description {
-            transaction.description = Some(description);
-        }
-        transaction.metadata = change
-            .metadata
-            .apply(std::mem::take(&mut transaction.metadata));
+        change.apply(&mut transaction.description, &mut transaction.metadata);
         transaction.stamps.updated_at = now();
         sql::save_transaction(conn, &transaction, &row.postings)?;
         Ok(transaction)
@@ -792,12 +795,7 @@ pub async fn update_operation(
         sql::get_transaction(conn, ledger_id, &transaction_id)?;
         let mut operation = sql::get_operation(conn, &keys, &id)?;
         freeze_replay(conn, ledger_id, &transaction_id)?;
-        if let Some(description) = change.description {
-            operation.description = Some(description);
-        }
-        operation.metadata = change
-            .metadata
-            .apply(std::mem::take(&mut operation.metadata));
+        change.apply(&mut operation.description, &mut operation.metadata);
         operation.stamps.updated_at = now();
         sql::save_operation(conn, &operation)?;
         Ok(operation)
@@ -830,16 +828,15 @@ pub async fn count(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<
     .await
 }
 
+/// A cursor page of the operations of the account of `parent`.
 pub async fn operations_of_account(
     tenant: &Tenant,
     parent: Parent,
-    account_id: AccountId,
     query: ListQuery,
 ) -> Result<CursorPage<Operation>> {
     super::read_in(tenant, parent, move |conn, parent| {
-        crate::store::get::<crate::domain::entities::Account>(conn, parent, account_id.as_str())?;
-        let (_, ledger_id) = ledger_of(parent)?;
-        sql::list_operations_of_account(conn, &ledger_id, &account_id, &query)
+        let (ledger_id, account_id) = (parent.ledger_id()?, parent.account_id()?);
+        sql::list_operations_of_account(conn, ledger_id, account_id, &query)
     })
     .await
 }

@@ -46,6 +46,7 @@ macro_rules! stored {
         impl $crate::store::Entity for $entity {
             const TABLE: &'static str = $table.name;
             const COLUMNS: &'static str = $table.columns;
+            const METADATA: bool = $table.metadata;
             const NOT_FOUND: $crate::error::Kind = $not_found;
             const NAME: &'static str = stringify!($entity);
 
@@ -159,6 +160,8 @@ pub fn slow_sqlite_build() -> Option<String> {
 pub trait Entity: Sized + Send + 'static {
     const TABLE: &'static str;
     const COLUMNS: &'static str;
+    /// Whether its rows have metadata (balances answer `metadata: {}` and have none).
+    const METADATA: bool;
     /// The error for an id that does not exist under its parent.
     const NOT_FOUND: Kind;
     /// The entity name used in error bodies (`entityType`).
@@ -186,6 +189,15 @@ fn keys(parent: &Parent) -> Vec<(&'static str, &str)> {
         } => vec![
             ("organization_id", organization_id.as_str()),
             ("ledger_id", ledger_id.as_str()),
+        ],
+        Parent::Account {
+            organization_id,
+            ledger_id,
+            account_id,
+        } => vec![
+            ("organization_id", organization_id.as_str()),
+            ("ledger_id", ledger_id.as_str()),
+            ("account_id", account_id.as_str()),
         ],
     }
 }
@@ -238,6 +250,14 @@ pub fn list_by_cursor<E: Entity>(
     parent: &Parent,
     list: &ListQuery,
 ) -> Result<CursorPage<E>> {
+    if list.metadata.is_some() && !E::METADATA {
+        // No column to filter on: a metadata filter matches none of the entities.
+        return Ok(CursorPage {
+            items: Vec::new(),
+            next_cursor: None,
+            prev_cursor: None,
+        });
+    }
     let keys = keys(parent);
     let page = query::list_by_cursor(conn, &scope::<E>(&keys), list, E::from_row, E::id)?;
     let items = page

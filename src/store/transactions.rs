@@ -443,23 +443,3 @@ pub fn freeze_idempotent_response(
     .execute((response, ledger_id, key))?;
     Ok(())
 }
-
-/// Ensures `Balance` lists by cursor through the generic entity functions.
-pub fn list_balances(
-    conn: &Connection,
-    keys: &[(&'static str, &str)],
-    query: &ListQuery,
-) -> Result<CursorPage<Balance>> {
-    // Balances have no metadata (they answer `metadata: {}`) and no column to filter on: a
-    // metadata filter matches none of them.
-    if query.metadata.is_some() {
-        return Ok(CursorPage {
-            items: Vec::new(),
-            next_cursor: None,
-            prev_cursor: None,
-        });
-    }
-    list_by_cursor(conn, &BALANCE.scope(keys), query, balance_from, |b| {
-        b.id.as_str()
-    })
-}

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
 use ledgerlite::domain::entities::{
-    Account, Asset, BalanceSettings, Ledger, NewAccount, NewAsset, NewLedger, NewOrganization,
-    Organization, Status,
+    Account, Asset, Balance, BalanceSettings, Ledger, NewAccount, NewAsset, NewLedger,
+    NewOrganization, Organization, Status,
 };
 use ledgerlite::domain::ids::{AccountId, TransactionId};
 use ledgerlite::domain::journal::Direction;
@@ -227,10 +227,9 @@ impl World {
                     .await
                     .unwrap();
                 if alias == "@d" {
-                    let all = balances::list(
+                    let all = ledger::list_by_cursor::<Balance>(
                         &tenant,
-                        parent.clone(),
-                        Some(account_id),
+                        parent.account(account_id).unwrap(),
                         Default::default(),
                     )
                     .await
