@@ -98,11 +98,11 @@ entity_docs!(cursor_list "Account types" "account-types" AccountType, list_accou
 entity_docs!(count "Account types" "account-types" AccountType, count_account_types);
 entity_docs!(delete "Account types" "account-types" AccountType, delete_account_type);
 
-/// Name, status and metadata: the PATCH body of assets and segments. Absent fields are kept;
-/// `metadata` merges (a `null` value deletes its key, `null` clears).
+/// Name, status and metadata: the PATCH body of ledgers, assets and segments. Absent fields are
+/// kept; `metadata` merges (a `null` value deletes its key, `null` clears).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UpdateNamed {
+pub(super) struct UpdateNamed {
     #[schema(max_length = 256)]
     name: Option<String>,
     status: Option<StatusInput>,

@@ -5,19 +5,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::body::{
-    Check, StatusInput, create_metadata, double_option, patch_metadata, status_or_active,
-};
+use super::body::{Check, StatusInput, create_metadata, status_or_active};
 use super::extract::{Body, Ids, QueryPairs, TenantCtx};
+use super::ledger_items::UpdateNamed;
 use super::openapi::{Page, PageQuery};
-use super::records::{self, Input};
+use super::records::{self, Input, entity_docs};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Ledger, LedgerSettings, NewLedger};
 use crate::domain::metadata::Metadata;
 use crate::error::{Error, Kind, Result};
 use crate::ledger::filters;
-use crate::ledger::onboarding::{self, NamedPatch};
+use crate::ledger::onboarding;
 use crate::ledger::{self};
 
 /// Longest ledger name, in characters.
@@ -34,7 +33,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new::<__path_get_settings>(access, |r| r.to(get_settings)),
         Route::new::<__path_update_settings>(access, |r| r.to(update_settings)),
         Route::new::<__path_get>(access, |r| r.to(get)),
-        Route::new::<__path_update>(access, |r| r.to(records::update::<Ledger, UpdateLedger>)),
+        Route::new::<__path_update>(access, |r| r.to(records::update::<Ledger, UpdateNamed>)),
         Route::new::<__path_delete>(access, |r| r.to(delete)),
     ]
 }
@@ -78,18 +77,6 @@ impl LedgerSettingsInput {
     }
 }
 
-/// Absent fields are kept; `metadata` merges (a `null` value deletes its key, `null` clears).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct UpdateLedger {
-    #[schema(max_length = 256)]
-    name: Option<String>,
-    status: Option<StatusInput>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(schema_with = crate::http::openapi::metadata_patch)]
-    metadata: Option<Option<Metadata>>,
-}
-
 impl Input for CreateLedger {
     type Command = NewLedger;
 
@@ -110,33 +97,15 @@ impl Input for CreateLedger {
     }
 }
 
-impl Input for UpdateLedger {
-    type Command = NamedPatch;
+entity_docs!(
+    /// Create a ledger.
+    create under "/v1/organizations/{organization_id}", "Ledgers" "ledgers" Ledger CreateLedger, create
+);
 
-    fn command(self) -> Result<NamedPatch> {
-        let mut check = Check::new();
-        check.max_len("name", self.name.as_deref(), LEDGER_NAME_LENGTH_MAX);
-        check.status(self.status.as_ref());
-        check.finish()?;
-        Ok(NamedPatch {
-            name: self.name.filter(|n| !n.trim().is_empty()),
-            status: self.status.map(StatusInput::into_status),
-            metadata: patch_metadata(self.metadata)?,
-        })
-    }
-}
-
-/// Create a ledger.
-#[utoipa::path(post, path = "/v1/organizations/{organization_id}/ledgers", tag = "Ledgers", request_body = CreateLedger,
-    responses((status = 201, body = Ledger)))]
-#[allow(dead_code)]
-fn create() {}
-
-/// Update a ledger.
-#[utoipa::path(patch, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", request_body = UpdateLedger,
-    responses((status = 200, body = Ledger)))]
-#[allow(dead_code)]
-fn update() {}
+entity_docs!(
+    /// Update a ledger.
+    update under "/v1/organizations/{organization_id}", "Ledgers" "ledgers" Ledger UpdateNamed, update
+);
 
 /// Get a ledger.
 #[utoipa::path(get, path = "/v1/organizations/{organization_id}/ledgers/{id}", tag = "Ledgers", responses((status = 200, body = Ledger)))]

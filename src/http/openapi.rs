@@ -386,32 +386,22 @@ fn filter_parameters(method: &str, operation: &mut Operation, filters: &[FilterS
         .iter()
         .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "limit"));
     for spec in filters {
+        let text = ObjectBuilder::new().schema_type(Type::String);
         let (schema, description) = match spec.matching {
-            Match::Exact => (
-                ObjectBuilder::new().schema_type(Type::String),
-                "Exact match.",
-            ),
-            Match::Prefix => (
-                ObjectBuilder::new().schema_type(Type::String),
-                "Case-insensitive prefix.",
-            ),
+            Match::Exact => (text, "Exact match."),
+            Match::Prefix => (text, "Case-insensitive prefix."),
             Match::Flag => (ObjectBuilder::new().schema_type(Type::Boolean), "Flag."),
-            Match::LegAccount => (
-                ObjectBuilder::new().schema_type(Type::String),
-                "Transactions with an operation on this account id.",
-            ),
+            Match::LegAccount => (text, "Transactions with an operation on this account id."),
             Match::LegAlias => (
-                ObjectBuilder::new().schema_type(Type::String),
+                text,
                 "Transactions with an operation on the account with this alias.",
             ),
             Match::AnyOf => (
-                ObjectBuilder::new().schema_type(Type::String),
+                text,
                 "Comma-separated values, any of which matches (exact).",
             ),
             Match::OneOf(values) => (
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(values.iter().copied())),
+                text.enum_values(Some(values.iter().copied())),
                 "One of the codes (case-insensitive).",
             ),
         };

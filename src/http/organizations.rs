@@ -9,7 +9,7 @@ use super::body::{
 };
 use super::extract::{Ids, QueryPairs, TenantCtx};
 use super::openapi::{Page, PageQuery};
-use super::records::{self, Input};
+use super::records::{self, Input, entity_docs};
 use super::reply;
 use super::routes::{Access, Resource, Route};
 use crate::domain::entities::{Address, NewOrganization, Organization};
@@ -185,17 +185,15 @@ impl Input for UpdateOrganization {
     }
 }
 
-/// Create an organization.
-#[utoipa::path(post, path = "/v1/organizations", tag = "Organizations", request_body = CreateOrganization,
-    responses((status = 201, body = Organization)))]
-#[allow(dead_code)]
-fn create() {}
+entity_docs!(
+    /// Create an organization.
+    create under "/v1", "Organizations" "organizations" Organization CreateOrganization, create
+);
 
-/// Update an organization.
-#[utoipa::path(patch, path = "/v1/organizations/{id}", tag = "Organizations", request_body = UpdateOrganization,
-    responses((status = 200, body = Organization)))]
-#[allow(dead_code)]
-fn update() {}
+entity_docs!(
+    /// Update an organization.
+    update under "/v1", "Organizations" "organizations" Organization UpdateOrganization, update
+);
 
 /// Get an organization.
 #[utoipa::path(get, path = "/v1/organizations/{id}", tag = "Organizations",

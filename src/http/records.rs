@@ -15,24 +15,36 @@ use crate::ledger;
 /// The OpenAPI operations of the generic handlers ([`get`], [`list`], [`cursor_list`],
 /// [`count`], [`delete`], [`create`], [`update`]), one doc-only function per entity and route.
 /// A get, update or delete names its path parameter when it is not `id`; a create or update
-/// names its body and gives its summary as a doc comment.
+/// names its body and gives its summary as a doc comment, and is in the ledger scope unless it
+/// names another (`create under "/v1", …`).
 macro_rules! entity_docs {
-    ($(#[$doc:meta])+ create $tag:literal $path:literal $entity:ident $body:ident, $name:ident) => {
-        #[utoipa::path(post, context_path = crate::http::LEDGER_SCOPE, path = concat!("/", $path),
+    ($(#[$doc:meta])+ create under $scope:literal, $($rest:tt)*) => {
+        entity_docs!(@create $scope; $(#[$doc])+ $($rest)*);
+    };
+    ($(#[$doc:meta])+ update under $scope:literal, $($rest:tt)*) => {
+        entity_docs!(@update $scope; $(#[$doc])+ $($rest)*);
+    };
+    ($(#[$doc:meta])+ create $($rest:tt)*) => {
+        entity_docs!(@create crate::http::LEDGER_SCOPE; $(#[$doc])+ $($rest)*);
+    };
+    ($(#[$doc:meta])+ update $($rest:tt)*) => {
+        entity_docs!(@update crate::http::LEDGER_SCOPE; $(#[$doc])+ $($rest)*);
+    };
+    (@create $scope:expr; $(#[$doc:meta])+ $tag:literal $path:literal $entity:ident $body:ident,
+        $name:ident) => {
+        #[utoipa::path(post, context_path = $scope, path = concat!("/", $path),
             tag = $tag, request_body = $body, responses((status = 201, body = $entity)))]
         $(#[$doc])+
         #[allow(dead_code)]
         pub(super) fn $name() {}
     };
-    ($(#[$doc:meta])+ update $tag:literal $path:literal $entity:ident $body:ident, $name:ident) => {
-        entity_docs!($(#[$doc])+ update $tag $path $entity $body, $name, "id");
+    (@update $scope:expr; $(#[$doc:meta])+ $tag:literal $path:literal $entity:ident $body:ident,
+        $name:ident) => {
+        entity_docs!(@update $scope; $(#[$doc])+ $tag $path $entity $body, $name, "id");
     };
-    (
-        $(#[$doc:meta])+
-        update $tag:literal $path:literal $entity:ident $body:ident, $name:ident, $param:literal
-    ) => {
-        #[utoipa::path(patch, context_path = crate::http::LEDGER_SCOPE,
-            path = concat!("/", $path, "/{", $param, "}"),
+    (@update $scope:expr; $(#[$doc:meta])+ $tag:literal $path:literal $entity:ident $body:ident,
+        $name:ident, $param:literal) => {
+        #[utoipa::path(patch, context_path = $scope, path = concat!("/", $path, "/{", $param, "}"),
             tag = $tag, request_body = $body, responses((status = 200, body = $entity)))]
         $(#[$doc])+
         #[allow(dead_code)]

@@ -84,7 +84,8 @@ records!(
     crate::domain::entities::Portfolio,
     crate::domain::entities::Segment,
     crate::domain::entities::AccountType,
-    crate::domain::entities::Balance
+    crate::domain::entities::Balance,
+    crate::domain::journal::Operation
 );
 
 /// A fresh time-ordered id.

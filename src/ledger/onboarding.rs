@@ -113,6 +113,23 @@ pub(super) fn ensure_unique(conn: &Connection, unique: Unique<'_>, conflict: Kin
     ensure_free(sql::taken(conn, unique)?, conflict)
 }
 
+/// The keys of a new record of the ledger of `parent` whose `column` of `table` is `value`,
+/// unless a live record of the ledger already has that value (`taken`).
+fn free_keys(
+    conn: &Connection,
+    parent: &Parent,
+    (table, column, value): (&'static str, &'static str, &str),
+    taken: Kind,
+) -> Result<(String, String, String)> {
+    let keys = new_keys(parent)?;
+    ensure_unique(
+        conn,
+        Unique::in_ledger(table, column, &keys.2, value),
+        taken,
+    )?;
+    Ok(keys)
+}
+
 /// An entity whose name is unique where it lives, changed with a [`NamedPatch`]: ledgers (in
 /// their organization), assets and segments (in their ledger).
 pub trait Named: super::Record + Stamped {
@@ -218,34 +235,32 @@ impl Update for Portfolio {
     }
 }
 
-impl Create for Segment {
-    type New = NewSegment;
+/// Declares [`Create`] for ledger records with one column unique in their ledger: a value
+/// another live record of the ledger has is refused with `$taken`.
+macro_rules! unique_in_ledger {
+    ($($entity:ident from $new:ident: $field:ident or $taken:expr),*) => {$(
+        impl Create for $entity {
+            type New = $new;
 
-    fn build(conn: &Connection, parent: &Parent, new: NewSegment, stamps: Stamps) -> Result<Self> {
-        let keys = new_keys(parent)?;
-        let unique = Unique::in_ledger("segment", "name", &keys.2, &new.name);
-        ensure_unique(conn, unique, Kind::DuplicateSegmentName)?;
-        Ok(Segment::created(keys, new, stamps))
-    }
+            fn build(conn: &Connection, parent: &Parent, new: $new, at: Stamps) -> Result<Self> {
+                let table = <$entity as store::Entity>::TABLE;
+                let value = (table, stringify!($field), new.$field.as_str());
+                Ok($entity::created(free_keys(conn, parent, value, $taken)?, new, at))
+            }
+        }
+    )*};
 }
+
+unique_in_ledger!(
+    Segment from NewSegment: name or Kind::DuplicateSegmentName,
+    AccountType from NewAccountType: key_value or Kind::DuplicateAccountTypeKeyValue
+);
 
 #[derive(Default)]
 pub struct AccountTypePatch {
     pub name: Option<String>,
     pub description: Option<String>,
     pub metadata: MetadataPatch,
-}
-
-/// An account type's key value is unique in its ledger.
-impl Create for AccountType {
-    type New = NewAccountType;
-
-    fn build(conn: &Connection, parent: &Parent, new: NewAccountType, at: Stamps) -> Result<Self> {
-        let keys = new_keys(parent)?;
-        let unique = Unique::in_ledger("account_type", "key_value", &keys.2, &new.key_value);
-        ensure_unique(conn, unique, Kind::DuplicateAccountTypeKeyValue)?;
-        Ok(AccountType::created(keys, new, at))
-    }
 }
 
 impl Update for AccountType {

@@ -828,19 +828,6 @@ pub async fn count(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<
     .await
 }
 
-/// A cursor page of the operations of the account of `parent`.
-pub async fn operations_of_account(
-    tenant: &Tenant,
-    parent: Parent,
-    query: ListQuery,
-) -> Result<CursorPage<Operation>> {
-    super::read_in(tenant, parent, move |conn, parent| {
-        let (ledger_id, account_id) = (parent.ledger_id()?, parent.account_id()?);
-        sql::list_operations_of_account(conn, ledger_id, account_id, &query)
-    })
-    .await
-}
-
 pub async fn operation_of_account(
     tenant: &Tenant,
     parent: Parent,

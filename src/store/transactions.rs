@@ -192,6 +192,8 @@ pub const OPERATION: Table = table!("operation" [
     "description", "route_code", "route_description"
 ]);
 
+stored!(Operation in OPERATION, Kind::OperationIdNotFound, operation_from, save_operation);
+
 pub fn operation_from(row: &Row<'_>) -> rusqlite::Result<Operation> {
     read!(row => Operation {
         id, transaction_id, description, asset_code, chart_of_accounts, account_id,
@@ -269,21 +271,6 @@ pub fn operations_of(conn: &Connection, transaction_id: &TransactionId) -> Resul
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([transaction_id], operation_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-pub fn list_operations_of_account(
-    conn: &Connection,
-    ledger_id: &LedgerId,
-    account_id: &AccountId,
-    query: &ListQuery,
-) -> Result<CursorPage<Operation>> {
-    let keys = [
-        ("ledger_id", ledger_id.as_str()),
-        ("account_id", account_id.as_str()),
-    ];
-    list_by_cursor(conn, &OPERATION.scope(&keys), query, operation_from, |o| {
-        o.id.as_str()
-    })
 }
 
 /// The operation `id` of the ledger, optionally required to belong to an account or transaction.
