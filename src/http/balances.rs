@@ -329,12 +329,6 @@ fn operations() {}
 #[utoipa::path(get, context_path = LEDGER_SCOPE, path = "/accounts/{account_id}/operations/{operation_id}",
     tag = "Operations", responses((status = 200, body = Operation)))]
 async fn operation(ctx: TenantCtx, ids: Ids) -> Result<HttpResponse> {
-    let found = transactions::operation_of_account(
-        &ctx.tenant,
-        ids.ledger()?,
-        ids.account()?,
-        ids.operation()?,
-    )
-    .await?;
-    reply::ok(&found)
+    let found = transactions::operation_of_account(&ctx.tenant, ids.parent()?, ids.operation()?);
+    reply::ok(&found.await?)
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use crate::domain::entities::{Balance, OVERDRAFT_BALANCE_KEY, Stamps};
-use crate::domain::ids::{AccountId, LedgerId, OperationId, OrganizationId, TransactionId};
+use crate::domain::ids::{LedgerId, OperationId, OrganizationId, TransactionId};
 use crate::domain::journal::{
     BalanceSnapshot, Direction, JournalStatus, Operation, OperationAmount, OperationRouting,
     OperationType, Transaction, TransactionStatus,
@@ -828,18 +828,16 @@ pub async fn count(tenant: &Tenant, parent: Parent, query: ListQuery) -> Result<
     .await
 }
 
+/// One operation of the account of `parent`. The account itself is not looked up: an unknown
+/// account has no operation to find (0068).
 pub async fn operation_of_account(
     tenant: &Tenant,
     parent: Parent,
-    account_id: AccountId,
     id: OperationId,
 ) -> Result<Operation> {
-    super::in_ledger(tenant, parent, Run::Read, move |conn, _, ledger_id| {
-        let keys = [
-            ("ledger_id", ledger_id.as_str()),
-            ("account_id", account_id.as_str()),
-        ];
-        sql::get_operation(conn, &keys, &id)
+    let ledger = parent.ledger()?;
+    super::read_in(tenant, ledger, move |conn, _| {
+        crate::store::get::<Operation>(conn, &parent, id.as_str())
     })
     .await
 }
