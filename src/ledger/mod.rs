@@ -84,9 +84,18 @@ records!(
     crate::domain::entities::Portfolio,
     crate::domain::entities::Segment,
     crate::domain::entities::AccountType,
-    crate::domain::entities::Balance,
-    crate::domain::journal::Operation
+    crate::domain::entities::Balance
 );
+
+/// The journal is append-only: an operation is read through the generic use cases, never
+/// deleted.
+impl Record for crate::domain::journal::Operation {
+    fn deleting(_: &Connection, _: &Parent, _: &str, _: &Timestamp) -> Result<()> {
+        Err(Error::internal(
+            "an operation of the journal is never deleted",
+        ))
+    }
+}
 
 /// A fresh time-ordered id.
 pub fn new_id() -> String {
