@@ -334,16 +334,151 @@ fn the_cli_freezes_moves_and_undoes_both() {
     let missing = cli(&data, &["tenant", "freeze", "ghost"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(!data.join("tenants/ghost.read-only").exists());
-    // Deleting a tenant removes its markers with it.
-    ok(&data, &["tenant", "move", "acme"]);
-    ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    // Deleting a tenant removes its markers with it, but a moved tenant's `.moved`: that one
+    // goes with `unmove`.
+    ok(&data, &["tenant", "freeze", "beta"]);
+    ok(&data, &["tenant", "delete", "beta", "--yes"]);
+    assert!(left_of(&data, "beta").is_empty());
+    ok(
+        &data,
+        &["tenant", "move", "acme", "--to", "http://10.0.0.2:3002"],
+    );
+    let out = ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "acme.moved: requests for acme are still answered 421 TENANT_MOVED; `tenant unmove \
+             acme` removes it"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(left_of(&data, "acme"), ["acme.moved"]);
+    assert_eq!(list(&data), "");
+    assert_eq!(
+        stdout(&ok(&data, &["tenant", "unmove", "acme"])),
+        "unmoved acme (active)\n"
+    );
+    assert!(left_of(&data, "acme").is_empty());
+    let missing = cli(&data, &["tenant", "unmove", "acme"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+/// The files of the tenants folder whose names start with `id`, sorted.
+fn left_of(data: &Path, id: &str) -> Vec<String> {
     let mut left: Vec<String> = std::fs::read_dir(data.join("tenants"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("acme"))
+        .filter(|name| name.starts_with(id))
         .collect();
     left.sort();
-    assert!(left.is_empty(), "{left:?}");
+    left
+}
+
+/// Leaves a commit in the tenant's write-ahead log, as a server replicated by Litestream does
+/// (it never checkpoints): the log is not empty afterwards.
+fn leave_a_commit_in_the_wal(data: &Path, id: &str) {
+    let conn = rusqlite::Connection::open(data.join(format!("tenants/{id}.sqlite"))).unwrap();
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.execute_batch("CREATE TABLE wal_probe (v INTEGER)")
+        .unwrap();
+    drop(conn);
+    let wal = std::fs::metadata(data.join(format!("tenants/{id}.sqlite-wal"))).unwrap();
+    assert!(wal.len() > 0);
+}
+
+/// A tenant in use keeps its write-ahead log, and so does one replicated by Litestream: a
+/// non-empty log refuses its deletion. A moved tenant's log does not (no server writes it,
+/// and Litestream would never let it empty): it can be deleted, its `.moved` marker kept.
+#[test]
+fn a_moved_tenant_with_a_wal_can_be_deleted_and_keeps_its_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&data, &["tenant", "create", "acme"]);
+    ok(&data, &["tenant", "create", "beta"]);
+    for id in ["acme", "beta"] {
+        leave_a_commit_in_the_wal(&data, id);
+    }
+    ok(&data, &["tenant", "freeze", "beta"]);
+    let refused = cli(&data, &["tenant", "delete", "beta", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("looks live: beta.sqlite-wal"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        left_of(&data, "beta"),
+        [
+            "beta.read-only",
+            "beta.sqlite",
+            "beta.sqlite-shm",
+            "beta.sqlite-wal"
+        ]
+    );
+
+    ok(
+        &data,
+        &["tenant", "move", "acme", "--to", "http://10.0.0.2:3002"],
+    );
+    ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    assert_eq!(left_of(&data, "acme"), ["acme.moved"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("tenants/acme.moved")).unwrap(),
+        "http://10.0.0.2:3002"
+    );
+}
+
+/// The runbook deletes the old node's copy after a move: its requests are still answered 421
+/// `TENANT_MOVED` with the new node's URL, as long as the `.moved` marker is there; `unmove`
+/// then removes the marker and the tenant is unknown.
+#[tokio::test]
+async fn a_moved_tenant_answers_421_after_its_file_is_deleted() {
+    let (tenant, admin, _app) = acme().await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
+    let moved = admin
+        .post(
+            "/admin/v1/tenants/acme/move?to=https://node-b.example:3002",
+            json!({}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let deleted = admin.delete("/admin/v1/tenants/acme?yes=true").await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+
+    for reply in [
+        tenant.get("/v1/organizations").await,
+        tenant.get(&format!("{ledger}/balances")).await,
+        pay(&tenant, &ledger, "10").await,
+    ] {
+        assert_eq!(reply.status, 421, "{}", reply.body);
+        assert_eq!(reply.code(), "TENANT_MOVED");
+        assert_eq!(reply.body["location"], "https://node-b.example:3002");
+        assert_eq!(
+            reply.header("location").as_deref(),
+            Some("https://node-b.example:3002")
+        );
+    }
+    // Nothing was created by those requests.
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+    assert_eq!(
+        admin.get("/admin/v1/tenants").await.body["items"],
+        json!([{"id": "beta", "status": "active"}])
+    );
+    let frozen = admin.post("/admin/v1/tenants/acme/freeze", json!({})).await;
+    assert_eq!(frozen.status, 404, "{}", frozen.body);
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+
+    let unmoved = admin.post("/admin/v1/tenants/acme/unmove", json!({})).await;
+    assert_eq!(unmoved.status, 200, "{}", unmoved.body);
+    assert!(left_of(&tenant.data_dir, "acme").is_empty());
+    let unknown = tenant.get("/v1/organizations").await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(unknown.code(), "TENANT_NOT_FOUND");
+    assert!(left_of(&tenant.data_dir, "acme").is_empty());
 }
 
 /// A `ledgerlite serve` process (single tenant `default`, the admin API on, Litestream owning
