@@ -54,12 +54,12 @@ pub fn restore(data_dir: &Path, id: TenantId, from: &Path, force: bool) -> Resul
     files.remove_leftovers()
 }
 
-/// `tenant delete`: removes every file of a tenant that is not in use; returns the files
-/// removed.
+/// `tenant delete`: removes every file of a tenant that is not in use (a moved tenant keeps
+/// its `.moved` marker); returns the files removed.
 pub fn delete(data_dir: &Path, id: TenantId) -> Result<Vec<PathBuf>> {
     let files = TenantFiles::in_data_dir(data_dir, id);
     files.require_exists()?;
-    files.refuse_if_live()?;
+    files.refuse_if_live_to_delete()?;
     files.remove_all()
 }
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Kind};
 use crate::replication;
 use crate::startup::{Application, Exit, Failure};
 use crate::store::Registry;
+use crate::store::files::Marker;
 
 /// What a failed command prints: one line, for the operator (not a chain of causes).
 pub fn one_line(error: &anyhow::Error) -> String {
@@ -209,6 +210,14 @@ fn delete(config: &Config, id: TenantId, yes: bool) -> anyhow::Result<()> {
     let registry = Opened::new(config)?;
     for path in admin::delete_tenant(&registry, id.clone())? {
         eprintln!("removed {}", path.display());
+    }
+    let moved = registry.files_of(&id).marker(Marker::Moved);
+    if moved.exists() {
+        eprintln!(
+            "kept {}: requests for {id} are still answered 421 TENANT_MOVED; `tenant unmove \
+             {id}` removes it",
+            moved.display()
+        );
     }
     println!("deleted {id}");
     Ok(())

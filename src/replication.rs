@@ -26,9 +26,17 @@ pub const FALLBACK_POSITIONS_MAX: usize = 16;
 
 /// Where tenants are replicated: a Litestream replica URL (`file:///…`, `sftp://user@host:port/…`,
 /// `s3://bucket/…`) under which each tenant is `<id>.sqlite`, and an SSH key for SFTP.
+///
+/// The URL may end in Litestream's query options, kept as they are after each tenant's path:
+/// for an S3-compatible server `s3://bucket/path?endpoint=http://host:port&region=us-east-1`
+/// (an `endpoint` makes Litestream address the bucket by path; `forcePathStyle=false` and
+/// `skipVerify=true` are the others it reads from a configuration file's URL).
 #[derive(Debug, Clone)]
 pub struct Replica {
+    /// The URL up to its query, without a trailing slash.
     url: String,
+    /// The query with its `?`, or empty.
+    query: String,
     key_path: Option<PathBuf>,
 }
 
@@ -41,15 +49,22 @@ impl Replica {
                 "replica {url:?} is not a file://, sftp:// or s3:// URL"
             )));
         }
+        let (base, query) = url.find('?').map_or((url, ""), |at| url.split_at(at));
         Ok(Self {
-            url: url.trim_end_matches('/').to_owned(),
+            url: base.trim_end_matches('/').to_owned(),
+            query: query.to_owned(),
             key_path,
         })
     }
 
-    /// The replica of one tenant.
+    /// The replica of one tenant: its path under the replica's, then the replica's query.
     fn tenant_url(&self, id: &TenantId) -> String {
-        format!("{}/{id}{}", self.url, files::DATABASE_SUFFIX)
+        format!("{}/{id}{}{}", self.url, files::DATABASE_SUFFIX, self.query)
+    }
+
+    /// The whole replica URL, query included, as Litestream is given it.
+    fn full_url(&self) -> String {
+        format!("{}{}", self.url, self.query)
     }
 
     /// The `replica:` block of a Litestream database entry, indented for it.
@@ -110,9 +125,13 @@ pub fn config(data_dir: &Path, replica: &Replica) -> Result<String> {
          dbs:\n  - dir: {}\n    pattern: \"*{}\"\n    watch: true\n{}",
         yaml_string(&tenants.to_string_lossy()),
         files::DATABASE_SUFFIX,
-        replica.yaml(&replica.url)
+        replica.yaml(&replica.full_url())
     ))
 }
+
+/// What Litestream 0.5's S3 client answers whenever `AWS_CA_BUNDLE` is set: it gives the AWS
+/// SDK a plain HTTP client, to which the SDK cannot add the bundle's certificates.
+const CA_BUNDLE_REFUSAL: &str = "unable to add custom RootCAs";
 
 /// The Litestream binary to run.
 fn litestream() -> Command {
@@ -129,8 +148,14 @@ fn run_litestream(args: &[&str]) -> Result<String> {
     if !output.status.success() {
         let said = String::from_utf8_lossy(&output.stderr);
         let said = said.lines().rev().find(|line| !line.trim().is_empty());
+        let hint = if said.is_some_and(|said| said.contains(CA_BUNDLE_REFUSAL)) {
+            " (Litestream's S3 client cannot run with AWS_CA_BUNDLE set: unset it for Litestream \
+             and ledgerlite)"
+        } else {
+            ""
+        };
         return Err(Error::new(Kind::BadRequest).with_message(format!(
-            "litestream {} failed: {}",
+            "litestream {} failed: {}{hint}",
             args.first().copied().unwrap_or_default(),
             said.unwrap_or("no message")
         )));
@@ -646,4 +671,54 @@ pub fn lag(data_dir: &Path, replica: Option<&Replica>, ids: &[TenantId]) -> Lag 
         }
     }
     lag
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const S3_COMPATIBLE: &str = "s3://ledgers/node-a/?endpoint=http://127.0.0.1:9000&region=eu-1";
+
+    #[test]
+    fn an_s3_compatible_replica_keeps_its_query_after_each_tenants_path() {
+        let replica = Replica::new(S3_COMPATIBLE, None).unwrap();
+        let id = TenantId::parse("acme").unwrap();
+        assert_eq!(
+            replica.tenant_url(&id),
+            "s3://ledgers/node-a/acme.sqlite?endpoint=http://127.0.0.1:9000&region=eu-1"
+        );
+        assert_eq!(
+            replica.full_url(),
+            "s3://ledgers/node-a?endpoint=http://127.0.0.1:9000&region=eu-1"
+        );
+        let plain = Replica::new("sftp://backup@host:22/srv/ledgers/", None).unwrap();
+        assert_eq!(
+            plain.tenant_url(&id),
+            "sftp://backup@host:22/srv/ledgers/acme.sqlite"
+        );
+    }
+
+    #[test]
+    fn the_config_of_one_tenant_names_its_replica_with_the_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let replica = Replica::new(S3_COMPATIBLE, None).unwrap();
+        let files = TenantFiles::in_data_dir(dir.path(), TenantId::parse("acme").unwrap());
+        std::fs::create_dir_all(files.dir()).unwrap();
+        let config = OneTenantConfig::write(&files, &replica).unwrap();
+        let text = std::fs::read_to_string(&config.path).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "dbs:\n  - path: {}\n    replica:\n      url: \
+                 \"s3://ledgers/node-a/acme.sqlite?endpoint=http://127.0.0.1:9000&region=eu-1\"\n      \
+                 sync-interval: 1000ms\n",
+                yaml_string(&config.database)
+            )
+        );
+        let path = config.path.clone();
+        drop(config);
+        assert!(!path.exists());
+    }
 }

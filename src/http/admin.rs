@@ -408,7 +408,9 @@ struct DeleteQuery {
 }
 
 /// Delete a tenant: close it (waiting for its requests), then remove its files; like
-/// `tenant delete --yes`, refused without `yes=true`.
+/// `tenant delete --yes`, refused without `yes=true`. A moved tenant keeps its `.moved`
+/// marker, so its requests still get 421 `TENANT_MOVED` with the new node (`unmove` removes
+/// it); its write-ahead log does not make it look in use.
 #[utoipa::path(delete, path = "/admin/v1/tenants/{tenant}", tag = "Admin",
     operation_id = "admin_delete_tenant", params(TenantPath, DeleteQuery),
     responses(

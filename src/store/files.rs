@@ -163,9 +163,13 @@ impl TenantFiles {
     }
 
     /// Puts the tenant in the state `marker` (`Some(text)`, written into the marker file and
-    /// synced) or out of it (`None`). `TenantNotFound` without a database file.
+    /// synced) or out of it (`None`). `TenantNotFound` without a database file, unless a marker
+    /// there is taken away (a deleted moved tenant keeps its `.moved`, see
+    /// [`TenantFiles::remove_all`]).
     pub fn set_marker(&self, marker: Marker, text: Option<&str>) -> Result<()> {
-        self.require_exists()?;
+        if text.is_some() || !self.has(marker) {
+            self.require_exists()?;
+        }
         let path = self.marker(marker);
         match text {
             Some(text) => {
@@ -282,6 +286,23 @@ impl TenantFiles {
                 self.id
             )));
         }
+        self.refuse_if_locked()
+    }
+
+    /// [`TenantFiles::refuse_if_live`] before the tenant is deleted. A moved tenant's
+    /// write-ahead log is no sign of use: no server writes it any more, and with Litestream
+    /// (which holds a read transaction on the file) its log is never emptied, so only a lock
+    /// held by another connection refuses its deletion. Its data lives on at the new node.
+    pub fn refuse_if_live_to_delete(&self) -> Result<()> {
+        if self.has(Marker::Moved) {
+            self.refuse_if_locked()
+        } else {
+            self.refuse_if_live()
+        }
+    }
+
+    /// Refuses (`TenantInUse`) when another connection holds a lock on the file.
+    fn refuse_if_locked(&self) -> Result<()> {
         if !self.exists() {
             return Ok(());
         }
@@ -303,10 +324,12 @@ impl TenantFiles {
             .with_message(format!("tenant {} {why}; stop the server first", self.id))
     }
 
-    /// Removes every file of the tenant; returns the files removed.
+    /// Removes every file of the tenant but its `.moved` marker; returns the files removed.
+    /// A moved tenant's marker stays, so that its requests go on being answered 421
+    /// `TENANT_MOVED` with the new node's URL once its local copy is gone; `unmove` removes it.
     pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
-        let markers = Marker::ALL.map(Marker::suffix);
+        let markers = [Marker::Suspended, Marker::ReadOnly].map(Marker::suffix);
         for suffix in SQLITE_FILE_SUFFIXES.into_iter().chain(markers) {
             let path = self.with_suffix(suffix);
             if remove_if_exists(&path)? {

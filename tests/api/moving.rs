@@ -334,16 +334,151 @@ fn the_cli_freezes_moves_and_undoes_both() {
     let missing = cli(&data, &["tenant", "freeze", "ghost"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(!data.join("tenants/ghost.read-only").exists());
-    // Deleting a tenant removes its markers with it.
-    ok(&data, &["tenant", "move", "acme"]);
-    ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    // Deleting a tenant removes its markers with it, but a moved tenant's `.moved`: that one
+    // goes with `unmove`.
+    ok(&data, &["tenant", "freeze", "beta"]);
+    ok(&data, &["tenant", "delete", "beta", "--yes"]);
+    assert!(left_of(&data, "beta").is_empty());
+    ok(
+        &data,
+        &["tenant", "move", "acme", "--to", "http://10.0.0.2:3002"],
+    );
+    let out = ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "acme.moved: requests for acme are still answered 421 TENANT_MOVED; `tenant unmove \
+             acme` removes it"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(left_of(&data, "acme"), ["acme.moved"]);
+    assert_eq!(list(&data), "");
+    assert_eq!(
+        stdout(&ok(&data, &["tenant", "unmove", "acme"])),
+        "unmoved acme (active)\n"
+    );
+    assert!(left_of(&data, "acme").is_empty());
+    let missing = cli(&data, &["tenant", "unmove", "acme"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+/// The files of the tenants folder whose names start with `id`, sorted.
+fn left_of(data: &Path, id: &str) -> Vec<String> {
     let mut left: Vec<String> = std::fs::read_dir(data.join("tenants"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("acme"))
+        .filter(|name| name.starts_with(id))
         .collect();
     left.sort();
-    assert!(left.is_empty(), "{left:?}");
+    left
+}
+
+/// Leaves a commit in the tenant's write-ahead log, as a server replicated by Litestream does
+/// (it never checkpoints): the log is not empty afterwards.
+fn leave_a_commit_in_the_wal(data: &Path, id: &str) {
+    let conn = rusqlite::Connection::open(data.join(format!("tenants/{id}.sqlite"))).unwrap();
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.execute_batch("CREATE TABLE wal_probe (v INTEGER)")
+        .unwrap();
+    drop(conn);
+    let wal = std::fs::metadata(data.join(format!("tenants/{id}.sqlite-wal"))).unwrap();
+    assert!(wal.len() > 0);
+}
+
+/// A tenant in use keeps its write-ahead log, and so does one replicated by Litestream: a
+/// non-empty log refuses its deletion. A moved tenant's log does not (no server writes it,
+/// and Litestream would never let it empty): it can be deleted, its `.moved` marker kept.
+#[test]
+fn a_moved_tenant_with_a_wal_can_be_deleted_and_keeps_its_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&data, &["tenant", "create", "acme"]);
+    ok(&data, &["tenant", "create", "beta"]);
+    for id in ["acme", "beta"] {
+        leave_a_commit_in_the_wal(&data, id);
+    }
+    ok(&data, &["tenant", "freeze", "beta"]);
+    let refused = cli(&data, &["tenant", "delete", "beta", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("looks live: beta.sqlite-wal"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        left_of(&data, "beta"),
+        [
+            "beta.read-only",
+            "beta.sqlite",
+            "beta.sqlite-shm",
+            "beta.sqlite-wal"
+        ]
+    );
+
+    ok(
+        &data,
+        &["tenant", "move", "acme", "--to", "http://10.0.0.2:3002"],
+    );
+    ok(&data, &["tenant", "delete", "acme", "--yes"]);
+    assert_eq!(left_of(&data, "acme"), ["acme.moved"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("tenants/acme.moved")).unwrap(),
+        "http://10.0.0.2:3002"
+    );
+}
+
+/// The runbook deletes the old node's copy after a move: its requests are still answered 421
+/// `TENANT_MOVED` with the new node's URL, as long as the `.moved` marker is there; `unmove`
+/// then removes the marker and the tenant is unknown.
+#[tokio::test]
+async fn a_moved_tenant_answers_421_after_its_file_is_deleted() {
+    let (tenant, admin, _app) = acme().await;
+    let ledger = tenant.funded_ledger("@a", "@b").await;
+    let moved = admin
+        .post(
+            "/admin/v1/tenants/acme/move?to=https://node-b.example:3002",
+            json!({}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let deleted = admin.delete("/admin/v1/tenants/acme?yes=true").await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+
+    for reply in [
+        tenant.get("/v1/organizations").await,
+        tenant.get(&format!("{ledger}/balances")).await,
+        pay(&tenant, &ledger, "10").await,
+    ] {
+        assert_eq!(reply.status, 421, "{}", reply.body);
+        assert_eq!(reply.code(), "TENANT_MOVED");
+        assert_eq!(reply.body["location"], "https://node-b.example:3002");
+        assert_eq!(
+            reply.header("location").as_deref(),
+            Some("https://node-b.example:3002")
+        );
+    }
+    // Nothing was created by those requests.
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+    assert_eq!(
+        admin.get("/admin/v1/tenants").await.body["items"],
+        json!([{"id": "beta", "status": "active"}])
+    );
+    let frozen = admin.post("/admin/v1/tenants/acme/freeze", json!({})).await;
+    assert_eq!(frozen.status, 404, "{}", frozen.body);
+    assert_eq!(left_of(&tenant.data_dir, "acme"), ["acme.moved"]);
+
+    let unmoved = admin.post("/admin/v1/tenants/acme/unmove", json!({})).await;
+    assert_eq!(unmoved.status, 200, "{}", unmoved.body);
+    assert!(left_of(&tenant.data_dir, "acme").is_empty());
+    let unknown = tenant.get("/v1/organizations").await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(unknown.code(), "TENANT_NOT_FOUND");
+    assert!(left_of(&tenant.data_dir, "acme").is_empty());
 }
 
 /// A `ledgerlite serve` process (single tenant `default`, the admin API on, Litestream owning
@@ -699,5 +834,241 @@ async fn metrics_show_whether_replication_is_configured_and_how_far_behind_it_is
     assert!(
         said.ends_with("litestream txid - (not every commit read yet)\nlocal txid -\nreplicated txid -\nnot in sync\n"),
         "{said}"
+    );
+}
+
+/// Polls the node's positions of tenant `default` until its replica holds them; the positions.
+async fn wait_in_sync(node: &Node) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(CATCH_UP_WAIT_MS);
+    loop {
+        let positions = node.admin(reqwest::Method::GET, "/replication").await;
+        if positions["inSync"] == true {
+            assert_eq!(positions["frozen"], true);
+            return positions;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica did not catch up: {positions}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A ledger on `base` with @a funded; its path.
+async fn funded_ledger_on(client: &reqwest::Client, base: &str) -> String {
+    let (_, org, _) = post(
+        client,
+        base,
+        "/v1/organizations",
+        json!({"legalName": "Acme Ltd", "legalDocument": "123", "address": {"country": "US"}}),
+    )
+    .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let (_, ledger, _) = post(
+        client,
+        base,
+        &format!("/v1/organizations/{org}/ledgers"),
+        json!({"name": "Main"}),
+    )
+    .await;
+    let ledger = format!(
+        "/v1/organizations/{org}/ledgers/{}",
+        ledger["id"].as_str().unwrap()
+    );
+    post(
+        client,
+        base,
+        &format!("{ledger}/assets"),
+        json!({"name": "USD", "type": "currency", "code": "USD"}),
+    )
+    .await;
+    for alias in ["@a", "@b"] {
+        post(
+            client,
+            base,
+            &format!("{ledger}/accounts"),
+            json!({"alias": alias, "assetCode": "USD", "type": "deposit"}),
+        )
+        .await;
+    }
+    let (status, _, _) = post(
+        client,
+        base,
+        &format!("{ledger}/transactions/inflow"),
+        transfer(None, "@a", "1000000"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    ledger
+}
+
+/// The way back of the README's runbook, with real processes: tenant `default` moves from
+/// node A to node B (each with its own Litestream and replica) and back to A while a client
+/// writes without pause and follows every 421. On the way back B is frozen and in sync with
+/// its replica, A's old copy is deleted through A's admin API (its `.moved` marker stays, so
+/// A keeps sending clients to B), A restores the tenant from B's replica, A is unmoved and B
+/// marked moved to A. Every transfer acknowledged on either node is on A exactly once at the
+/// end, and A verifies.
+#[tokio::test]
+async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
+    if !crate::replication::litestream_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let replica_a = format!("file://{}", dir.path().join("replica-a").display());
+    let replica_b = format!("file://{}", dir.path().join("replica-b").display());
+    let node_a = Node::start(&dir.path().join("a"), &replica_a).await;
+    let litestream_a = crate::replication::Litestream::start(&node_a.data, &replica_a);
+    let client = reqwest::Client::new();
+    let ledger = funded_ledger_on(&client, &node_a.base).await;
+
+    // The client: writes until told to stop, following the tenant to where it moved.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (client, stop, ledger, start) = (
+            client.clone(),
+            stop.clone(),
+            ledger.clone(),
+            node_a.base.clone(),
+        );
+        tokio::spawn(async move {
+            let mut base = start;
+            let (mut acknowledged, mut read_only, mut moved) = (Vec::new(), 0, 0);
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut body = transfer(Some("@a"), "@b", "0.01");
+                body["description"] = format!("move {n}").into();
+                n += 1;
+                let (status, reply, location) =
+                    post(&client, &base, &format!("{ledger}/transactions/json"), body).await;
+                match (status, reply["code"].as_str()) {
+                    (201, _) => {
+                        acknowledged.push((reply["id"].as_str().unwrap().to_owned(), base.clone()))
+                    }
+                    (503, Some("TENANT_READ_ONLY")) => {
+                        read_only += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    (421, Some("TENANT_MOVED")) => {
+                        moved += 1;
+                        let to = reply["location"].as_str().unwrap().to_owned();
+                        assert_eq!(location.as_deref(), Some(to.as_str()));
+                        base = to;
+                    }
+                    other => panic!("{other:?}: {reply}"),
+                }
+            }
+            (acknowledged, read_only, moved)
+        })
+    };
+
+    // There: A -> B.
+    tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+    node_a.admin(reqwest::Method::POST, "/freeze").await;
+    wait_in_sync(&node_a).await;
+    let node_b_data = dir.path().join("b");
+    ok(
+        &node_b_data,
+        &["tenant", "restore", "default", "--from-replica", &replica_a],
+    );
+    let node_b = Node::start(&node_b_data, &replica_b).await;
+    let _litestream_b = crate::replication::Litestream::start(&node_b.data, &replica_b);
+    node_a
+        .admin(reqwest::Method::POST, &format!("/move?to={}", node_b.base))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+
+    // And back: B frozen and in sync with its own replica.
+    let frozen = node_b.admin(reqwest::Method::POST, "/freeze").await;
+    assert_eq!(frozen["status"], "read-only");
+    wait_in_sync(&node_b).await;
+    // A's Litestream stops while the file is replaced (its read transaction would hold up the
+    // checkpoint that closing the tenant makes), and starts again to follow the new file.
+    drop(litestream_a);
+    // A's old copy goes through A's admin API (which closes it first); its marker stays.
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/admin/v1/tenants/default?yes=true", node_a.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204, "{:?}", deleted.text().await);
+    assert_eq!(left_of(&node_a.data, "default"), ["default.moved"]);
+    let (status, reply, location) = post(
+        &client,
+        &node_a.base,
+        &format!("{ledger}/transactions/json"),
+        transfer(Some("@a"), "@b", "0.01"),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (421, Some("TENANT_MOVED"))
+    );
+    assert_eq!(location.as_deref(), Some(node_b.base.as_str()));
+    let out = ok(
+        &node_a.data,
+        &["tenant", "restore", "default", "--from-replica", &replica_b],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("restored default from the replica at the newest position ("),
+        "{out:?}"
+    );
+    let _litestream_a = crate::replication::Litestream::start(&node_a.data, &replica_a);
+    let unmoved = node_a.admin(reqwest::Method::POST, "/unmove").await;
+    assert_eq!(unmoved["status"], "active");
+    node_b
+        .admin(reqwest::Method::POST, &format!("/move?to={}", node_a.base))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acknowledged, read_only, moved) = writer.await.unwrap();
+
+    let on_b = acknowledged
+        .iter()
+        .filter(|(_, base)| *base == node_b.base)
+        .count();
+    let on_a = acknowledged.len() - on_b;
+    let back_on_a = acknowledged
+        .iter()
+        .rev()
+        .take_while(|(_, base)| *base == node_a.base)
+        .count();
+    assert!(
+        on_b > 0 && back_on_a > 0 && on_a > back_on_a && read_only > 0 && moved >= 2,
+        "{on_a} on A ({back_on_a} after the way back), {on_b} on B, {read_only} read-only, \
+         {moved} moved"
+    );
+    // Every acknowledged transfer is on A exactly once, and nothing else is (but the inflow).
+    let conn = rusqlite::Connection::open_with_flags(
+        node_a.data.join("tenants/default.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut on_node_a: Vec<String> = conn
+        .prepare("SELECT id FROM ledger_transaction WHERE description LIKE 'move %'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    on_node_a.sort();
+    let mut expected: Vec<String> = acknowledged.into_iter().map(|(id, _)| id).collect();
+    expected.sort();
+    assert_eq!(on_node_a, expected);
+    let audit = reqwest::Client::new()
+        .post(format!("{}/admin/v1/tenants/default/verify", node_a.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(audit["ok"], true, "{audit}");
+    eprintln!(
+        "moved there and back under load: {on_a} transfers on A ({back_on_a} after the way \
+         back), {on_b} on B, {read_only} refused read-only, {moved} moved"
     );
 }

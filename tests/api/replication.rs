@@ -140,6 +140,34 @@ fn the_config_replicates_the_tenants_folder_to_the_replica() {
     );
 }
 
+/// An S3-compatible server is named by Litestream's query options on the URL: the folder's
+/// configuration keeps them whole (Litestream puts each tenant's path before the query).
+#[test]
+fn the_config_of_an_s3_compatible_replica_keeps_the_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = ok(
+        &data,
+        &[
+            "replication",
+            "config",
+            "--replica",
+            "s3://ledgers/node-a/?endpoint=http://127.0.0.1:9000&region=us-east-1",
+        ],
+    );
+    let tenants = std::path::absolute(data.join("tenants")).unwrap();
+    assert!(
+        stdout(&out).ends_with(&format!(
+            "dbs:\n  - dir: \"{}\"\n    pattern: \"*.sqlite\"\n    watch: true\n    replica:\n      \
+             url: \"s3://ledgers/node-a?endpoint=http://127.0.0.1:9000&region=us-east-1\"\n      \
+             sync-interval: 1000ms\n",
+            tenants.display()
+        )),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// The server leaves checkpoints to Litestream: after many commits the WAL still holds every
 /// frame (SQLite's automatic checkpoint, at 1,000 pages, would have folded it back).
 #[tokio::test]
