@@ -329,7 +329,10 @@ impl TenantFiles {
     /// `TENANT_MOVED` with the new node's URL once its local copy is gone; `unmove` removes it.
     pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
-        let markers = [Marker::Suspended, Marker::ReadOnly].map(Marker::suffix);
+        let markers = Marker::ALL
+            .into_iter()
+            .filter(|marker| *marker != Marker::Moved)
+            .map(Marker::suffix);
         for suffix in SQLITE_FILE_SUFFIXES.into_iter().chain(markers) {
             let path = self.with_suffix(suffix);
             if remove_if_exists(&path)? {

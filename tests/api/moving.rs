@@ -590,110 +590,18 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
     let node_b_data = dir.path().join("b");
     let client = reqwest::Client::new();
 
-    // A ledger on A with @a funded.
-    let (_, org, _) = post(
-        &client,
-        &node_a.base,
-        "/v1/organizations",
-        json!({"legalName": "Acme Ltd", "legalDocument": "123", "address": {"country": "US"}}),
-    )
-    .await;
-    let org = org["id"].as_str().unwrap().to_owned();
-    let (_, ledger, _) = post(
-        &client,
-        &node_a.base,
-        &format!("/v1/organizations/{org}/ledgers"),
-        json!({"name": "Main"}),
-    )
-    .await;
-    let ledger = format!(
-        "/v1/organizations/{org}/ledgers/{}",
-        ledger["id"].as_str().unwrap()
-    );
-    post(
-        &client,
-        &node_a.base,
-        &format!("{ledger}/assets"),
-        json!({"name": "USD", "type": "currency", "code": "USD"}),
-    )
-    .await;
-    for alias in ["@a", "@b"] {
-        post(
-            &client,
-            &node_a.base,
-            &format!("{ledger}/accounts"),
-            json!({"alias": alias, "assetCode": "USD", "type": "deposit"}),
-        )
-        .await;
-    }
-    let (status, _, _) = post(
-        &client,
-        &node_a.base,
-        &format!("{ledger}/transactions/inflow"),
-        transfer(None, "@a", "1000000"),
-    )
-    .await;
-    assert_eq!(status, 201);
+    let ledger = funded_ledger_on(&client, &node_a.base).await;
 
-    // The client: writes until told to stop, following the tenant to where it moved.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let (client, stop, ledger, start) = (
-            client.clone(),
-            stop.clone(),
-            ledger.clone(),
-            node_a.base.clone(),
-        );
-        tokio::spawn(async move {
-            let mut base = start;
-            let (mut acknowledged, mut read_only, mut moved) = (Vec::new(), 0, 0);
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let mut body = transfer(Some("@a"), "@b", "0.01");
-                body["description"] = format!("move {n}").into();
-                n += 1;
-                let (status, reply, location) =
-                    post(&client, &base, &format!("{ledger}/transactions/json"), body).await;
-                match (status, reply["code"].as_str()) {
-                    (201, _) => {
-                        acknowledged.push((reply["id"].as_str().unwrap().to_owned(), base.clone()))
-                    }
-                    (503, Some("TENANT_READ_ONLY")) => {
-                        read_only += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                    (421, Some("TENANT_MOVED")) => {
-                        moved += 1;
-                        let to = reply["location"].as_str().unwrap().to_owned();
-                        assert_eq!(location.as_deref(), Some(to.as_str()));
-                        base = to;
-                    }
-                    other => panic!("{other:?}: {reply}"),
-                }
-            }
-            (acknowledged, read_only, moved)
-        })
-    };
+    let writer = spawn_following_writer(&client, &node_a.base, &ledger, &stop);
 
     tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
     let freezing = std::time::Instant::now();
     let frozen = node_a.admin(reqwest::Method::POST, "/freeze").await;
     let froze_in = freezing.elapsed();
     assert_eq!(frozen["status"], "read-only");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(CATCH_UP_WAIT_MS);
-    let positions = loop {
-        let positions = node_a.admin(reqwest::Method::GET, "/replication").await;
-        if positions["inSync"] == true {
-            break positions;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the replica did not catch up: {positions}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let positions = wait_in_sync(&node_a).await;
     let in_sync_after = freezing.elapsed();
-    assert_eq!(positions["frozen"], true);
     assert_eq!(positions["localTxid"], positions["replicatedTxid"]);
     assert_eq!(positions["behindTxids"], 0);
     let metrics = crate::common::metrics_text(&node_a.base).await;
@@ -750,32 +658,10 @@ async fn a_tenant_moves_between_nodes_under_writes_without_losing_an_acknowledge
         "{on_a} on A, {on_b} on B, {read_only} read-only, {moved} moved"
     );
     // Every acknowledged transfer is on B exactly once, and nothing else is (but the inflow).
-    let conn = rusqlite::Connection::open_with_flags(
-        node_b.data.join("tenants/default.sqlite"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut on_node_b: Vec<String> = conn
-        .prepare("SELECT id FROM ledger_transaction WHERE description LIKE 'move %'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    on_node_b.sort();
     let mut expected: Vec<String> = acknowledged.into_iter().map(|(id, _)| id).collect();
     expected.sort();
-    assert_eq!(on_node_b, expected);
-    let audit = reqwest::Client::new()
-        .post(format!("{}/admin/v1/tenants/default/verify", node_b.base))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(audit["ok"], true, "{audit}");
+    assert_eq!(moved_transfers(&node_b.data), expected);
+    assert_verifies(&node_b).await;
     eprintln!(
         "moved under load: {on_a} transfers on A, {on_b} on B, {read_only} refused read-only, \
          {moved} moved; the freeze answered in {froze_in:?}, in sync {in_sync_after:?} after it"
@@ -835,6 +721,89 @@ async fn metrics_show_whether_replication_is_configured_and_how_far_behind_it_is
         said.ends_with("litestream txid - (not every commit read yet)\nlocal txid -\nreplicated txid -\nnot in sync\n"),
         "{said}"
     );
+}
+
+/// The acknowledged transfers (id, node), the 503 TENANT_READ_ONLY and the 421 TENANT_MOVED
+/// answers a following writer met.
+type Written = (Vec<(String, String)>, u32, u32);
+
+/// Spawns the client of the move tests: it writes transfers of "move N" to the ledger until
+/// `stop`, waits out 503 TENANT_READ_ONLY and follows every 421 TENANT_MOVED to its Location.
+/// Returns the acknowledged transfers with the node that took each, and how many refusals of
+/// each kind it met.
+fn spawn_following_writer(
+    client: &reqwest::Client,
+    start: &str,
+    ledger: &str,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Written> {
+    let (client, stop, ledger, start) = (
+        client.clone(),
+        stop.clone(),
+        ledger.to_owned(),
+        start.to_owned(),
+    );
+    tokio::spawn(async move {
+        let mut base = start;
+        let (mut acknowledged, mut read_only, mut moved) = (Vec::new(), 0, 0);
+        let mut n = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut body = transfer(Some("@a"), "@b", "0.01");
+            body["description"] = format!("move {n}").into();
+            n += 1;
+            let (status, reply, location) =
+                post(&client, &base, &format!("{ledger}/transactions/json"), body).await;
+            match (status, reply["code"].as_str()) {
+                (201, _) => {
+                    acknowledged.push((reply["id"].as_str().unwrap().to_owned(), base.clone()))
+                }
+                (503, Some("TENANT_READ_ONLY")) => {
+                    read_only += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                (421, Some("TENANT_MOVED")) => {
+                    moved += 1;
+                    let to = reply["location"].as_str().unwrap().to_owned();
+                    assert_eq!(location.as_deref(), Some(to.as_str()));
+                    base = to;
+                }
+                other => panic!("{other:?}: {reply}"),
+            }
+        }
+        (acknowledged, read_only, moved)
+    })
+}
+
+/// The ids of the client's "move N" transfers in tenant `default`'s file under `data`, sorted.
+fn moved_transfers(data: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open_with_flags(
+        data.join("tenants/default.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut ids: Vec<String> = conn
+        .prepare("SELECT id FROM ledger_transaction WHERE description LIKE 'move %'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ids.sort();
+    ids
+}
+
+/// The node's admin verify of tenant `default` passes.
+async fn assert_verifies(node: &Node) {
+    let audit = reqwest::Client::new()
+        .post(format!("{}/admin/v1/tenants/default/verify", node.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(audit["ok"], true, "{audit}");
 }
 
 /// Polls the node's positions of tenant `default` until its replica holds them; the positions.
@@ -922,45 +891,8 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
     let client = reqwest::Client::new();
     let ledger = funded_ledger_on(&client, &node_a.base).await;
 
-    // The client: writes until told to stop, following the tenant to where it moved.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let (client, stop, ledger, start) = (
-            client.clone(),
-            stop.clone(),
-            ledger.clone(),
-            node_a.base.clone(),
-        );
-        tokio::spawn(async move {
-            let mut base = start;
-            let (mut acknowledged, mut read_only, mut moved) = (Vec::new(), 0, 0);
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let mut body = transfer(Some("@a"), "@b", "0.01");
-                body["description"] = format!("move {n}").into();
-                n += 1;
-                let (status, reply, location) =
-                    post(&client, &base, &format!("{ledger}/transactions/json"), body).await;
-                match (status, reply["code"].as_str()) {
-                    (201, _) => {
-                        acknowledged.push((reply["id"].as_str().unwrap().to_owned(), base.clone()))
-                    }
-                    (503, Some("TENANT_READ_ONLY")) => {
-                        read_only += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                    (421, Some("TENANT_MOVED")) => {
-                        moved += 1;
-                        let to = reply["location"].as_str().unwrap().to_owned();
-                        assert_eq!(location.as_deref(), Some(to.as_str()));
-                        base = to;
-                    }
-                    other => panic!("{other:?}: {reply}"),
-                }
-            }
-            (acknowledged, read_only, moved)
-        })
-    };
+    let writer = spawn_following_writer(&client, &node_a.base, &ledger, &stop);
 
     // There: A -> B.
     tokio::time::sleep(std::time::Duration::from_millis(WRITING_MS)).await;
@@ -1041,32 +973,10 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
          {moved} moved"
     );
     // Every acknowledged transfer is on A exactly once, and nothing else is (but the inflow).
-    let conn = rusqlite::Connection::open_with_flags(
-        node_a.data.join("tenants/default.sqlite"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut on_node_a: Vec<String> = conn
-        .prepare("SELECT id FROM ledger_transaction WHERE description LIKE 'move %'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    on_node_a.sort();
     let mut expected: Vec<String> = acknowledged.into_iter().map(|(id, _)| id).collect();
     expected.sort();
-    assert_eq!(on_node_a, expected);
-    let audit = reqwest::Client::new()
-        .post(format!("{}/admin/v1/tenants/default/verify", node_a.base))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(audit["ok"], true, "{audit}");
+    assert_eq!(moved_transfers(&node_a.data), expected);
+    assert_verifies(&node_a).await;
     eprintln!(
         "moved there and back under load: {on_a} transfers on A ({back_on_a} after the way \
          back), {on_b} on B, {read_only} refused read-only, {moved} moved"
