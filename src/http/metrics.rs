@@ -257,13 +257,21 @@ async fn render(state: web::Data<AppState>) -> HttpResponse {
         cache.open_latency.bounds,
         cache.open_latency.snapshot(),
     );
-    let parked = u64::try_from(state.engine.registry().parked_count()).unwrap_or(u64::MAX);
+    let (warm, cold) = state.engine.registry().parked_counts();
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     metric(
         &mut out,
         "ledgerlite_tenants_parked",
         "gauge",
         "Closed tenants whose write connection is kept for their next open.",
-        parked,
+        count(warm.saturating_add(cold)),
+    );
+    metric(
+        &mut out,
+        "ledgerlite_tenants_parked_cold",
+        "gauge",
+        "Of those, the ones whose prepared statements were dropped (over the memory budget).",
+        count(cold),
     );
     metric(
         &mut out,

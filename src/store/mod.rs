@@ -130,6 +130,34 @@ pub fn sqlite_memory_bytes() -> u64 {
     u64::try_from(used).unwrap_or(0)
 }
 
+/// Turns off `conn`'s lookaside, SQLite's per-connection arena for small allocations (48 KB
+/// allocated at open by default). Over many tenants it is most of an idle connection's memory
+/// (a parked one keeps its parsed schema in ~26 KB) and measured no faster: small allocations
+/// then come from the allocator like every other. Call it right after the open, before the
+/// connection allocates anything.
+pub fn no_lookaside(conn: &Connection) -> rusqlite::Result<()> {
+    // SAFETY: `conn.handle()` is this open connection's handle, used on this thread only for
+    // the call. A null buffer with zero-sized, zero slots frees SQLite's own lookaside buffer;
+    // the variadic arguments are the (void*, int, int) the option takes.
+    let code = unsafe {
+        rusqlite::ffi::sqlite3_db_config(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBCONFIG_LOOKASIDE,
+            std::ptr::null_mut::<std::ffi::c_void>(),
+            0_i32,
+            0_i32,
+        )
+    };
+    if code == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some("turning off the lookaside".to_owned()),
+        ))
+    }
+}
+
 /// The flags that `.cargo/config.toml` gives the bundled SQLite. Cargo applies that file only
 /// to builds started inside this folder, and libsqlite3-sys reads its compile flags from this
 /// environment variable alone, so `cargo install --git`, or a project embedding ledgerlite,

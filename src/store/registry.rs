@@ -417,6 +417,11 @@ impl Registry {
         self.shared.parking.len()
     }
 
+    /// Of those, the ones kept warm (with their prepared statements) and cold (without).
+    pub fn parked_counts(&self) -> (usize, usize) {
+        self.shared.parking.counts()
+    }
+
     fn count_eviction(&self, evicted: &Option<Arc<Tenant>>) {
         if evicted.is_some() {
             self.stats.evictions.fetch_add(1, Ordering::Relaxed);
@@ -637,9 +642,6 @@ mod tests {
         Registry::new(config).unwrap()
     }
 
-    /// The page size of a tenant file, in bytes.
-    const PAGE_BYTES: u64 = 4 * 1024;
-
     fn tenant(name: &str) -> TenantId {
         TenantId::parse(name).unwrap()
     }
@@ -797,34 +799,34 @@ mod tests {
 
     #[test]
     fn a_new_empty_tenant_is_small_on_disk() {
+        const EMPTY_TENANT_BYTES_MAX: u64 = 64 * 1024;
         let dir = tempfile::tempdir().unwrap();
         let registry = registry(dir.path());
         let id = tenant("fresh");
         assert!(registry.create(&id).unwrap());
         let files = registry.files_of(&id);
-        let database = std::fs::metadata(files.database()).unwrap().len();
         assert_eq!(
             wal_bytes(&registry, &id),
             0,
             "the migrations are checkpointed"
         );
-        // One page for each B-tree (tables and indexes) and the pages the schema's text
-        // fills, nothing free.
+        registry.close_all();
+        assert!(!files.wal().exists(), "a closed tenant leaves no WAL");
+        assert!(!files.shm().exists(), "nor a WAL index");
+        let database = std::fs::metadata(files.database()).unwrap().len();
+        assert!(database <= EMPTY_TENANT_BYTES_MAX, "{database} bytes");
+        // Every B-tree (48 tables and indexes) is one page of TENANT_PAGE_BYTES; nothing free.
         let conn = rusqlite::Connection::open(files.database()).unwrap();
-        let (trees, text, free): (i64, i64, i64) = conn
+        let (free, page): (i64, i64) = conn
             .query_row(
-                "SELECT (SELECT count(*) FROM sqlite_schema WHERE rootpage > 0), \
-                 (SELECT sum(length(sql)) FROM sqlite_schema), \
-                 (SELECT freelist_count FROM pragma_freelist_count)",
+                "SELECT (SELECT freelist_count FROM pragma_freelist_count), \
+                 (SELECT page_size FROM pragma_page_size)",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         assert_eq!(free, 0, "a new file keeps no free pages");
-        // Page 1, the schema's text (rows a little larger than their SQL), the B-trees.
-        let pages = u64::try_from(1 + text * 5 / 4 / 4096 + 1 + trees).unwrap();
-        let bound = pages * PAGE_BYTES;
-        assert!(database <= bound, "{database} bytes for {trees} B-trees");
+        assert_eq!(page, i64::from(crate::store::tenant::TENANT_PAGE_BYTES));
     }
 
     #[test]

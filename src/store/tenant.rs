@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
 use super::files::TenantFiles;
-use super::parking::{Parking, checkpoint_idle};
+use super::parking::{Parking, fold_wal};
 use super::registry::SyncMode;
 use super::schema;
 use super::writer::{Writer, WriterPool};
@@ -27,6 +27,12 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 pub const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// SQLite memory, all tenants together, above which page caches are recycled, in bytes.
 pub const SQLITE_SOFT_HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+/// Page size of a new tenant file, in bytes. Every table and index of the schema is a B-tree
+/// of at least one page, so an empty tenant is about 60 pages: 1 KiB pages keep it under 64 KiB
+/// (4 KiB pages made it 212 KiB). A transfer's rows are a few hundred bytes, so small pages
+/// also mean fewer bytes per commit in the WAL and in the page cache. Files made earlier keep
+/// their page size (SQLite cannot change it in WAL mode).
+pub const TENANT_PAGE_BYTES: u32 = 1024;
 /// Read connections kept per open tenant.
 pub const READ_CONNECTIONS_PER_TENANT_MAX: u32 = 4;
 /// How long a reader waits for a free read connection before the request fails with 503.
@@ -119,7 +125,10 @@ impl Tenant {
         gate: Arc<CloseGate>,
     ) -> Result<Self> {
         let conn = match parked {
-            Some(conn) => conn,
+            Some(conn) => {
+                conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+                conn
+            }
             None => open_writer(&path, settings, shared)?,
         };
         let parking = Arc::clone(&shared.parking);
@@ -223,8 +232,11 @@ fn open_writer(path: &Path, settings: &OpenSettings, shared: &Shared) -> Result<
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
+    super::no_lookaside(&conn)?;
     refuse_read_only(&conn)?;
     schema::refuse_newer(&conn)?;
+    // Takes effect on a new, empty file only (before `journal_mode` writes its first page).
+    conn.pragma_update(None, "page_size", TENANT_PAGE_BYTES)?;
     configure_writer(&conn, settings.sync)?;
     shared.checkpoints.configure(&conn)?;
     if let Some(max_bytes) = settings.max_bytes {
@@ -237,7 +249,7 @@ fn open_writer(path: &Path, settings: &OpenSettings, shared: &Shared) -> Result<
         // The migrations leave pages of dropped tables and indexes free: a new file sheds them.
         conn.execute_batch("VACUUM")?;
         if shared.parking.idle_checkpoint() {
-            checkpoint_idle(&conn);
+            fold_wal(&conn);
         }
     }
     Ok(conn)
@@ -246,9 +258,15 @@ fn open_writer(path: &Path, settings: &OpenSettings, shared: &Shared) -> Result<
 /// Closing a tenant (an LRU eviction) must be cheap: no connection checkpoints on close; the
 /// writer does it on shutdown only ([`Writer::checkpoint_when_closed`]).
 fn no_checkpoint_on_close(conn: &Connection) -> rusqlite::Result<()> {
+    checkpoint_on_close(conn, false)
+}
+
+/// Whether closing `conn` checkpoints the WAL and, as the file's last connection, removes the
+/// WAL and its index.
+pub(super) fn checkpoint_on_close(conn: &Connection, on: bool) -> rusqlite::Result<()> {
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-        true,
+        !on,
     )
     .map(drop)
 }
@@ -312,6 +330,7 @@ fn reader_pool(
     let manager = SqliteConnectionManager::file(path)
         .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_init(|conn| {
+            super::no_lookaside(conn)?;
             conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             no_checkpoint_on_close(conn)?;

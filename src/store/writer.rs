@@ -288,8 +288,8 @@ fn turn(
 fn close(held: &mut Held, stats: &WriterStats) {
     let conn = held.conn.take();
     let conn = if stats.checkpoint_on_close.load(Ordering::Relaxed) {
-        if let Some(conn) = &conn {
-            super::parking::fold_wal(conn);
+        if let Some(conn) = conn {
+            super::parking::close_folded(conn);
         }
         None
     } else {
