@@ -263,9 +263,11 @@ pub fn restore(
         }
     };
     files.refuse_if_live()?;
+    // Before the rename, not after: once the file is in place Litestream (watching the
+    // folder) may open it and start a log of its own, which must not be taken away.
+    files.remove_leftovers()?;
     std::fs::rename(&temp, files.database())
         .map_err(|e| io_error("renaming over", &files.database(), e))?;
-    files.remove_leftovers()?;
     Ok(Restored {
         id,
         fell_back_to: position,

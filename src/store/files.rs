@@ -293,8 +293,11 @@ impl TenantFiles {
     /// write-ahead log is no sign of use: no server writes it any more, and with Litestream
     /// (which holds a read transaction on the file) its log is never emptied, so only a lock
     /// held by another connection refuses its deletion. Its data lives on at the new node.
-    pub fn refuse_if_live_to_delete(&self) -> Result<()> {
-        if self.has(Marker::Moved) {
+    /// `closed_here`: the server replicated by Litestream has just closed the tenant itself
+    /// and nobody may open it until the files are gone; its log is then no sign of use
+    /// either (Litestream never empties it).
+    pub fn refuse_if_live_to_delete(&self, closed_here: bool) -> Result<()> {
+        if closed_here || self.has(Marker::Moved) {
             self.refuse_if_locked()
         } else {
             self.refuse_if_live()
@@ -327,6 +330,12 @@ impl TenantFiles {
     /// Removes every file of the tenant but its `.moved` marker; returns the files removed.
     /// A moved tenant's marker stays, so that its requests go on being answered 421
     /// `TENANT_MOVED` with the new node's URL once its local copy is gone; `unmove` removes it.
+    ///
+    /// The database file goes first; its write-ahead log and shared memory only once no
+    /// other process holds a lock on them any more (at most [`RELEASE_WAIT_MS`]). Litestream,
+    /// watching the folder, lets go of a removed database with a last sync that reads its
+    /// log: Litestream 0.5.17 fails that sync when the log is already gone, and then keeps the
+    /// path as replicated, so a file later restored there would never be replicated.
     pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
         let markers = Marker::ALL
@@ -335,6 +344,9 @@ impl TenantFiles {
             .map(Marker::suffix);
         for suffix in SQLITE_FILE_SUFFIXES.into_iter().chain(markers) {
             let path = self.with_suffix(suffix);
+            if suffix == WAL_SUFFIX {
+                wait_until_released(&self.shm());
+            }
             if remove_if_exists(&path)? {
                 removed.push(path);
             }
@@ -343,12 +355,12 @@ impl TenantFiles {
         Ok(removed)
     }
 
-    /// Removes the write-ahead log and shared memory of a replaced file (checked empty by
-    /// [`TenantFiles::refuse_if_live`]): they must not be read with the new one.
+    /// Removes the write-ahead log and shared memory of a file about to be replaced (checked
+    /// empty by [`TenantFiles::refuse_if_live`]): they must not be read with the new one.
+    /// Called just before the new file is renamed into place, never after: once it is there,
+    /// Litestream (watching the folder) or a server may open it and start a log of its own.
     pub fn remove_leftovers(&self) -> Result<()> {
-        remove_if_exists(&self.wal())?;
-        remove_if_exists(&self.shm())?;
-        Ok(())
+        remove_companions(&self.database())
     }
 }
 
@@ -440,8 +452,8 @@ pub fn temp_sibling(target: &Path) -> Result<PathBuf> {
     Ok(target.with_file_name(temp))
 }
 
-/// Builds a new SQLite file with `build` in a temp file next to `target`, syncs it and
-/// renames it over `target`. On any error the temp file is removed and `target` is
+/// Builds a new SQLite file with `build` in a temp file next to `target`, syncs it, removes
+/// the `-wal` and `-shm` beside `target` and renames it over `target`. On any error the temp file is removed and `target` is
 /// untouched.
 pub fn build_then_rename(
     target: &Path,
@@ -457,6 +469,8 @@ pub fn build_then_rename(
         File::open(&temp)
             .and_then(|file| file.sync_all())
             .map_err(|e| io_error("syncing", &temp, e))?;
+        // The new file is self-contained: a log beside the old one must not be read with it.
+        remove_companions(target)?;
         std::fs::rename(&temp, target).map_err(|e| io_error("renaming over", target, e))?;
         sync_parent(target);
         Ok(())
@@ -486,6 +500,58 @@ fn sync_parent(path: &Path) {
     {
         let _ = dir.sync_all();
     }
+}
+
+/// How long deleting a tenant waits for other processes (Litestream) to let go of its
+/// write-ahead log once its database file is removed, in milliseconds.
+pub const RELEASE_WAIT_MS: u64 = 5_000;
+/// Pause between two looks at the locks while waiting for them to go, in milliseconds.
+const RELEASE_POLL_MS: u64 = 10;
+/// The kernel's table of file locks (Linux).
+const PROC_LOCKS: &str = "/proc/locks";
+
+/// Waits (at most [`RELEASE_WAIT_MS`]) until no other process holds a lock on the file
+/// `shm` (a SQLite connection holds one on its database's shared memory while it is open).
+/// Looks at [`PROC_LOCKS`]; where it cannot be read (not Linux), or `shm` is missing, it
+/// does not wait.
+fn wait_until_released(shm: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(shm) else {
+        return;
+    };
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let file = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let ours = std::process::id().to_string();
+    let deadline = Instant::now() + Duration::from_millis(RELEASE_WAIT_MS);
+    while let Ok(locks) = std::fs::read_to_string(PROC_LOCKS) {
+        let held_by_another = locks.lines().any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields
+                .iter()
+                .position(|field| *field == file)
+                .is_some_and(|at| at > 0 && fields.get(at - 1) != Some(&ours.as_str()))
+        });
+        if !held_by_another {
+            return;
+        }
+        if Instant::now() > deadline {
+            tracing::warn!(
+                file = %shm.display(),
+                "another process still holds the removed tenant's log after {RELEASE_WAIT_MS} ms"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(RELEASE_POLL_MS));
+    }
+}
+
+/// Removes the write-ahead log and shared memory beside the SQLite file `database`.
+fn remove_companions(database: &Path) -> Result<()> {
+    remove_if_exists(&with_suffix(database, "-wal"))?;
+    remove_if_exists(&with_suffix(database, "-shm"))?;
+    Ok(())
 }
 
 fn remove_if_exists(path: &Path) -> Result<bool> {

@@ -64,6 +64,11 @@ impl Litestream {
             });
         Self(child)
     }
+
+    /// Whether the process still runs (it has not exited or crashed).
+    pub(crate) fn is_running(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(None))
+    }
 }
 
 impl Drop for Litestream {
