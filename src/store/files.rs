@@ -2,9 +2,13 @@
 //! one place, and the file-level operations on them: liveness, read-only opens, online
 //! copies, validation of a copy, atomic replacement.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex;
 
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -53,6 +57,38 @@ impl Marker {
         }
     }
 }
+
+/// How old a tenants folder's modification time must be before the marker states read in it
+/// are kept, in milliseconds. Removing or adding a file (a marker is written to a temporary
+/// file and renamed) sets the folder's time from the kernel's coarse clock: a change made
+/// later than this after the time seen is sure to give the folder another time.
+pub const MARKER_CACHE_SETTLE_MS: u64 = 1_000;
+/// Tenants whose marker states are kept per tenants folder; past it the folder's states are
+/// forgotten and read again.
+pub const MARKER_CACHE_TENANTS_MAX: usize = 100_000;
+
+/// The operator's markers of one tenant, as read from its folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct MarkerState {
+    /// The `.moved` marker's text (the new node's URL, possibly empty).
+    moved: Option<String>,
+    suspended: bool,
+    read_only: bool,
+}
+
+/// The marker states read in one tenants folder, valid while the folder's modification time
+/// is `modified`.
+struct FolderMarkers {
+    modified: SystemTime,
+    tenants: HashMap<TenantId, MarkerState>,
+}
+
+/// Marker states of the tenants of every folder this process looked at, so that a request
+/// costs one `stat` of the folder instead of one per marker. Any process that writes or
+/// removes a marker changes the folder's modification time, which empties the folder's
+/// states; this process also drops a tenant's state whenever it changes its files.
+static MARKER_CACHE: LazyLock<Mutex<HashMap<PathBuf, FolderMarkers>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Pages copied per backup step; between steps the server may write, in pages.
 pub const BACKUP_STEP_PAGES: i32 = 256;
@@ -171,6 +207,7 @@ impl TenantFiles {
             self.require_exists()?;
         }
         let path = self.marker(marker);
+        self.forget_markers();
         match text {
             Some(text) => {
                 let temp = temp_sibling(&path)?;
@@ -187,6 +224,7 @@ impl TenantFiles {
             }
         }
         sync_parent(&path);
+        self.forget_markers();
         Ok(())
     }
 
@@ -194,13 +232,14 @@ impl TenantFiles {
     /// suspended (403), frozen (503 `TENANT_READ_ONLY`, requests that may write; the writer
     /// refuses a write that gets past this check while the freeze lands).
     pub fn refuse_request(&self, writes: bool) -> Result<()> {
-        if let Some(url) = self.marker_text(Marker::Moved) {
+        let markers = self.markers();
+        if let Some(url) = markers.moved {
             return Err(moved(self.id(), &url));
         }
-        if self.has(Marker::Suspended) {
+        if markers.suspended {
             return Err(Error::new(Kind::TenantSuspended));
         }
-        if writes && self.has(Marker::ReadOnly) {
+        if writes && markers.read_only {
             return Err(Error::new(Kind::TenantReadOnly));
         }
         Ok(())
@@ -210,13 +249,72 @@ impl TenantFiles {
     /// it is marked moved, `TenantReadOnly` while it is frozen. Checked by the writer inside
     /// each group's write transaction, after its lock is taken (see [`TenantFiles::freeze`]).
     pub fn refuse_writes(&self) -> Result<()> {
-        if let Some(url) = self.marker_text(Marker::Moved) {
+        let markers = self.markers();
+        if let Some(url) = markers.moved {
             return Err(moved(self.id(), &url));
         }
-        if self.has(Marker::ReadOnly) {
+        if markers.read_only {
             return Err(Error::new(Kind::TenantReadOnly));
         }
         Ok(())
+    }
+
+    /// The tenant's markers now: kept in [`MARKER_CACHE`] while the tenants folder's
+    /// modification time stays what it was (and was at least [`MARKER_CACHE_SETTLE_MS`] old
+    /// when they were read), else read from the files. The folder is looked at before the
+    /// markers: a marker written after that look gives the folder a newer time.
+    fn markers(&self) -> MarkerState {
+        let modified = std::fs::metadata(&self.dir)
+            .and_then(|meta| meta.modified())
+            .ok();
+        let settled = modified.filter(|modified| {
+            SystemTime::now()
+                .duration_since(*modified)
+                .is_ok_and(|age| age >= Duration::from_millis(MARKER_CACHE_SETTLE_MS))
+        });
+        let Some(modified) = settled else {
+            return self.read_markers();
+        };
+        {
+            let cache = MARKER_CACHE.lock();
+            let kept = cache
+                .get(&self.dir)
+                .filter(|folder| folder.modified == modified)
+                .and_then(|folder| folder.tenants.get(&self.id));
+            if let Some(state) = kept {
+                return state.clone();
+            }
+        }
+        let state = self.read_markers();
+        let mut cache = MARKER_CACHE.lock();
+        let folder = cache
+            .entry(self.dir.clone())
+            .or_insert_with(|| FolderMarkers {
+                modified,
+                tenants: HashMap::new(),
+            });
+        if folder.modified != modified || folder.tenants.len() >= MARKER_CACHE_TENANTS_MAX {
+            folder.modified = modified;
+            folder.tenants.clear();
+        }
+        folder.tenants.insert(self.id.clone(), state.clone());
+        state
+    }
+
+    /// The tenant's markers, read from the files.
+    fn read_markers(&self) -> MarkerState {
+        MarkerState {
+            moved: self.marker_text(Marker::Moved),
+            suspended: self.has(Marker::Suspended),
+            read_only: self.has(Marker::ReadOnly),
+        }
+    }
+
+    /// Drops the tenant's kept markers (its files are changing).
+    fn forget_markers(&self) {
+        if let Some(folder) = MARKER_CACHE.lock().get_mut(&self.dir) {
+            folder.tenants.remove(&self.id);
+        }
     }
 
     /// Freezes the tenant (writes refused from now on) and returns once no write can still
@@ -352,6 +450,7 @@ impl TenantFiles {
             }
         }
         sync_parent(&self.database());
+        self.forget_markers();
         Ok(removed)
     }
 
@@ -596,4 +695,58 @@ pub fn validate_database(conn: &Connection, path: &Path) -> Result<()> {
         return Err(invalid(path, format!("is damaged: {check}")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Sets the folder's modification time `secs` seconds into the past.
+    fn age_folder(dir: &Path, secs: u64) {
+        File::open(dir)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    /// A marker another process writes (any change of the folder) is seen by the next
+    /// request; as long as the folder's time stays, the markers read before are used.
+    #[test]
+    fn kept_markers_last_while_the_folder_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = TenantFiles::new(dir.path(), TenantId::parse("acme").unwrap());
+        std::fs::write(files.database(), b"").unwrap();
+        age_folder(dir.path(), 10);
+        assert!(files.refuse_request(true).is_ok());
+
+        // Written behind the cache with the folder's time put back: the kept state is used,
+        // which is what spares the per-marker look on every request.
+        let kept = std::fs::metadata(dir.path()).unwrap().modified().unwrap();
+        std::fs::write(files.marker(Marker::ReadOnly), b"").unwrap();
+        File::open(dir.path()).unwrap().set_modified(kept).unwrap();
+        assert!(files.refuse_request(true).is_ok());
+
+        // Another process moves it: the folder's time changes and the marker is read.
+        std::fs::write(files.marker(Marker::Moved), b"http://node-b").unwrap();
+        let error = files.refuse_request(false).unwrap_err();
+        assert_eq!(error.kind, Kind::TenantMoved);
+        assert_eq!(files.refuse_writes().unwrap_err().kind, Kind::TenantMoved);
+
+        // This process's own changes drop the kept state even with the folder's time put back.
+        age_folder(dir.path(), 10);
+        assert_eq!(
+            files.refuse_request(false).unwrap_err().kind,
+            Kind::TenantMoved
+        );
+        let kept = std::fs::metadata(dir.path()).unwrap().modified().unwrap();
+        files.set_marker(Marker::Moved, None).unwrap();
+        File::open(dir.path()).unwrap().set_modified(kept).unwrap();
+        assert_eq!(
+            files.refuse_request(true).unwrap_err().kind,
+            Kind::TenantReadOnly
+        );
+        assert!(files.refuse_request(false).is_ok());
+    }
 }
