@@ -147,6 +147,7 @@ def one_run(args, run):
         wait_health(base, server)
         clients = {t: Client(base, cli(node_a, "token", "--tenant", t, "--ttl", "3600").strip()) for t in tenants}
         paths = {t: set_up(c) for t, c in clients.items()}
+        tenant_list = cli(node_a, "tenant", "list")
         acked = {}  # (tenant, description) -> time acknowledged
         lock = threading.Lock()
         stop_at = time.time() + args.seconds
@@ -184,8 +185,15 @@ def one_run(args, run):
             process.wait()
     shutil.rmtree(node_a)
 
-    # `--all` lists a file:// replica; the tenants of other kinds are named one by one.
-    which = [["--all"]] if replica.startswith("file://") else [[t] for t in tenants]
+    # `--all` lists a file:// replica; Litestream cannot list an sftp:// or s3:// one, so its
+    # tenants are named in a file (`tenant list`'s output, taken while node A was alive).
+    if replica.startswith("file://"):
+        which = [["--all"]]
+    else:
+        ids = os.path.join(work, "tenants.txt")
+        with open(ids, "w") as f:
+            f.write(tenant_list)
+        which = [["--all", "--ids", ids]]
     started = time.time()
     fallbacks = []
     for tenant in which:

@@ -50,16 +50,22 @@ pub fn restore(data_dir: &Path, id: TenantId, from: &Path, force: bool) -> Resul
     files.refuse_if_exists(force)?;
     files.refuse_if_live()?;
     std::fs::create_dir_all(files.dir()).map_err(|e| io_error("creating", files.dir(), e))?;
-    files::copy_then_rename(&source, &files.database())?;
-    files.remove_leftovers()
+    // Takes the old file's `-wal` and `-shm` away before the new one is renamed in.
+    files::copy_then_rename(&source, &files.database())
 }
 
 /// `tenant delete`: removes every file of a tenant that is not in use (a moved tenant keeps
 /// its `.moved` marker); returns the files removed.
 pub fn delete(data_dir: &Path, id: TenantId) -> Result<Vec<PathBuf>> {
+    delete_files(data_dir, id, false)
+}
+
+/// [`delete`]; `closed_here`: a server replicated by Litestream closed the tenant for it (see
+/// [`TenantFiles::refuse_if_live_to_delete`]).
+fn delete_files(data_dir: &Path, id: TenantId, closed_here: bool) -> Result<Vec<PathBuf>> {
     let files = TenantFiles::in_data_dir(data_dir, id);
     files.require_exists()?;
-    files.refuse_if_live_to_delete()?;
+    files.refuse_if_live_to_delete(closed_here)?;
     files.remove_all()
 }
 
@@ -86,7 +92,6 @@ pub fn import(data_dir: &Path, id: TenantId, input: impl BufRead, force: bool) -
         rows = export::import(conn, input)?.rows;
         Ok(())
     })?;
-    files.remove_leftovers()?;
     Ok(rows)
 }
 
@@ -239,11 +244,17 @@ pub fn move_step(registry: &Registry, id: &TenantId, step: MoveStep) -> Result<T
 
 /// Deletes a tenant: closes it in `registry` (waiting for its requests, at most
 /// [`DELETE_CLOSE_WAIT_MS`]) and removes its files while no request can open it again. A
-/// tenant another process holds open is refused (`TenantInUse`).
+/// tenant another process holds open is refused (`TenantInUse`). Under Litestream the
+/// server leaves the write-ahead log when it closes the tenant (Litestream alone
+/// checkpoints), so the log does not refuse the deletion; Litestream, watching the folder,
+/// stops following the removed file.
 pub fn delete_tenant(registry: &Registry, id: TenantId) -> Result<Vec<PathBuf>> {
     let data_dir = registry.config().data_dir.clone();
     let wait = Duration::from_millis(DELETE_CLOSE_WAIT_MS);
-    registry.while_closed(&id, wait, || delete(&data_dir, id.clone()))?
+    let closed_here = !registry.config().checkpoints.by_ledgerlite();
+    registry.while_closed(&id, wait, || {
+        delete_files(&data_dir, id.clone(), closed_here)
+    })?
 }
 
 /// Backs a (possibly live) tenant up into a new file under `<data_dir>/backups/`, named

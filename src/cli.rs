@@ -180,14 +180,19 @@ fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<()> {
             from_replica,
             at,
             all,
+            ids,
             sftp_key,
             force,
         } => {
             let url = from_replica.unwrap_or_default();
             let replica = replication::Replica::new(&url, sftp_key)?;
-            let ids = match id {
-                Some(id) if !all => vec![tenant_id(&id)?],
-                _ => replica.tenants()?,
+            if ids.is_some() && !all {
+                anyhow::bail!("--ids names the tenants of --all; pass --all instead of an ID");
+            }
+            let ids = match (id, ids) {
+                (Some(id), _) if !all => vec![tenant_id(&id)?],
+                (_, Some(file)) => replication::read_ids(&file)?,
+                (_, None) => replica.tenants()?,
             };
             restore_from_replica(config, &replica, ids, at.as_deref(), force)?;
         }

@@ -144,9 +144,14 @@ pub enum TenantAction {
         /// With `--from-replica`: the tenant as it was at this RFC 3339 time.
         #[arg(long, requires = "from_replica")]
         at: Option<String>,
-        /// With `--from-replica` (file:// only): restore every tenant of the replica.
+        /// With `--from-replica`: restore every tenant of the replica (a file:// replica is
+        /// listed; for sftp:// and s3:// name them with `--ids`).
         #[arg(long, requires = "from_replica")]
         all: bool,
+        /// With `--all`: the tenants to restore, one id per line (the first word of each
+        /// line, as `tenant list` prints them; blank lines and `#` comments skipped).
+        #[arg(long)]
+        ids: Option<PathBuf>,
         /// With an sftp:// replica: the SSH private key.
         #[arg(long, requires = "from_replica")]
         sftp_key: Option<PathBuf>,

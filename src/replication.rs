@@ -83,12 +83,15 @@ impl Replica {
     }
 
     /// The tenants in a `file://` replica (each a folder named `<id>.sqlite`), sorted. Other
-    /// kinds cannot be listed through Litestream: their tenants are named one by one.
+    /// kinds cannot be listed through Litestream 0.5: its replica client reads the files of
+    /// one database's path only (`ltx`, `restore`), and no command lists the databases under
+    /// a replica URL; their tenants are named with `--ids` ([`read_ids`]).
     pub fn tenants(&self) -> Result<Vec<TenantId>> {
         let Some(dir) = self.url.strip_prefix("file://") else {
             return Err(Error::new(Kind::BadRequest).with_message(
-                "--all lists the tenants of a file:// replica only; restore the tenants of \
-                 other replicas one by one",
+                "--all lists the tenants of a file:// replica only (Litestream cannot list the \
+                 databases of an sftp:// or s3:// replica); name them with --ids FILE, one \
+                 tenant id per line, as `ledgerlite tenant list` prints them",
             ));
         };
         let entries = std::fs::read_dir(dir).map_err(|e| io_error("listing", Path::new(dir), e))?;
@@ -102,6 +105,40 @@ impl Replica {
         ids.sort();
         Ok(ids)
     }
+}
+
+/// The tenants named in the file `path` for `tenant restore --all --ids`: the first word of
+/// each line (so `ledgerlite tenant list`'s output serves), blank lines and lines starting
+/// with `#` skipped; sorted, each once. A word that is not a tenant id refuses the file,
+/// naming its line.
+pub fn read_ids(path: &Path) -> Result<Vec<TenantId>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(Kind::BadRequest).with_message(format!("reading {}: {e}", path.display()))
+    })?;
+    let mut ids = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let Some(word) = line.split_whitespace().next() else {
+            continue;
+        };
+        if word.starts_with('#') {
+            continue;
+        }
+        let id = TenantId::parse(word).ok_or_else(|| {
+            Error::new(Kind::BadRequest).with_message(format!(
+                "{} line {}: {word:?} is not a tenant id",
+                path.display(),
+                number + 1
+            ))
+        })?;
+        ids.push(id);
+    }
+    if ids.is_empty() {
+        return Err(Error::new(Kind::BadRequest)
+            .with_message(format!("{} names no tenant", path.display())));
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// A YAML double-quoted scalar.
@@ -263,9 +300,11 @@ pub fn restore(
         }
     };
     files.refuse_if_live()?;
+    // Before the rename, not after: once the file is in place Litestream (watching the
+    // folder) may open it and start a log of its own, which must not be taken away.
+    files.remove_leftovers()?;
     std::fs::rename(&temp, files.database())
         .map_err(|e| io_error("renaming over", &files.database(), e))?;
-    files.remove_leftovers()?;
     Ok(Restored {
         id,
         fell_back_to: position,

@@ -2,9 +2,13 @@
 //! one place, and the file-level operations on them: liveness, read-only opens, online
 //! copies, validation of a copy, atomic replacement.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex;
 
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -53,6 +57,38 @@ impl Marker {
         }
     }
 }
+
+/// How old a tenants folder's modification time must be before the marker states read in it
+/// are kept, in milliseconds. Removing or adding a file (a marker is written to a temporary
+/// file and renamed) sets the folder's time from the kernel's coarse clock: a change made
+/// later than this after the time seen is sure to give the folder another time.
+pub const MARKER_CACHE_SETTLE_MS: u64 = 1_000;
+/// Tenants whose marker states are kept per tenants folder; past it the folder's states are
+/// forgotten and read again.
+pub const MARKER_CACHE_TENANTS_MAX: usize = 100_000;
+
+/// The operator's markers of one tenant, as read from its folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct MarkerState {
+    /// The `.moved` marker's text (the new node's URL, possibly empty).
+    moved: Option<String>,
+    suspended: bool,
+    read_only: bool,
+}
+
+/// The marker states read in one tenants folder, valid while the folder's modification time
+/// is `modified`.
+struct FolderMarkers {
+    modified: SystemTime,
+    tenants: HashMap<TenantId, MarkerState>,
+}
+
+/// Marker states of the tenants of every folder this process looked at, so that a request
+/// costs one `stat` of the folder instead of one per marker. Any process that writes or
+/// removes a marker changes the folder's modification time, which empties the folder's
+/// states; this process also drops a tenant's state whenever it changes its files.
+static MARKER_CACHE: LazyLock<Mutex<HashMap<PathBuf, FolderMarkers>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Pages copied per backup step; between steps the server may write, in pages.
 pub const BACKUP_STEP_PAGES: i32 = 256;
@@ -171,6 +207,7 @@ impl TenantFiles {
             self.require_exists()?;
         }
         let path = self.marker(marker);
+        self.forget_markers();
         match text {
             Some(text) => {
                 let temp = temp_sibling(&path)?;
@@ -187,6 +224,7 @@ impl TenantFiles {
             }
         }
         sync_parent(&path);
+        self.forget_markers();
         Ok(())
     }
 
@@ -194,13 +232,14 @@ impl TenantFiles {
     /// suspended (403), frozen (503 `TENANT_READ_ONLY`, requests that may write; the writer
     /// refuses a write that gets past this check while the freeze lands).
     pub fn refuse_request(&self, writes: bool) -> Result<()> {
-        if let Some(url) = self.marker_text(Marker::Moved) {
+        let markers = self.markers();
+        if let Some(url) = markers.moved {
             return Err(moved(self.id(), &url));
         }
-        if self.has(Marker::Suspended) {
+        if markers.suspended {
             return Err(Error::new(Kind::TenantSuspended));
         }
-        if writes && self.has(Marker::ReadOnly) {
+        if writes && markers.read_only {
             return Err(Error::new(Kind::TenantReadOnly));
         }
         Ok(())
@@ -210,13 +249,72 @@ impl TenantFiles {
     /// it is marked moved, `TenantReadOnly` while it is frozen. Checked by the writer inside
     /// each group's write transaction, after its lock is taken (see [`TenantFiles::freeze`]).
     pub fn refuse_writes(&self) -> Result<()> {
-        if let Some(url) = self.marker_text(Marker::Moved) {
+        let markers = self.markers();
+        if let Some(url) = markers.moved {
             return Err(moved(self.id(), &url));
         }
-        if self.has(Marker::ReadOnly) {
+        if markers.read_only {
             return Err(Error::new(Kind::TenantReadOnly));
         }
         Ok(())
+    }
+
+    /// The tenant's markers now: kept in [`MARKER_CACHE`] while the tenants folder's
+    /// modification time stays what it was (and was at least [`MARKER_CACHE_SETTLE_MS`] old
+    /// when they were read), else read from the files. The folder is looked at before the
+    /// markers: a marker written after that look gives the folder a newer time.
+    fn markers(&self) -> MarkerState {
+        let modified = std::fs::metadata(&self.dir)
+            .and_then(|meta| meta.modified())
+            .ok();
+        let settled = modified.filter(|modified| {
+            SystemTime::now()
+                .duration_since(*modified)
+                .is_ok_and(|age| age >= Duration::from_millis(MARKER_CACHE_SETTLE_MS))
+        });
+        let Some(modified) = settled else {
+            return self.read_markers();
+        };
+        {
+            let cache = MARKER_CACHE.lock();
+            let kept = cache
+                .get(&self.dir)
+                .filter(|folder| folder.modified == modified)
+                .and_then(|folder| folder.tenants.get(&self.id));
+            if let Some(state) = kept {
+                return state.clone();
+            }
+        }
+        let state = self.read_markers();
+        let mut cache = MARKER_CACHE.lock();
+        let folder = cache
+            .entry(self.dir.clone())
+            .or_insert_with(|| FolderMarkers {
+                modified,
+                tenants: HashMap::new(),
+            });
+        if folder.modified != modified || folder.tenants.len() >= MARKER_CACHE_TENANTS_MAX {
+            folder.modified = modified;
+            folder.tenants.clear();
+        }
+        folder.tenants.insert(self.id.clone(), state.clone());
+        state
+    }
+
+    /// The tenant's markers, read from the files.
+    fn read_markers(&self) -> MarkerState {
+        MarkerState {
+            moved: self.marker_text(Marker::Moved),
+            suspended: self.has(Marker::Suspended),
+            read_only: self.has(Marker::ReadOnly),
+        }
+    }
+
+    /// Drops the tenant's kept markers (its files are changing).
+    fn forget_markers(&self) {
+        if let Some(folder) = MARKER_CACHE.lock().get_mut(&self.dir) {
+            folder.tenants.remove(&self.id);
+        }
     }
 
     /// Freezes the tenant (writes refused from now on) and returns once no write can still
@@ -293,8 +391,11 @@ impl TenantFiles {
     /// write-ahead log is no sign of use: no server writes it any more, and with Litestream
     /// (which holds a read transaction on the file) its log is never emptied, so only a lock
     /// held by another connection refuses its deletion. Its data lives on at the new node.
-    pub fn refuse_if_live_to_delete(&self) -> Result<()> {
-        if self.has(Marker::Moved) {
+    /// `closed_here`: the server replicated by Litestream has just closed the tenant itself
+    /// and nobody may open it until the files are gone; its log is then no sign of use
+    /// either (Litestream never empties it).
+    pub fn refuse_if_live_to_delete(&self, closed_here: bool) -> Result<()> {
+        if closed_here || self.has(Marker::Moved) {
             self.refuse_if_locked()
         } else {
             self.refuse_if_live()
@@ -327,6 +428,12 @@ impl TenantFiles {
     /// Removes every file of the tenant but its `.moved` marker; returns the files removed.
     /// A moved tenant's marker stays, so that its requests go on being answered 421
     /// `TENANT_MOVED` with the new node's URL once its local copy is gone; `unmove` removes it.
+    ///
+    /// The database file goes first; its write-ahead log and shared memory only once no
+    /// other process holds a lock on them any more (at most [`RELEASE_WAIT_MS`]). Litestream,
+    /// watching the folder, lets go of a removed database with a last sync that reads its
+    /// log: Litestream 0.5.17 fails that sync when the log is already gone, and then keeps the
+    /// path as replicated, so a file later restored there would never be replicated.
     pub fn remove_all(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
         let markers = Marker::ALL
@@ -335,20 +442,24 @@ impl TenantFiles {
             .map(Marker::suffix);
         for suffix in SQLITE_FILE_SUFFIXES.into_iter().chain(markers) {
             let path = self.with_suffix(suffix);
+            if suffix == WAL_SUFFIX {
+                wait_until_released(&self.shm());
+            }
             if remove_if_exists(&path)? {
                 removed.push(path);
             }
         }
         sync_parent(&self.database());
+        self.forget_markers();
         Ok(removed)
     }
 
-    /// Removes the write-ahead log and shared memory of a replaced file (checked empty by
-    /// [`TenantFiles::refuse_if_live`]): they must not be read with the new one.
+    /// Removes the write-ahead log and shared memory of a file about to be replaced (checked
+    /// empty by [`TenantFiles::refuse_if_live`]): they must not be read with the new one.
+    /// Called just before the new file is renamed into place, never after: once it is there,
+    /// Litestream (watching the folder) or a server may open it and start a log of its own.
     pub fn remove_leftovers(&self) -> Result<()> {
-        remove_if_exists(&self.wal())?;
-        remove_if_exists(&self.shm())?;
-        Ok(())
+        remove_companions(&self.database())
     }
 }
 
@@ -440,8 +551,8 @@ pub fn temp_sibling(target: &Path) -> Result<PathBuf> {
     Ok(target.with_file_name(temp))
 }
 
-/// Builds a new SQLite file with `build` in a temp file next to `target`, syncs it and
-/// renames it over `target`. On any error the temp file is removed and `target` is
+/// Builds a new SQLite file with `build` in a temp file next to `target`, syncs it, removes
+/// the `-wal` and `-shm` beside `target` and renames it over `target`. On any error the temp file is removed and `target` is
 /// untouched.
 pub fn build_then_rename(
     target: &Path,
@@ -457,6 +568,8 @@ pub fn build_then_rename(
         File::open(&temp)
             .and_then(|file| file.sync_all())
             .map_err(|e| io_error("syncing", &temp, e))?;
+        // The new file is self-contained: a log beside the old one must not be read with it.
+        remove_companions(target)?;
         std::fs::rename(&temp, target).map_err(|e| io_error("renaming over", target, e))?;
         sync_parent(target);
         Ok(())
@@ -486,6 +599,58 @@ fn sync_parent(path: &Path) {
     {
         let _ = dir.sync_all();
     }
+}
+
+/// How long deleting a tenant waits for other processes (Litestream) to let go of its
+/// write-ahead log once its database file is removed, in milliseconds.
+pub const RELEASE_WAIT_MS: u64 = 5_000;
+/// Pause between two looks at the locks while waiting for them to go, in milliseconds.
+const RELEASE_POLL_MS: u64 = 10;
+/// The kernel's table of file locks (Linux).
+const PROC_LOCKS: &str = "/proc/locks";
+
+/// Waits (at most [`RELEASE_WAIT_MS`]) until no other process holds a lock on the file
+/// `shm` (a SQLite connection holds one on its database's shared memory while it is open).
+/// Looks at [`PROC_LOCKS`]; where it cannot be read (not Linux), or `shm` is missing, it
+/// does not wait.
+fn wait_until_released(shm: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(shm) else {
+        return;
+    };
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let file = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let ours = std::process::id().to_string();
+    let deadline = Instant::now() + Duration::from_millis(RELEASE_WAIT_MS);
+    while let Ok(locks) = std::fs::read_to_string(PROC_LOCKS) {
+        let held_by_another = locks.lines().any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields
+                .iter()
+                .position(|field| *field == file)
+                .is_some_and(|at| at > 0 && fields.get(at - 1) != Some(&ours.as_str()))
+        });
+        if !held_by_another {
+            return;
+        }
+        if Instant::now() > deadline {
+            tracing::warn!(
+                file = %shm.display(),
+                "another process still holds the removed tenant's log after {RELEASE_WAIT_MS} ms"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(RELEASE_POLL_MS));
+    }
+}
+
+/// Removes the write-ahead log and shared memory beside the SQLite file `database`.
+fn remove_companions(database: &Path) -> Result<()> {
+    remove_if_exists(&with_suffix(database, "-wal"))?;
+    remove_if_exists(&with_suffix(database, "-shm"))?;
+    Ok(())
 }
 
 fn remove_if_exists(path: &Path) -> Result<bool> {
@@ -530,4 +695,58 @@ pub fn validate_database(conn: &Connection, path: &Path) -> Result<()> {
         return Err(invalid(path, format!("is damaged: {check}")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Sets the folder's modification time `secs` seconds into the past.
+    fn age_folder(dir: &Path, secs: u64) {
+        File::open(dir)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    /// A marker another process writes (any change of the folder) is seen by the next
+    /// request; as long as the folder's time stays, the markers read before are used.
+    #[test]
+    fn kept_markers_last_while_the_folder_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = TenantFiles::new(dir.path(), TenantId::parse("acme").unwrap());
+        std::fs::write(files.database(), b"").unwrap();
+        age_folder(dir.path(), 10);
+        assert!(files.refuse_request(true).is_ok());
+
+        // Written behind the cache with the folder's time put back: the kept state is used,
+        // which is what spares the per-marker look on every request.
+        let kept = std::fs::metadata(dir.path()).unwrap().modified().unwrap();
+        std::fs::write(files.marker(Marker::ReadOnly), b"").unwrap();
+        File::open(dir.path()).unwrap().set_modified(kept).unwrap();
+        assert!(files.refuse_request(true).is_ok());
+
+        // Another process moves it: the folder's time changes and the marker is read.
+        std::fs::write(files.marker(Marker::Moved), b"http://node-b").unwrap();
+        let error = files.refuse_request(false).unwrap_err();
+        assert_eq!(error.kind, Kind::TenantMoved);
+        assert_eq!(files.refuse_writes().unwrap_err().kind, Kind::TenantMoved);
+
+        // This process's own changes drop the kept state even with the folder's time put back.
+        age_folder(dir.path(), 10);
+        assert_eq!(
+            files.refuse_request(false).unwrap_err().kind,
+            Kind::TenantMoved
+        );
+        let kept = std::fs::metadata(dir.path()).unwrap().modified().unwrap();
+        files.set_marker(Marker::Moved, None).unwrap();
+        File::open(dir.path()).unwrap().set_modified(kept).unwrap();
+        assert_eq!(
+            files.refuse_request(true).unwrap_err().kind,
+            Kind::TenantReadOnly
+        );
+        assert!(files.refuse_request(false).is_ok());
+    }
 }

@@ -489,8 +489,13 @@ impl Registry {
             let gate = state.gates.get(id).and_then(Weak::upgrade);
             (in_lru.or(in_use), gate)
         };
-        if let Some(tenant) = &open {
-            // Whoever closes it last leaves one self-contained file behind.
+        if let Some(tenant) = &open
+            && self.config.checkpoints.by_ledgerlite()
+        {
+            // Whoever closes it last leaves one self-contained file behind. Under Litestream
+            // the WAL stays: only Litestream checkpoints (its read transaction would hold this
+            // checkpoint up past `wait` anyway), and whatever replaces or removes the file
+            // takes the WAL with it.
             tenant.writer().checkpoint_when_closed();
         }
         drop(open);

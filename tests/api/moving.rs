@@ -823,6 +823,23 @@ async fn wait_in_sync(node: &Node) -> Value {
     }
 }
 
+/// Polls the node's positions of tenant `default` until its replica holds them, frozen or
+/// not (a node no client writes to any more).
+async fn wait_replicated(node: &Node) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(CATCH_UP_WAIT_MS);
+    loop {
+        let positions = node.admin(reqwest::Method::GET, "/replication").await;
+        if positions["inSync"] == true {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica did not catch up: {positions}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A ledger on `base` with @a funded; its path.
 async fn funded_ledger_on(client: &reqwest::Client, base: &str) -> String {
     let (_, org, _) = post(
@@ -887,7 +904,7 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
     let replica_a = format!("file://{}", dir.path().join("replica-a").display());
     let replica_b = format!("file://{}", dir.path().join("replica-b").display());
     let node_a = Node::start(&dir.path().join("a"), &replica_a).await;
-    let litestream_a = crate::replication::Litestream::start(&node_a.data, &replica_a);
+    let mut litestream_a = crate::replication::Litestream::start(&node_a.data, &replica_a);
     let client = reqwest::Client::new();
     let ledger = funded_ledger_on(&client, &node_a.base).await;
 
@@ -914,9 +931,8 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
     let frozen = node_b.admin(reqwest::Method::POST, "/freeze").await;
     assert_eq!(frozen["status"], "read-only");
     wait_in_sync(&node_b).await;
-    // A's Litestream stops while the file is replaced (its read transaction would hold up the
-    // checkpoint that closing the tenant makes), and starts again to follow the new file.
-    drop(litestream_a);
+    // A's Litestream keeps running throughout: the server never checkpoints the tenant it
+    // closes, and Litestream follows the deleted file and then the restored one.
     // A's old copy goes through A's admin API (which closes it first); its marker stays.
     let deleted = reqwest::Client::new()
         .delete(format!("{}/admin/v1/tenants/default?yes=true", node_a.base))
@@ -947,7 +963,6 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
             .starts_with("restored default from the replica at the newest position ("),
         "{out:?}"
     );
-    let _litestream_a = crate::replication::Litestream::start(&node_a.data, &replica_a);
     let unmoved = node_a.admin(reqwest::Method::POST, "/unmove").await;
     assert_eq!(unmoved["status"], "active");
     node_b
@@ -977,8 +992,88 @@ async fn a_moved_tenant_moves_back_without_losing_an_acknowledged_write() {
     expected.sort();
     assert_eq!(moved_transfers(&node_a.data), expected);
     assert_verifies(&node_a).await;
+    // A's Litestream, never stopped, follows the file that came back: A's replica catches up
+    // with A and restores with every acknowledged transfer.
+    assert!(litestream_a.is_running());
+    wait_replicated(&node_a).await;
+    let node_c = dir.path().join("c");
+    ok(
+        &node_c,
+        &["tenant", "restore", "default", "--from-replica", &replica_a],
+    );
+    assert_eq!(moved_transfers(&node_c), expected);
     eprintln!(
         "moved there and back under load: {on_a} transfers on A ({back_on_a} after the way \
          back), {on_b} on B, {read_only} refused read-only, {moved} moved"
     );
+}
+
+/// With Litestream running, the admin API deletes an active tenant at once: the server closes
+/// it without checkpointing (Litestream's read transaction would hold a checkpoint up until
+/// the delete gave up with 409), its non-empty write-ahead log does not refuse the deletion,
+/// and Litestream lets go of the removed file, so that a file restored at the same place is
+/// replicated again.
+#[tokio::test]
+async fn with_litestream_running_an_active_tenant_is_deleted_and_its_restored_file_replicated() {
+    if !crate::replication::litestream_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let replica = format!("file://{}", dir.path().join("replica").display());
+    let node = Node::start(&dir.path().join("a"), &replica).await;
+    let mut litestream = crate::replication::Litestream::start(&node.data, &replica);
+    let client = reqwest::Client::new();
+    let ledger = funded_ledger_on(&client, &node.base).await;
+    let path = format!("{ledger}/transactions/json");
+    let pay = |n: usize| {
+        let mut body = transfer(Some("@a"), "@b", "0.01");
+        body["description"] = format!("move {n}").into();
+        post(&client, &node.base, &path, body)
+    };
+    let mut paid = Vec::new();
+    for n in 0..20 {
+        let (status, reply, _) = pay(n).await;
+        assert_eq!(status, 201, "{reply}");
+        paid.push(reply["id"].as_str().unwrap().to_owned());
+    }
+    wait_replicated(&node).await;
+    let wal = std::fs::metadata(node.data.join("tenants/default.sqlite-wal")).unwrap();
+    assert!(wal.len() > 0);
+
+    let started = std::time::Instant::now();
+    let deleted = client
+        .delete(format!("{}/admin/v1/tenants/default?yes=true", node.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204, "{:?}", deleted.text().await);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the delete took {:?}",
+        started.elapsed()
+    );
+    assert!(left_of(&node.data, "default").is_empty());
+
+    ok(
+        &node.data,
+        &["tenant", "restore", "default", "--from-replica", &replica],
+    );
+    assert!(!node.data.join("tenants/default.sqlite-wal").exists());
+    let (status, reply, _) = pay(20).await;
+    assert_eq!(status, 201, "{reply}");
+    paid.push(reply["id"].as_str().unwrap().to_owned());
+    paid.sort();
+    assert_eq!(moved_transfers(&node.data), paid);
+    assert_verifies(&node).await;
+    // Litestream, never restarted, replicates the restored file: the replica catches up and
+    // holds the transfer written after the restore.
+    assert!(litestream.is_running());
+    wait_replicated(&node).await;
+    let elsewhere = dir.path().join("b");
+    ok(
+        &elsewhere,
+        &["tenant", "restore", "default", "--from-replica", &replica],
+    );
+    assert_eq!(moved_transfers(&elsewhere), paid);
 }

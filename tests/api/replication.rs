@@ -64,6 +64,11 @@ impl Litestream {
             });
         Self(child)
     }
+
+    /// Whether the process still runs (it has not exited or crashed).
+    pub(crate) fn is_running(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(None))
+    }
 }
 
 impl Drop for Litestream {
@@ -274,4 +279,151 @@ async fn a_restore_installs_the_newest_intact_position_and_says_so() {
         "restored default from the replica at the newest position (2 chain entries)\n"
     );
     assert_eq!(available(&restored, "@bob"), "10");
+}
+
+/// The tenant files under `data`, sorted.
+fn tenant_files(data: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("tenants"))
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".sqlite"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// `tenant restore --all` restores every tenant of a folder replica onto an empty node, and
+/// with `--ids FILE` the tenants the file names (`tenant list`'s lines serve as they are).
+#[tokio::test]
+async fn restore_all_brings_back_every_tenant_of_a_folder_replica_or_those_named() {
+    if !litestream_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let node_a = dir.path().join("a");
+    let replica = format!("file://{}", dir.path().join("replica").display());
+    for id in ["acme", "beta", "gamma"] {
+        ok(&node_a, &["tenant", "create", id]);
+    }
+    let _litestream = Litestream::start(&node_a, &replica);
+    replicated().await;
+
+    let node_b = dir.path().join("b");
+    let out = ok(
+        &node_b,
+        &["tenant", "restore", "--all", "--from-replica", &replica],
+    );
+    let lines: Vec<String> = stdout(&out)
+        .lines()
+        .map(|line| line.split(" (").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "restored acme from the replica at the newest position",
+            "restored beta from the replica at the newest position",
+            "restored gamma from the replica at the newest position"
+        ]
+    );
+    assert_eq!(
+        tenant_files(&node_b),
+        ["acme.sqlite", "beta.sqlite", "gamma.sqlite"]
+    );
+    ok(&node_b, &["verify", "--all"]);
+
+    let list = dir.path().join("tenants.txt");
+    ok(&node_a, &["tenant", "freeze", "beta"]);
+    let listed = stdout(&ok(&node_a, &["tenant", "list"]));
+    assert_eq!(listed, "acme\nbeta read-only\ngamma\n");
+    let named: String = listed
+        .lines()
+        .filter(|l| !l.starts_with("acme"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&list, format!("# from node A\n\n{named}\ngamma\n")).unwrap();
+    let node_c = dir.path().join("c");
+    let out = ok(
+        &node_c,
+        &[
+            "tenant",
+            "restore",
+            "--all",
+            "--ids",
+            list.to_str().unwrap(),
+            "--from-replica",
+            &replica,
+        ],
+    );
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    assert_eq!(tenant_files(&node_c), ["beta.sqlite", "gamma.sqlite"]);
+    // The freeze stayed on A: a marker is never replicated.
+    assert_eq!(stdout(&ok(&node_c, &["tenant", "list"])), "beta\ngamma\n");
+}
+
+/// `--all` cannot list an sftp:// or s3:// replica (Litestream has no command for it) and
+/// says to name the tenants; an ids file with a word that is not a tenant id is refused,
+/// naming its line, before anything is restored.
+#[test]
+fn restore_all_of_a_remote_replica_needs_the_ids_and_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for replica in [
+        "sftp://backup@127.0.0.1:1/srv/replica",
+        "s3://ledgers/node-a?endpoint=http://127.0.0.1:1&region=us-east-1",
+    ] {
+        let out = cli(
+            &data,
+            &["tenant", "restore", "--all", "--from-replica", replica],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "error: --all lists the tenants of a file:// replica only (Litestream cannot list \
+             the databases of an sftp:// or s3:// replica); name them with --ids FILE, one \
+             tenant id per line, as `ledgerlite tenant list` prints them\n"
+        );
+    }
+    let list = dir.path().join("tenants.txt");
+    std::fs::write(&list, "acme\nnot/an-id active\n").unwrap();
+    let out = cli(
+        &data,
+        &[
+            "tenant",
+            "restore",
+            "--all",
+            "--ids",
+            list.to_str().unwrap(),
+            "--from-replica",
+            "sftp://backup@127.0.0.1:1/srv/replica",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: {} line 2: \"not/an-id\" is not a tenant id\n",
+            list.display()
+        )
+    );
+    assert!(tenant_files(&data).is_empty());
+    let out = cli(
+        &data,
+        &[
+            "tenant",
+            "restore",
+            "acme",
+            "--ids",
+            list.to_str().unwrap(),
+            "--from-replica",
+            "file:///x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --ids names the tenants of --all; pass --all instead of an ID\n"
+    );
 }
