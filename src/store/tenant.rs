@@ -28,11 +28,11 @@ pub const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// SQLite memory, all tenants together, above which page caches are recycled, in bytes.
 pub const SQLITE_SOFT_HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Page size of a new tenant file, in bytes. Every table and index of the schema is a B-tree
-/// of at least one page, so an empty tenant is about 60 pages: 1 KiB pages keep it under 64 KiB
-/// (4 KiB pages made it 212 KiB). A transfer's rows are a few hundred bytes, so small pages
-/// also mean fewer bytes per commit in the WAL and in the page cache. Files made earlier keep
-/// their page size (SQLite cannot change it in WAL mode).
-pub const TENANT_PAGE_BYTES: u32 = 1024;
+/// of at least one page, so an empty tenant is about 53 pages: 212 KiB at 4 KiB. 1 KiB pages
+/// would make it 64 KiB but cost a quarter of the single-tenant write rate (deeper B-trees,
+/// four times the page reads per lookup; README "Performance"). Files made earlier keep their
+/// page size (SQLite cannot change it in WAL mode).
+pub const TENANT_PAGE_BYTES: u32 = 4 * 1024;
 /// Read connections kept per open tenant.
 pub const READ_CONNECTIONS_PER_TENANT_MAX: u32 = 4;
 /// How long a reader waits for a free read connection before the request fails with 503.
