@@ -29,7 +29,10 @@
 //!    Closed loop by default; with `--rate R` transfers are scheduled at R/s (open loop) and a
 //!    request's latency runs from when it was due, not when it was sent, so a stalled server
 //!    is not hidden by requests that were never sent (coordinated omission). With `--batch B`
-//!    the transfers go B at a time to `POST {ledger}/transactions/batch`.
+//!    the transfers go B at a time to `POST {ledger}/transactions/batch`. With `--warmup W`
+//!    the same load runs W seconds first, unmeasured (its errors still count), so the server's
+//!    caches hold what the traffic keeps hot, as in a server that has been up for a while; the
+//!    warm-up's rate is printed first.
 //!    Every answer is checked: 201 is a transfer done, 422 with code `0018` (insufficient
 //!    funds) is counted as rejected, anything else is an error, counted by status and code.
 //! 3. **Verification**: for every ledger, all balances are walked (`GET {ledger}/balances`,
@@ -125,6 +128,10 @@ struct Args {
     /// Run until this many transfers were sent instead.
     #[arg(long)]
     count: Option<u64>,
+    /// Load for this many seconds before the measured run, unmeasured (the same load, so the
+    /// server's caches hold what the traffic keeps hot, as in a server that has been running).
+    #[arg(long, value_name = "SECONDS")]
+    warmup: Option<f64>,
     /// Open loop: offered rate in transfers per second (default: closed loop).
     #[arg(long)]
     rate: Option<f64>,
@@ -214,6 +221,12 @@ async fn run(args: Args) -> Result<Verdict> {
         );
     }
     ensure!(args.count != Some(0), "--count must be positive");
+    if let Some(warmup) = args.warmup {
+        ensure!(
+            warmup.is_finite() && warmup > 0.0,
+            "--warmup must be positive"
+        );
+    }
     if let Some(s) = args.zipf {
         ensure!(s.is_finite() && s >= 0.0, "--zipf must be a number ≥ 0");
     }
@@ -249,8 +262,22 @@ async fn run(args: Args) -> Result<Verdict> {
             duration.unwrap_or(DEFAULT_DURATION_SECONDS),
         )),
     };
+    let mut warm_errors = Stats::default();
+    if let Some(warmup) = args.warmup {
+        let (warm, elapsed) =
+            drive(&load, &args, Stop::After(Duration::from_secs_f64(warmup))).await?;
+        println!(
+            "warm-up       {} transfers in {:.2} s ({:.1}/s), not measured",
+            warm.ok,
+            elapsed.as_secs_f64(),
+            warm.ok as f64 / elapsed.as_secs_f64()
+        );
+        // Its errors still count against the run.
+        warm_errors.errors = warm.errors;
+    }
     let opens_before = cold_opens(&setup_client, &base).await;
-    let (stats, elapsed) = drive(&load, &args, stop).await?;
+    let (mut stats, elapsed) = drive(&load, &args, stop).await?;
+    stats.merge(warm_errors);
     let opens_after = cold_opens(&setup_client, &base).await;
 
     let checks = verify(&setup_client, &load.targets, args.accounts).await?;
@@ -565,6 +592,9 @@ enum Stop {
 /// The claim schedule shared by the workers.
 struct Plan {
     start: Instant,
+    /// The first request of this run (requests are numbered across runs, so a warm-up and the
+    /// measured run never share an idempotency key).
+    first: u64,
     end: Option<Instant>,
     count: Option<u64>,
     batch: u64,
@@ -576,15 +606,16 @@ impl Plan {
     /// Transfers in request `request` and, in open loop, when it is due; `None` once the run
     /// is over.
     fn claim(&self, request: u64) -> Option<(u64, Option<Instant>)> {
+        let index = request.saturating_sub(self.first);
         let due = self
             .interval_seconds
-            .map(|interval| self.start + Duration::from_secs_f64(request as f64 * interval));
+            .map(|interval| self.start + Duration::from_secs_f64(index as f64 * interval));
         if let Some(end) = self.end
             && due.unwrap_or_else(Instant::now) >= end
         {
             return None;
         }
-        let first = request.saturating_mul(self.batch);
+        let first = index.saturating_mul(self.batch);
         let transfers = match self.count {
             Some(count) if first >= count => return None,
             Some(count) => self.batch.min(count - first),
@@ -687,9 +718,17 @@ async fn drive(load: &Arc<Load>, args: &Args, stop: Stop) -> Result<(Stats, Dura
             .context("warm-up GET /health")?;
     }
 
+    for counter in [
+        &load.progress.ok,
+        &load.progress.rejected,
+        &load.progress.errors,
+    ] {
+        counter.store(0, Ordering::Relaxed);
+    }
     let start = Instant::now();
     let plan = Arc::new(Plan {
         start,
+        first: load.next_request.load(Ordering::Relaxed),
         end: match stop {
             Stop::After(duration) => Some(start + duration),
             Stop::Count(_) => None,

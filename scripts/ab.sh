@@ -15,11 +15,13 @@
 #           batch      the same through the batch endpoint, 100 per request, 8 connections
 #           tenants256 256 tenants, all open (LEDGERLITE_TENANT_CACHE=256), 10 accounts each
 #           tenants1000 1,000 tenants over LEDGERLITE_TENANT_CACHE=256
+#           zipf10000  10,000 tenants (files made beforehand by each side's binary) over
+#                      LEDGERLITE_TENANT_CACHE=256, Zipf S = 1, 2 accounts each
 # ROUNDS: pairs of runs (default 3). SECONDS: length of each run (default 8).
 # Prints one line per run: binary, transfers/s, p50, p99, server RSS after the run; the load
 # generator's own output (errors, conservation check) is kept for a failed run.
 set -euo pipefail
-[[ $# -ge 3 ]] || { sed -n '2,21p' "$0"; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,23p' "$0"; exit 2; }
 cd "$(dirname "$0")/.."
 side_a=$1 side_b=$2 scenario=$3
 rounds=${4:-3} seconds=${5:-8}
@@ -37,6 +39,7 @@ case $scenario in
   batch) env_vars=() args=(--accounts 1000 --connections 8 --batch 100) ;;
   tenants256) env_vars=("${multi[@]}") args=(--tenants 256 --accounts 10 --connections 64 --secret "$secret") ;;
   tenants1000) env_vars=("${multi[@]}") args=(--tenants 1000 --accounts 10 --connections 64 --secret "$secret") ;;
+  zipf10000) env_vars=("${multi[@]}") args=(--tenants 10000 --accounts 2 --zipf 1 --connections 64 --secret "$secret") ;;
   *) echo "unknown scenario: $scenario"; exit 2 ;;
 esac
 
@@ -51,6 +54,7 @@ for round in $(seq 1 "$rounds"); do
     fi
     bin=$(realpath "$bin")
     run=$((run + 1))
+    [[ $scenario == zipf10000 ]] && precreate "$work/run$run" 10000 >/dev/null
     start "run$run" "$port" "${env_vars[@]}" >/dev/null
     status=0
     "$loadgen" --url "http://127.0.0.1:$port" --duration "$seconds" "${args[@]}" >"$work/out" 2>&1 || status=$?

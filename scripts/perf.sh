@@ -6,7 +6,8 @@
 #   scripts/perf.sh [SECONDS_PER_RUN [SCENARIOS]]     (default 15, all)
 #
 # SCENARIOS: `all`, or `tenants` for the raw baseline and the many-tenant runs only (1,000
-# tenants uniform, 10,000 tenants Zipf-skewed). Ends with the README's table (markdown) built
+# tenants uniform, closed loop and open loop at half the raw one-transfer-per-COMMIT rate;
+# 10,000 tenants Zipf-skewed). Ends with the README's table (markdown) built
 # from the runs' own output: transfers/s against both raw baselines, the server's RSS after the
 # run (after the load generator's final check, which reads every tenant) and the p99 bucket of
 # the cold opens the server did during the load (`ledgerlite_tenant_open_duration_seconds`).
@@ -41,26 +42,14 @@ load() { # scenario shown-command loadgen-args...
   [[ $sign == "<=" ]] && sign="≤"
   [[ -n $opens && $opens != 0 ]] && cold="$(commas "$opens") opens, p99 $sign $(LC_ALL=C printf '%g' "$bound") ms, $fast % ≤ 2 ms"
   rows+=("| $scenario | \`$shown\` | $(commas "$rate") | $p50 | $p99 | $(ratio "$rate" "$raw1") | $(ratio "$rate" "$raw100") | $(rss_mib) MiB | ${cold:-—} |")
+  # "warm-up       N transfers in S s (R/s), not measured": the first seconds after setup.
+  local warm
+  warm=$(awk '/^warm-up/ { rate = $7; gsub(/[()\/s,]/, "", rate); print rate }' "$work/run.out")
+  if [[ -n $warm ]]; then
+    rows+=("| same, its warm-up: the first $seconds s after setup (rate only) | | $(commas "$warm") | | | $(ratio "$warm" "$raw1") | $(ratio "$warm" "$raw100") | | |")
+  fi
 }
 ratio() { awk -v r="$1" -v b="$2" 'BEGIN { printf "%.2f×", r / b }'; }
-# Creates COUNT tenant files `loadgen-<i>` in the data folder DIR before its server starts:
-# copies of one file made by `ledgerlite tenant create` (creating each through the API, with
-# its migrations, VACUUM and checkpoint at synchronous=FULL, takes minutes for 10,000).
-precreate() { # dir count
-  local dir=$1 count=$2 t0 i files=()
-  t0=$(date +%s%N)
-  "$bin" --data-dir "$work/template" tenant create template >/dev/null
-  mkdir -p "$dir/tenants"
-  for ((i = 0; i < count; i++)); do
-    files+=("$dir/tenants/loadgen-$i.sqlite")
-    if (( ${#files[@]} == 500 || i == count - 1 )); then
-      tee "${files[@]}" <"$work/template/tenants/template.sqlite" >/dev/null
-      files=()
-    fi
-  done
-  echo "created $count tenant files in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-}
-
 echo "## machine"; nproc; grep -m1 'model name' /proc/cpuinfo || true; df -h "$work" | tail -1
 
 echo "## raw SQLite baseline (same rows, synchronous=FULL)"
@@ -100,6 +89,10 @@ start multi 39902 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \
 load "1,000 tenants, \`LEDGERLITE_TENANT_CACHE=256\`, uniform random" "loadgen --tenants 1000 --accounts 10 --secret …" \
   --url http://127.0.0.1:39902 --tenants 1000 --accounts 10 --connections 64 --duration "$seconds" --secret "$secret"
 rss
+echo "## same server, open loop at half the raw 1-transfer-per-COMMIT rate"
+half=$(awk -v r="$raw1" 'BEGIN { printf "%d", r / 2 }')
+load "same, open loop at half the raw 1/\`COMMIT\` rate ($(commas "$half")/s offered)" "loadgen --tenants 1000 --rate $half …" \
+  --url http://127.0.0.1:39902 --tenants 1000 --accounts 10 --connections 64 --rate "$half" --duration "$seconds" --secret "$secret"
 stop
 
 echo "## 10,000 tenants, LEDGERLITE_TENANT_CACHE=256, Zipf-skewed traffic (S = 1: tenant i ∝ 1/(i+1))"
@@ -107,8 +100,8 @@ secret="perf-secret-$(date +%s%N)-0123456789abcdef"
 precreate "$work/zipf" 10000
 start zipf 39904 LEDGERLITE_MULTI_TENANT=true LEDGERLITE_JWT_SECRET="$secret" \
   LEDGERLITE_TENANT_CACHE=256
-load "10,000 tenants (files made beforehand), \`LEDGERLITE_TENANT_CACHE=256\`, Zipf S = 1" "loadgen --tenants 10000 --accounts 2 --zipf 1 --secret …" \
-  --url http://127.0.0.1:39904 --tenants 10000 --accounts 2 --zipf 1 --connections 64 --duration "$seconds" --secret "$secret"
+load "10,000 tenants (files made beforehand), \`LEDGERLITE_TENANT_CACHE=256\`, Zipf S = 1, after a warm-up" "loadgen --tenants 10000 --accounts 2 --zipf 1 --warmup $seconds --secret …" \
+  --url http://127.0.0.1:39904 --tenants 10000 --accounts 2 --zipf 1 --connections 64 --warmup "$seconds" --duration "$seconds" --secret "$secret"
 rss
 stop
 
