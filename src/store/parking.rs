@@ -3,10 +3,10 @@
 //! Opening a tenant file costs far more than using it: parsing its schema, preparing the
 //! write path's statements, rebuilding the WAL index, and later closing all of it again. When
 //! an evicted tenant's writer has finished its queue, its connection is parked here instead
-//! of closed (page cache released with `PRAGMA shrink_memory`, parsed schema and prepared
-//! statements kept), and the next open of that tenant takes it back. A parked connection is
-//! not a writer: the registry takes it out only while it holds the tenant's opening lock and
-//! the previous instance is closed, so there is still one writer per file.
+//! of closed (page cache and lookaside released, parsed schema and prepared statements
+//! kept), and the next open of that tenant takes it back. A parked connection is not a
+//! writer: the registry takes it out only while it holds the tenant's opening lock and the
+//! previous instance is closed, so there is still one writer per file.
 //!
 //! The lot is bounded by count ([`PARKED_TENANTS_MAX`], three file descriptors each) and by
 //! SQLite's memory, in two steps. A parked connection's prepared statements are most of what it
@@ -85,6 +85,10 @@ impl Parking {
         }
         if let Err(error) = conn.execute_batch("PRAGMA shrink_memory") {
             tracing::warn!(%error, "releasing a parked connection's cache failed");
+        }
+        // No statement runs on a parked connection, so its lookaside is free to release.
+        if let Err(error) = super::no_lookaside(&conn) {
+            tracing::warn!(%error, "releasing a parked connection's lookaside failed");
         }
         let replaced = self.lot.lock().warm.push(
             id,
@@ -271,6 +275,50 @@ mod tests {
             )
         };
         used
+    }
+
+    /// The most lookaside memory a fresh query on `conn` holds at once, in bytes.
+    fn lookaside_high_water(conn: &Connection) -> i32 {
+        let status = |reset: i32| {
+            let (mut used, mut highest) = (0, 0);
+            // SAFETY: an open connection's handle and two out-parameters that outlive the call.
+            unsafe {
+                rusqlite::ffi::sqlite3_db_status(
+                    conn.handle(),
+                    rusqlite::ffi::SQLITE_DBSTATUS_LOOKASIDE_USED,
+                    &mut used,
+                    &mut highest,
+                    reset,
+                )
+            };
+            highest
+        };
+        status(1);
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM t WHERE x > ?1 OR x < ?2",
+                [0, 2],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        status(0)
+    }
+
+    #[test]
+    fn a_parked_connection_releases_its_lookaside_and_a_writer_gets_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let lot = Parking::new(u64::MAX, true, Checkpoints::default());
+        let conn = Connection::open(dir.path().join("a.sqlite")).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        assert!(lookaside_high_water(&conn) > 0, "SQLite's default has one");
+        let a = TenantId::parse("a").unwrap();
+        lot.park(a.clone(), conn);
+        let conn = lot.take(&a).unwrap();
+        assert_eq!(lookaside_high_water(&conn), 0, "parked without it");
+        super::super::writer_lookaside(&conn).unwrap();
+        assert!(lookaside_high_water(&conn) > 0, "a writer has it again");
     }
 
     #[test]

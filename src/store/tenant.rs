@@ -131,6 +131,9 @@ impl Tenant {
             }
             None => open_writer(&path, settings, shared)?,
         };
+        if let Err(error) = super::writer_lookaside(&conn) {
+            tracing::warn!(%error, "giving a writer its lookaside failed; it runs without");
+        }
         let parking = Arc::clone(&shared.parking);
         let parked_id = id.clone();
         let files = TenantFiles::new(path.parent().unwrap_or(Path::new(".")), id.clone());
