@@ -262,38 +262,31 @@ mod tests {
         lot.park(TenantId::parse(name).unwrap(), conn);
     }
 
-    fn cached_statements(conn: &Connection) -> i32 {
+    /// `sqlite3_db_status(conn, op)`: the current value and the highest since the last reset
+    /// (then reset to the current one when `reset`).
+    fn db_status(conn: &Connection, op: i32, reset: bool) -> (i32, i32) {
         let (mut used, mut highest) = (0, 0);
         // SAFETY: an open connection's handle and two out-parameters that outlive the call.
         unsafe {
             rusqlite::ffi::sqlite3_db_status(
                 conn.handle(),
-                rusqlite::ffi::SQLITE_DBSTATUS_STMT_USED,
+                op,
                 &mut used,
                 &mut highest,
-                0,
+                i32::from(reset),
             )
         };
-        used
+        (used, highest)
+    }
+
+    fn cached_statements(conn: &Connection) -> i32 {
+        db_status(conn, rusqlite::ffi::SQLITE_DBSTATUS_STMT_USED, false).0
     }
 
     /// The most lookaside memory a fresh query on `conn` holds at once, in bytes.
     fn lookaside_high_water(conn: &Connection) -> i32 {
-        let status = |reset: i32| {
-            let (mut used, mut highest) = (0, 0);
-            // SAFETY: an open connection's handle and two out-parameters that outlive the call.
-            unsafe {
-                rusqlite::ffi::sqlite3_db_status(
-                    conn.handle(),
-                    rusqlite::ffi::SQLITE_DBSTATUS_LOOKASIDE_USED,
-                    &mut used,
-                    &mut highest,
-                    reset,
-                )
-            };
-            highest
-        };
-        status(1);
+        let op = rusqlite::ffi::SQLITE_DBSTATUS_LOOKASIDE_USED;
+        db_status(conn, op, true);
         let n: i64 = conn
             .query_row(
                 "SELECT count(*) FROM t WHERE x > ?1 OR x < ?2",
@@ -302,7 +295,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 1);
-        status(0)
+        db_status(conn, op, false).1
     }
 
     #[test]
