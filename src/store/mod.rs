@@ -131,9 +131,9 @@ pub fn sqlite_memory_bytes() -> u64 {
 }
 
 /// Slot size of a tenant writer's lookaside, in bytes (SQLite's default).
-pub const WRITER_LOOKASIDE_SLOT_BYTES: i32 = 1200;
+const WRITER_LOOKASIDE_SLOT_BYTES: i32 = 1200;
 /// Slots of a tenant writer's lookaside (SQLite's default: 48 KB in all).
-pub const WRITER_LOOKASIDE_SLOTS: i32 = 40;
+const WRITER_LOOKASIDE_SLOTS: i32 = 40;
 
 /// Turns off `conn`'s lookaside, SQLite's per-connection arena for small allocations (48 KB
 /// allocated at open by default): small allocations then come from the allocator like every
@@ -146,7 +146,8 @@ pub fn no_lookaside(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Gives `conn` SQLite's default lookaside while it is a tenant's writer: the write path's
-/// many small allocations then skip `malloc` (+7 to +16 % one tenant in an alternating A/B).
+/// many small allocations then skip `malloc` (one tenant +7 % in a rotating run, README
+/// "Performance").
 /// Parking takes it away again ([`no_lookaside`]), so only open tenants pay its 48 KB.
 pub fn writer_lookaside(conn: &Connection) -> rusqlite::Result<()> {
     set_lookaside(conn, WRITER_LOOKASIDE_SLOT_BYTES, WRITER_LOOKASIDE_SLOTS)
